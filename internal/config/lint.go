@@ -1,0 +1,158 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/Molecule-AI/molecule-ci/internal/report"
+)
+
+// Pinning policies: how actions and reusable workflows outside the trusted owners must be pinned.
+const (
+	PinSHA = "sha" // a full 40-character commit SHA
+	PinTag = "tag" // a tag or a SHA; branches are still rejected
+)
+
+// Settings for an external checker (shellcheck, pyflakes) other than a path to it.
+const (
+	ToolAuto = "auto" // use it if it is on PATH, quietly do without otherwise
+	ToolOff  = "off"  // never run it
+)
+
+// LintConfig is the `lint:` section of .molecule-ci.yml. Glob patterns are doublestar patterns
+// matched against slash-separated paths relative to the repository root.
+type LintConfig struct {
+	// Org is the GitHub organisation whose own actions and reusable workflows are checked for
+	// pinning like everyone else's (default Molecule-AI).
+	Org string `yaml:"org" json:"org"`
+	// Ignore lists files that are never linted.
+	Ignore []string `yaml:"ignore" json:"ignore"`
+	// RunnerLabels are extra self-hosted runner labels actionlint accepts in runs-on.
+	RunnerLabels []string `yaml:"runner-labels" json:"runner-labels"`
+	// Shellcheck and Pyflakes are ToolAuto (default), ToolOff, or a path to the executable
+	// (containing a "/"; relative to Config.Dir, see Config.Resolve).
+	Shellcheck string `yaml:"shellcheck" json:"shellcheck"`
+	Pyflakes   string `yaml:"pyflakes" json:"pyflakes"`
+	// CacheDir holds cached script-check results; "" leaves the choice to the CLI.
+	CacheDir string `yaml:"cache-dir" json:"cache-dir"`
+	// Jobs is how many files are linted at once; 0 means GOMAXPROCS.
+	Jobs    int           `yaml:"jobs" json:"jobs"`
+	Pinning PinningConfig `yaml:"pinning" json:"pinning"`
+	// MergeQueueBranches are branches protected by a merge queue, whose required workflows must
+	// also run on merge_group.
+	MergeQueueBranches []string     `yaml:"merge-queue-branches" json:"merge-queue-branches"`
+	Docker             DockerConfig `yaml:"docker" json:"docker"`
+	// Rules adjusts individual rules by id. Ids are checked by the lint package, which knows
+	// them; RuleConfig.Pos says where to report an unknown one.
+	Rules map[string]RuleConfig `yaml:"rules" json:"rules"`
+}
+
+// PinningConfig says how `uses:` references must be pinned.
+type PinningConfig struct {
+	// Policy is PinSHA (default) or PinTag.
+	Policy string `yaml:"policy" json:"policy"`
+	// TrustedOwners may be referenced by tag even under PinSHA (default actions, github).
+	TrustedOwners []string `yaml:"trusted-owners" json:"trusted-owners"`
+}
+
+// DockerConfig tunes the Dockerfile checks.
+type DockerConfig struct {
+	// AllowRoot lists Dockerfiles (globs) whose final stage may run as root.
+	AllowRoot []string `yaml:"allow-root" json:"allow-root"`
+	// PrivilegeDrop are the commands that count as dropping root in an entrypoint (default gosu,
+	// su-exec).
+	PrivilegeDrop []string `yaml:"privilege-drop" json:"privilege-drop"`
+}
+
+// RuleConfig adjusts one rule.
+type RuleConfig struct {
+	// Severity replaces the rule's default; 0 keeps it.
+	Severity report.Severity `yaml:"severity" json:"severity,omitempty"`
+	// Disabled turns the rule off everywhere.
+	Disabled bool `yaml:"disabled" json:"disabled"`
+	// Ignore lists files (globs) the rule does not apply to.
+	Ignore []string `yaml:"ignore" json:"ignore"`
+	// Pos is where the rule id is written in the file, filled in by Parse.
+	Pos Pos `yaml:"-" json:"-"`
+}
+
+// SetDefaults sets the values used when the file does not mention a key.
+func (l *LintConfig) SetDefaults() {
+	*l = LintConfig{
+		Org:        "Molecule-AI",
+		Shellcheck: ToolAuto,
+		Pyflakes:   ToolAuto,
+		Pinning: PinningConfig{
+			Policy:        PinSHA,
+			TrustedOwners: []string{"actions", "github"},
+		},
+		Docker: DockerConfig{
+			PrivilegeDrop: []string{"gosu", "su-exec"},
+		},
+	}
+}
+
+// Validate checks what the Go types cannot: enumerations, globs and non-empty names.
+func (l *LintConfig) Validate(v *Validation) {
+	if l.Org == "" {
+		v.Errorf("org", "must not be empty")
+	}
+	validateGlobs(v, "ignore", l.Ignore)
+	validateNames(v, "runner-labels", l.RunnerLabels)
+	validateTool(v, "shellcheck", l.Shellcheck)
+	validateTool(v, "pyflakes", l.Pyflakes)
+	if l.Jobs < 0 {
+		v.Errorf("jobs", "must be 0 (one per CPU) or more, got %d", l.Jobs)
+	}
+	switch l.Pinning.Policy {
+	case PinSHA, PinTag:
+	default:
+		v.Errorf("pinning.policy", "unknown pinning policy %q (valid: %s, %s)", l.Pinning.Policy, PinSHA, PinTag)
+	}
+	validateNames(v, "pinning.trusted-owners", l.Pinning.TrustedOwners)
+	validateNames(v, "merge-queue-branches", l.MergeQueueBranches)
+	validateGlobs(v, "docker.allow-root", l.Docker.AllowRoot)
+	validateNames(v, "docker.privilege-drop", l.Docker.PrivilegeDrop)
+	for id, rc := range l.Rules {
+		if id == "" {
+			*v.errs = append(*v.errs, v.cfg.at(v.cfg.KeyPos(v.full("rules.")), v.full("rules")+": empty rule id"))
+			continue
+		}
+		validateGlobs(v, "rules."+id+".ignore", rc.Ignore)
+	}
+}
+
+func validateTool(v *Validation, key, setting string) {
+	switch {
+	case setting == ToolAuto, setting == ToolOff, strings.Contains(setting, "/"):
+		return
+	}
+	v.Errorf(key, "unknown setting %q (valid: %s, %s, or a path to the executable such as ./bin/%s)",
+		setting, ToolAuto, ToolOff, key)
+}
+
+func validateNames(v *Validation, key string, names []string) {
+	for i, n := range names {
+		if strings.TrimSpace(n) == "" {
+			v.Errorf(fmt.Sprintf("%s[%d]", key, i), "must not be empty")
+		}
+	}
+}
+
+func validateGlobs(v *Validation, key string, globs []string) {
+	for i, g := range globs {
+		k := fmt.Sprintf("%s[%d]", key, i)
+		switch {
+		case g == "":
+			v.Errorf(k, "must not be empty")
+		case !doublestar.ValidatePattern(g):
+			v.Errorf(k, "invalid glob pattern %q", g)
+		case strings.HasPrefix(g, "./"), strings.HasPrefix(g, "/"):
+			// Paths are matched repository-relative without a leading "./", so these never match.
+			v.Errorf(k, "glob %q can never match: patterns are relative to the repository root, without a leading %q",
+				g, g[:strings.IndexByte(g, '/')+1])
+		}
+	}
+}

@@ -1,0 +1,134 @@
+// Package report owns the findings model shared by every command and the formats they are written
+// in: human text, JSON, SARIF 2.1.0, GitHub workflow commands and the markdown job summary.
+// It never reads the environment and never decides exit codes; it only turns data into bytes.
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Severity orders findings: Error fails a gate, Warning and Info do not.
+type Severity int
+
+// The severities, lowest first. The zero value is not a valid severity, so a Finding built without
+// one is caught by Validate instead of silently becoming an error or a note.
+const (
+	Info Severity = iota + 1
+	Warning
+	Error
+)
+
+var severityNames = map[Severity]string{Info: "info", Warning: "warning", Error: "error"}
+
+func (s Severity) String() string {
+	if n, ok := severityNames[s]; ok {
+		return n
+	}
+	return fmt.Sprintf("severity(%d)", int(s))
+}
+
+// ParseSeverity maps "error", "warning" or "info" to a Severity.
+func ParseSeverity(s string) (Severity, error) {
+	for k, v := range severityNames {
+		if v == s {
+			return k, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown severity %q (valid: error, warning, info)", s)
+}
+
+// MarshalText writes the severity's name, so JSON and YAML carry "error" rather than 3.
+func (s Severity) MarshalText() ([]byte, error) {
+	if _, ok := severityNames[s]; !ok {
+		return nil, fmt.Errorf("invalid severity %d", int(s))
+	}
+	return []byte(s.String()), nil
+}
+
+// UnmarshalText accepts the names MarshalText writes.
+func (s *Severity) UnmarshalText(b []byte) error {
+	v, err := ParseSeverity(string(b))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+// Finding is one problem at one place. Findings are data, not errors: a command that finds
+// problems has still succeeded as a program.
+type Finding struct {
+	// Path is slash-separated and relative to the working directory.
+	Path string
+	// Line and Col are 1-based; 0 means "the whole file" or "the whole line".
+	Line, Col int
+	// EndLine is the last line of a multi-line finding; 0 or Line for a single line.
+	EndLine  int
+	Rule     string
+	Severity Severity
+	Message  string
+	// Help is a URL or one line of text on how to fix it.
+	Help string
+}
+
+// String is the one canonical text form, parsed by the problem matcher in .github/:
+// path:line:col: message [rule]
+func (f Finding) String() string {
+	return fmt.Sprintf("%s:%d:%d: %s [%s]", f.Path, f.Line, f.Col, f.Message, f.Rule)
+}
+
+// Compare orders findings by path, line, column, rule, then message, so output is deterministic
+// however the findings were produced.
+func Compare(a, b Finding) int {
+	return cmp.Or(
+		strings.Compare(a.Path, b.Path),
+		cmp.Compare(a.Line, b.Line),
+		cmp.Compare(a.Col, b.Col),
+		strings.Compare(a.Rule, b.Rule),
+		strings.Compare(a.Message, b.Message),
+	)
+}
+
+// Sort sorts findings in place with Compare and drops exact duplicates.
+func Sort(fs []Finding) []Finding {
+	slices.SortFunc(fs, Compare)
+	return slices.Compact(fs)
+}
+
+// Rule is the metadata of a rule that can produce findings, for SARIF's tool driver, the README
+// and `molecule-ci lint --list-rules`.
+type Rule struct {
+	ID       string
+	Severity Severity // default severity
+	Doc      string   // one line: why the rule exists
+	HelpURL  string
+}
+
+// Report is what a command found: the findings, how many files it looked at, and the rules that
+// could have fired.
+type Report struct {
+	Tool         string // e.g. "molecule-ci"
+	Version      string
+	Command      string // e.g. "lint"
+	Findings     []Finding
+	FilesChecked int
+	Rules        []Rule
+}
+
+// Counts returns how many findings there are of each severity.
+func (r *Report) Counts() (errors, warnings, infos int) {
+	for _, f := range r.Findings {
+		switch f.Severity {
+		case Error:
+			errors++
+		case Warning:
+			warnings++
+		case Info:
+			infos++
+		}
+	}
+	return errors, warnings, infos
+}

@@ -1,0 +1,103 @@
+package report
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+
+	"github.com/sethvargo/go-githubactions"
+)
+
+// writeGitHub emits workflow commands (::error file=,line=,col=,endLine=,title=::message) for as
+// many findings as GitHub will show, and prints the rest so nothing is lost.
+//
+// go-githubactions is only the encoder: it escapes data (% \r \n) and property values
+// (also : and ,) exactly as actions/runner's ActionCommand unescapes them, and writes one line per
+// command. It sorts properties by name, which the runner does not care about. Its Errorf family
+// formats with fmt, so messages go through "%s", never as the format.
+func writeGitHub(w *bytes.Buffer, rep *Report, opts Options) error {
+	limit := cmpOrPositive(opts.MaxAnnotations, DefaultMaxAnnotations)
+	annotated, rest := SplitForAnnotations(rep.Findings, limit)
+	// Writing to a bytes.Buffer cannot fail, so the encoder's panic-on-write-error cannot fire.
+	gh := githubactions.New(
+		githubactions.WithWriter(w),
+		githubactions.WithGetenv(func(string) string { return "" }))
+	for _, f := range annotated {
+		a := gh.WithFieldsMap(annotationProperties(f))
+		switch f.Severity {
+		case Error:
+			a.Errorf("%s", f.Message)
+		case Warning:
+			a.Warningf("%s", f.Message)
+		default:
+			a.Noticef("%s", f.Message)
+		}
+	}
+	if len(rest) > 0 {
+		more := &Report{Findings: rest}
+		fmt.Fprintf(w, "%s (%s) not shown as annotations (at most %d of each severity per step): see the job summary%s",
+			plural(len(rest), "more finding", "more findings"), more.countsText(), limit, githubactions.EOF)
+		// The rest are text from checked files; a message with a newline followed by "::" would
+		// otherwise be run as a workflow command. The runner ignores every command between
+		// stop-commands and the token, and the token is a hash of the text it fences, so the
+		// text cannot contain it.
+		var plain bytes.Buffer
+		for _, f := range rest {
+			plain.WriteString(f.String() + githubactions.EOF)
+		}
+		token := stopToken(plain.Bytes())
+		fmt.Fprintf(w, "::stop-commands::%s%s", token, githubactions.EOF)
+		w.Write(plain.Bytes())
+		fmt.Fprintf(w, "::%s::%s", token, githubactions.EOF)
+	}
+	fmt.Fprint(w, rep.Summary()+githubactions.EOF)
+	return nil
+}
+
+// annotationProperties omits what is unknown: an annotation without line is a file annotation,
+// one without file a job annotation; "line=0" would point nowhere.
+func annotationProperties(f Finding) map[string]string {
+	props := map[string]string{"title": f.Rule}
+	if f.Path != "" {
+		props["file"] = f.Path
+	}
+	if f.Line > 0 {
+		props["line"] = strconv.Itoa(f.Line)
+		props["endLine"] = strconv.Itoa(endLine(f))
+		if f.Col > 0 {
+			props["col"] = strconv.Itoa(f.Col)
+		}
+	}
+	return props
+}
+
+func stopToken(text []byte) string {
+	sum := sha256.Sum256(text)
+	return "molecule-ci-" + hex.EncodeToString(sum[:16])
+}
+
+// SplitForAnnotations keeps the first max findings of each severity (in the order given) for
+// workflow-command annotations and returns the others, in order, for the Checks API or the job
+// summary. max <= 0 means DefaultMaxAnnotations.
+func SplitForAnnotations(fs []Finding, max int) (annotated, rest []Finding) {
+	limit := cmpOrPositive(max, DefaultMaxAnnotations)
+	seen := map[Severity]int{}
+	for _, f := range fs {
+		seen[f.Severity]++
+		if seen[f.Severity] <= limit {
+			annotated = append(annotated, f)
+		} else {
+			rest = append(rest, f)
+		}
+	}
+	return annotated, rest
+}
+
+func cmpOrPositive(n, def int) int {
+	if n <= 0 {
+		return def
+	}
+	return n
+}

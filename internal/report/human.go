@@ -1,0 +1,158 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/width"
+)
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiCyan   = "\x1b[36m"
+	ansiGray   = "\x1b[90m"
+)
+
+var severityColors = map[Severity]string{Error: ansiRed, Warning: ansiYellow, Info: ansiCyan}
+
+// writeHuman prints each finding in the canonical form, the offending source line with a caret
+// under the column (the way actionlint does), and a one-line summary.
+func writeHuman(w *bytes.Buffer, rep *Report, opts Options) error {
+	paint := func(color, s string) string {
+		if !opts.Color || s == "" {
+			return s
+		}
+		return color + s + ansiReset
+	}
+	src := sourceCache{read: opts.Source, files: map[string][]string{}}
+	for _, f := range rep.Findings {
+		// Without colour this is exactly f.String() (control characters aside), so the problem
+		// matcher and grep see the canonical form.
+		fmt.Fprintf(w, "%s %s %s\n",
+			paint(ansiBold, terminalSafe(fmt.Sprintf("%s:%d:%d:", f.Path, f.Line, f.Col), true)),
+			paint(severityColors[f.Severity], terminalSafe(f.Message, true)),
+			paint(ansiGray, "["+terminalSafe(f.Rule, true)+"]"))
+		line, ok := src.line(f.Path, f.Line)
+		if !ok {
+			continue
+		}
+		num := strconv.Itoa(f.Line)
+		pad := strings.Repeat(" ", len(num))
+		text, caretPad := sourceDisplay(line, f.Col)
+		fmt.Fprintf(w, "%s %s %s\n", paint(ansiGray, num), paint(ansiGray, "|"), text)
+		if f.Col > 0 {
+			fmt.Fprintf(w, "%s %s %s%s\n", pad, paint(ansiGray, "|"), caretPad, paint(ansiBold+severityColors[f.Severity], "^"))
+		}
+	}
+	summaryColor := ansiGreen
+	if e, warn, _ := rep.Counts(); e > 0 {
+		summaryColor = ansiRed
+	} else if warn > 0 {
+		summaryColor = ansiYellow
+	}
+	fmt.Fprintln(w, paint(summaryColor, rep.Summary()))
+	return nil
+}
+
+// sourceCache reads each file at most once, however many findings it has.
+type sourceCache struct {
+	read  func(string) ([]byte, error)
+	files map[string][]string // nil entry: the file could not be read
+}
+
+func (c *sourceCache) line(path string, n int) (string, bool) {
+	if c.read == nil || n <= 0 {
+		return "", false
+	}
+	lines, seen := c.files[path]
+	if !seen {
+		// A file that cannot be read only costs its source lines: the finding is what matters.
+		if b, err := c.read(path); err == nil {
+			lines = strings.Split(string(b), "\n")
+		}
+		c.files[path] = lines
+	}
+	if n > len(lines) {
+		return "", false
+	}
+	return strings.TrimSuffix(lines[n-1], "\r"), true
+}
+
+// sourceDisplay returns the line as it is safe to print and the padding that puts a caret under
+// column col (1-based, counted in characters). Tabs are kept in both so they expand alike; wide
+// characters take two cells; a column past the end points just after the last character.
+func sourceDisplay(line string, col int) (text, caretPad string) {
+	var t, p strings.Builder
+	i := 0
+	for _, r := range line {
+		i++
+		var shown string
+		if s, ok := escapeRune(r); ok {
+			shown = s
+		} else {
+			shown = string(r)
+		}
+		t.WriteString(shown)
+		if i >= col {
+			continue
+		}
+		switch {
+		case r == '\t':
+			p.WriteByte('\t')
+		case shown != string(r):
+			p.WriteString(strings.Repeat(" ", len(shown)))
+		default:
+			p.WriteString(strings.Repeat(" ", runeCells(r)))
+		}
+	}
+	return t.String(), p.String()
+}
+
+func runeCells(r rune) int {
+	switch width.LookupRune(r).Kind() {
+	case width.EastAsianWide, width.EastAsianFullwidth:
+		return 2
+	}
+	return 1
+}
+
+// terminalSafe shows control characters and bidirectional overrides as escapes, so text quoted
+// from a checked file cannot move the cursor, recolour the terminal or reorder what is shown.
+func terminalSafe(s string, keepNewlines bool) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r == '\n' && keepNewlines {
+			b.WriteRune(r)
+			continue
+		}
+		if esc, ok := escapeRune(r); ok {
+			b.WriteString(esc)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// escapeRune returns the printable escape for a rune a terminal would act on rather than show.
+// Tabs are shown as they are; invalid UTF-8 is left for the terminal to render as U+FFFD.
+func escapeRune(r rune) (string, bool) {
+	switch {
+	case r == '\t' || r == utf8.RuneError:
+		return "", false
+	case r < 0x20 || r == 0x7f:
+		return fmt.Sprintf(`\x%02x`, r), true
+	case r >= 0x80 && r <= 0x9f,
+		r >= 0x202a && r <= 0x202e,
+		r >= 0x2066 && r <= 0x2069:
+		return fmt.Sprintf(`\u%04x`, r), true
+	}
+	return "", false
+}

@@ -1,0 +1,124 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// Options tunes the formats; the zero value is a sensible default for every format.
+type Options struct {
+	// Color adds ANSI colours to the human format. The caller decides (terminal, NO_COLOR...),
+	// because this package never looks at the environment.
+	Color bool
+	// Source returns a file's content so the human format can show the offending line under each
+	// finding. Nil, or an error for a path, means no source lines for it: the findings still print.
+	Source func(path string) ([]byte, error)
+	// MaxAnnotations is how many findings of each severity the github format emits as workflow
+	// commands; the rest are printed as plain lines. 0 means DefaultMaxAnnotations.
+	MaxAnnotations int
+}
+
+// DefaultMaxAnnotations is GitHub's display limit: a step shows at most 10 error, 10 warning and
+// 10 notice annotations and silently drops the others.
+const DefaultMaxAnnotations = 10
+
+// formatter writes rep, whose findings are already sorted and validated.
+type formatter func(w *bytes.Buffer, rep *Report, opts Options) error
+
+type namedFormat struct {
+	name  string
+	write formatter
+}
+
+// formats is ordered as Formats() and the error message list them.
+var formats = []namedFormat{
+	{"human", writeHuman},
+	{"json", writeJSON},
+	{"sarif", writeSARIF},
+	{"github", writeGitHub},
+}
+
+// Formats returns the names Write accepts, in the order the CLI should document them.
+func Formats() []string {
+	names := make([]string, len(formats))
+	for i, f := range formats {
+		names[i] = f.name
+	}
+	return names
+}
+
+// Write renders rep in the named format. Nothing is written unless the whole output could be
+// produced, so a bad finding or an unknown format never leaves half a SARIF file behind.
+func Write(w io.Writer, format string, rep *Report, opts Options) error {
+	i := slices.IndexFunc(formats, func(f namedFormat) bool { return f.name == format })
+	if i < 0 {
+		return fmt.Errorf("unknown format %q (valid: %s)", format, strings.Join(Formats(), ", "))
+	}
+	if rep == nil {
+		rep = &Report{}
+	}
+	if err := rep.Validate(); err != nil {
+		return err
+	}
+	view := sortedView(rep)
+	var buf bytes.Buffer
+	if err := formats[i].write(&buf, view, opts); err != nil {
+		return fmt.Errorf("write %s report: %w", format, err)
+	}
+	if _, err := w.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("write %s report: %w", format, err)
+	}
+	return nil
+}
+
+// sorted returns the findings in Compare order without touching the caller's slice.
+func sorted(fs []Finding) []Finding {
+	return Sort(slices.Clone(fs))
+}
+
+// sortedView is rep with its findings sorted and exact duplicates dropped, so every format lists
+// the same findings in the same order and its counts agree with what it lists.
+func sortedView(rep *Report) *Report {
+	if rep == nil {
+		return &Report{}
+	}
+	view := *rep
+	view.Findings = sorted(rep.Findings)
+	return &view
+}
+
+// Summary is the one-line verdict shared by the human, github and markdown formats:
+// "3 findings (2 errors, 1 warning) in 12 files" or "no findings in 12 files".
+func (r *Report) Summary() string {
+	files := plural(r.FilesChecked, "file", "files")
+	if len(r.Findings) == 0 {
+		return "no findings in " + files
+	}
+	return fmt.Sprintf("%s (%s) in %s", plural(len(r.Findings), "finding", "findings"), r.countsText(), files)
+}
+
+// countsText lists the non-zero severity counts, worst first: "2 errors, 1 warning".
+func (r *Report) countsText() string {
+	e, w, i := r.Counts()
+	var parts []string
+	if e > 0 {
+		parts = append(parts, plural(e, "error", "errors"))
+	}
+	if w > 0 {
+		parts = append(parts, plural(w, "warning", "warnings"))
+	}
+	if i > 0 {
+		parts = append(parts, plural(i, "info", "info"))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
