@@ -1,0 +1,285 @@
+// Package dockerfile owns the linting of Dockerfiles: BuildKit's own parser and checks (what
+// `docker build --check` reports, reproduced without a daemon or a registry) plus the
+// organisation's rules about root users, caches left in layers, secrets, unpinned bases,
+// swallowed failures and `curl | sh`.
+//
+// Findings come in three families:
+//
+//   - buildkit/<Name>: every warning of BuildKit's linter (frontend/dockerfile/linter), produced by
+//     running BuildKit's real Dockerfile-to-LLB conversion with every stage as a target, exactly as
+//     the lint subrequest does, but with an image resolver that answers without a registry. The
+//     `# check=skip=...` directive is honoured by BuildKit itself; `# check=error=true` raises
+//     these findings to errors. Parser warnings (empty continuation lines) arrive this way too, as
+//     buildkit/NoEmptyContinuation. Checks that need what only a real build has are not reported:
+//     CopyIgnoredFile (needs the context's .dockerignore) and InvalidBaseImagePlatform (needs the
+//     base image's config). In a stage whose base is an image rather than scratch, UndefinedVar is
+//     kept only when BuildKit suggests a variable this Dockerfile declares by ARG/ENV, other than
+//     PATH (a likely typo): any other name may be set by the base image's config, which is not
+//     fetched. Global ARGs without a default get a placeholder value, as --build-arg would give
+//     them, so that one missing build arg (reported by InvalidDefaultArgInFrom) does not stop
+//     the checks that follow.
+//   - docker-syntax: a Dockerfile BuildKit refuses (parse errors, unknown instructions, bad
+//     flags, unterminated heredocs, no FROM, an invalid base reference...), at the line BuildKit
+//     names. Nothing else is reported for a file that does not parse.
+//   - docker-*: the organisation's rules, listed with their reasons by Rules.
+//
+// Lint never fails: a Dockerfile that cannot be read as one is itself a finding.
+package dockerfile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
+	"github.com/Molecule-AI/molecule-ci/internal/report"
+)
+
+// Rule ids of the organisation's rules.
+const (
+	RuleSyntax           = "docker-syntax"
+	RuleRootUser         = "docker-root-user"
+	RulePipCache         = "docker-pip-cache"
+	RuleAptLists         = "docker-apt-lists"
+	RuleSecret           = "docker-secret"
+	RuleUnpinnedBase     = "docker-unpinned-base"
+	RuleSwallowedFailure = "docker-swallowed-failure"
+	RuleCurlPipeShell    = "docker-curl-pipe-shell"
+
+	// BuildKitPrefix starts the id of every finding that comes from BuildKit's own checks.
+	BuildKitPrefix = "buildkit/"
+)
+
+// DefaultPrivilegeDrop are the commands an entrypoint commonly uses to leave root at start-up.
+var DefaultPrivilegeDrop = []string{"gosu", "su-exec"}
+
+// Options are what the caller resolved for one Dockerfile.
+type Options struct {
+	// AllowRoot is true when the config's `lint.docker.allow-root` globs match this path.
+	AllowRoot bool
+	// PrivilegeDrop names commands that drop privileges at start-up; nil means DefaultPrivilegeDrop.
+	PrivilegeDrop []string
+}
+
+// Rules returns the metadata of the docker-* rules; the buildkit/* family is open-ended and
+// described by its documentation at https://docs.docker.com/reference/build-checks/.
+func Rules() []report.Rule {
+	return []report.Rule{
+		{ID: RuleSyntax, Severity: report.Error, Doc: "BuildKit refuses this Dockerfile (parse error, unknown instruction, bad flag or heredoc, no FROM), so no image can be built from it", HelpURL: "https://docs.docker.com/reference/dockerfile/"},
+		{ID: RuleRootUser, Severity: report.Warning, Doc: "the final stage runs as root (no USER, or the last USER is root/0): allowed by config `lint.docker.allow-root`, when ENTRYPOINT/CMD calls a privilege-drop command (gosu, su-exec), when the stage installs or copies one AND starts through an ENTRYPOINT or a CMD that runs a script copied into the image, or when the stage inherits its start-up command from its base image, says `USER root` explicitly and a comment in the stage names the privilege-drop command"},
+		{ID: RulePipCache, Severity: report.Warning, Doc: "`pip install` without --no-cache-dir leaves pip's download cache in the layer (fine with PIP_NO_CACHE_DIR set by ENV/ARG/the command, or a --mount=type=cache)"},
+		{ID: RuleAptLists, Severity: report.Warning, Doc: "`apt-get install` without `rm -rf /var/lib/apt/lists/*` in the same RUN leaves the package lists in the layer (fine when /var/lib/apt or its lists are a cache or tmpfs mount)"},
+		{ID: RuleSecret, Severity: report.Error, Doc: "a secret baked into an image: an ARG/ENV named like a credential or holding a token-shaped value, or a COPY/ADD of a credentials file (.env, .npmrc, id_rsa, *.pem...); build args and ENV stay readable in the image history"},
+		{ID: RuleUnpinnedBase, Severity: report.Warning, Doc: "FROM an image without a tag or digest, or with :latest, builds something different every time (ARG defaults are resolved; scratch and earlier stages are exempt)"},
+		{ID: RuleSwallowedFailure, Severity: report.Error, Doc: "an install or build command followed by `|| true`, `|| :`, `|| exit 0`, `|| echo` (or ending in `; true`) ships a broken image instead of failing the build"},
+		{ID: RuleCurlPipeShell, Severity: report.Warning, Doc: "piping a download into a shell (`curl ... | sh`, `wget -O- ... | bash`, `sh -c \"$(curl ...)\"`) runs unverified code: download, verify a checksum, then run"},
+	}
+}
+
+var severities = func() map[string]report.Severity {
+	m := map[string]report.Severity{}
+	for _, r := range Rules() {
+		m[r.ID] = r.Severity
+	}
+	return m
+}()
+
+// Lint reports every finding for one Dockerfile. path is only copied into the findings.
+func Lint(path string, src []byte, opts Options) []report.Finding {
+	if opts.PrivilegeDrop == nil {
+		opts.PrivilegeDrop = DefaultPrivilegeDrop
+	}
+	l := &checker{path: path, src: src, opts: opts, lines: splitLines(src)}
+	l.run()
+	return report.Sort(l.findings)
+}
+
+type checker struct {
+	path     string
+	src      []byte
+	opts     Options
+	lines    []string
+	findings []report.Finding
+
+	ast      *parser.Result
+	stages   []instructions.Stage
+	metaArgs []instructions.ArgCommand
+	nodes    map[int]*parser.Node // AST children by start line
+	model    *fileModel
+}
+
+func (l *checker) run() {
+	if len(bytes.TrimSpace(l.src)) == 0 {
+		l.add(report.Finding{Line: 1, Col: 1, Rule: RuleSyntax, Message: "the Dockerfile is empty: it needs at least a FROM instruction", Help: "start the file with FROM <image>:<tag>"})
+		return
+	}
+	res, err := parser.Parse(bytes.NewReader(l.src))
+	if err != nil {
+		l.syntaxError(err, 0)
+		return
+	}
+	l.ast = res
+	l.nodes = map[int]*parser.Node{}
+	for _, n := range res.AST.Children {
+		l.nodes[n.StartLine] = n
+	}
+	stages, metaArgs, err := instructions.Parse(res.AST, nil)
+	if err != nil {
+		l.syntaxError(err, l.failingNodeLine(res.AST))
+		return
+	}
+	if len(stages) == 0 {
+		line := 1
+		if c := res.AST.Children; len(c) > 0 {
+			line = c[len(c)-1].StartLine
+		}
+		l.add(report.Finding{Line: line, Col: 1, Rule: RuleSyntax, Message: "the Dockerfile has no FROM instruction, so it has no stage to build", Help: "add FROM <image>:<tag> before the first build instruction"})
+		return
+	}
+	l.stages, l.metaArgs = stages, metaArgs
+	l.model = buildModel(l)
+
+	l.runBuildKit()
+	l.checkBases()
+	l.checkSecrets()
+	l.checkRuns()
+	l.checkRootUser()
+}
+
+// add fills in what every finding shares and keeps it.
+func (l *checker) add(f report.Finding) {
+	f.Path = l.path
+	if f.Severity == 0 {
+		f.Severity = severities[f.Rule]
+	}
+	if f.EndLine == f.Line {
+		f.EndLine = 0
+	}
+	l.findings = append(l.findings, f)
+}
+
+// syntaxError reports an error from BuildKit's parser or converter at the line it names, or at
+// fallbackLine when the error carries no location.
+func (l *checker) syntaxError(err error, fallbackLine int) {
+	line, end := fallbackLine, 0
+	var le *parser.LocationError
+	if errors.As(err, &le) {
+		line, end = rangesSpan(le.Locations...)
+	}
+	msg := syntaxMessage(err)
+	// The parser reports errors in a directive line (an invalid escape token) at the index of
+	// the line before it, since it has not yet counted the line it is reading.
+	// Likewise an invalid check directive is only known to be in the directive line.
+	for _, d := range []struct{ msg, name string }{{"invalid escape token", "escape"}, {"failed to parse check options", "check"}} {
+		if strings.Contains(msg, d.msg) {
+			if n := directiveLine(l.lines, d.name); n > 0 {
+				line, end = n, 0
+			}
+		}
+	}
+	if line < 1 {
+		line = 1
+	}
+	if line > len(l.lines) && len(l.lines) > 0 {
+		line = len(l.lines)
+	}
+	if end < line {
+		end = 0
+	}
+	l.add(report.Finding{Line: line, Col: l.instructionCol(line), EndLine: end, Rule: RuleSyntax, Message: msg, Help: "fix the instruction; see https://docs.docker.com/reference/dockerfile/"})
+}
+
+// syntaxMessage is BuildKit's own message without the wrapping that repeats the line number.
+func syntaxMessage(err error) string {
+	msg := err.Error()
+	if strings.HasPrefix(msg, "dockerfile parse error on line ") {
+		if _, rest, ok := strings.Cut(msg, ": "); ok {
+			msg = rest
+		}
+	}
+	return msg
+}
+
+// failingNodeLine finds the instruction instructions.Parse stopped at: it wraps errors in an
+// unexported type whose only record of the node is the line number inside the message.
+func (l *checker) failingNodeLine(root *parser.Node) int {
+	var stages int
+	for _, n := range root.Children {
+		cmd, err := instructions.ParseInstruction(n)
+		if err != nil {
+			return n.StartLine
+		}
+		switch cmd.(type) {
+		case *instructions.Stage:
+			stages++
+		case *instructions.ArgCommand:
+		default:
+			if stages == 0 {
+				return n.StartLine
+			}
+		}
+	}
+	return 1
+}
+
+// rangesSpan returns the first and last line of BuildKit ranges.
+func rangesSpan(locs ...[]parser.Range) (start, end int) {
+	for _, rs := range locs {
+		for _, r := range rs {
+			if r.Start.Line > 0 && (start == 0 || r.Start.Line < start) {
+				start = r.Start.Line
+			}
+			if r.End.Line > end {
+				end = r.End.Line
+			}
+			if r.Start.Line > end {
+				end = r.Start.Line
+			}
+		}
+	}
+	return start, end
+}
+
+// instructionCol is the 1-based column where the instruction on line starts.
+func (l *checker) instructionCol(line int) int {
+	if line < 1 || line > len(l.lines) {
+		return 1
+	}
+	s := l.lines[line-1]
+	return len(s) - len(strings.TrimLeft(s, " \t")) + 1
+}
+
+// at builds a finding located on a whole instruction.
+func (l *checker) at(locs []parser.Range, rule, msg, help string) report.Finding {
+	line, end := rangesSpan(locs)
+	return report.Finding{Line: line, Col: l.instructionCol(line), EndLine: end, Rule: rule, Message: msg, Help: help}
+}
+
+func splitLines(src []byte) []string {
+	s := strings.TrimPrefix(strings.ReplaceAll(string(src), "\r\n", "\n"), "\ufeff")
+	lines := strings.Split(s, "\n")
+	if len(lines) > 0 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
+}
+
+// directiveLine finds the line of a `# name=value` parser directive at the top of the file.
+func directiveLine(lines []string, name string) int {
+	for i, s := range lines {
+		t := strings.TrimSpace(s)
+		if !strings.HasPrefix(t, "#") {
+			return 0
+		}
+		k, _, ok := strings.Cut(strings.TrimSpace(t[1:]), "=")
+		if ok && strings.EqualFold(strings.TrimSpace(k), name) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+func quoteCmd(s string) string { return fmt.Sprintf("`%s`", s) }

@@ -1,0 +1,772 @@
+package dockerfile
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
+	"github.com/Molecule-AI/molecule-ci/internal/report"
+)
+
+// runStep is one RUN instruction read as shell: the command line and, when they are run by a
+// shell, its heredoc bodies.
+type runStep struct {
+	scripts []*script
+	mounts  []map[string]string
+	// errexit is true when the stage's SHELL or the script itself turns on `set -e`, so a failing
+	// command in a `;` list stops the RUN.
+	errexit bool
+}
+
+// checkRuns applies the RUN rules to every stage. ENV, ARG and SHELL of the stages a stage
+// builds on are in effect in it too.
+func (l *checker) checkRuns() {
+	for _, si := range l.model.stages {
+		env := map[string]bool{}
+		shellCmd := []string{"/bin/sh", "-c"}
+		for _, cs := range l.model.chain(si) {
+			for _, c := range cs.st.Commands {
+				switch c := c.(type) {
+				case *instructions.EnvCommand:
+					for _, kv := range c.Env {
+						env[kv.Key] = true
+					}
+				case *instructions.ArgCommand:
+					for _, kv := range c.Args {
+						env[kv.Key] = true
+					}
+				case *instructions.ShellCommand:
+					shellCmd = c.Shell
+				case *instructions.RunCommand:
+					if cs == si {
+						l.checkRun(c, env, shellCmd)
+					}
+				}
+			}
+		}
+	}
+}
+
+func (l *checker) checkRun(c *instructions.RunCommand, env map[string]bool, shellCmd []string) {
+	start, _ := rangesSpan(c.Location())
+	node := l.nodes[start]
+	if node == nil || len(shellCmd) == 0 || !isShellName(path.Base(shellCmd[0])) {
+		return // a Windows or other non-POSIX SHELL: these rules do not apply
+	}
+	rs := l.runStep(node, c)
+	rs.errexit = rs.errexit || shellErrexit(shellCmd)
+	for _, f := range node.Flags {
+		if v, ok := strings.CutPrefix(f, "--mount="); ok {
+			rs.mounts = append(rs.mounts, parseMount(v))
+		}
+	}
+	l.checkPip(rs, env)
+	l.checkApt(rs, node)
+	l.checkSwallowed(rs)
+	l.checkCurlPipe(rs)
+}
+
+// runStep reads the shell scripts of a RUN with the Dockerfile position of every byte.
+func (l *checker) runStep(node *parser.Node, c *instructions.RunCommand) *runStep {
+	rs := &runStep{}
+	if !c.PrependShell {
+		// exec form: only ["sh", "-c", "script"] has shell to read.
+		a := c.CmdLine
+		if len(a) >= 3 && isShellName(path.Base(a[0])) {
+			for i := 1; i+1 < len(a); i++ {
+				if strings.HasPrefix(a[i], "-") && strings.Contains(a[i], "c") {
+					rs.errexit = strings.Contains(a[i], "e")
+					p := pos{node.StartLine, l.instructionCol(node.StartLine)}
+					rs.scripts = append(rs.scripts, parseScript(textAt(a[i+1], p)))
+					break
+				}
+			}
+		}
+		return rs
+	}
+	defer func() {
+		for _, s := range rs.scripts {
+			s.list.commands(func(c *command) {
+				a, _ := argv(c)
+				if len(a) > 1 && a[0] == "set" && setsErrexit(a[1:]) {
+					rs.errexit = true
+				}
+			})
+		}
+	}()
+	t, last := l.instructionText(node)
+	sc := parseScript(skipKeywordAndFlags(t))
+	rs.scripts = append(rs.scripts, sc)
+	if len(node.Heredocs) == 0 {
+		return rs
+	}
+	bodies := l.heredocBodies(node, last)
+	if len(c.CmdLine) == 1 && parser.MustParseHeredoc(c.CmdLine[0]) != nil {
+		// RUN <<EOF: BuildKit runs the body itself, with its shebang when it has one.
+		if len(bodies) > 0 && shebangIsShell(node.Heredocs[0].Content) {
+			rs.scripts = append(rs.scripts, parseScript(bodies[0]))
+		}
+	} else {
+		for i, hc := range sc.heredocs {
+			if i < len(bodies) && isShellReadingStdin(hc) {
+				rs.scripts = append(rs.scripts, parseScript(bodies[i]))
+			}
+		}
+	}
+	return rs
+}
+
+// instructionText joins an instruction's continuation lines the way BuildKit's parser does
+// (dropping the escape character, comment lines and empty lines), keeping every byte's position.
+// It returns the last line the instruction itself occupies, before any heredoc body.
+func (l *checker) instructionText(n *parser.Node) (posText, int) {
+	var t posText
+	escape := byte('\\')
+	if l.ast != nil && l.ast.EscapeToken < 128 {
+		escape = byte(l.ast.EscapeToken)
+	}
+	last := n.StartLine
+	for line := n.StartLine; line >= 1 && line <= len(l.lines); line++ {
+		s := l.lines[line-1]
+		if line > n.StartLine {
+			if trimmed := strings.TrimSpace(s); trimmed == "" || trimmed[0] == '#' {
+				continue
+			}
+		}
+		content := strings.TrimRight(s, " \t")
+		cont := strings.HasSuffix(content, string(escape))
+		if cont {
+			content = content[:len(content)-1]
+		}
+		for i := 0; i < len(content); i++ {
+			t.add(content[i], pos{line, i + 1})
+		}
+		last = line
+		if !cont {
+			break
+		}
+	}
+	return t, last
+}
+
+// heredocBodies finds the lines of each heredoc body after the instruction's last line.
+func (l *checker) heredocBodies(n *parser.Node, last int) []posText {
+	var bodies []posText
+	line := last + 1
+	for _, h := range n.Heredocs {
+		var t posText
+		for ; line <= len(l.lines); line++ {
+			s := l.lines[line-1]
+			off := 0
+			if h.Chomp {
+				off = len(s) - len(strings.TrimLeft(s, "\t"))
+			}
+			if s[off:] == h.Name {
+				line++
+				break
+			}
+			for i := off; i < len(s); i++ {
+				t.add(s[i], pos{line, i + 1})
+			}
+			t.add('\n', pos{line, len(s) + 1})
+		}
+		bodies = append(bodies, t)
+	}
+	return bodies
+}
+
+// skipKeywordAndFlags drops the instruction keyword and its --flags from an instruction's text.
+func skipKeywordAndFlags(t posText) posText {
+	s, i := t.s, 0
+	skipBlank := func() {
+		for i < len(s) && isBlank(s[i]) {
+			i++
+		}
+	}
+	skipWord := func() {
+		for i < len(s) && !isBlank(s[i]) {
+			i++
+		}
+	}
+	skipBlank()
+	skipWord()
+	for {
+		skipBlank()
+		if i+1 < len(s) && s[i] == '-' && s[i+1] == '-' {
+			skipWord()
+			continue
+		}
+		return t.slice(i)
+	}
+}
+
+func parseMount(v string) map[string]string {
+	m := map[string]string{"type": "bind"}
+	for _, kv := range strings.Split(v, ",") {
+		k, val, _ := strings.Cut(kv, "=")
+		k = strings.ToLower(strings.TrimSpace(k))
+		switch k {
+		case "dst", "destination":
+			k = "target"
+		}
+		m[k] = strings.Trim(strings.TrimSpace(val), `"'`)
+	}
+	return m
+}
+
+var shellNames = map[string]bool{"sh": true, "bash": true, "dash": true, "ash": true, "zsh": true, "ksh": true, "mksh": true, "busybox": true}
+
+func isShellName(n string) bool { return shellNames[n] }
+
+var interpreterRe = regexp.MustCompile(`^(?:python[0-9.]*|perl|ruby|node)$`)
+
+// isShellReadingStdin is true for `bash <<EOF`-like commands: a shell with no -c script.
+func isShellReadingStdin(c *command) bool {
+	a, _ := argv(c)
+	if len(a) == 0 || !isShellName(path.Base(a[0])) {
+		return false
+	}
+	for _, w := range a[1:] {
+		if strings.HasPrefix(w, "-") && !strings.HasPrefix(w, "--") && strings.Contains(w, "c") {
+			return false
+		}
+		if !strings.HasPrefix(w, "-") && path.Base(a[0]) != "busybox" {
+			return false // a script file argument
+		}
+	}
+	return true
+}
+
+func shebangIsShell(content string) bool {
+	if !strings.HasPrefix(content, "#!") {
+		return true
+	}
+	first, _, _ := strings.Cut(content[2:], "\n")
+	f := strings.Fields(first)
+	if len(f) == 0 {
+		return true
+	}
+	interp := path.Base(f[0])
+	if interp == "env" {
+		for _, w := range f[1:] {
+			if !strings.HasPrefix(w, "-") {
+				interp = path.Base(w)
+				break
+			}
+		}
+	}
+	return isShellName(interp)
+}
+
+func shellErrexit(shellCmd []string) bool {
+	return setsErrexit(shellCmd[1:])
+}
+
+// setsErrexit reads the options of `set` or of a shell command line for -e / -o errexit.
+func setsErrexit(args []string) bool {
+	for i, a := range args {
+		switch {
+		case a == "-o" && i+1 < len(args) && args[i+1] == "errexit":
+			return true
+		case strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.Contains(a, "e"):
+			return true
+		}
+	}
+	return false
+}
+
+// argv returns a command's words with wrappers such as sudo, env and exec removed, and the
+// variable assignments made for it (before it or through env).
+func argv(c *command) (args []string, assigns []string) {
+	for _, t := range c.assigns {
+		assigns = append(assigns, t.val)
+	}
+	for _, t := range c.args {
+		args = append(args, t.val)
+	}
+	for len(args) > 0 {
+		n := path.Base(args[0])
+		var skip int
+		switch n {
+		case "sudo":
+			skip = skipFlags(args[1:], "-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U")
+		case "env":
+			skip = skipFlags(args[1:], "-u", "-C", "-S")
+			for skip+1 < len(args) && isAssignment(args[skip+1]) {
+				assigns = append(assigns, args[skip+1])
+				skip++
+			}
+		case "exec", "builtin", "nohup":
+			skip = 0
+		case "command", "time":
+			skip = skipFlags(args[1:])
+		case "nice", "ionice", "stdbuf":
+			skip = skipFlags(args[1:], "-n", "-c")
+		case "timeout":
+			skip = skipFlags(args[1:], "-s", "-k", "--signal", "--kill-after") + 1
+		case "xargs":
+			skip = skipFlags(args[1:], "-I", "-n", "-P", "-d", "-L", "-s", "-a", "-E")
+		case "gosu", "su-exec":
+			skip = 1
+		default:
+			return args, assigns
+		}
+		if 1+skip > len(args) {
+			return nil, assigns
+		}
+		args = args[1+skip:]
+	}
+	return args, assigns
+}
+
+// skipFlags counts the leading options of args; valued names options that take the next word.
+func skipFlags(args []string, valued ...string) int {
+	i := 0
+	for i < len(args) && strings.HasPrefix(args[i], "-") && args[i] != "-" {
+		if args[i] == "--" {
+			return i + 1
+		}
+		for _, v := range valued {
+			if args[i] == v {
+				i++
+				break
+			}
+		}
+		i++
+	}
+	return min(i, len(args))
+}
+
+// operands returns the words of args that are not options, skipping the values of valued ones.
+func operands(args []string, valued ...string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if strings.HasPrefix(a, "-") && len(a) > 1 {
+			for _, v := range valued {
+				if a == v {
+					i++
+					break
+				}
+			}
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func first(ws []string) string {
+	if len(ws) == 0 {
+		return ""
+	}
+	return ws[0]
+}
+
+var (
+	pipRe    = regexp.MustCompile(`^pip[0-9.]*$`)
+	pythonRe = regexp.MustCompile(`^python[0-9.]*$`)
+)
+
+var pipValued = []string{"--proxy", "--log", "--cache-dir", "--timeout", "--retries", "--exists-action", "--trusted-host", "--cert", "--client-cert", "--python", "-r", "-c", "-e", "-i", "--index-url", "--extra-index-url", "-t", "--target", "--prefix", "--root", "-f", "--find-links", "--constraint", "--requirement"}
+
+// pipInstall recognises `pip install`, `pip3.12 install` and `python -m pip install`, returning
+// how the command was spelled and pip's arguments.
+func pipInstall(a []string) (string, []string) {
+	if len(a) == 0 {
+		return "", nil
+	}
+	n := path.Base(a[0])
+	var rest []string
+	var spelled string
+	switch {
+	case pipRe.MatchString(n):
+		rest, spelled = a[1:], n
+	case pythonRe.MatchString(n):
+		for i := 1; i < len(a); i++ {
+			if (a[i] == "-m" && i+1 < len(a) && a[i+1] == "pip") || a[i] == "-mpip" {
+				if a[i] == "-m" {
+					i++
+				}
+				rest, spelled = a[i+1:], n+" -m pip"
+				break
+			}
+			if !strings.HasPrefix(a[i], "-") {
+				return "", nil
+			}
+		}
+	}
+	if spelled == "" || first(operands(rest, pipValued...)) != "install" {
+		return "", nil
+	}
+	return spelled + " install", rest
+}
+
+func hasWord(ws []string, prefixes ...string) bool {
+	for _, w := range ws {
+		for _, p := range prefixes {
+			if w == p || strings.HasPrefix(w, p+"=") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (rs *runStep) commands(fn func(*command, []string, []string)) {
+	for _, s := range rs.scripts {
+		s.list.commands(func(c *command) {
+			a, as := argv(c)
+			fn(c, a, as)
+		})
+	}
+}
+
+func (rs *runStep) hasMount(typ string, targets ...string) bool {
+	for _, m := range rs.mounts {
+		if typ != "" && m["type"] != typ {
+			continue
+		}
+		if len(targets) == 0 {
+			return true
+		}
+		for _, t := range targets {
+			if strings.TrimRight(m["target"], "/") == t {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (l *checker) checkPip(rs *runStep, env map[string]bool) {
+	if env["PIP_NO_CACHE_DIR"] || rs.hasMount("cache") {
+		return
+	}
+	set := false
+	rs.commands(func(_ *command, a, as []string) {
+		if hasWord(as, "PIP_NO_CACHE_DIR") || len(a) > 0 && (a[0] == "export" || a[0] == "declare") && hasWord(a[1:], "PIP_NO_CACHE_DIR") {
+			set = true
+		}
+	})
+	if set {
+		return
+	}
+	rs.commands(func(c *command, a, _ []string) {
+		spelled, rest := pipInstall(a)
+		if spelled == "" || hasWord(rest, "--no-cache-dir") {
+			return
+		}
+		l.add(report.Finding{Line: c.p.line, Col: c.p.col, Rule: RulePipCache,
+			Message: fmt.Sprintf("%s without --no-cache-dir keeps pip's download cache in the image layer", quoteCmd(spelled)),
+			Help:    "add --no-cache-dir (or ENV PIP_NO_CACHE_DIR=1, or RUN --mount=type=cache,target=/root/.cache/pip)"})
+	})
+}
+
+var aptValued = []string{"-o", "-t", "-c", "--option", "--target-release", "--config-file"}
+
+func aptInstall(a []string) string {
+	if len(a) == 0 {
+		return ""
+	}
+	n := path.Base(a[0])
+	if n != "apt-get" && n != "apt" {
+		return ""
+	}
+	if sub := first(operands(a[1:], aptValued...)); sub == "install" || sub == "reinstall" {
+		return n + " " + sub
+	}
+	return ""
+}
+
+func (l *checker) checkApt(rs *runStep, node *parser.Node) {
+	if rs.hasMount("cache", "/var/lib/apt", "/var/lib/apt/lists") || rs.hasMount("tmpfs", "/var/lib/apt", "/var/lib/apt/lists") {
+		return
+	}
+	var install *command
+	var spelled string
+	cleaned := false
+	rs.commands(func(c *command, a, _ []string) {
+		if s := aptInstall(a); s != "" && install == nil {
+			install, spelled = c, s
+		}
+		if len(a) > 0 && path.Base(a[0]) == "rm" {
+			for _, w := range operands(a[1:]) {
+				if strings.HasPrefix(w, "/var/lib/apt/lists") {
+					cleaned = true
+				}
+			}
+		}
+	})
+	if install == nil || cleaned {
+		return
+	}
+	l.add(report.Finding{Line: install.p.line, Col: install.p.col, Rule: RuleAptLists,
+		Message: fmt.Sprintf("%s without `rm -rf /var/lib/apt/lists/*` in the same RUN leaves the package lists in the image layer", quoteCmd(spelled)),
+		Help:    "end this RUN with `&& rm -rf /var/lib/apt/lists/*` (or mount /var/lib/apt as a cache)"})
+}
+
+// installLabel names an install or build command whose failure must fail the build, or "".
+func installLabel(a []string) string {
+	if len(a) == 0 {
+		return ""
+	}
+	n := path.Base(a[0])
+	ops := operands(a[1:], aptValued...)
+	sub := first(ops)
+	in := func(set ...string) bool {
+		for _, s := range set {
+			if sub == s {
+				return true
+			}
+		}
+		return false
+	}
+	label := func() string {
+		if sub == "" {
+			return n
+		}
+		return n + " " + sub
+	}
+	switch n {
+	case "apt-get", "apt", "aptitude", "apk", "yum", "dnf", "microdnf", "zypper", "pacman", "dpkg":
+		if in("clean", "autoclean", "info", "search", "list", "show") {
+			return ""
+		}
+		return label()
+	case "npm":
+		if in("i", "install", "ci", "add", "update", "rebuild", "install-clean") || sub == "run" && len(ops) > 1 && strings.Contains(ops[1], "build") {
+			return label()
+		}
+	case "yarn", "pnpm":
+		if in("", "i", "install", "add", "build") || sub == "run" && len(ops) > 1 && strings.Contains(ops[1], "build") {
+			return label()
+		}
+	case "go":
+		if in("build", "install", "get", "generate") || sub == "mod" && len(ops) > 1 && ops[1] == "download" {
+			return label()
+		}
+	case "make", "gmake", "cmake", "ninja", "meson", "bazel", "mvn", "mvnw", "gradle", "gradlew", "ant":
+		return n
+	case "cargo":
+		if in("build", "install", "fetch") {
+			return label()
+		}
+	case "gem", "bundle", "composer", "poetry", "pipenv", "conda", "mamba", "micromamba":
+		if in("install", "update", "create") {
+			return label()
+		}
+	case "dotnet":
+		if in("build", "restore", "publish") {
+			return label()
+		}
+	case "uv":
+		if in("sync") || sub == "pip" && len(ops) > 1 && ops[1] == "install" {
+			return label()
+		}
+	}
+	if s, _ := pipInstall(a); s != "" {
+		return s
+	}
+	return ""
+}
+
+// pipeLabel names the install or build commands of a pipeline, counting `curl ... | sh`.
+func pipeLabels(p *pipeline) []*command {
+	var out []*command
+	if curl, _ := curlPipe(p); curl != nil {
+		out = append(out, curl)
+	}
+	for _, c := range p.cmds {
+		if c.group != nil {
+			c.group.commands(func(c *command) {
+				if a, _ := argv(c); installLabel(a) != "" {
+					out = append(out, c)
+				}
+			})
+			continue
+		}
+		if a, _ := argv(c); installLabel(a) != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func commandLabel(c *command) string {
+	a, _ := argv(c)
+	if l := installLabel(a); l != "" {
+		return l
+	}
+	if len(a) > 0 {
+		return path.Base(a[0]) + " ... | sh"
+	}
+	return "command"
+}
+
+// swallower says how a pipeline makes a failure look like success (`true`, `:`, `exit 0`,
+// `echo ...`), or returns "".
+func swallower(p *pipeline, echoes bool) string {
+	if p == nil || len(p.cmds) != 1 {
+		return ""
+	}
+	c := p.cmds[0]
+	if c.group != nil {
+		if n := len(c.group.items); n > 0 {
+			last := c.group.items[n-1]
+			if len(last.ops) == 0 {
+				return swallower(last.pipes[0], echoes)
+			}
+		}
+		return ""
+	}
+	a, _ := argv(c)
+	if len(a) == 0 {
+		return ""
+	}
+	switch path.Base(a[0]) {
+	case "true", ":":
+		return a[0]
+	case "exit":
+		if len(a) == 2 && a[1] == "0" {
+			return "exit 0"
+		}
+	case "echo", "printf":
+		if echoes {
+			return path.Base(a[0]) + " ..."
+		}
+	}
+	return ""
+}
+
+func fails(p *pipeline) bool {
+	if p == nil || len(p.cmds) != 1 || p.cmds[0].group != nil {
+		return false
+	}
+	a, _ := argv(p.cmds[0])
+	return len(a) > 0 && (a[0] == "false" || a[0] == "exit" && len(a) == 2 && a[1] != "0")
+}
+
+func (l *checker) checkSwallowed(rs *runStep) {
+	reported := map[*command]bool{}
+	report1 := func(c *command, how string) {
+		if reported[c] {
+			return
+		}
+		reported[c] = true
+		l.add(report.Finding{Line: c.p.line, Col: c.p.col, Rule: RuleSwallowedFailure,
+			Message: fmt.Sprintf("failure of %s is swallowed by %s, so a broken step still produces an image", quoteCmd(commandLabel(c)), how),
+			Help:    "let the command fail the build; if the step is optional, test its condition explicitly instead of ignoring every error"})
+	}
+	for _, s := range rs.scripts {
+		s.list.walk(func(ls *list) {
+			for _, ao := range ls.items {
+				for k, op := range ao.ops {
+					sw := swallower(ao.pipes[k+1], true)
+					if op != "||" || sw == "" {
+						continue
+					}
+					if k+1 < len(ao.ops) && ao.ops[k+1] == "&&" && fails(ao.pipes[k+2]) {
+						continue // `|| echo msg && exit 1` still fails
+					}
+					for j := 0; j <= k; j++ {
+						for _, c := range pipeLabels(ao.pipes[j]) {
+							report1(c, quoteCmd("|| "+sw))
+						}
+					}
+				}
+			}
+			n := len(ls.items)
+			if rs.errexit || n < 2 {
+				return
+			}
+			last := ls.items[n-1]
+			sw := ""
+			if len(last.ops) == 0 {
+				sw = swallower(last.pipes[0], false)
+			}
+			if sw == "" {
+				return
+			}
+			for _, p := range ls.items[n-2].pipes {
+				for _, c := range pipeLabels(p) {
+					report1(c, "the "+quoteCmd("; "+sw)+" that ends the command list")
+				}
+			}
+		})
+	}
+}
+
+var downloaders = map[string]bool{"curl": true, "wget": true}
+
+// curlPipe finds `curl ... | sh` in a pipeline: the download command and the interpreter.
+func curlPipe(p *pipeline) (*command, string) {
+	var dl *command
+	for _, c := range p.cmds {
+		if c.group != nil {
+			continue
+		}
+		a, _ := argv(c)
+		if len(a) == 0 {
+			continue
+		}
+		n := path.Base(a[0])
+		switch {
+		case downloaders[n] && dl == nil:
+			dl = c
+		case dl != nil && (isShellName(n) || interpreterRe.MatchString(n)):
+			if n == "busybox" && (len(a) < 2 || a[1] != "sh") {
+				continue
+			}
+			for _, w := range a[1:] {
+				if strings.HasPrefix(w, "-") && !strings.HasPrefix(w, "--") && strings.Contains(w, "c") && isShellName(n) {
+					return nil, "" // sh -c '...' does not run what it reads
+				}
+			}
+			return dl, n
+		}
+	}
+	return nil, ""
+}
+
+var substDownload = regexp.MustCompile("(?:\\$\\(|`|<\\()\\s*(?:curl|wget)\\b")
+
+func (l *checker) checkCurlPipe(rs *runStep) {
+	help := "download to a file, verify its checksum or signature, then run it"
+	for _, s := range rs.scripts {
+		s.list.walk(func(ls *list) {
+			for _, ao := range ls.items {
+				for _, p := range ao.pipes {
+					dl, sh := curlPipe(p)
+					if dl == nil {
+						continue
+					}
+					a, _ := argv(dl)
+					l.add(report.Finding{Line: dl.p.line, Col: dl.p.col, Rule: RuleCurlPipeShell,
+						Message: fmt.Sprintf("%s runs a downloaded script without verifying it", quoteCmd(path.Base(a[0])+" ... | "+sh)), Help: help})
+				}
+			}
+		})
+		s.list.commands(func(c *command) {
+			a, _ := argv(c)
+			if len(a) < 2 {
+				return
+			}
+			n := path.Base(a[0])
+			if !isShellName(n) && !interpreterRe.MatchString(n) && n != "eval" && n != "source" && n != "." {
+				return
+			}
+			for _, w := range a[1:] {
+				if substDownload.MatchString(w) {
+					l.add(report.Finding{Line: c.p.line, Col: c.p.col, Rule: RuleCurlPipeShell,
+						Message: fmt.Sprintf("%s runs a downloaded script without verifying it", quoteCmd(n+" \"$(curl ...)\"")), Help: help})
+					return
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,3 @@
+FROM debian:12-slim
+RUN useradd app
+CMD exec gosu app /usr/local/bin/serve

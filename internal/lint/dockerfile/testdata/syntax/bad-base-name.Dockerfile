@@ -1,0 +1,2 @@
+FROM Alpine:3.20
+USER nobody

@@ -1,0 +1,3 @@
+# check=skip-everything
+FROM alpine:3.20
+USER nobody

@@ -1,0 +1,5 @@
+FROM alpine:3.20
+USER nobody
+RUN <<EOF
+echo one
+echo two

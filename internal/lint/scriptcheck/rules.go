@@ -1,0 +1,309 @@
+package scriptcheck
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/rhysd/actionlint"
+)
+
+// The descriptions are actionlint's, so rule listings (SARIF rules, -format templates) match.
+const (
+	shellcheckDesc = "Checks for shell script sources in \"run:\" using shellcheck"
+	pyflakesDesc   = "Checks for Python script when \"shell: python\" is configured using Pyflakes"
+)
+
+// shellcheckArgs are actionlint's, shell aside. The excluded codes are false positives in CI
+// scripts or artifacts of replacing `${{ }}` with underscores:
+// SC1091 sourced file not found locally; SC2194/SC2050/SC2157/SC2043 constant words, tests and
+// loops made of a placeholder; SC2153/SC2154 variables set by `env:`.
+func shellcheckArgs(sh string) []string {
+	return []string{"--norc", "-f", "json", "-x", "--shell", sh, "-e", "SC1091,SC2194,SC2050,SC2153,SC2154,SC2157,SC2043", "-"}
+}
+
+// pending is one script handed to a tool; its result is read after the rule's WaitGroup.
+type pending struct {
+	pos   *actionlint.Pos
+	diags []diagnostic
+	err   error
+}
+
+// scripts tracks the asynchronous checks of one file, in step order, so the findings and the
+// error returned are deterministic whatever order the processes finish in.
+type scripts struct {
+	c    *Checker
+	wg   sync.WaitGroup
+	list []*pending
+}
+
+func (s *scripts) start(pos *actionlint.Pos, r request) {
+	p := &pending{pos: pos}
+	s.list = append(s.list, p)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		p.diags, p.err = s.c.check(r)
+	}()
+}
+
+// wait returns the finished checks and clears the list; the first error in step order wins.
+func (s *scripts) wait() ([]*pending, error) {
+	s.wg.Wait()
+	list := s.list
+	s.list = nil
+	for _, p := range list {
+		if p.err != nil {
+			return nil, p.err
+		}
+	}
+	return list, nil
+}
+
+// shellcheckRule mirrors actionlint's RuleShellcheck.
+type shellcheckRule struct {
+	actionlint.RuleBase
+	scripts
+	workflowShell string
+	jobShell      string
+	runnerShell   string
+}
+
+func newShellcheckRule(c *Checker) *shellcheckRule {
+	return &shellcheckRule{RuleBase: actionlint.NewRuleBase("shellcheck", shellcheckDesc), scripts: scripts{c: c}}
+}
+
+func (r *shellcheckRule) VisitWorkflowPre(n *actionlint.Workflow) error {
+	if n.Defaults != nil && n.Defaults.Run != nil && n.Defaults.Run.Shell != nil {
+		r.workflowShell = n.Defaults.Run.Shell.Value
+	}
+	return nil
+}
+
+func (r *shellcheckRule) VisitJobPre(n *actionlint.Job) error {
+	if n.Defaults != nil && n.Defaults.Run != nil && n.Defaults.Run.Shell != nil {
+		r.jobShell = n.Defaults.Run.Shell.Value
+	}
+	if n.RunsOn != nil {
+		for _, label := range n.RunsOn.Labels {
+			l := strings.ToLower(label.Value)
+			// The default shell on Windows runners is PowerShell, which shellcheck cannot check.
+			if l == "windows" || strings.HasPrefix(l, "windows-") {
+				r.runnerShell = "pwsh"
+				break
+			}
+		}
+	}
+	return nil
+}
+
+func (r *shellcheckRule) VisitJobPost(*actionlint.Job) error {
+	r.jobShell = ""
+	r.runnerShell = ""
+	return nil
+}
+
+func (r *shellcheckRule) shellName(run *actionlint.ExecRun) string {
+	switch {
+	case run.Shell != nil:
+		return run.Shell.Value
+	case r.jobShell != "":
+		return r.jobShell
+	case r.workflowShell != "":
+		return r.workflowShell
+	case r.runnerShell != "":
+		return r.runnerShell
+	}
+	return "bash" // what GitHub-hosted Linux and macOS runners use
+}
+
+// shellcheckShell maps a `shell:` value to shellcheck's --shell, "" when shellcheck cannot check it.
+func shellcheckShell(shell string) string {
+	switch {
+	case shell == "bash" || shell == "sh":
+		return shell
+	case strings.HasPrefix(shell, "bash "):
+		return "bash"
+	case strings.HasPrefix(shell, "sh "):
+		return "sh"
+	}
+	return ""
+}
+
+func (r *shellcheckRule) VisitStep(n *actionlint.Step) error {
+	run, ok := n.Exec.(*actionlint.ExecRun)
+	if !ok || run.Run == nil {
+		return nil
+	}
+	sh := shellcheckShell(r.shellName(run))
+	if sh == "" {
+		return nil
+	}
+	src := sanitizeExpressions(run.Run.Value)
+	pos := run.RunPos
+	args := shellcheckArgs(sh)
+	// The options GitHub runs the shell with, so shellcheck reasons about the same script.
+	setup := "set -e"
+	if sh == "bash" {
+		setup = "set -eo pipefail"
+	}
+	t := r.c.shellcheck
+	r.Debug("%s: Run shellcheck for %s script:\n%s", pos, sh, src)
+	r.start(pos, request{
+		tool:  t,
+		args:  args,
+		shell: sh,
+		stdin: fmt.Sprintf("%s\n%s\n", setup, src),
+		parse: parseShellcheck,
+		runErr: func(err error) error {
+			return &ToolError{Tool: t.name, Err: err, msg: fmt.Sprintf("`%s %s` did not run successfully while checking script at %s: %v", t.exe, strings.Join(args, " "), pos, err)}
+		},
+	})
+	return nil
+}
+
+func parseShellcheck(out []byte) ([]diagnostic, error) {
+	var d []diagnostic
+	if err := json.Unmarshal(out, &d); err != nil {
+		return nil, &ToolError{Tool: "shellcheck", Err: err, msg: fmt.Sprintf("could not parse JSON output from shellcheck: %v: stdout=%q", err, out)}
+	}
+	return d, nil
+}
+
+func (r *shellcheckRule) VisitWorkflowPost(*actionlint.Workflow) error {
+	r.workflowShell = ""
+	done, err := r.wait()
+	if err != nil {
+		return err
+	}
+	// Findings point at `run:`: block scalars may drop indentation and blank lines, so a line in
+	// the script cannot be mapped back to the file; the message carries the script position.
+	for _, p := range done {
+		for _, d := range p.diags {
+			line := d.Line - 1 // the first line is the setup line added above
+			msg := strings.TrimSuffix(d.Message, ".")
+			r.Errorf(p.pos, "shellcheck reported issue in this script: SC%d:%s:%d:%d: %s", d.Code, d.Level, line, d.Column, msg)
+		}
+	}
+	return nil
+}
+
+// pythonKind is whether a `shell:` selects Python, or is not set at this level.
+type pythonKind int
+
+const (
+	pythonUnspecified pythonKind = iota
+	pythonYes
+	pythonNo
+)
+
+func shellPythonKind(shell *actionlint.String) pythonKind {
+	if shell == nil {
+		return pythonUnspecified
+	}
+	if shell.Value == "python" || strings.HasPrefix(shell.Value, "python ") {
+		return pythonYes
+	}
+	return pythonNo
+}
+
+// pyflakesRule mirrors actionlint's RulePyflakes.
+type pyflakesRule struct {
+	actionlint.RuleBase
+	scripts
+	workflowKind pythonKind
+	jobKind      pythonKind
+}
+
+func newPyflakesRule(c *Checker) *pyflakesRule {
+	return &pyflakesRule{RuleBase: actionlint.NewRuleBase("pyflakes", pyflakesDesc), scripts: scripts{c: c}}
+}
+
+func (r *pyflakesRule) VisitWorkflowPre(n *actionlint.Workflow) error {
+	if n.Defaults != nil && n.Defaults.Run != nil {
+		r.workflowKind = shellPythonKind(n.Defaults.Run.Shell)
+	}
+	return nil
+}
+
+func (r *pyflakesRule) VisitJobPre(n *actionlint.Job) error {
+	if n.Defaults != nil && n.Defaults.Run != nil {
+		r.jobKind = shellPythonKind(n.Defaults.Run.Shell)
+	}
+	return nil
+}
+
+func (r *pyflakesRule) VisitJobPost(*actionlint.Job) error {
+	r.jobKind = pythonUnspecified
+	return nil
+}
+
+func (r *pyflakesRule) isPython(run *actionlint.ExecRun) bool {
+	if k := shellPythonKind(run.Shell); k != pythonUnspecified {
+		return k == pythonYes
+	}
+	if r.jobKind != pythonUnspecified {
+		return r.jobKind == pythonYes
+	}
+	return r.workflowKind == pythonYes
+}
+
+func (r *pyflakesRule) VisitStep(n *actionlint.Step) error {
+	run, ok := n.Exec.(*actionlint.ExecRun)
+	if !ok || run.Run == nil || !r.isPython(run) {
+		return nil
+	}
+	src := sanitizeExpressions(run.Run.Value)
+	pos := run.RunPos
+	t := r.c.pyflakes
+	r.Debug("%s: Running %s for Python script:\n%s", pos, t.exe, src)
+	r.start(pos, request{
+		tool:  t,
+		args:  []string{},
+		shell: "python",
+		stdin: src,
+		parse: func(out []byte) ([]diagnostic, error) { return parsePyflakes(out, pos) },
+		runErr: func(err error) error {
+			return &ToolError{Tool: t.name, Err: err, msg: fmt.Sprintf("`%s` did not run successfully while checking script at %s: %v", t.exe, pos, err)}
+		},
+	})
+	return nil
+}
+
+// parsePyflakes extracts every `<stdin>:line:col: message` line. A syntax error is followed by
+// the offending source line and a caret, which are skipped (actionlint #411).
+func parsePyflakes(out []byte, pos *actionlint.Pos) ([]diagnostic, error) {
+	var d []diagnostic
+	b := out
+	for len(b) > 0 {
+		i := bytes.Index(b, []byte("<stdin>:"))
+		if i < 0 {
+			break
+		}
+		b = b[i+len("<stdin>:"):]
+		j := bytes.IndexByte(b, '\n')
+		if j < 0 {
+			return nil, &ToolError{Tool: "pyflakes", msg: fmt.Sprintf(`error message from pyflakes does not end with \n nor \r\n while checking script at %s. output: %q`, pos, out)}
+		}
+		msg := bytes.TrimSuffix(b[:j], []byte("\r"))
+		d = append(d, diagnostic{Message: string(msg)})
+		b = b[j+1:]
+	}
+	return d, nil
+}
+
+func (r *pyflakesRule) VisitWorkflowPost(*actionlint.Workflow) error {
+	r.workflowKind = pythonUnspecified
+	done, err := r.wait()
+	if err != nil {
+		return err
+	}
+	for _, p := range done {
+		for _, d := range p.diags {
+			r.Errorf(p.pos, "pyflakes reported issue in this script: %s", d.Message)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,282 @@
+package workflow
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/Molecule-AI/molecule-ci/internal/report"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// render is the golden form: the canonical line plus the severity.
+func render(fs []report.Finding) string {
+	var b strings.Builder
+	for _, f := range fs {
+		fmt.Fprintf(&b, "%s (%s)\n", f, f.Severity)
+	}
+	return b.String()
+}
+
+// optionsFor reads `# test-options:` from the first lines of a test file, so that each golden
+// pair says how it is linted: merge-queue=main,staging pin=tag org=Acme labels=a,b trusted=x,y.
+func optionsFor(t *testing.T, src []byte) Options {
+	t.Helper()
+	var o Options
+	sc := bufio.NewScanner(bytes.NewReader(src))
+	for sc.Scan() {
+		line := sc.Text()
+		rest, ok := strings.CutPrefix(line, "# test-options:")
+		if !ok {
+			continue
+		}
+		for _, f := range strings.Fields(rest) {
+			k, v, _ := strings.Cut(f, "=")
+			list := strings.Split(v, ",")
+			switch k {
+			case "merge-queue":
+				o.MergeQueueBranches = list
+			case "pin":
+				o.PinPolicy = v
+			case "org":
+				o.Org = v
+			case "labels":
+				o.RunnerLabels = list
+			case "trusted":
+				o.TrustedOwners = list
+			default:
+				t.Fatalf("unknown test option %q", k)
+			}
+		}
+	}
+	return o
+}
+
+// TestGolden lints every YAML file under testdata and compares the findings with the .golden
+// file next to it. Files under testdata/actions are action metadata, everything else workflows.
+// Every rule has a rules/<id>.bad.yml with findings and a rules/<id>.good.yml with none.
+func TestGolden(t *testing.T) {
+	var files []string
+	err := filepath.WalkDir("testdata", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.HasSuffix(p, ".yml") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no test files")
+	}
+	for _, p := range files {
+		t.Run(p, func(t *testing.T) {
+			src, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, err := New(optionsFor(t, src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			kind := KindWorkflow
+			if strings.HasPrefix(filepath.ToSlash(p), "testdata/actions/") {
+				kind = KindAction
+			}
+			fs, err := l.Lint(filepath.ToSlash(p), src, kind)
+			if err != nil {
+				t.Fatalf("Lint: %v", err)
+			}
+			got := render(fs)
+			golden := strings.TrimSuffix(p, ".yml") + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(string(want), got); diff != "" {
+				t.Errorf("findings mismatch (-want +got):\n%s", diff)
+			}
+			if strings.HasSuffix(p, ".good.yml") && len(fs) != 0 {
+				t.Errorf("a .good.yml must lint clean, got:\n%s", got)
+			}
+			if strings.HasSuffix(p, ".bad.yml") {
+				rule := strings.TrimSuffix(filepath.Base(p), ".bad.yml")
+				if !hasRule(fs, rule) {
+					t.Errorf("a .bad.yml must trigger its rule %q, got:\n%s", rule, got)
+				}
+			}
+		})
+	}
+}
+
+func hasRule(fs []report.Finding, rule string) bool {
+	for _, f := range fs {
+		if f.Rule == rule || strings.HasPrefix(f.Rule, rule+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// TestEveryRuleHasGoldenPair keeps the promise that each rule is shown failing and passing.
+func TestEveryRuleHasGoldenPair(t *testing.T) {
+	for _, r := range Rules() {
+		for _, suffix := range []string{".bad.yml", ".good.yml"} {
+			dir := "rules"
+			if r.ID == RuleActionMetadata {
+				dir = "actions"
+			}
+			p := filepath.Join("testdata", dir, r.ID+suffix)
+			if _, err := os.Stat(p); err != nil {
+				t.Errorf("rule %s: %v", r.ID, err)
+			}
+		}
+	}
+}
+
+func TestNewRejectsUnknownPolicy(t *testing.T) {
+	_, err := New(Options{PinPolicy: "branch"})
+	want := `unknown pin policy "branch" (valid: sha, tag)`
+	if err == nil || err.Error() != want {
+		t.Fatalf("New error = %v, want %q", err, want)
+	}
+}
+
+func TestRules(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range Rules() {
+		if r.ID == "" || r.Doc == "" || r.Severity == 0 || seen[r.ID] {
+			t.Errorf("bad rule metadata %+v", r)
+		}
+		seen[r.ID] = true
+	}
+	for _, id := range []string{RuleGate, RuleUnpinned, RuleFloating, RuleTimeout, RulePermissions, RuleSecret, RuleMergeQueue, RuleActionMetadata} {
+		if !seen[id] {
+			t.Errorf("Rules() misses %s", id)
+		}
+	}
+}
+
+// TestConcurrentLint lints many files at once through one Linter (run with -race): the lead
+// lints a repository's files in parallel.
+func TestConcurrentLint(t *testing.T) {
+	dir := t.TempDir()
+	// A project (.git + .github/workflows) with a local action, so the shared caches are used.
+	for _, d := range []string{".git", ".github/workflows", "act"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	action := "name: a\ndescription: d\ninputs:\n  who:\n    description: w\nruns:\n  using: composite\n  steps:\n    - run: echo hi\n      shell: bash\n"
+	if err := os.WriteFile(filepath.Join(dir, "act", "action.yml"), []byte(action), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := New(Options{WorkDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var srcs [][]byte
+	var kinds []Kind
+	filepath.WalkDir("testdata", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".yml") {
+			b, _ := os.ReadFile(p)
+			srcs = append(srcs, b)
+			k := KindWorkflow
+			if strings.Contains(p, "actions") {
+				k = KindAction
+			}
+			kinds = append(kinds, k)
+		}
+		return nil
+	})
+	local := []byte("on: push\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    timeout-minutes: 5\n    steps:\n      - uses: ./act\n        with:\n          whom: x\n")
+	srcs = append(srcs, local)
+	kinds = append(kinds, KindWorkflow)
+
+	// Sequential results are the reference.
+	want := make([]string, len(srcs))
+	for i, src := range srcs {
+		fs, err := l.Lint(fmt.Sprintf(".github/workflows/w%d.yml", i), src, kinds[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = render(fs)
+	}
+	if !strings.Contains(want[len(want)-1], `input "whom" is not defined in action "a" defined at "./act"`) {
+		t.Fatalf("local action was not resolved through the project cache:\n%s", want[len(want)-1])
+	}
+	const rounds = 8
+	got := make([]string, len(srcs)*rounds)
+	var wg sync.WaitGroup
+	for r := range rounds {
+		for i, src := range srcs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				fs, err := l.Lint(fmt.Sprintf(".github/workflows/w%d.yml", i), src, kinds[i])
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got[r*len(srcs)+i] = render(fs)
+			}()
+		}
+	}
+	wg.Wait()
+	for r := range rounds {
+		for i := range srcs {
+			if g := got[r*len(srcs)+i]; g != want[i] {
+				t.Errorf("round %d file %d differs from the sequential result:\n%s", r, i, cmp.Diff(want[i], g))
+			}
+		}
+	}
+}
+
+func FuzzLint(f *testing.F) {
+	filepath.WalkDir("testdata", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".yml") {
+			b, _ := os.ReadFile(p)
+			f.Add(b, strings.Contains(p, "actions"))
+		}
+		return nil
+	})
+	f.Add([]byte("on: push\njobs:\n  a:\n    steps:\n      - run: |\n"), false)
+	f.Add([]byte("runs:\n  using: composite\n  steps:\n    - run: x\n"), true)
+	l, err := New(Options{MergeQueueBranches: []string{"main"}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, src []byte, action bool) {
+		kind := KindWorkflow
+		if action {
+			kind = KindAction
+		}
+		fs, err := l.Lint("f.yml", src, kind)
+		if err != nil {
+			t.Fatalf("Lint returned a tool error for file content: %v", err)
+		}
+		for _, fd := range fs {
+			if fd.Line < 1 || fd.Col < 1 || fd.Rule == "" || fd.Severity == 0 || fd.Message == "" {
+				t.Fatalf("malformed finding %+v", fd)
+			}
+		}
+	})
+}
