@@ -1,0 +1,122 @@
+package coverage
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// seeds adds every committed report and a few broken ones to a fuzz corpus.
+func seeds(f *testing.F, globs ...string) {
+	f.Helper()
+	for _, g := range globs {
+		matches, _ := filepath.Glob(filepath.Join(fixtures, g))
+		for _, m := range matches {
+			if data, err := os.ReadFile(m); err == nil && len(data) < 1<<20 {
+				f.Add(data)
+			}
+		}
+	}
+	for _, s := range []string{"", "mode: set\n", "mode: set\na.go:1.1,2.2 1 1\nmode: count\n", "SF:a\nDA:1,-1\n",
+		"<coverage><class filename='a'><lines><line number='1' hits='1' branch='true' condition-coverage='50% (1/2)'/>",
+		`{"a":{"statementMap":{"0":{"start":{"line":1},"end":{"line":1}}},"s":{"0":1}}}`, `{"total":{"lines":{"total":1,"covered":1}}}`} {
+		f.Add([]byte(s))
+	}
+}
+
+// checkParse is what every fuzz target asserts: no panic, and either a profile or a
+// *ParseError naming the input.
+func checkParse(t *testing.T, name string, p *Profile, err error) {
+	t.Helper()
+	if err != nil {
+		var pe *ParseError
+		if !errors.As(err, &pe) || pe.Path != name {
+			t.Fatalf("error %v is not a *ParseError for %q", err, name)
+		}
+		return
+	}
+	if p == nil {
+		t.Fatal("nil profile without an error")
+	}
+	c, tot := p.Totals()
+	if c < 0 || tot < 0 || c > tot {
+		t.Fatalf("impossible totals %d/%d", c, tot)
+	}
+	for _, fd := range p.Files {
+		a := &acc{path: fd.Name}
+		a.add(fd, p.Format, p.Mode == ModeSet)
+		f, err := a.file()
+		if err != nil {
+			continue
+		}
+		if f.Covered < 0 || f.Covered > f.Total || f.Percent < 0 || f.Percent > 100 {
+			t.Fatalf("%s: impossible counts %+v", f.Path, f.Counts)
+		}
+		for i, s := range f.segs {
+			if s.start > s.end || i > 0 && f.segs[i-1].end >= s.start {
+				t.Fatalf("%s: bad segments %v", f.Path, f.segs)
+			}
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	seeds(f, "*/*.out", "*/*/*.out", "*/*.xml", "*/*.info", "edge/*.json", "vitest/reports/*")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := Parse("in", bytes.NewReader(data))
+		checkParse(t, "in", p, err)
+	})
+}
+
+func fuzzOne(f *testing.F, parse func(string, io.Reader) (*Profile, error), globs ...string) {
+	seeds(f, globs...)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := parse("in", bytes.NewReader(data))
+		checkParse(t, "in", p, err)
+	})
+}
+
+func FuzzParseGo(f *testing.F)        { fuzzOne(f, ParseGo, "*/*.out", "*/*/*.out") }
+func FuzzParseLCOV(f *testing.F)      { fuzzOne(f, ParseLCOV, "*/*.info", "vitest/reports/lcov.info") }
+func FuzzParseCobertura(f *testing.F) { fuzzOne(f, ParseCobertura, "*/*.xml") }
+func FuzzParseIstanbul(f *testing.F) {
+	fuzzOne(f, ParseIstanbul, "edge/*.json", "vitest/reports/*.json")
+}
+
+func FuzzParseDiff(f *testing.F) {
+	f.Add([]byte("+++ b/a.go\n@@ -1,2 +3,4 @@\n"))
+	f.Add([]byte("+++ \"b/\\303\\251.go\"\n@@ -1 +1 @@\n+++ /dev/null\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := ParseDiff(data)
+		if err != nil {
+			return
+		}
+		for _, lines := range m {
+			for i := 1; i < len(lines); i++ {
+				if lines[i-1] >= lines[i] {
+					t.Fatalf("lines not sorted and unique: %v", lines)
+				}
+			}
+		}
+	})
+}
+
+func FuzzParseBaseline(f *testing.F) {
+	f.Add([]byte(`{"version":1,"total":{"covered":1,"total":2},"files":{"a":{"covered":0,"total":0}}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b, err := ParseBaseline("b", data)
+		if err != nil {
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %v is not a *ParseError", err)
+			}
+			return
+		}
+		if b.Total.Percent < 0 || b.Total.Percent > 100 {
+			t.Fatalf("percent %v", b.Total.Percent)
+		}
+	})
+}

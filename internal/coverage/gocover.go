@@ -1,0 +1,223 @@
+package coverage
+
+import (
+	"bytes"
+	"io"
+	"math"
+	"strconv"
+)
+
+// Go coverage modes.
+const (
+	ModeSet    = "set"
+	ModeCount  = "count"
+	ModeAtomic = "atomic"
+)
+
+// goFile accumulates one source file's blocks. Blocks repeated by -coverpkg (one copy per test
+// binary) are merged as they are read, so memory grows with distinct blocks, not with lines.
+type goFile struct {
+	data  *FileData
+	index map[blockPos]int32
+	// next is where the previous block of this file was found plus one: repeated copies of a
+	// file list its blocks in the same order, so the next block is almost always there and the
+	// map lookup is skipped.
+	next int
+}
+
+type blockPos struct{ sl, sc, el, ec int32 }
+
+type goParser struct {
+	path     string
+	mode     string
+	modeLine int
+	files    map[string]*goFile
+	order    []*goFile
+	last     *goFile
+}
+
+// ParseGo reads a Go coverprofile: a `mode:` line, then `file:L1.C1,L2.C2 numStmt count` lines.
+// Several profiles concatenated (extra `mode:` lines of the same mode) are one profile; blocks
+// repeated by -coverpkg are merged (OR for set, sum for count and atomic), as `go tool cover`
+// merges them.
+func ParseGo(path string, r io.Reader) (*Profile, error) {
+	p := &goParser{path: path, files: make(map[string]*goFile)}
+	lr := newLineReader(path, r)
+	for {
+		line, ok, err := lr.next()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		if len(line) == 0 {
+			continue
+		}
+		if line[0] == 'm' && bytes.HasPrefix(line, []byte("mode:")) {
+			if err := p.modeLineAt(line, lr.n); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if p.mode == "" {
+			return nil, parseErrorf(path, lr.n, "missing mode line: a Go coverprofile starts with \"mode: set\", \"mode: count\" or \"mode: atomic\"")
+		}
+		if msg := p.block(line); msg != "" {
+			return nil, parseErrorf(path, lr.n, "%s in %q", msg, clip(string(line), 120))
+		}
+	}
+	if p.mode == "" {
+		return nil, parseErrorf(path, lr.n, "no mode line: not a Go coverprofile")
+	}
+	prof := &Profile{Path: path, Format: FormatGo, Mode: p.mode, ModeLine: p.modeLine, Files: make([]*FileData, len(p.order))}
+	for i, f := range p.order {
+		prof.Files[i] = f.data
+	}
+	return prof, nil
+}
+
+func (p *goParser) modeLineAt(line []byte, n int) error {
+	m := string(bytes.TrimSpace(line[len("mode:"):]))
+	switch m {
+	case ModeSet, ModeCount, ModeAtomic:
+	default:
+		return parseErrorf(p.path, n, "unknown coverage mode %q (valid: set, count, atomic)", clip(m, 40))
+	}
+	if p.mode == "" {
+		p.mode, p.modeLine = m, n
+		return nil
+	}
+	if m != p.mode {
+		return parseErrorf(p.path, n, "mode %q conflicts with mode %q on line %d: merge only profiles of one -covermode", m, p.mode, p.modeLine)
+	}
+	return nil
+}
+
+// block parses and merges one block line, returning what is wrong with it or "".
+func (p *goParser) block(l []byte) string {
+	b, name, msg := parseBlock(l)
+	if msg != "" {
+		if bytes.Count(l, []byte(" ")) < 2 {
+			return "malformed block: truncated, or not file:line.col,line.col statements count"
+		}
+		return msg
+	}
+	return p.merge(name, &b)
+}
+
+// parseBlock parses file:L1.C1,L2.C2 numStmt count.
+func parseBlock(l []byte) (b Block, name []byte, msg string) {
+	// Parse from the end, as the file name may itself contain ':' (C:\ on Windows).
+	var v int64
+	end := len(l)
+	if v, end, msg = backNum(l, end, ' ', "count", math.MaxInt64); msg != "" {
+		return b, nil, msg
+	}
+	b.Count = v
+	if v, end, msg = backNum(l, end, ' ', "statement count", math.MaxInt32); msg != "" {
+		return b, nil, msg
+	}
+	b.NumStmt = int32(v)
+	if v, end, msg = backNum(l, end, '.', "end column", math.MaxInt32); msg != "" {
+		return b, nil, msg
+	}
+	b.EndCol = int32(v)
+	if v, end, msg = backNum(l, end, ',', "end line", math.MaxInt32); msg != "" {
+		return b, nil, msg
+	}
+	b.EndLine = int32(v)
+	if v, end, msg = backNum(l, end, '.', "start column", math.MaxInt32); msg != "" {
+		return b, nil, msg
+	}
+	b.StartCol = int32(v)
+	if v, end, msg = backNum(l, end, ':', "start line", math.MaxInt32); msg != "" {
+		return b, nil, msg
+	}
+	b.StartLine = int32(v)
+	name = l[:end]
+	switch {
+	case len(name) == 0:
+		return b, nil, "empty file name"
+	case b.StartLine < 1:
+		return b, nil, "line numbers start at 1"
+	case b.EndLine < b.StartLine || b.EndLine == b.StartLine && b.EndCol < b.StartCol:
+		return b, nil, "block ends before it starts"
+	}
+	return b, name, ""
+}
+
+// merge adds a parsed block to its file, merging it with an earlier copy of the same block.
+func (p *goParser) merge(name []byte, b *Block) string {
+	f := p.last
+	if f == nil || string(name) != f.data.Name {
+		f = p.files[string(name)]
+		if f == nil {
+			f = &goFile{data: &FileData{Name: string(name), Unit: UnitStatements}, index: make(map[blockPos]int32)}
+			p.files[f.data.Name] = f
+			p.order = append(p.order, f)
+		}
+		p.last = f
+	}
+	blocks := f.data.Blocks
+	i := f.next
+	if i >= len(blocks) || !blocks[i].samePos(b) {
+		j, ok := f.index[blockPos{b.StartLine, b.StartCol, b.EndLine, b.EndCol}]
+		if !ok {
+			f.index[blockPos{b.StartLine, b.StartCol, b.EndLine, b.EndCol}] = int32(len(blocks))
+			f.data.Blocks = append(blocks, *b)
+			f.next = len(f.data.Blocks)
+			return ""
+		}
+		i = int(j)
+	}
+	f.next = i + 1
+	old := &blocks[i]
+	if old.NumStmt != b.NumStmt {
+		return "statement count " + itoa(int64(b.NumStmt)) + " differs from the " + itoa(int64(old.NumStmt)) + " reported earlier for the same block"
+	}
+	old.Count = mergeCount(p.mode == ModeSet, old.Count, b.Count)
+	return ""
+}
+
+// mergeCount combines two counts of one block: OR for set mode, a sum (saturating, so a hostile
+// profile cannot wrap it negative) otherwise.
+func mergeCount(set bool, a, b int64) int64 {
+	if set {
+		if a > 0 || b > 0 {
+			return max(a, b, 1)
+		}
+		return 0
+	}
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
+// backNum parses the unsigned decimal between the last sep before end and end.
+func backNum(l []byte, end int, sep byte, what string, limit int64) (v int64, start int, msg string) {
+	i := end - 1
+	for i >= 0 && l[i] >= '0' && l[i] <= '9' {
+		i--
+	}
+	if i < 0 || l[i] != sep {
+		if i >= 0 && l[i] == '-' {
+			return 0, 0, "negative " + what
+		}
+		return 0, 0, "malformed " + what + " (want file:line.col,line.col statements count)"
+	}
+	if i == end-1 {
+		return 0, 0, "missing " + what
+	}
+	for _, c := range l[i+1 : end] {
+		d := int64(c - '0')
+		if v > (limit-d)/10 {
+			return 0, 0, what + " is out of range"
+		}
+		v = v*10 + d
+	}
+	return v, i, ""
+}
+
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }

@@ -1,0 +1,3 @@
+module github.com/Molecule-AI/molecule-monorepo/platform
+
+go 1.22

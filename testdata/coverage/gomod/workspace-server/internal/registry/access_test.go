@@ -1,0 +1,9 @@
+package registry
+
+import "testing"
+
+func TestCanRead(t *testing.T) {
+	if !CanRead("admin") || CanRead("guest") {
+		t.Fatal("CanRead")
+	}
+}

@@ -1,0 +1,5 @@
+"""Omitted by .coveragerc, like molecule-core's plugins_registry/."""
+
+
+def plugins():
+    return []
