@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -68,13 +69,16 @@ func KnownRule(id string) bool {
 	if strings.HasPrefix(id, "actionlint/") || strings.HasPrefix(id, "buildkit/") {
 		return len(id) > strings.Index(id, "/")+1
 	}
-	for _, r := range Rules() {
-		if r.ID == id {
-			return true
-		}
-	}
-	return false
+	return ruleIDs()[id]
 }
+
+var ruleIDs = sync.OnceValue(func() map[string]bool {
+	ids := map[string]bool{}
+	for _, r := range Rules() {
+		ids[r.ID] = true
+	}
+	return ids
+})
 
 // Run lints everything under opts.Paths. An error means the tool itself failed (a file could not
 // be read, shellcheck crashed); problems in the files are findings in the report.

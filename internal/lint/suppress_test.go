@@ -32,8 +32,8 @@ func TestSuppressions(t *testing.T) {
 	want := []string{
 		"w.yml:3:1: b [gate-cannot-fail] error",
 		"w.yml:5:3: suppression of unpinned-action has no reason [suppression] error",
-		"w.yml:6:3: d [unpinned-action] warning",
 		"w.yml:6:3: suppression names unknown rule \"no-such-rule\" [suppression] error",
+		"w.yml:6:3: d [unpinned-action] warning",
 		"w.yml:7:3: suppression of floating-ref matches no finding on this line or the next; remove it [suppression] warning",
 		"w.yml:8:3: suppression names no rule [suppression] error",
 	}

@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/Molecule-AI/molecule-ci/internal/config"
+	"github.com/Molecule-AI/molecule-ci/internal/coverage"
+	"github.com/Molecule-AI/molecule-ci/internal/report"
+)
+
+const coverageSummary = `Read coverage reports — Go coverprofiles, Cobertura XML (pytest-cov), LCOV and Istanbul JSON
+(vitest), detected by content — into one model and judge it against the coverage: policy of
+.molecule-ci.yml: total, per-package and per-file floors, an allowlist with enforced expiry,
+a ratchet against a baseline, and the coverage of changed lines.`
+
+var coverageFormats = []string{"human", "json", "sarif", "github"}
+
+func runCoverage(ctx context.Context, args []string, s Streams, env Env) error {
+	flags := newFlagSet("coverage", "REPORT...", coverageSummary, s.Stderr)
+	var po publishOptions
+	flags.StringVar(&po.format, "format", "", "output: human, json, sarif, github (default: github in GitHub Actions, else human)")
+	po.registerChecks(flags)
+	configPath := flags.String("config", "", "config file (default: .molecule-ci.yml in --root, if present)")
+	root := flags.String("root", "", "repository root that report paths are made relative to (default: the working directory)")
+	baseline := flags.String("baseline", "", "ratchet against this baseline JSON (written on main by --write-baseline)")
+	writeBaseline := flags.String("write-baseline", "", "write this run's baseline JSON to FILE")
+	base := flags.String("base", "", "git ref: gate the coverage of lines added or changed since it")
+	badge := flags.String("badge", "", "write a shields.io endpoint badge JSON to FILE")
+	today := flags.String("today", "", "judge allowlist expiry as of this date, YYYY-MM-DD (default: today)")
+	reports, err := parseFlags(flags, args)
+	if err != nil {
+		return err
+	}
+	if err := po.validateFormat(coverageFormats); err != nil {
+		return err
+	}
+	if len(reports) == 0 {
+		return usagef("coverage: name at least one report (e.g. coverage.out, coverage.xml, lcov.info, coverage-final.json)")
+	}
+	rootDir := env.WorkDir
+	if *root != "" {
+		rootDir = absPath(env.WorkDir, *root)
+	}
+	cfgEnv := env
+	cfgEnv.WorkDir = rootDir
+	cfg, err := loadConfig(cfgEnv, *configPath)
+	if err != nil {
+		return err
+	}
+	policy, err := coverage.PolicyFromConfig(cfg.Coverage)
+	if err != nil {
+		return configError(cfg, env, err)
+	}
+	opts := coverage.Options{
+		RepoRoot:      rootDir,
+		Policy:        policy,
+		Baseline:      absPath(env.WorkDir, *baseline),
+		WriteBaseline: absPath(env.WorkDir, *writeBaseline),
+		Base:          *base,
+	}
+	for _, r := range reports {
+		opts.Reports = append(opts.Reports, absPath(env.WorkDir, r))
+	}
+	if *today != "" {
+		if opts.Now, err = time.Parse(time.DateOnly, *today); err != nil {
+			return usagef("--today %q: want a date like 2026-05-23", *today)
+		}
+	}
+
+	res, err := coverage.Run(ctx, opts)
+	var pe *coverage.ParseError
+	switch {
+	case errors.As(err, &pe), errors.Is(err, fs.ErrNotExist):
+		return &usageError{err}
+	case err != nil:
+		return err
+	}
+
+	for i := range res.Reports {
+		res.Reports[i].Path = relPath(env.WorkDir, res.Reports[i].Path)
+	}
+	rep := &report.Report{
+		Tool: "molecule-ci", Version: Version(), Command: "coverage",
+		Findings: res.Findings, FilesChecked: len(res.Files), Rules: coverage.Rules,
+	}
+	format := defaultFormat(po, env)
+	checked, err := publishChecks(ctx, rep, !res.Passed, po, s, env)
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	switch format {
+	case "json":
+		b, err := res.JSON()
+		if err != nil {
+			return err
+		}
+		out.Write(b)
+	case "sarif":
+		if err := report.Write(&out, "sarif", rep, report.Options{}); err != nil {
+			return err
+		}
+	default: // human, github: the table, then the findings as text or workflow commands
+		if err := res.Human(&out); err != nil {
+			return err
+		}
+		if len(res.Findings) > 0 {
+			if checked {
+				format = "human"
+			}
+			out.WriteString("\n")
+			if err := report.Write(&out, format, rep, writerOptions(po, env)); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := s.Stdout.Write(out.Bytes()); err != nil {
+		return err
+	}
+	if *badge != "" {
+		b, err := res.Badge()
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(absPath(env.WorkDir, *badge), b, 0o644); err != nil {
+			return fmt.Errorf("write badge: %w", err)
+		}
+	}
+	if gha := env.Actions; gha.InActions() {
+		if err := gha.AddSummary(res.Markdown()); err != nil {
+			return fmt.Errorf("job summary: %w", err)
+		}
+		for _, o := range [][2]string{
+			{"percent", strconv.FormatFloat(res.Total.Percent, 'f', 2, 64)},
+			{"covered", strconv.Itoa(res.Total.Covered)},
+			{"total", strconv.Itoa(res.Total.Total)},
+			{"passed", strconv.FormatBool(res.Passed)},
+		} {
+			if err := gha.SetOutput(o[0], o[1]); err != nil {
+				return fmt.Errorf("step output %s: %w", o[0], err)
+			}
+		}
+	}
+	if !res.Passed {
+		return errFindings
+	}
+	return nil
+}
+
+// configError turns an error about a config section into a *config.Error at the file's path, so
+// it exits 2 and names the file even when the section's own check did not know a position.
+func configError(cfg *config.Config, env Env, err error) error {
+	if len(config.AsErrors(err)) > 0 {
+		return err
+	}
+	path := cfg.Path
+	if path == "" {
+		path = ".molecule-ci.yml"
+	}
+	return &config.Error{Path: relPath(env.WorkDir, path), Msg: err.Error(), Err: err}
+}

@@ -1,0 +1,217 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/Molecule-AI/molecule-ci/internal/github"
+	"github.com/Molecule-AI/molecule-ci/internal/report"
+)
+
+// publishOptions are the reporting flags every findings-producing command shares.
+type publishOptions struct {
+	format    string
+	sarifFile string
+	checks    string
+	checkName string
+	failOn    string
+	color     string
+}
+
+func (po *publishOptions) register(fs *flag.FlagSet) {
+	fs.StringVar(&po.format, "format", "", "output format: "+strings.Join(report.Formats(), ", ")+" (default: github in GitHub Actions, else human)")
+	fs.StringVar(&po.sarifFile, "sarif-file", "", "also write SARIF 2.1.0 to this file (for code scanning upload)")
+	fs.StringVar(&po.failOn, "fail-on", "warning", "lowest severity that makes the exit code 1: error, warning, info, or never")
+	po.registerChecks(fs)
+}
+
+// registerChecks adds the flags of the Checks API and colour, which every command that reports
+// findings shares, even one with its own formats.
+func (po *publishOptions) registerChecks(fs *flag.FlagSet) {
+	fs.StringVar(&po.checks, "checks", "auto", "publish a check run with every finding as an annotation: auto (in GitHub Actions with a token), on, off")
+	fs.StringVar(&po.checkName, "check-name", "", "name of the check run (default: molecule-ci <command>)")
+	fs.StringVar(&po.color, "color", "auto", "colour human output: auto, always, never")
+}
+
+func (po *publishOptions) validate() error {
+	return po.validateFormat(report.Formats())
+}
+
+func (po *publishOptions) validateFormat(formats []string) error {
+	if po.format != "" && !slices.Contains(formats, po.format) {
+		return usagef("unknown format %q (valid: %s)", po.format, strings.Join(formats, ", "))
+	}
+	if !slices.Contains([]string{"auto", "on", "off"}, po.checks) {
+		return usagef("unknown --checks %q (valid: auto, on, off)", po.checks)
+	}
+	if !slices.Contains([]string{"auto", "always", "never"}, po.color) {
+		return usagef("unknown --color %q (valid: auto, always, never)", po.color)
+	}
+	if po.failOn != "never" && po.failOn != "" {
+		if _, err := report.ParseSeverity(po.failOn); err != nil {
+			return usagef("--fail-on: %v (or never)", err)
+		}
+	}
+	return nil
+}
+
+// publish sends a report everywhere it should go: the Checks API (when possible), stdout in the
+// chosen format, a SARIF file, and in GitHub Actions the job summary and step outputs. It
+// returns errFindings when the report should fail the step.
+func publish(ctx context.Context, rep *report.Report, po publishOptions, s Streams, env Env) error {
+	gha := env.Actions
+	inActions := gha != nil && gha.InActions()
+	format := defaultFormat(po, env)
+
+	// The Checks API carries every annotation; workflow commands show only 10 per severity and
+	// step. So try it first, and when it worked, do not annotate twice.
+	checked, err := publishChecks(ctx, rep, failing(rep, po.failOn), po, s, env)
+	if err != nil {
+		return err
+	}
+	wopts := writerOptions(po, env)
+	if checked && format == "github" {
+		fmt.Fprintf(s.Stderr, "molecule-ci: %d annotations sent to the check run; the log lists them as text\n", len(rep.Findings))
+		format = "human"
+	}
+	if err := report.Write(s.Stdout, format, rep, wopts); err != nil {
+		return fmt.Errorf("write %s output: %w", format, err)
+	}
+	if po.sarifFile != "" {
+		var buf bytes.Buffer
+		if err := report.Write(&buf, "sarif", rep, report.Options{}); err != nil {
+			return err
+		}
+		if err := os.WriteFile(absPath(env.WorkDir, po.sarifFile), buf.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("write SARIF: %w", err)
+		}
+	}
+	if inActions {
+		if err := gha.AddSummary(report.Markdown(rep)); err != nil {
+			return fmt.Errorf("job summary: %w", err)
+		}
+		errs, warns, infos := rep.Counts()
+		outputs := []struct {
+			name  string
+			value int
+		}{{"findings", len(rep.Findings)}, {"errors", errs}, {"warnings", warns}, {"notices", infos}, {"files-checked", rep.FilesChecked}}
+		for _, o := range outputs {
+			if err := gha.SetOutput(o.name, strconv.Itoa(o.value)); err != nil {
+				return fmt.Errorf("step output %s: %w", o.name, err)
+			}
+		}
+		if po.sarifFile != "" {
+			if err := gha.SetOutput("sarif-file", po.sarifFile); err != nil {
+				return fmt.Errorf("step output sarif-file: %w", err)
+			}
+		}
+	}
+	if failing(rep, po.failOn) {
+		return errFindings
+	}
+	return nil
+}
+
+// writerOptions are the report.Options for the terminal or log the command writes to.
+func writerOptions(po publishOptions, env Env) report.Options {
+	return report.Options{
+		Color:  po.color == "always" || (po.color == "auto" && env.IsTerminal && env.Actions.Getenv("NO_COLOR") == ""),
+		Source: func(path string) ([]byte, error) { return os.ReadFile(absPath(env.WorkDir, path)) },
+	}
+}
+
+// defaultFormat is github in GitHub Actions, where workflow commands become annotations, and
+// human everywhere else.
+func defaultFormat(po publishOptions, env Env) string {
+	if po.format != "" {
+		return po.format
+	}
+	if env.Actions.InActions() {
+		return "github"
+	}
+	return "human"
+}
+
+// publishChecks creates a check run when asked to, or when auto and possible. It reports whether
+// the annotations reached GitHub. A token that may not create check runs (fork pull requests) is
+// not a failure: the findings still go out as workflow commands, and the log says why.
+func publishChecks(ctx context.Context, rep *report.Report, failed bool, po publishOptions, s Streams, env Env) (bool, error) {
+	gha := env.Actions
+	if po.checks == "off" || gha == nil {
+		return false, nil
+	}
+	gctx, err := gha.Context()
+	if err != nil || !gha.InActions() || gctx.Token == "" || gctx.Owner == "" || gctx.HeadSHA == "" {
+		if po.checks == "on" {
+			if err == nil {
+				err = errors.New("needs GitHub Actions with GITHUB_TOKEN, GITHUB_REPOSITORY and GITHUB_SHA")
+			}
+			return false, usagef("--checks on: %v", err)
+		}
+		return false, nil
+	}
+	client, err := github.NewClient(gctx.Token, gctx.APIURL, github.WithLogf(func(format string, args ...any) {
+		fmt.Fprintf(s.Stderr, "molecule-ci: "+format+"\n", args...)
+	}))
+	if err != nil {
+		return false, err
+	}
+	name := po.checkName
+	if name == "" {
+		name = "molecule-ci " + rep.Command
+	}
+	errs, warns, _ := rep.Counts()
+	conclusion := "success"
+	if failed {
+		conclusion = "failure"
+	}
+	_, err = client.PublishCheckRun(ctx, github.CheckRun{
+		Owner: gctx.Owner, Repo: gctx.Repo, HeadSHA: gctx.HeadSHA, Name: name,
+		Title:      fmt.Sprintf("%d errors, %d warnings", errs, warns),
+		Summary:    report.Markdown(rep),
+		DetailsURL: gctx.RunURL(),
+		Findings:   rep.Findings,
+		Conclusion: conclusion,
+	})
+	var perm *github.PermissionError
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &perm):
+		fmt.Fprintf(s.Stderr, "molecule-ci: cannot create a check run (%v); falling back to workflow commands, which show at most 10 errors and 10 warnings per step: the job summary lists every finding. Grant `checks: write` to annotate them all.\n", err)
+		return false, nil
+	case po.checks == "on":
+		return false, fmt.Errorf("check run: %w", err)
+	default:
+		fmt.Fprintf(s.Stderr, "molecule-ci: check run not published: %v; falling back to workflow commands\n", err)
+		return false, nil
+	}
+}
+
+func failing(rep *report.Report, failOn string) bool {
+	if failOn == "never" {
+		return false
+	}
+	min, _ := report.ParseSeverity(failOn)
+	for _, f := range rep.Findings {
+		if f.Severity >= min {
+			return true
+		}
+	}
+	return false
+}
+
+func absPath(dir, p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dir, p)
+}

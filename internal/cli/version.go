@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+)
+
+// version is set at link time: -ldflags "-X github.com/Molecule-AI/molecule-ci/internal/cli.version=v1.2.3".
+var version = ""
+
+// Version is the release version, or what the Go toolchain recorded when built without ldflags
+// (a module version for `go install`, a VCS revision for a checkout build).
+func Version() string {
+	if version != "" {
+		return version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = "-dirty"
+			}
+		}
+	}
+	if rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		return "devel-" + rev + modified
+	}
+	return "devel"
+}
+
+func runVersion(_ context.Context, args []string, s Streams, _ Env) error {
+	fs := newFlagSet("version", "", "Print the version of molecule-ci.", s.Stderr)
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(s.Stdout, "molecule-ci %s\n", Version())
+	return err
+}
