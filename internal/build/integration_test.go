@@ -19,12 +19,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Molecule-AI/molecule-ci/internal/build/buildtest"
 	"github.com/Molecule-AI/molecule-ci/internal/config"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/moby/buildkit/client"
 )
 
 // The integration tests run against the real buildkitd that .ci/setup-buildkit.sh starts
@@ -35,27 +35,7 @@ const testSecret = "s3cr3t-molecule-token-7f3a9c"
 var fixedTime = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // daemon returns the address of a reachable BuildKit daemon or skips the test saying why.
-func daemon(t *testing.T) string {
-	t.Helper()
-	addr := os.Getenv("BUILDKIT_HOST")
-	if addr == "" {
-		t.Skip("BUILDKIT_HOST is not set; start a daemon with `source .ci/setup-buildkit.sh` to run the BuildKit integration tests")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := client.New(ctx, addr)
-	if err == nil {
-		_, err = c.ListWorkers(ctx)
-		c.Close()
-	}
-	if err != nil {
-		t.Skipf("BuildKit daemon at %s is unreachable (%v); start one with `source .ci/setup-buildkit.sh`", addr, err)
-	}
-	if _, err := os.Stat("/bin/busybox"); err != nil {
-		t.Skip("/bin/busybox missing: apt-get install busybox-static (the test images are FROM scratch with it)")
-	}
-	return addr
-}
+func daemon(t *testing.T) string { return buildtest.Daemon(t) }
 
 // fixture copies testdata/build/itest into a fresh directory named itest (so the convention tags
 // itest:<name>), adds the static busybox, and lays extra files over it.
@@ -192,7 +172,7 @@ func layerDigests(t *testing.T, img v1.Image) []v1.Hash {
 // TestIntegrationPushPull builds the base and three adapters, pushes them to the registry and
 // pulls them back: tags, labels, layer sharing, the secret nowhere, the metadata.
 func TestIntegrationPushPull(t *testing.T) {
-	addr := daemon(t)
+	addr := buildtest.Daemon(t)
 	reg := testRegistry(t)
 	dir := fixture(t, nil)
 	opts := baseOpts(addr, dir)
@@ -330,7 +310,7 @@ func fileInImage(t *testing.T, img v1.Image, p string) string {
 // TestIntegrationBuildArg changes RUNTIME_VERSION: the layers before the ARG's RUN stay, the
 // ones after change.
 func TestIntegrationBuildArg(t *testing.T) {
-	addr := daemon(t)
+	addr := buildtest.Daemon(t)
 	reg := testRegistry(t)
 	dir := fixture(t, nil)
 	var layers [2][]v1.Hash
@@ -364,7 +344,7 @@ func TestIntegrationBuildArg(t *testing.T) {
 // TestIntegrationSmoke: a passing smoke check lets the image out, a failing one keeps it from
 // the registry and shows the command's output.
 func TestIntegrationSmoke(t *testing.T) {
-	addr := daemon(t)
+	addr := buildtest.Daemon(t)
 	reg := testRegistry(t)
 	dir := fixture(t, nil)
 	opts := baseOpts(addr, dir)
@@ -405,7 +385,7 @@ func TestIntegrationSmoke(t *testing.T) {
 // TestIntegrationFailures: a Dockerfile syntax error and a failing RUN in two adapters; the other
 // adapters still build, and each failure names the Dockerfile line with BuildKit's text.
 func TestIntegrationFailures(t *testing.T) {
-	addr := daemon(t)
+	addr := buildtest.Daemon(t)
 	dir := fixture(t, map[string]string{
 		"adapters/broken/Dockerfile":  "FROM itest:base\nFORM itest:base\n",
 		"adapters/failing/Dockerfile": "FROM itest:base\nRUN true\nRUN echo failing-output-marker; exit 7\n",
@@ -442,7 +422,7 @@ func TestIntegrationFailures(t *testing.T) {
 // TestIntegrationFailFast: with FailFast a failing adapter cancels a slow one; a failing base
 // skips every adapter, saying why.
 func TestIntegrationFailFast(t *testing.T) {
-	addr := daemon(t)
+	addr := buildtest.Daemon(t)
 	dir := fixture(t, map[string]string{
 		"adapters/failing/Dockerfile": "FROM itest:base\nRUN exit 1\n",
 		"adapters/slow/Dockerfile":    "FROM itest:base\nRUN sleep 60\n",
@@ -470,7 +450,7 @@ func TestIntegrationFailFast(t *testing.T) {
 // TestIntegrationCacheAndChangedSince: a re-run with nothing changed executes no step;
 // --changed-since rebuilds exactly the touched adapter, and everything when the base changed.
 func TestIntegrationCacheAndChangedSince(t *testing.T) {
-	addr := daemon(t)
+	addr := buildtest.Daemon(t)
 	dir := fixture(t, map[string]string{"adapters/alpha/requirements.txt": "alpha-dep==1.0\n# " + t.Name() + time.Now().String() + "\n"})
 	git := func(args ...string) {
 		t.Helper()
@@ -529,7 +509,7 @@ func TestIntegrationCacheAndChangedSince(t *testing.T) {
 // TestIntegrationOutputsAndCache writes OCI layouts and docker tarballs per image, exports a
 // local cache per image, and the metadata file.
 func TestIntegrationOutputsAndCache(t *testing.T) {
-	addr := daemon(t)
+	addr := buildtest.Daemon(t)
 	dir := fixture(t, nil)
 	out := t.TempDir()
 	opts := baseOpts(addr, dir)

@@ -15,10 +15,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/moby/buildkit/client"
 	"github.com/tonistiigi/go-csvvalue"
 
 	"github.com/Molecule-AI/molecule-ci/internal/build"
+	"github.com/Molecule-AI/molecule-ci/internal/build/buildtest"
 	"github.com/Molecule-AI/molecule-ci/internal/ghaction"
 )
 
@@ -379,26 +379,6 @@ func FuzzAbsSecretSrc(f *testing.F) {
 	})
 }
 
-// buildkitAddr returns a reachable daemon's address or skips saying how to get one.
-func buildkitAddr(t *testing.T) string {
-	t.Helper()
-	addr := os.Getenv("BUILDKIT_HOST")
-	if addr == "" {
-		t.Skip("BUILDKIT_HOST is not set; `source .ci/setup-buildkit.sh` starts a daemon for this test")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := client.New(ctx, addr)
-	if err == nil {
-		_, err = c.ListWorkers(ctx)
-		c.Close()
-	}
-	if err != nil {
-		t.Skipf("BuildKit daemon at %s is unreachable (%v); `source .ci/setup-buildkit.sh` starts one", addr, err)
-	}
-	return addr
-}
-
 // busyboxBase lays out a FROM scratch base with the static busybox (so RUN works offline) and
 // the given adapters.
 func busyboxBase(t *testing.T, adapters map[string]string) string {
@@ -425,7 +405,7 @@ func busyboxBase(t *testing.T, adapters map[string]string) string {
 // TestBuildEndToEnd builds a base and one adapter through Run against the real daemon, writing
 // OCI layouts and the metadata file, and checks the digests and labels in the layouts.
 func TestBuildEndToEnd(t *testing.T) {
-	addr := buildkitAddr(t)
+	addr := buildtest.Daemon(t)
 	dir := busyboxBase(t, map[string]string{
 		"alpha": "FROM tmpl:base\nRUN echo alpha > /alpha && cat /runtime\n",
 	})
@@ -523,7 +503,7 @@ func tableRow(table, name string) []string {
 // TestBuildEndToEndFailure: one adapter fails, the other still builds; exit 1, and the github
 // format annotates the failing Dockerfile line with BuildKit's error.
 func TestBuildEndToEndFailure(t *testing.T) {
-	addr := buildkitAddr(t)
+	addr := buildtest.Daemon(t)
 	dir := busyboxBase(t, map[string]string{
 		"good": "FROM tmpl:base\nRUN echo good > /good\n",
 		"bad":  "FROM tmpl:base\nRUN echo about to fail && exit 3\n",

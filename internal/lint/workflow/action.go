@@ -139,23 +139,9 @@ func (l *Linter) visitSteps(fc *fileCtx, p *project, steps []*actionlint.Step) e
 	id := &actionlint.String{Value: "composite", Pos: steps[0].Pos}
 	job := &actionlint.Job{ID: id, Steps: steps, Pos: steps[0].Pos}
 	w := &actionlint.Workflow{Jobs: map[string]*actionlint.Job{"composite": job}}
-	rules := stepRules(fc)
-	if l.opts.Scripts != nil {
-		rules = append(rules, l.opts.Scripts.Rules()...)
-	}
-	v := actionlint.NewVisitor()
-	for _, r := range rules {
-		if p.config != nil {
-			r.SetConfig(p.config)
-		}
-		v.AddPass(r)
-	}
-	if err := v.Visit(w); err != nil {
-		return fmt.Errorf("lint %s: %w", fc.path, err)
-	}
-	var errs []*actionlint.Error
-	for _, r := range rules {
-		errs = append(errs, r.Errs()...)
+	errs, err := l.visit(fc, p, w, stepRules(fc))
+	if err != nil {
+		return err
 	}
 	fc.addActionlint(errs, p.config)
 	return nil

@@ -256,26 +256,37 @@ func (l *Linter) lintWorkflow(fc *fileCtx, p *project) error {
 			actionlint.NewRuleDeprecatedCommands(),
 			actionlint.NewRuleIfCond(),
 		}
-		if l.opts.Scripts != nil {
-			rules = append(rules, l.opts.Scripts.Rules()...)
+		found, err := l.visit(fc, p, w, append(rules, orgRules(fc)...))
+		if err != nil {
+			return err
 		}
-		rules = append(rules, orgRules(fc)...)
-		v := actionlint.NewVisitor()
-		for _, r := range rules {
-			if p.config != nil {
-				r.SetConfig(p.config)
-			}
-			v.AddPass(r)
-		}
-		if err := v.Visit(w); err != nil {
-			return fmt.Errorf("lint %s: %w", fc.path, err)
-		}
-		for _, r := range rules {
-			errs = append(errs, r.Errs()...)
-		}
+		errs = append(errs, found...)
 	}
 	fc.addActionlint(errs, p.config)
 	return nil
+}
+
+// visit runs rules, plus the script checkers' when configured, over one parsed workflow in a
+// single pass and collects what they found.
+func (l *Linter) visit(fc *fileCtx, p *project, w *actionlint.Workflow, rules []actionlint.Rule) ([]*actionlint.Error, error) {
+	if l.opts.Scripts != nil {
+		rules = append(rules, l.opts.Scripts.Rules()...)
+	}
+	v := actionlint.NewVisitor()
+	for _, r := range rules {
+		if p.config != nil {
+			r.SetConfig(p.config)
+		}
+		v.AddPass(r)
+	}
+	if err := v.Visit(w); err != nil {
+		return nil, fmt.Errorf("lint %s: %w", fc.path, err)
+	}
+	var errs []*actionlint.Error
+	for _, r := range rules {
+		errs = append(errs, r.Errs()...)
+	}
+	return errs, nil
 }
 
 // addActionlint turns actionlint errors into findings, dropping those the repository's
