@@ -48,9 +48,15 @@ func runCoverage(ctx context.Context, args []string, s Streams, env Env) error {
 	if *root != "" {
 		rootDir = absPath(env.WorkDir, *root)
 	}
+	// The policy lives at the repository root, but a --config path is the user's, relative to
+	// where they are.
 	cfgEnv := env
 	cfgEnv.WorkDir = rootDir
-	cfg, err := loadConfig(cfgEnv, *configPath)
+	explicit := *configPath
+	if explicit != "" {
+		explicit = absPath(env.WorkDir, explicit)
+	}
+	cfg, err := loadConfig(cfgEnv, explicit)
 	if err != nil {
 		return err
 	}
