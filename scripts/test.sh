@@ -32,6 +32,11 @@ if [ -f .ci/setup-coverage.sh ]; then
   bash .ci/setup-coverage.sh
 fi
 
+# act (nektos/act), the real workflow runner, for the end-to-end tests of the composite action
+# and the reusable workflow (internal/e2e). Built once from the Go module proxy and cached.
+MOLECULE_ACT="$(bash .ci/setup-act.sh)"
+export MOLECULE_ACT
+
 # A real BuildKit daemon for the build tests; stopped on exit whatever happens.
 if [ -f .ci/setup-buildkit.sh ]; then
   # shellcheck source=/dev/null

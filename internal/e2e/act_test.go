@@ -1,0 +1,328 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/tools/txtar"
+)
+
+var update = flag.Bool("update", false, "rewrite the exit and want sections of testdata/*.txtar")
+
+// actTimeout bounds one act run. It is a guard against a hung runner, not a performance check: a
+// run takes seconds once the Go build cache is warm.
+const actTimeout = 10 * time.Minute
+
+// offlineBreaches are act log lines that mean act tried to reach GitHub for an action or workflow,
+// which these tests must never need.
+var offlineBreaches = []string{"LocalRepositoryCache not matched", "failed to fetch", "git clone"}
+
+// TestAct runs each testdata/*.txtar scenario through act. An archive holds:
+//
+//	-- workflow --          the consumer's workflow file that act runs (event: push)
+//	-- copy --              optional "SRC DST" lines: files of this checkout copied into the
+//	                        consumer (the caller template, so the test runs the shipped file)
+//	-- must-contain --      lines that act's raw output must contain
+//	-- must-not-contain --  lines that it must not contain
+//	<files>                 the rest of the consumer repository, committed before act runs
+//	-- exit --              act's expected exit code
+//	-- want --              the expected transcript (see transcript)
+//
+// act runs on the host (-P ubuntu-latest=-self-hosted), offline: Molecule-AI/molecule-ci@v1 (the
+// action and the reusable workflow) resolves to this checkout, and actions/setup-go@v5 and
+// github/codeql-action@v3 to the stand-ins under testdata/stubs. actions/checkout is act's own
+// (it copies the consumer repository). Go with -update to rewrite exit and want.
+//
+// It needs MOLECULE_ACT, the act binary that .ci/setup-act.sh builds, and skips without it.
+func TestAct(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test: skipped in -short mode")
+	}
+	act := actBinary(t)
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(root, "go.mod")); err != nil || !bytes.HasPrefix(b, []byte("module github.com/Molecule-AI/molecule-ci\n")) {
+		t.Fatalf("%s is not the molecule-ci checkout (go.mod: %v)", root, err)
+	}
+	stubs, err := filepath.Abs(filepath.Join("testdata", "stubs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	archives, err := filepath.Glob(filepath.Join("testdata", "*.txtar"))
+	if err != nil || len(archives) == 0 {
+		t.Fatalf("no scenarios: %v", err)
+	}
+	env := actEnv(t)
+	for _, path := range archives {
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".txtar"), func(t *testing.T) {
+			runScenario(t, act, root, stubs, env, path)
+		})
+	}
+}
+
+// actBinary returns $MOLECULE_ACT when it runs, and skips the test otherwise.
+func actBinary(t *testing.T) string {
+	t.Helper()
+	act := os.Getenv("MOLECULE_ACT")
+	if act == "" {
+		t.Skip("MOLECULE_ACT is not set: export MOLECULE_ACT=\"$(bash .ci/setup-act.sh)\" to run the act end-to-end tests")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, act, "--version").CombinedOutput()
+	if err != nil {
+		t.Skipf("MOLECULE_ACT=%s does not run: %v: %s", act, err, bytes.TrimSpace(out))
+	}
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skipf("git is not on PATH: the consumer repositories need it: %v", err)
+	}
+	t.Logf("%s", bytes.TrimSpace(out))
+	return act
+}
+
+// actEnv is the environment act and the workflow steps run in: this process's, without anything
+// of an outer GitHub Actions run (its token would make molecule-ci call the Checks API), with a
+// private HOME and XDG dirs (no ~/.actrc, no first-run prompt, no shared caches) and the Go
+// settings pinned explicitly, because a new HOME would otherwise move Go's build and module caches.
+func actEnv(t *testing.T) []string {
+	t.Helper()
+	goEnv := map[string]string{}
+	names := []string{"GOCACHE", "GOMODCACHE", "GOPATH", "GOENV", "GOPROXY", "GONOSUMDB", "GOPRIVATE", "GOTOOLCHAIN"}
+	out, err := exec.Command("go", append([]string{"env"}, names...)...).Output()
+	if err != nil {
+		t.Fatalf("go env: %v", err)
+	}
+	for i, v := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
+		if i < len(names) {
+			goEnv[names[i]] = v
+		}
+	}
+	home := t.TempDir()
+	set := map[string]string{
+		"HOME":            home,
+		"XDG_CONFIG_HOME": filepath.Join(home, ".config"),
+		"XDG_CACHE_HOME":  filepath.Join(home, ".cache"),
+		// -mod=mod: the action builds in a copy of this checkout; -buildvcs=false keeps the
+		// version line ("molecule-ci devel") the same whatever the checkout's git state.
+		"GOFLAGS":  "-mod=mod -buildvcs=false",
+		"NO_COLOR": "1",
+	}
+	for k, v := range goEnv {
+		set[k] = v
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, ok := set[k]; ok || strings.HasPrefix(k, "GITHUB_") || strings.HasPrefix(k, "RUNNER_") ||
+			strings.HasPrefix(k, "ACTIONS_") || strings.HasPrefix(k, "INPUT_") || k == "ACT" || k == "CI" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	for k, v := range set {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+func runScenario(t *testing.T, act, root, stubs string, env []string, path string) {
+	ar, err := txtar.ParseFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	repo := filepath.Join(work, "repo")
+	var workflow string
+	var mustContain, mustNotContain []string
+	expect := map[string]string{}
+	for _, f := range ar.Files {
+		switch f.Name {
+		case "workflow":
+			workflow = strings.TrimSpace(string(f.Data))
+		case "copy":
+			for _, l := range lines(f.Data) {
+				src, dst, ok := strings.Cut(l, " ")
+				if !ok {
+					t.Fatalf("copy: %q is not \"SRC DST\"", l)
+				}
+				b, err := os.ReadFile(filepath.Join(root, src))
+				if err != nil {
+					t.Fatal(err)
+				}
+				writeFile(t, filepath.Join(repo, dst), b)
+			}
+		case "must-contain":
+			mustContain = lines(f.Data)
+		case "must-not-contain":
+			mustNotContain = lines(f.Data)
+		case "exit", "want":
+			expect[f.Name] = string(f.Data)
+		default:
+			writeFile(t, filepath.Join(repo, f.Name), f.Data)
+		}
+	}
+	if workflow == "" {
+		t.Fatal("no workflow section")
+	}
+	// act reads the commit, ref and remote of the consumer from git.
+	git(t, repo, env, "init", "-q", "-b", "main")
+	git(t, repo, env, "add", "-A")
+	git(t, repo, env, "-c", "user.name=molecule-ci e2e", "-c", "user.email=e2e@molecule-ci.invalid",
+		"commit", "-q", "-m", "consumer")
+
+	args := []string{
+		"push", "-W", workflow,
+		"-P", "ubuntu-latest=-self-hosted",
+		"--pull=false", "--action-offline-mode", "--no-cache-server",
+		"--action-cache-path", filepath.Join(work, "act-cache"),
+		"--local-repository", "Molecule-AI/molecule-ci@v1=" + root,
+		"--local-repository", "actions/setup-go@v5=" + filepath.Join(stubs, "setup-go"),
+		"--local-repository", "github/codeql-action@v3=" + filepath.Join(stubs, "codeql-action"),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), actTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, act, args...)
+	cmd.Dir = repo
+	cmd.Env = env
+	cmd.WaitDelay = 10 * time.Second
+	start := time.Now()
+	raw, err := cmd.CombinedOutput()
+	code := 0
+	var exitErr *exec.ExitError
+	switch {
+	case errors.As(err, &exitErr):
+		code = exitErr.ExitCode()
+	case err != nil:
+		t.Fatalf("act: %v\n%s", err, raw)
+	}
+	t.Logf("act ran in %s, exit %d", time.Since(start).Round(time.Millisecond), code)
+	if ctx.Err() != nil {
+		t.Fatalf("act did not finish within %s:\n%s", actTimeout, raw)
+	}
+
+	out := string(raw)
+	failed := false
+	for _, s := range offlineBreaches {
+		if strings.Contains(out, s) {
+			t.Errorf("act tried to fetch from GitHub (%q in its output)", s)
+			failed = true
+		}
+	}
+	for _, s := range mustContain {
+		if !strings.Contains(out, s) {
+			t.Errorf("act's output lacks %q", s)
+			failed = true
+		}
+	}
+	for _, s := range mustNotContain {
+		if strings.Contains(out, s) {
+			t.Errorf("act's output contains %q", s)
+			failed = true
+		}
+	}
+	got := map[string]string{
+		"exit": strconv.Itoa(code) + "\n",
+		"want": transcript(out, map[string]string{root: "$MOLECULE_CI", work: "$WORK"}),
+	}
+	if *update {
+		for i, f := range ar.Files {
+			if g, ok := got[f.Name]; ok {
+				ar.Files[i].Data = []byte(g)
+				delete(got, f.Name)
+			}
+		}
+		for _, name := range []string{"exit", "want"} {
+			if g, ok := got[name]; ok {
+				ar.Files = append(ar.Files, txtar.File{Name: name, Data: []byte(g)})
+			}
+		}
+		if err := os.WriteFile(path, txtar.Format(ar), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	for _, name := range []string{"exit", "want"} {
+		if got[name] != expect[name] {
+			t.Errorf("%s:\n--- got ---\n%s--- want ---\n%s", name, got[name], expect[name])
+			failed = true
+		}
+	}
+	if failed {
+		t.Logf("act's output:\n%s", out)
+	}
+}
+
+var durationRE = regexp.MustCompile(`\s+\[[0-9][0-9.hmsunµ]*\]$`)
+
+// transcript keeps the deterministic part of act's log: the job-prefixed lines (step starts and
+// results, annotations, what the steps print) and act's closing error, with step durations and the
+// given paths replaced. It drops act's cache chatter and the ::set-output:: echoes and job
+// summaries, which act prints from a map, in no fixed order.
+func transcript(out string, paths map[string]string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(out, "\n") {
+		for p, name := range paths {
+			if p != "" {
+				l = strings.ReplaceAll(l, p, name)
+			}
+		}
+		if !strings.HasPrefix(l, "[") && !strings.HasPrefix(l, "Error: ") {
+			continue
+		}
+		if strings.Contains(l, "LocalRepositoryCache") || strings.Contains(l, "::set-output::") || strings.Contains(l, "Summary - ") {
+			continue
+		}
+		l = strings.TrimRight(l, " \t\r")
+		for durationRE.MatchString(l) {
+			l = strings.TrimRight(durationRE.ReplaceAllString(l, ""), " \t\r")
+		}
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func lines(data []byte) []string {
+	var out []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func git(t *testing.T, dir string, env []string, args ...string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
