@@ -67,12 +67,11 @@ func runCoverage(ctx context.Context, args []string, s Streams, env Env) error {
 	opts := coverage.Options{
 		RepoRoot:      rootDir,
 		Policy:        policy,
-		Baseline:      absPath(env.WorkDir, *baseline),
-		WriteBaseline: absPath(env.WorkDir, *writeBaseline),
+		Reports:       reports,
+		Dir:           env.WorkDir,
+		Baseline:      *baseline,
+		WriteBaseline: *writeBaseline,
 		Base:          *base,
-	}
-	for _, r := range reports {
-		opts.Reports = append(opts.Reports, absPath(env.WorkDir, r))
 	}
 	if *today != "" {
 		if opts.Now, err = time.Parse(time.DateOnly, *today); err != nil {
@@ -89,9 +88,6 @@ func runCoverage(ctx context.Context, args []string, s Streams, env Env) error {
 		return err
 	}
 
-	for i := range res.Reports {
-		res.Reports[i].Path = relPath(env.WorkDir, res.Reports[i].Path)
-	}
 	rep := &report.Report{
 		Tool: "molecule-ci", Version: Version(), Command: "coverage",
 		Findings: res.Findings, FilesChecked: len(res.Files), Rules: coverage.Rules,

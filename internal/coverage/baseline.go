@@ -117,8 +117,14 @@ func (p *Policy) ratchet(r *Result, b *Baseline, baselinePath string) {
 
 // loadBaseline reads the baseline for a ratchet; a missing file is a warning (the first run on a
 // new default branch has none), anything else an error.
-func loadBaseline(path string, r *Result) (*Baseline, error) {
-	b, err := ReadBaseline(path)
+func loadBaseline(path, file string, r *Result) (*Baseline, error) {
+	data, err := os.ReadFile(file)
+	var b *Baseline
+	if err == nil {
+		b, err = ParseBaseline(path, data)
+	} else {
+		err = fmt.Errorf("read baseline %s: %w", path, pathErr(err))
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		r.Findings = append(r.Findings, report.Finding{Path: repoPath, Rule: RuleReport, Severity: report.Warning,
 			Message: fmt.Sprintf("baseline %s does not exist; the ratchet is skipped (write one with --write-baseline on the default branch)", path)})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +20,9 @@ import (
 type Options struct {
 	// Reports are the report files to read, any mix of formats; at least one is required.
 	Reports []string
+	// Dir is where relative Reports, Baseline and WriteBaseline paths are opened from ("" means
+	// the process's working directory). Messages show the paths as given.
+	Dir string
 	// RepoRoot is what file paths are made relative to, and where go.mod files (nested modules
 	// too) are searched to map Go import paths. "" means the working directory.
 	RepoRoot string
@@ -90,7 +94,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		prof, err := parseFile(rp)
+		prof, err := parseFile(rp, opts.file(rp))
 		if err != nil {
 			return nil, err
 		}
@@ -112,7 +116,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	opts.Policy.judge(res, now)
 
 	if opts.Baseline != "" {
-		b, err := loadBaseline(opts.Baseline, res)
+		b, err := loadBaseline(opts.Baseline, opts.file(opts.Baseline), res)
 		if err != nil {
 			return nil, err
 		}
@@ -158,17 +162,36 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := os.WriteFile(opts.WriteBaseline, data, 0o644); err != nil {
-			return nil, fmt.Errorf("write baseline: %w", err)
+		if err := os.WriteFile(opts.file(opts.WriteBaseline), data, 0o644); err != nil {
+			return nil, fmt.Errorf("write baseline %s: %w", opts.WriteBaseline, pathErr(err))
 		}
 	}
 	return res, nil
 }
 
-func parseFile(path string) (*Profile, error) {
-	f, err := os.Open(path)
+// file is where a path the user gave is opened.
+func (o *Options) file(p string) string {
+	if o.Dir == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(o.Dir, p)
+}
+
+// pathErr drops the path an fs error repeats, for messages that already name it as the user
+// gave it; the error still matches errors.Is(err, fs.ErrNotExist).
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// parseFile parses the report at file, naming it path in results and errors.
+func parseFile(path, file string) (*Profile, error) {
+	f, err := os.Open(file)
 	if err != nil {
-		return nil, fmt.Errorf("open report: %w", err)
+		return nil, fmt.Errorf("open report %s: %w", path, pathErr(err))
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && st.IsDir() {
