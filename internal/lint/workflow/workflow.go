@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -306,11 +307,35 @@ next:
 			Line:     max(e.Line, 1),
 			Col:      max(e.Column, 1),
 			Rule:     "actionlint/" + e.Kind,
-			Severity: report.Error,
+			Severity: actionlintSeverity(e),
 			Message:  e.Message,
 			Help:     ActionlintHelp,
 		})
 	}
+}
+
+// shellcheckLevel finds shellcheck's own level in the message actionlint builds from it:
+// "shellcheck reported issue in this script: SC2129:style:20:1: ...".
+var shellcheckLevel = regexp.MustCompile(`: SC\d+:(style|info|warning|error):`)
+
+// actionlintSeverity is error for everything actionlint finds, except shellcheck's style and
+// info notes (info) and its warnings (warning): a required check that fails on "consider
+// { cmd1; cmd2; } >> file" teaches people to ignore it.
+func actionlintSeverity(e *actionlint.Error) report.Severity {
+	if e.Kind != "shellcheck" {
+		return report.Error
+	}
+	m := shellcheckLevel.FindStringSubmatch(e.Message)
+	if m == nil {
+		return report.Error
+	}
+	switch m[1] {
+	case "style", "info":
+		return report.Info
+	case "warning":
+		return report.Warning
+	}
+	return report.Error
 }
 
 // The rule ids of this package.

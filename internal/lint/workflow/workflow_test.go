@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/rhysd/actionlint"
 
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
@@ -279,4 +280,23 @@ func FuzzLint(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestActionlintSeverity(t *testing.T) {
+	for _, tt := range []struct {
+		kind, msg string
+		want      report.Severity
+	}{
+		{"shellcheck", "shellcheck reported issue in this script: SC2129:style:20:1: Consider using { cmd1; cmd2; } >> file", report.Info},
+		{"shellcheck", "shellcheck reported issue in this script: SC2016:info:21:8: Expressions don't expand in single quotes", report.Info},
+		{"shellcheck", "shellcheck reported issue in this script: SC2086:warning:1:6: Double quote to prevent globbing", report.Warning},
+		{"shellcheck", "shellcheck reported issue in this script: SC1073:error:1:1: Couldn't parse this test expression", report.Error},
+		{"shellcheck", "shellcheck crashed", report.Error},
+		{"expression", "property \"foo\" is not defined: SC2086:warning:1:1: x", report.Error},
+		{"syntax-check", "unexpected key \"step\"", report.Error},
+	} {
+		if got := actionlintSeverity(&actionlint.Error{Kind: tt.kind, Message: tt.msg}); got != tt.want {
+			t.Errorf("%s %q: got %v, want %v", tt.kind, tt.msg, got, tt.want)
+		}
+	}
 }
