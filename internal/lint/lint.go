@@ -178,13 +178,36 @@ func lintFile(f file, wl *workflow.Linter, opts Options) ([]report.Finding, erro
 			AllowRoot:     ignored(f.Path, opts.DockerAllowRoot),
 			PrivilegeDrop: opts.DockerPrivilegeDrop,
 		})
-		fs = append(fs, secretscan.Scan(f.Path, src)...)
+		fs = oneFindingPerSecret(append(fs, secretscan.Scan(f.Path, src)...))
 	case KindConfig:
 		fs = lintConfig(f.Path, src)
 		fs = append(fs, secretscan.Scan(f.Path, src)...)
 	}
 	fs = applyRuleConfig(f.Path, fs, opts.Rules)
 	return applySuppressions(f.Path, fs, parseSuppressions(src), KnownRule), nil
+}
+
+// oneFindingPerSecret keeps docker-secret, the most specific finding, where BuildKit's
+// SecretsUsedInArgOrEnv check or the token scan found the same secret on the same line: one
+// secret, one finding to fix.
+func oneFindingPerSecret(fs []report.Finding) []report.Finding {
+	lines := map[int]bool{}
+	for _, f := range fs {
+		if f.Rule == dockerfile.RuleSecret {
+			lines[f.Line] = true
+		}
+	}
+	if len(lines) == 0 {
+		return fs
+	}
+	kept := fs[:0]
+	for _, f := range fs {
+		if lines[f.Line] && (f.Rule == secretscan.Rule || f.Rule == "buildkit/SecretsUsedInArgOrEnv") {
+			continue
+		}
+		kept = append(kept, f)
+	}
+	return kept
 }
 
 // lintConfig reports why a .molecule-ci.yml would not load, at the line the loader names.

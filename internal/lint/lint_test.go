@@ -63,3 +63,26 @@ func TestKnownRule(t *testing.T) {
 		}
 	}
 }
+
+// A secret in a Dockerfile is reported once, as docker-secret, not also by BuildKit's check and
+// the token scan.
+func TestDockerfileSecretReportedOnce(t *testing.T) {
+	dir := t.TempDir()
+	token := "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8" // split so no scanner flags this file
+	src := "FROM alpine:3.20\nARG GITHUB_TOKEN\nENV GH=" + token + "\nRUN echo " + token + "\nUSER 1000\n"
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(context.Background(), Options{WorkDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range rep.Findings {
+		got = append(got, fmt.Sprintf("%d:%s", f.Line, f.Rule))
+	}
+	want := []string{"2:docker-secret", "3:docker-secret", "4:secret-exposure"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
