@@ -98,12 +98,20 @@ func (e *Env) Err() error {
 	return e.cmdErr
 }
 
+// FormatCommand returns one workflow command line, newline included, such as
+// "::error file=a.yml,line=3,title=rule::message": the single encoder of workflow commands, also
+// for the report formats, which write to their own buffer rather than through an Env. Escaping is
+// go-githubactions' (data: % \r \n; property values also : and ,), the inverse of the runner's.
+func FormatCommand(name, message string, props map[string]string) string {
+	cmd := githubactions.Command{Name: name, Message: message, Properties: props}
+	return cmd.String() + "\n"
+}
+
 // command writes one workflow command line. Escaping of the message and properties is
 // go-githubactions' (the same rules as actions/toolkit), so a value with a newline cannot start a
 // second command.
 func (e *Env) command(name, message string, props githubactions.CommandProperties) {
-	cmd := githubactions.Command{Name: name, Message: message, Properties: props}
-	line := cmd.String() + "\n"
+	line := FormatCommand(name, message, props)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if _, err := io.WriteString(e.out, line); err != nil && e.cmdErr == nil {

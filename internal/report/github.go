@@ -7,52 +7,46 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/sethvargo/go-githubactions"
+	"github.com/Molecule-AI/molecule-ci/internal/ghaction"
 )
 
 // writeGitHub emits workflow commands (::error file=,line=,col=,endLine=,title=::message) for as
 // many findings as GitHub will show, and prints the rest so nothing is lost.
 //
-// go-githubactions is only the encoder: it escapes data (% \r \n) and property values
-// (also : and ,) exactly as actions/runner's ActionCommand unescapes them, and writes one line per
-// command. It sorts properties by name, which the runner does not care about. Its Errorf family
-// formats with fmt, so messages go through "%s", never as the format.
+// ghaction.FormatCommand is the encoder (go-githubactions underneath): it escapes data (% \r \n)
+// and property values (also : and ,) exactly as actions/runner's ActionCommand unescapes them, one
+// line per command, properties sorted by name, which the runner does not care about.
 func writeGitHub(w *bytes.Buffer, rep *Report, opts Options) error {
 	limit := cmpOrPositive(opts.MaxAnnotations, DefaultMaxAnnotations)
 	annotated, rest := SplitForAnnotations(rep.Findings, limit)
-	// Writing to a bytes.Buffer cannot fail, so the encoder's panic-on-write-error cannot fire.
-	gh := githubactions.New(
-		githubactions.WithWriter(w),
-		githubactions.WithGetenv(func(string) string { return "" }))
 	for _, f := range annotated {
-		a := gh.WithFieldsMap(annotationProperties(f))
+		level := "notice"
 		switch f.Severity {
 		case Error:
-			a.Errorf("%s", f.Message)
+			level = "error"
 		case Warning:
-			a.Warningf("%s", f.Message)
-		default:
-			a.Noticef("%s", f.Message)
+			level = "warning"
 		}
+		w.WriteString(ghaction.FormatCommand(level, f.Message, annotationProperties(f)))
 	}
 	if len(rest) > 0 {
 		more := &Report{Findings: rest}
-		fmt.Fprintf(w, "%s (%s) not shown as annotations (at most %d of each severity per step): see the job summary%s",
-			plural(len(rest), "more finding", "more findings"), more.countsText(), limit, githubactions.EOF)
+		fmt.Fprintf(w, "%s (%s) not shown as annotations (at most %d of each severity per step): see the job summary\n",
+			plural(len(rest), "more finding", "more findings"), more.countsText(), limit)
 		// The rest are text from checked files; a message with a newline followed by "::" would
 		// otherwise be run as a workflow command. The runner ignores every command between
 		// stop-commands and the token, and the token is a hash of the text it fences, so the
 		// text cannot contain it.
 		var plain bytes.Buffer
 		for _, f := range rest {
-			plain.WriteString(f.String() + githubactions.EOF)
+			plain.WriteString(f.String() + "\n")
 		}
 		token := stopToken(plain.Bytes())
-		fmt.Fprintf(w, "::stop-commands::%s%s", token, githubactions.EOF)
+		fmt.Fprintf(w, "::stop-commands::%s\n", token)
 		w.Write(plain.Bytes())
-		fmt.Fprintf(w, "::%s::%s", token, githubactions.EOF)
+		fmt.Fprintf(w, "::%s::\n", token)
 	}
-	fmt.Fprint(w, rep.Summary()+githubactions.EOF)
+	fmt.Fprintln(w, rep.Summary())
 	return nil
 }
 
