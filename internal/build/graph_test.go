@@ -3,7 +3,6 @@ package build
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,12 +10,11 @@ import (
 	"testing"
 
 	"github.com/Molecule-AI/molecule-ci/internal/config"
+	"github.com/Molecule-AI/molecule-ci/internal/golden"
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/tools/txtar"
 	"gopkg.in/yaml.v3"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // testdataDir is the repository's testdata/build.
 var testdataDir = filepath.Join("..", "..", "testdata", "build")
@@ -109,7 +107,7 @@ func TestDiscoverScenarios(t *testing.T) {
 			} else {
 				got = dumpGraph(g)
 			}
-			if *update {
+			if golden.Update() {
 				ar.Files[wantIdx].Data = []byte(got)
 				if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {
 					t.Fatal(err)
@@ -133,20 +131,7 @@ func TestDiscoverWorkspaceTemplate(t *testing.T) {
 	if len(g.Images) != 9 {
 		t.Errorf("got %d images, want base + 8 adapters", len(g.Images))
 	}
-	golden := filepath.Join(testdataDir, "workspace-template.graph")
-	got := dumpGraph(g)
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("graph mismatch (-want +got):\n%s", diff)
-	}
+	golden.Check(t, filepath.Join(testdataDir, "workspace-template.graph"), []byte(dumpGraph(g)))
 	wantRefs := map[string]string{
 		"base": "workspace-template:base", "autogen": "workspace-template:autogen",
 		"claude-code": "workspace-template:claude-code", "crewai": "workspace-template:crewai",

@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,11 +13,10 @@ import (
 	"golang.org/x/tools/txtar"
 
 	"github.com/Molecule-AI/molecule-ci/internal/ghaction"
+	"github.com/Molecule-AI/molecule-ci/internal/golden"
 )
 
 var delimRE = regexp.MustCompile(`ghadelimiter_[0-9a-f-]+`)
-
-var update = flag.Bool("update", false, "rewrite the expected sections of testdata/cli/*.txtar")
 
 // TestScripts runs each testdata/cli/*.txtar scenario through Run in-process. An archive holds:
 //
@@ -102,7 +100,7 @@ func runScript(t *testing.T, path string) {
 			got[name] = delimRE.ReplaceAllString(strings.ReplaceAll(string(b), dir, "$WORK"), "ghadelimiter_RANDOM")
 		}
 	}
-	if *update {
+	if golden.Update() {
 		for i, f := range ar.Files {
 			if g, ok := got[f.Name]; ok {
 				ar.Files[i].Data = []byte(g)

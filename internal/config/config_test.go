@@ -3,7 +3,6 @@ package config
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,15 +11,14 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/Molecule-AI/molecule-ci/internal/golden"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
-// golden is what a testdata/*.yml file decodes to: the lint section (which this package owns)
+// goldenForm is what a testdata/*.yml file decodes to: the lint section (which this package owns)
 // as JSON, or the exact error text. Other sections have their own tests, so their defaults
 // changing does not churn these files.
-func golden(name string, data []byte) string {
+func goldenForm(name string, data []byte) string {
 	c, err := Parse(name, data)
 	if err != nil {
 		return err.Error() + "\n"
@@ -47,21 +45,8 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := golden(name, data)
-			goldenPath := strings.TrimSuffix(file, ".yml") + ".golden"
-			if *update {
-				if err := os.WriteFile(goldenPath, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(goldenPath)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("%s (-want +got):\n%s", name, diff)
-			}
+			got := goldenForm(name, data)
+			golden.Check(t, strings.TrimSuffix(file, ".yml")+".golden", []byte(got))
 		})
 	}
 }

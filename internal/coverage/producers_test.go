@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
-	"flag"
 	"math"
 	"os"
 	"os/exec"
@@ -14,9 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files and regenerate the committed producer reports")
+	"github.com/Molecule-AI/molecule-ci/internal/golden"
+)
 
 // fixtures is the repository-level testdata of this package.
 var fixtures = filepath.Join("..", "..", "testdata", "coverage")
@@ -136,7 +135,7 @@ func TestProducerGo(t *testing.T) {
 			}
 		}
 		profiles = append(profiles, m.profile)
-		if *update {
+		if golden.Update() {
 			copyFile(t, m.profile, m.committed)
 		}
 	}
@@ -237,7 +236,7 @@ func TestProducerPytestCov(t *testing.T) {
 			t.Errorf("path %q not joined with the <source> and made relative", f.Path)
 		}
 	}
-	if *update {
+	if golden.Update() {
 		copyFile(t, xmlPath, filepath.Join(fixtures, "python", "coverage.xml"))
 	}
 }
@@ -290,7 +289,7 @@ func TestProducerVitest(t *testing.T) {
 				t.Errorf("%s: path %q not made relative to the project", tc.report, f.Path)
 			}
 		}
-		if *update {
+		if golden.Update() {
 			copyFile(t, filepath.Join(tmp, tc.report), filepath.Join(dir, "reports", tc.report))
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,9 +14,9 @@ import (
 	"time"
 
 	"golang.org/x/tools/txtar"
-)
 
-var update = flag.Bool("update", false, "rewrite the exit and want sections of testdata/*.txtar")
+	"github.com/Molecule-AI/molecule-ci/internal/golden"
+)
 
 // actTimeout bounds one act run. It is a guard against a hung runner, not a performance check: a
 // run takes seconds once the Go build cache is warm.
@@ -236,7 +235,7 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 		"exit": strconv.Itoa(code) + "\n",
 		"want": transcript(out, map[string]string{root: "$MOLECULE_CI", work: "$WORK"}),
 	}
-	if *update {
+	if golden.Update() {
 		for i, f := range ar.Files {
 			if g, ok := got[f.Name]; ok {
 				ar.Files[i].Data = []byte(g)

@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,10 +14,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/Molecule-AI/molecule-ci/internal/golden"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 const token = "ghs_16C7e42F292c6912E7710c838347Ae178B4a"
 
@@ -70,26 +67,6 @@ func transcript(t *testing.T, reqs []recorded) string {
 	return b.String()
 }
 
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Fatalf("%s (-want +got):\n%s", path, diff)
-	}
-}
-
 // TestPublishCheckRun pins the exact requests: headers, the in_progress create, and the one update
 // that carries every kind of annotation and completes the run.
 func TestPublishCheckRun(t *testing.T) {
@@ -122,7 +99,7 @@ func TestPublishCheckRun(t *testing.T) {
 	if w := s.got(); len(w) != 0 {
 		t.Errorf("slept %v without a reason", w)
 	}
-	golden(t, "publish.golden", transcript(t, f.requests()))
+	golden.Check(t, filepath.Join("testdata", "publish.golden"), []byte(transcript(t, f.requests())))
 }
 
 func TestPublishCheckRunBatchesOf50(t *testing.T) {

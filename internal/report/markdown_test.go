@@ -2,8 +2,11 @@ package report
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/Molecule-AI/molecule-ci/internal/golden"
 )
 
 func TestMarkdownGolden(t *testing.T) {
@@ -19,7 +22,7 @@ func TestMarkdownGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			golden(t, tt.name, []byte(Markdown(tt.rep)))
+			golden.Check(t, filepath.Join("testdata", tt.name), []byte(Markdown(tt.rep)))
 		})
 	}
 }

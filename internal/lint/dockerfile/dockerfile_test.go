@@ -1,7 +1,6 @@
 package dockerfile
 
 import (
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -13,10 +12,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/Molecule-AI/molecule-ci/internal/golden"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // render is the golden form of findings: the canonical text form, then the severity and, for a
 // finding over several lines, its last line.
@@ -69,21 +67,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := render(Lint(p, src, Options{}))
-			gp := goldenPath(p)
-			if *update {
-				if err := os.WriteFile(gp, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(gp)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("findings differ from %s (-want +got):\n%s", gp, diff)
-			}
+			golden.Check(t, goldenPath(p), []byte(render(Lint(p, src, Options{}))))
 		})
 	}
 }

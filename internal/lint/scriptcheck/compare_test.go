@@ -13,12 +13,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/rhysd/actionlint"
+
+	"github.com/Molecule-AI/molecule-ci/internal/golden"
 )
 
-var (
-	update = flag.Bool("update", false, "rewrite golden files")
-	full   = flag.Bool("full", false, "compare with actionlint on all of actionlint's test data and real-world corpus, not a sample")
-)
+var full = flag.Bool("full", false, "compare with actionlint on all of actionlint's test data and real-world corpus, not a sample")
 
 // realTools returns the installed shellcheck and pyflakes, skipping the test when either is absent.
 func realTools(t *testing.T) (shellcheck, pyflakes string) {
@@ -223,19 +222,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := strings.Join(lint(t, withChecker(c), []string{in}), "\n") + "\n"
-			golden := strings.TrimSuffix(in, ".yaml") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("%s mismatch (-want +got):\n%s", golden, diff)
-			}
+			golden.Check(t, strings.TrimSuffix(in, ".yaml")+".golden", []byte(got))
 		})
 	}
 }

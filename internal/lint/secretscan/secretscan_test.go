@@ -1,7 +1,6 @@
 package secretscan
 
 import (
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -10,9 +9,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/Molecule-AI/molecule-ci/internal/golden"
+)
 
 // Test inputs are built here rather than stored in testdata: a file of realistic tokens would
 // trip every secret scanner (push protection included) that looks at this repository.
@@ -136,19 +135,7 @@ func TestScanGolden(t *testing.T) {
 	)
 	src := r.Replace(string(tmpl))
 	got := render(scanLines("testdata/workflow.yml", src))
-	golden := filepath.Join("testdata", "workflow.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("findings mismatch (-want +got):\n%s", diff)
-	}
+	golden.Check(t, filepath.Join("testdata", "workflow.golden"), []byte(got))
 }
 
 func TestMessagesNeverCarryTheSecret(t *testing.T) {

@@ -3,7 +3,6 @@ package workflow
 import (
 	"bufio"
 	"bytes"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -15,10 +14,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/rhysd/actionlint"
 
+	"github.com/Molecule-AI/molecule-ci/internal/golden"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // render is the golden form: the canonical line plus the severity.
 func render(fs []report.Finding) string {
@@ -102,19 +100,7 @@ func TestGolden(t *testing.T) {
 				t.Fatalf("Lint: %v", err)
 			}
 			got := render(fs)
-			golden := strings.TrimSuffix(p, ".yml") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("findings mismatch (-want +got):\n%s", diff)
-			}
+			golden.Check(t, strings.TrimSuffix(p, ".yml")+".golden", []byte(got))
 			if strings.HasSuffix(p, ".good.yml") && len(fs) != 0 {
 				t.Errorf("a .good.yml must lint clean, got:\n%s", got)
 			}
