@@ -243,16 +243,7 @@ beta-x  skipped  -       tmpl:beta-x  unchanged since HEAD
 	if d := cmp.Diff(wantTable, stdout); d != "" {
 		t.Errorf("stdout (-want +got):\n%s", d)
 	}
-	md, err := os.ReadFile(filepath.Join(dir, "meta.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var meta struct {
-		Images map[string]build.MetadataImage `json:"images"`
-	}
-	if err := json.Unmarshal(md, &meta); err != nil {
-		t.Fatalf("metadata: %v\n%s", err, md)
-	}
+	meta, md := readMetadata(t, filepath.Join(dir, "meta.json"))
 	if got := meta.Images["alpha"]; got.Status != build.Skipped || got.Reason != "unchanged since HEAD" || !slices.Equal(got.Refs, []string{"tmpl:alpha"}) {
 		t.Errorf("metadata alpha = %+v", got)
 	}
@@ -420,16 +411,7 @@ func TestBuildEndToEnd(t *testing.T) {
 	if !strings.Contains(stderr, "[alpha]") || !strings.Contains(stderr, "[base]") {
 		t.Errorf("progress lines are not attributed to images:\n%s", stderr)
 	}
-	md, err := os.ReadFile(filepath.Join(dir, "meta.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var meta struct {
-		Images map[string]build.MetadataImage `json:"images"`
-	}
-	if err := json.Unmarshal(md, &meta); err != nil {
-		t.Fatalf("metadata: %v\n%s", err, md)
-	}
+	meta, _ := readMetadata(t, filepath.Join(dir, "meta.json"))
 	if got := slices.Sorted(func(yield func(string) bool) {
 		for k := range meta.Images {
 			if !yield(k) {
@@ -526,4 +508,19 @@ func TestBuildEndToEndFailure(t *testing.T) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}
 	}
+}
+
+// readMetadata reads the --metadata-file a build wrote, decoded and as written.
+func readMetadata(t *testing.T, path string) (meta struct {
+	Images map[string]build.MetadataImage `json:"images"`
+}, raw []byte) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &meta); err != nil {
+		t.Fatalf("metadata: %v\n%s", err, raw)
+	}
+	return meta, raw
 }

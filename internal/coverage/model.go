@@ -211,26 +211,8 @@ func (a *acc) file() (*File, error) {
 	f.Counts = newCounts(covered, total)
 	f.segs = segments(merged)
 	f.Uncovered = uncoveredRanges(f.segs)
-	if a.branches != nil {
-		c := 0
-		for _, v := range a.branches {
-			if v > 0 {
-				c++
-			}
-		}
-		bc := newCounts(c, len(a.branches))
-		f.Branches = &bc
-	}
-	if a.functions != nil {
-		c := 0
-		for _, v := range a.functions {
-			if v > 0 {
-				c++
-			}
-		}
-		fc := newCounts(c, len(a.functions))
-		f.Functions = &fc
-	}
+	f.Branches = hitCounts(a.branches)
+	f.Functions = hitCounts(a.functions)
 	return f, nil
 }
 
@@ -316,4 +298,20 @@ func uncoveredRanges(segs []segment) []Range {
 		prevUncovered = !s.covered
 	}
 	return out
+}
+
+// hitCounts is how many of the counted things (branches, functions) were hit at least once, or
+// nil when the reports had none of them to count.
+func hitCounts[K comparable](hits map[K]int64) *Counts {
+	if hits == nil {
+		return nil
+	}
+	hit := 0
+	for _, v := range hits {
+		if v > 0 {
+			hit++
+		}
+	}
+	c := newCounts(hit, len(hits))
+	return &c
 }
