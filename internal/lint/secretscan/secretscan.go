@@ -1,21 +1,18 @@
-// Package secretscan owns the detection of credentials committed in plain text: GitHub, OpenAI,
-// Anthropic, Slack, AWS, Google and Telegram tokens and PEM private keys, in any file. It reports
-// where a credential is and what kind it is, never the credential itself.
+// Package secretscan turns the credentials internal/secrets finds in a file into findings of the
+// secret-exposure rule. A finding says where a credential is and what kind it is, never the
+// credential itself.
 //
-// The scan is one bytes.Index pass per literal prefix (the runtime's vectorised search), so a
-// file with no candidate costs a few memchr-speed passes; only candidates are inspected further.
-// Placeholders (ghp_xxxx…, AKIA…EXAMPLE, ${{ secrets.X }}) are rejected by length, character
-// class and entropy checks, because a gate that cries wolf on documentation gets switched off.
+// Placeholders (ghp_xxxx…, AKIA…EXAMPLE, ${{ secrets.X }}) are rejected by the detector's length,
+// character class and entropy checks, because a gate that cries wolf on documentation gets
+// switched off.
 package secretscan
 
 import (
 	"bytes"
-	"math"
-	"slices"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/Molecule-AI/molecule-ci/internal/report"
+	"github.com/Molecule-AI/molecule-ci/internal/secrets"
 )
 
 // Rule is the rule id every finding of this package carries; the workflow linter reports
@@ -25,44 +22,17 @@ const Rule = "secret-exposure"
 // Help is the one-line fix shown with every finding.
 const Help = "revoke the credential now, remove it from the file and its history, and read it from a secret store (e.g. ${{ secrets.NAME }} passed through env:)"
 
-type hit struct {
-	off   int // byte offset of the first byte of the token
-	kind  string
-	shown string // the redacted prefix that is safe to print
-}
-
 // Scan reports every literal credential in src. path is only copied into the findings.
 func Scan(path string, src []byte) []report.Finding {
-	var hits []hit
-	for _, p := range prefixes {
-		from := 0
-		for from < len(src) {
-			i := bytes.Index(src[from:], p.lit)
-			if i < 0 {
-				break
-			}
-			i += from
-			from = i + len(p.lit)
-			if i > 0 && p.boundary && isWordByte(src[i-1]) {
-				continue
-			}
-			if h, ok := p.check(src, i); ok {
-				hits = append(hits, h)
-			}
-		}
-	}
-	hits = append(hits, telegram(src)...)
+	hits := secrets.Find(src)
 	if len(hits) == 0 {
 		return nil
 	}
-	slices.SortFunc(hits, func(a, b hit) int { return a.off - b.off })
-	hits = slices.CompactFunc(hits, func(a, b hit) bool { return a.off == b.off })
-
 	out := make([]report.Finding, 0, len(hits))
 	line, lineStart, pos := 1, 0, 0
 	for _, h := range hits {
 		for {
-			j := bytes.IndexByte(src[pos:h.off], '\n')
+			j := bytes.IndexByte(src[pos:h.Off], '\n')
 			if j < 0 {
 				break
 			}
@@ -73,278 +43,12 @@ func Scan(path string, src []byte) []report.Finding {
 		out = append(out, report.Finding{
 			Path:     path,
 			Line:     line,
-			Col:      utf8.RuneCount(src[lineStart:h.off]) + 1,
+			Col:      utf8.RuneCount(src[lineStart:h.Off]) + 1,
 			Rule:     Rule,
 			Severity: report.Error,
-			Message:  h.kind + " (" + h.shown + "…) committed in plain text",
+			Message:  h.Kind + " (" + h.Shown + "…) committed in plain text",
 			Help:     Help,
 		})
 	}
 	return out
-}
-
-type prefix struct {
-	lit      []byte
-	boundary bool // the byte before must not be a word byte
-	check    func(src []byte, i int) (hit, bool)
-}
-
-var prefixes = []prefix{
-	{[]byte("ghp_"), true, github("GitHub personal access token", "ghp_")},
-	{[]byte("gho_"), true, github("GitHub OAuth token", "gho_")},
-	{[]byte("ghu_"), true, github("GitHub user-to-server token", "ghu_")},
-	{[]byte("ghs_"), true, github("GitHub server-to-server token", "ghs_")},
-	{[]byte("ghr_"), true, github("GitHub refresh token", "ghr_")},
-	{[]byte("github_pat_"), true, simple("GitHub fine-grained personal access token", "github_pat_", 70, isWordByte)},
-	{[]byte("sk-"), true, openAIOrAnthropic},
-	{[]byte("xox"), true, slack},
-	{[]byte("AKIA"), true, aws("AWS access key ID", "AKIA")},
-	{[]byte("ASIA"), true, aws("AWS temporary access key ID", "ASIA")},
-	{[]byte("AIza"), true, google},
-	{[]byte("-----BEGIN "), false, privateKey},
-}
-
-func isWordByte(c byte) bool {
-	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
-}
-
-func isAlnum(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
-}
-
-func isTokenByte(c byte) bool { return isWordByte(c) || c == '-' }
-
-func isUpperDigit(c byte) bool { return c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' }
-
-// run returns the length of the run of bytes accepted by ok starting at i.
-func run(src []byte, i int, ok func(byte) bool) int {
-	n := 0
-	for i+n < len(src) && ok(src[i+n]) {
-		n++
-	}
-	return n
-}
-
-func github(kind, lit string) func([]byte, int) (hit, bool) {
-	// Classic tokens are the prefix and 36 base62 characters (the last six a checksum).
-	return simple(kind, lit, 36, isAlnum)
-}
-
-func simple(kind, lit string, minLen int, ok func(byte) bool) func([]byte, int) (hit, bool) {
-	return func(src []byte, i int) (hit, bool) {
-		body := src[i+len(lit):]
-		n := run(src, i+len(lit), ok)
-		if n < minLen || !random(body[:n]) {
-			return hit{}, false
-		}
-		return hit{off: i, kind: kind, shown: lit}, true
-	}
-}
-
-func openAIOrAnthropic(src []byte, i int) (hit, bool) {
-	rest := src[i+3:]
-	switch {
-	case bytes.HasPrefix(rest, []byte("ant-")):
-		return simple("Anthropic API key", "sk-ant-", 40, isTokenByte)(src, i)
-	case bytes.HasPrefix(rest, []byte("proj-")):
-		return simple("OpenAI project API key", "sk-proj-", 40, isTokenByte)(src, i)
-	case bytes.HasPrefix(rest, []byte("svcacct-")):
-		return simple("OpenAI service account key", "sk-svcacct-", 40, isTokenByte)(src, i)
-	case bytes.HasPrefix(rest, []byte("admin-")):
-		return simple("OpenAI admin key", "sk-admin-", 40, isTokenByte)(src, i)
-	}
-	// Legacy OpenAI keys are 48 base62 characters; anything shorter after a bare sk- is far more
-	// often a made-up value (sk-fake-smoke-key) than a key.
-	return simple("OpenAI API key", "sk-", 40, isAlnum)(src, i)
-}
-
-func slack(src []byte, i int) (hit, bool) {
-	if i+4 >= len(src) || src[i+4] != '-' || !bytes.ContainsRune([]byte("abprs"), rune(src[i+3])) {
-		return hit{}, false
-	}
-	lit := string(src[i : i+5])
-	n := run(src, i+5, isTokenByte)
-	body := src[i+5 : i+5+n]
-	if n < 20 || !hasDigit(body) || !random(body) {
-		return hit{}, false
-	}
-	return hit{off: i, kind: "Slack token", shown: lit}, true
-}
-
-func aws(kind, lit string) func([]byte, int) (hit, bool) {
-	return func(src []byte, i int) (hit, bool) {
-		n := run(src, i+4, isUpperDigit)
-		if n != 16 || i+20 < len(src) && isWordByte(src[i+20]) {
-			return hit{}, false
-		}
-		body := src[i+4 : i+20]
-		if placeholder(body) || entropy(body) < 2.5 {
-			return hit{}, false
-		}
-		return hit{off: i, kind: kind, shown: lit}, true
-	}
-}
-
-func google(src []byte, i int) (hit, bool) {
-	n := run(src, i+4, isTokenByte)
-	if n != 35 || !random(src[i+4:i+4+n]) {
-		return hit{}, false
-	}
-	return hit{off: i, kind: "Google API key", shown: "AIza"}, true
-}
-
-// telegram finds bot tokens, `<8-10 digit bot id>:<35 characters>`. Colons are everywhere in
-// YAML, so the cheap test (a digit right before the colon) goes first.
-func telegram(src []byte) []hit {
-	var hits []hit
-	from := 0
-	for {
-		j := bytes.IndexByte(src[from:], ':')
-		if j < 0 {
-			return hits
-		}
-		c := from + j
-		from = c + 1
-		if c == 0 || src[c-1] < '0' || src[c-1] > '9' {
-			continue
-		}
-		s := c
-		for s > 0 && src[s-1] >= '0' && src[s-1] <= '9' {
-			s--
-		}
-		if d := c - s; d < 8 || d > 10 || s > 0 && isTokenByte(src[s-1]) {
-			continue
-		}
-		n := run(src, c+1, isTokenByte)
-		if n != 35 || !random(src[c+1:c+1+n]) {
-			continue
-		}
-		hits = append(hits, hit{off: s, kind: "Telegram bot token", shown: "<bot id>:"})
-	}
-}
-
-var keyTypes = []string{"RSA ", "EC ", "DSA ", "OPENSSH ", "ENCRYPTED ", "PGP ", ""}
-
-func privateKey(src []byte, i int) (hit, bool) {
-	rest := src[i+len("-----BEGIN "):]
-	for _, t := range keyTypes {
-		if !bytes.HasPrefix(rest, []byte(t)) {
-			continue
-		}
-		tail := rest[len(t):]
-		var hdr string
-		switch {
-		case bytes.HasPrefix(tail, []byte("PRIVATE KEY-----")):
-			hdr = "PRIVATE KEY-----"
-		case bytes.HasPrefix(tail, []byte("PRIVATE KEY BLOCK-----")):
-			hdr = "PRIVATE KEY BLOCK-----"
-		default:
-			continue
-		}
-		if !keyBodyFollows(tail[len(hdr):]) {
-			return hit{}, false
-		}
-		kind := strings.TrimSpace(t + "private key")
-		if t == "" {
-			kind = "private key"
-		}
-		return hit{off: i, kind: kind, shown: "-----BEGIN " + t + hdr}, true
-	}
-	return hit{}, false
-}
-
-// keyBodyFollows is true when base64 key material follows the BEGIN line (after a real or an
-// escaped newline and optional PEM headers), so a grep pattern or a "-----BEGIN ... \n...\n"
-// placeholder in documentation is not taken for a key.
-func keyBodyFollows(b []byte) bool {
-	b = b[:min(len(b), 400)]
-	for len(b) > 0 {
-		switch {
-		case b[0] == '\r' || b[0] == '\n' || b[0] == ' ' || b[0] == '\t' || b[0] == '|':
-			b = b[1:]
-		case bytes.HasPrefix(b, []byte(`\n`)), bytes.HasPrefix(b, []byte(`\r`)):
-			b = b[2:]
-		default:
-			line := b
-			if k := bytes.IndexAny(line, "\r\n\\"); k >= 0 {
-				line = line[:k]
-			}
-			if bytes.IndexByte(line, ':') > 0 { // Proc-Type:, DEK-Info:, Comment: headers
-				b = b[len(line):]
-				continue
-			}
-			n := run(line, 0, func(c byte) bool { return isAlnum(c) || c == '+' || c == '/' || c == '=' })
-			return n >= 40 && random(line[:n])
-		}
-	}
-	return false
-}
-
-func hasDigit(b []byte) bool {
-	for _, c := range b {
-		if c >= '0' && c <= '9' {
-			return true
-		}
-	}
-	return false
-}
-
-// placeholderWords mark documentation values. "test" is deliberately absent: four given letters
-// show up in real random tokens often enough to hide real leaks.
-var placeholderWords = []string{"example", "xxxx", "0000", "1234", "abcd", "your", "fake", "dummy", "placeholder", "redacted", "sample", "changeme", "token_here", "here_"}
-
-func placeholder(b []byte) bool {
-	l := bytes.ToLower(b)
-	for _, w := range placeholderWords {
-		if bytes.Contains(l, []byte(w)) {
-			return true
-		}
-	}
-	return false
-}
-
-// random accepts a token body that looks machine-generated: not a known placeholder, at least
-// two character classes, and a Shannon entropy a hand-typed filler does not reach.
-func random(b []byte) bool {
-	if placeholder(b) {
-		return false
-	}
-	var lower, upper, digit bool
-	for _, c := range b {
-		switch {
-		case c >= 'a' && c <= 'z':
-			lower = true
-		case c >= 'A' && c <= 'Z':
-			upper = true
-		case c >= '0' && c <= '9':
-			digit = true
-		}
-	}
-	classes := 0
-	for _, ok := range []bool{lower, upper, digit} {
-		if ok {
-			classes++
-		}
-	}
-	return classes >= 2 && entropy(b) >= 3.5
-}
-
-// entropy is the Shannon entropy of b in bits per byte.
-func entropy(b []byte) float64 {
-	if len(b) == 0 {
-		return 0
-	}
-	var counts [256]int
-	for _, c := range b {
-		counts[c]++
-	}
-	h := 0.0
-	n := float64(len(b))
-	for _, k := range counts {
-		if k > 0 {
-			p := float64(k) / n
-			h -= p * math.Log2(p)
-		}
-	}
-	return h
 }

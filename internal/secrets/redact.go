@@ -1,0 +1,95 @@
+package secrets
+
+import (
+	"bytes"
+	"slices"
+)
+
+// Mask replaces a credential in redacted text: its safe prefix stays, so a reader still sees
+// what kind of value was there ("ghp_***").
+const Mask = "***"
+
+// looseMin is how many token characters after a known prefix make a value redacted even when Find
+// would not report it (a placeholder, too little entropy): output errs on the side of hiding.
+const looseMin = 12
+
+// Redact returns s with every credential replaced by its safe prefix and Mask. It is broader than
+// Find: anything shaped like a token after a known prefix is masked, because printing a
+// placeholder as "ghp_***" costs nothing while printing a real token cannot be undone.
+func Redact(s string) string {
+	if !mayHoldSecret(s) {
+		return s
+	}
+	b := []byte(s)
+	spans := Find(b)
+	spans = append(spans, loose(b)...)
+	if len(spans) == 0 {
+		return s
+	}
+	slices.SortFunc(spans, func(a, b Hit) int { return a.Off - b.Off })
+	var out bytes.Buffer
+	out.Grow(len(b))
+	at := 0
+	for _, h := range spans {
+		if h.Off < at { // overlapping: already masked by an earlier span
+			if h.End > at {
+				at = h.End
+			}
+			continue
+		}
+		out.Write(b[at:h.Off])
+		out.WriteString(h.Shown)
+		out.WriteString(Mask)
+		at = h.End
+	}
+	out.Write(b[at:])
+	return out.String()
+}
+
+// mayHoldSecret is a cheap filter: every shape Find or loose knows has one of these bytes.
+func mayHoldSecret(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '_', '-', ':', 'A':
+			return true
+		}
+	}
+	return false
+}
+
+// loose finds token-shaped values after the known literal prefixes regardless of entropy.
+func loose(src []byte) []Hit {
+	var hits []Hit
+	for _, p := range prefixes {
+		if !p.boundary {
+			continue // PEM blocks: Find's structure check is the only sound boundary
+		}
+		lit := string(p.lit)
+		from := 0
+		for from < len(src) {
+			i := bytes.Index(src[from:], p.lit)
+			if i < 0 {
+				break
+			}
+			i += from
+			from = i + len(p.lit)
+			if i > 0 && isWordByte(src[i-1]) {
+				continue
+			}
+			ok := isTokenByte
+			if lit == "AKIA" || lit == "ASIA" {
+				ok = isUpperDigit
+			}
+			n := run(src, i+len(p.lit), ok)
+			if n < looseMin {
+				continue
+			}
+			shown := lit
+			if lit == "xox" && n > 2 {
+				shown = string(src[i : i+5])
+			}
+			hits = append(hits, Hit{Off: i, End: i + len(p.lit) + n, Kind: "token", Shown: shown})
+		}
+	}
+	return hits
+}

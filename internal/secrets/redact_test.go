@@ -1,0 +1,44 @@
+package secrets
+
+import (
+	"strings"
+	"testing"
+)
+
+// Tokens are assembled from pieces so that no complete credential appears in this file.
+func join(parts ...string) string { return strings.Join(parts, "") }
+
+func TestRedact(t *testing.T) {
+	ghp := join("ghp_", "Zk3mQ9vL2pX8rT1wY6nB4cD7fH0jK5sA1eRt")
+	aws := join("AKIA", "Q3VZ7XK2M9PL4RTW")
+	pem := join("-----BEGIN ", "RSA PRIVATE KEY-----\n", strings.Repeat("MIIEpAIBAAKCAQEAx9Lq3Vn8Zr2Kt5Wb7Yc1", 2), "\n-----END RSA PRIVATE KEY-----")
+	tg := join("123456789", ":", "AAH3kLm9Qx2Zr7Vt5Wn8Yp4Jc6Bd1Fg0HsK")
+	for _, tc := range []struct{ name, in, want string }{
+		{"clean", "runs-on: ubuntu-latest", "runs-on: ubuntu-latest"},
+		{"github", "runs-on: " + ghp + " x", "runs-on: ghp_*** x"},
+		{"placeholder still masked", "uses: ghp_xxxxxxxxxxxxxxxxxxxx/x@main", "uses: ghp_***/x@main"},
+		{"short prefix kept", "ghp_short", "ghp_short"},
+		{"aws", "key=" + aws + ".", "key=AKIA***."},
+		{"pem", "a\n" + pem + "\nb", "a\n-----BEGIN RSA PRIVATE KEY-----***\nb"},
+		{"telegram", "bot " + tg, "bot <bot id>:***"},
+		{"two", ghp + " and " + ghp, "ghp_*** and ghp_***"},
+		{"word boundary", "xghp_" + strings.Repeat("a", 30), "xghp_" + strings.Repeat("a", 30)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Redact(tc.in); got != tc.want {
+				t.Errorf("Redact(%q)\n got %q\nwant %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+func FuzzRedact(f *testing.F) {
+	f.Add("runs-on: " + join("ghp_", "Zk3mQ9vL2pX8rT1wY6nB4cD7fH0jK5sA1eRt"))
+	f.Add(join("-----BEGIN ", "PRIVATE KEY-----\nabc"))
+	f.Fuzz(func(t *testing.T, s string) {
+		r := Redact(s)
+		for _, h := range Find([]byte(r)) {
+			t.Fatalf("Redact left a %s at %d in %q", h.Kind, h.Off, r)
+		}
+	})
+}
