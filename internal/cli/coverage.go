@@ -12,6 +12,7 @@ import (
 
 	"github.com/Molecule-AI/molecule-ci/internal/config"
 	"github.com/Molecule-AI/molecule-ci/internal/coverage"
+	"github.com/Molecule-AI/molecule-ci/internal/fsutil"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
 
@@ -47,6 +48,15 @@ func runCoverage(ctx context.Context, args []string, s Streams, env Env) error {
 	rootDir := env.WorkDir
 	if *root != "" {
 		rootDir = absPath(env.WorkDir, *root)
+		// A root that does not exist would find no config there and drop every gate.
+		if st, err := os.Stat(rootDir); err != nil || !st.IsDir() {
+			return usagef("coverage: --root %q is not a directory", *root)
+		}
+	}
+	if *base != "" {
+		if err := coverage.ValidateRef(*base); err != nil {
+			return &usageError{err}
+		}
 	}
 	// The policy lives at the repository root, but a --config path is the user's, relative to
 	// where they are.
@@ -81,8 +91,9 @@ func runCoverage(ctx context.Context, args []string, s Streams, env Env) error {
 
 	res, err := coverage.Run(ctx, opts)
 	var pe *coverage.ParseError
+	var re *coverage.RefError
 	switch {
-	case errors.As(err, &pe), errors.Is(err, fs.ErrNotExist):
+	case errors.As(err, &pe), errors.As(err, &re), errors.Is(err, fs.ErrNotExist):
 		return &usageError{err}
 	case err != nil:
 		return err
@@ -131,7 +142,7 @@ func runCoverage(ctx context.Context, args []string, s Streams, env Env) error {
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(absPath(env.WorkDir, *badge), b, 0o644); err != nil {
+		if err := fsutil.WriteFile(absPath(env.WorkDir, *badge), b, 0o644); err != nil {
 			return fmt.Errorf("write badge: %w", err)
 		}
 	}
