@@ -13,6 +13,7 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/config"
 	"github.com/Molecule-AI/molecule-ci/internal/coverage"
 	"github.com/Molecule-AI/molecule-ci/internal/fsutil"
+	"github.com/Molecule-AI/molecule-ci/internal/github"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
 
@@ -35,6 +36,7 @@ func runCoverage(ctx context.Context, args []string, s Streams, env Env) error {
 	base := flags.String("base", "", "git ref: gate the coverage of lines added or changed since it")
 	badge := flags.String("badge", "", "write a shields.io endpoint badge JSON to FILE")
 	today := flags.String("today", "", "judge allowlist expiry as of this date, YYYY-MM-DD (default: today)")
+	prComment := flags.Bool("pr-comment", false, "on a pull_request event in GitHub Actions, keep one comment on the pull request with the coverage summary (edited in place on every run)")
 	reports, err := parseFlags(flags, args)
 	if err != nil {
 		return err
@@ -146,6 +148,9 @@ func runCoverage(ctx context.Context, args []string, s Streams, env Env) error {
 			return fmt.Errorf("write badge: %w", err)
 		}
 	}
+	if *prComment {
+		prCommentCoverage(ctx, res.Markdown(), s, env)
+	}
 	if gha := env.Actions; gha.InActions() {
 		if err := gha.AddSummary(res.Markdown()); err != nil {
 			return fmt.Errorf("job summary: %w", err)
@@ -178,4 +183,45 @@ func configError(cfg *config.Config, env Env, err error) error {
 		path = ".molecule-ci.yml"
 	}
 	return &config.Error{Path: relPath(env.WorkDir, path), Msg: err.Error(), Err: err}
+}
+
+// coverageMarker identifies the coverage comment among a pull request's comments.
+const coverageMarker = "<!-- molecule-ci:coverage -->"
+
+// prCommentCoverage keeps the pull request's coverage comment up to date. A comment is a
+// convenience, not the verdict: when it cannot be written (not a pull request, a fork's read-only
+// token, an API error) the log says why, verbatim, and the gate's result stands.
+func prCommentCoverage(ctx context.Context, markdown string, s Streams, env Env) {
+	gha := env.Actions
+	gctx, err := gha.Context()
+	switch {
+	case err != nil:
+		fmt.Fprintf(s.Stderr, "molecule-ci: --pr-comment: %v\n", err)
+		return
+	case !gha.InActions() || gctx.PullRequest == 0:
+		fmt.Fprintln(s.Stderr, "molecule-ci: --pr-comment: not a pull request event; no comment written")
+		return
+	case gctx.Token == "":
+		fmt.Fprintln(s.Stderr, "molecule-ci: --pr-comment: no GITHUB_TOKEN; no comment written")
+		return
+	}
+	client, err := github.NewClient(gctx.Token, gctx.APIURL, github.WithLogf(func(format string, args ...any) {
+		fmt.Fprintf(s.Stderr, "molecule-ci: "+format+"\n", args...)
+	}))
+	if err != nil {
+		fmt.Fprintf(s.Stderr, "molecule-ci: --pr-comment: %v\n", err)
+		return
+	}
+	res, err := client.UpsertStickyComment(ctx, github.StickyComment{
+		Owner: gctx.Owner, Repo: gctx.Repo, Number: gctx.PullRequest, Marker: coverageMarker, Body: markdown,
+	})
+	var perm *github.PermissionError
+	switch {
+	case errors.As(err, &perm):
+		fmt.Fprintf(s.Stderr, "molecule-ci: --pr-comment: cannot comment (%v); grant `pull-requests: write` (fork pull requests get a read-only token)\n", err)
+	case err != nil:
+		fmt.Fprintf(s.Stderr, "molecule-ci: --pr-comment: %v\n", err)
+	default:
+		fmt.Fprintf(s.Stderr, "molecule-ci: coverage comment %s: %s\n", res.Action, res.URL)
+	}
 }
