@@ -4,8 +4,6 @@ import (
 	"context"
 	"flag"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -295,25 +293,12 @@ func mustPending(t *testing.T) []Key {
 	return ks
 }
 
-// locate finds the sources: actionlint's module (dataset.zip) through the go command, the module
-// cache, and the corpus from MOLECULE_CI_CORPUS, ../shared/corpus beside the repository, or beside
-// the main checkout when this is a git worktree.
+// locate finds the sources; the corpus may be pointed at with MOLECULE_CI_CORPUS.
 func locate(t *testing.T) Where {
 	t.Helper()
-	w := Where{TempDir: t.TempDir()}
-	if out, err := exec.Command("go", "env", "GOMODCACHE").Output(); err == nil {
-		w.ModCache = strings.TrimSpace(string(out))
-	} else {
-		t.Logf("go env GOMODCACHE: %v; module sources are skipped", err)
-	}
-	if out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/rhysd/actionlint").Output(); err == nil && strings.TrimSpace(string(out)) != "" {
-		w.DatasetZip = filepath.Join(strings.TrimSpace(string(out)), "testdata", "realworld", "dataset.zip")
-	} else {
-		t.Logf("actionlint module not downloaded (go mod download): dataset sources are skipped")
-	}
-	w.CorpusDir = CorpusDir(os.Getenv("MOLECULE_CI_CORPUS"), "../../..")
-	if w.CorpusDir == "" {
-		t.Logf("no corpus: neither MOLECULE_CI_CORPUS nor ../shared/corpus exists; corpus sources are skipped")
+	w, notes := Locate("../../..", os.Getenv("MOLECULE_CI_CORPUS"), t.TempDir())
+	for _, n := range notes {
+		t.Log(n)
 	}
 	return w
 }

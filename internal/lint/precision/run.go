@@ -223,6 +223,35 @@ func escapeModule(mod string) string {
 	return b.String()
 }
 
+// Locate finds the sources for a checkout at repoRoot: the module cache and actionlint's module
+// (for dataset.zip) through the go command, and the corpus (see CorpusDir). tempDir receives the
+// extracted dataset members. notes say what could not be found.
+func Locate(repoRoot, corpusOverride, tempDir string) (Where, []string) {
+	w := Where{TempDir: tempDir}
+	var notes []string
+	goCmd := func(args ...string) (string, error) {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = repoRoot
+		out, err := cmd.Output()
+		return strings.TrimSpace(string(out)), err
+	}
+	if out, err := goCmd("env", "GOMODCACHE"); err == nil && out != "" {
+		w.ModCache = out
+	} else {
+		notes = append(notes, fmt.Sprintf("go env GOMODCACHE: %v; module sources are skipped", err))
+	}
+	if out, err := goCmd("list", "-m", "-f", "{{.Dir}}", "github.com/rhysd/actionlint"); err == nil && out != "" {
+		w.DatasetZip = filepath.Join(out, "testdata", "realworld", "dataset.zip")
+	} else {
+		notes = append(notes, "actionlint's module is not downloaded (go mod download): dataset sources are skipped")
+	}
+	w.CorpusDir = CorpusDir(corpusOverride, repoRoot)
+	if w.CorpusDir == "" {
+		notes = append(notes, "no corpus: neither MOLECULE_CI_CORPUS nor ../shared/corpus exists; corpus sources are skipped")
+	}
+	return w, notes
+}
+
 // CorpusDir finds the organisation's corpus: override when set, else ../shared/corpus beside the
 // repository at repoRoot, else beside the main checkout when repoRoot is a git worktree (the
 // corpus sits beside the main checkout, not beside each worktree). "" when none exists.
