@@ -1,9 +1,12 @@
 package precision
 
 import (
+	"archive/zip"
 	"context"
 	"flag"
+	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -301,4 +304,71 @@ func locate(t *testing.T) Where {
 		t.Log(n)
 	}
 	return w
+}
+
+// TestAllSourcesAndLint: the sampler's listing, and Lint over a dataset zip and a corpus built
+// here, with a member that is missing reported as skipped.
+func TestAllSourcesAndLint(t *testing.T) {
+	dir := t.TempDir()
+	zpath := filepath.Join(dir, "dataset.zip")
+	zf, err := os.Create(zpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(zf)
+	for name, body := range map[string]string{
+		"o_r_.github_workflows_ci.yml": "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: go vet ./... || true\n",
+		"notes.txt":                    "not a workflow",
+	} {
+		w, err := zw.Create("dataset/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(body))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	zf.Close()
+	corpus := filepath.Join(dir, "corpus")
+	for rel, body := range map[string]string{
+		"repo/.github/workflows/x.yml": "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    timeout-minutes: 1\n    steps:\n      - run: echo\n",
+		"repo/Dockerfile":              "FROM alpine\nRUN apk add curl || true\n",
+		"repo/README.md":               "x",
+	} {
+		p := filepath.Join(corpus, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := Where{DatasetZip: zpath, CorpusDir: corpus, TempDir: t.TempDir()}
+	srcs, err := AllSources(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"corpus:repo/.github/workflows/x.yml", "corpus:repo/Dockerfile", "dataset:o_r_.github_workflows_ci.yml"}
+	if !slices.Equal(srcs, want) {
+		t.Errorf("AllSources = %q, want %q", srcs, want)
+	}
+	fs, skipped, err := LintSources(context.Background(), append(srcs, "dataset:gone.yml", "module:example.com/m@v1.0.0/Dockerfile"), w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, src := range append(srcs, "dataset:gone.yml") {
+		for _, f := range fs[src] {
+			got = append(got, fmt.Sprintf("%s:%d %s", src, f.Line, f.Rule))
+		}
+	}
+	slices.Sort(got)
+	var b strings.Builder
+	b.WriteString(strings.Join(got, "\n") + "\n== skipped\n" + strings.Join(skipped, "\n") + "\n")
+	text, err := SourceText("dataset:o_r_.github_workflows_ci.yml", w)
+	if err != nil || !strings.Contains(string(text), "go vet") {
+		t.Errorf("SourceText = %q, %v", text, err)
+	}
+	golden.Check(t, "testdata/lint-sources.golden", []byte(strings.ReplaceAll(b.String(), dir, "$DIR")))
 }

@@ -40,10 +40,15 @@ const maxMember = 4 << 20
 // cannot be read are listed in skipped with the reason; a failure of the linter itself is an
 // error.
 func Lint(ctx context.Context, labels []Label, w Where) (map[string][]report.Finding, []string, error) {
+	return LintSources(ctx, sources(labels), w)
+}
+
+// LintSources is Lint for a list of sources.
+func LintSources(ctx context.Context, srcs []string, w Where) (map[string][]report.Finding, []string, error) {
 	groups := map[string][]string{} // group root -> sources
 	var skipped []string
 	var members []string
-	for _, s := range sources(labels) {
+	for _, s := range srcs {
 		kind, rest, _ := strings.Cut(s, ":")
 		switch kind {
 		case "dataset":
@@ -79,7 +84,9 @@ func Lint(ctx context.Context, labels []Label, w Where) (map[string][]report.Fin
 		} else {
 			mod := strings.TrimPrefix(g, "module:")
 			if w.ModCache == "" {
-				skipped = append(skipped, g+": no module cache given")
+				for _, s := range groups[g] {
+					skipped = append(skipped, s+": no module cache given")
+				}
 				continue
 			}
 			root = filepath.Join(w.ModCache, escapeModule(mod))
@@ -110,6 +117,63 @@ func Lint(ctx context.Context, labels []Label, w Where) (map[string][]report.Fin
 		}
 	}
 	return out, skipped, nil
+}
+
+// AllSources lists every source that can be sampled: each workflow of the dataset and each
+// workflow, action and Dockerfile of the corpus, sorted.
+func AllSources(w Where) ([]string, error) {
+	var out []string
+	if w.DatasetZip != "" {
+		zr, err := zip.OpenReader(w.DatasetZip)
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", w.DatasetZip, err)
+		}
+		for _, f := range zr.File {
+			if b := path.Base(f.Name); !f.FileInfo().IsDir() && (strings.HasSuffix(b, ".yml") || strings.HasSuffix(b, ".yaml")) {
+				out = append(out, "dataset:"+b)
+			}
+		}
+		zr.Close()
+	}
+	if w.CorpusDir != "" {
+		err := filepath.WalkDir(w.CorpusDir, func(p string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules") {
+				return filepath.SkipDir
+			}
+			rel, _ := filepath.Rel(w.CorpusDir, p)
+			rel = filepath.ToSlash(rel)
+			b := path.Base(rel)
+			yml := strings.HasSuffix(b, ".yml") || strings.HasSuffix(b, ".yaml")
+			if d.Type().IsRegular() && (yml && strings.Contains(rel, ".github/workflows/") || b == "action.yml" || b == "action.yaml" ||
+				b == "Dockerfile" || strings.HasSuffix(b, ".Dockerfile")) {
+				out = append(out, "corpus:"+rel)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("walk %s: %w", w.CorpusDir, err)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// SourceText reads a source's text, for showing a finding in its context.
+func SourceText(src string, w Where) ([]byte, error) {
+	kind, rest, _ := strings.Cut(src, ":")
+	switch kind {
+	case "dataset":
+		return os.ReadFile(filepath.Join(w.TempDir, "dataset", ".github", "workflows", rest))
+	case "corpus":
+		return os.ReadFile(filepath.Join(w.CorpusDir, filepath.FromSlash(rest)))
+	case "module":
+		mod, file, _ := splitModule(rest)
+		return os.ReadFile(filepath.Join(w.ModCache, escapeModule(mod), filepath.FromSlash(file)))
+	}
+	return nil, fmt.Errorf("unknown source %q", src)
 }
 
 // sourceRel is a corpus or module source's path below its root.
