@@ -82,8 +82,17 @@ func run(ctx context.Context) int {
 		fmt.Fprintln(os.Stderr, "precision:", err)
 		return 2
 	}
+	stale := 0
 	for _, s := range skipped {
-		fmt.Fprintln(os.Stderr, "precision: skipped", s)
+		if s.Stale {
+			stale++
+			fmt.Fprintln(os.Stderr, "precision: error: labelled source", s)
+		} else {
+			fmt.Fprintln(os.Stderr, "precision: skipped", s)
+		}
+	}
+	if stale > 0 {
+		return 2
 	}
 	res := precision.Compare(labels, findings, pending, skipped)
 	stats := res.Stats(findings, severityOf)

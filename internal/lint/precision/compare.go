@@ -22,7 +22,7 @@ func (o Outcome) Agrees() bool { return o.Reported == o.Label.Label }
 // Result is the comparison of a labelled set with the linter's findings.
 type Result struct {
 	Outcomes []Outcome
-	Skipped  []string // sources that could not be read, with why
+	Skipped  []Skip // sources that could not be read, with why
 	// StalePending are pending.txt entries whose labels now agree: remove them.
 	StalePending []Key
 	// UnknownPending are pending.txt entries that name no label.
@@ -33,11 +33,10 @@ type Result struct {
 // rule on its line at its column; when no finding is at that column and the label is the only
 // one for its line and rule, any finding of the rule on the line matches (positions inside a
 // line may move as rules are refined; several labels on one line are told apart by column).
-func Compare(labels []Label, findings map[string][]report.Finding, pending []Key, skippedSources []string) Result {
+func Compare(labels []Label, findings map[string][]report.Finding, pending []Key, skipped []Skip) Result {
 	skip := map[string]bool{}
-	for _, s := range skippedSources {
-		src, _, _ := strings.Cut(s, ": ")
-		skip[src] = true
+	for _, s := range skipped {
+		skip[s.Source] = true
 	}
 	perKey := map[Key]int{}
 	for _, l := range labels {
@@ -47,7 +46,7 @@ func Compare(labels []Label, findings map[string][]report.Finding, pending []Key
 	for _, k := range pending {
 		pend[k] = true
 	}
-	res := Result{Skipped: skippedSources}
+	res := Result{Skipped: skipped}
 	used := map[Key]bool{}
 	for _, l := range labels {
 		if skip[l.Source] {

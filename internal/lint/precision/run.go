@@ -33,20 +33,30 @@ func Options() workflow.Options {
 	return workflow.Options{Org: "Molecule-AI", MergeQueueBranches: []string{"main"}}
 }
 
+// Skip is a source Lint could not read. Stale means its place exists but the file does not (the
+// label is out of date: an error); otherwise the whole place is absent (no corpus, module not
+// downloaded) and its labels are skipped.
+type Skip struct {
+	Source, Reason string
+	Stale          bool
+}
+
+func (s Skip) String() string { return s.Source + ": " + s.Reason }
+
 // maxMember bounds one extracted dataset member.
 const maxMember = 4 << 20
 
 // Lint lints every file the labels reference and returns the findings by source. Sources that
 // cannot be read are listed in skipped with the reason; a failure of the linter itself is an
 // error.
-func Lint(ctx context.Context, labels []Label, w Where) (map[string][]report.Finding, []string, error) {
+func Lint(ctx context.Context, labels []Label, w Where) (map[string][]report.Finding, []Skip, error) {
 	return LintSources(ctx, sources(labels), w)
 }
 
 // LintSources is Lint for a list of sources.
-func LintSources(ctx context.Context, srcs []string, w Where) (map[string][]report.Finding, []string, error) {
+func LintSources(ctx context.Context, srcs []string, w Where) (map[string][]report.Finding, []Skip, error) {
 	groups := map[string][]string{} // group root -> sources
-	var skipped []string
+	var skipped []Skip
 	var members []string
 	for _, s := range srcs {
 		kind, rest, _ := strings.Cut(s, ":")
@@ -55,7 +65,7 @@ func LintSources(ctx context.Context, srcs []string, w Where) (map[string][]repo
 			members = append(members, rest)
 		case "corpus":
 			if w.CorpusDir == "" {
-				skipped = append(skipped, s+": no corpus directory (../shared/corpus is absent)")
+				skipped = append(skipped, Skip{Source: s, Reason: "no corpus directory (../shared/corpus is absent)"})
 				continue
 			}
 			groups["corpus"] = append(groups["corpus"], s)
@@ -85,17 +95,23 @@ func LintSources(ctx context.Context, srcs []string, w Where) (map[string][]repo
 			mod := strings.TrimPrefix(g, "module:")
 			if w.ModCache == "" {
 				for _, s := range groups[g] {
-					skipped = append(skipped, s+": no module cache given")
+					skipped = append(skipped, Skip{Source: s, Reason: "no module cache given"})
 				}
 				continue
 			}
 			root = filepath.Join(w.ModCache, escapeModule(mod))
+			if st, err := os.Stat(root); err != nil || !st.IsDir() {
+				for _, s := range groups[g] {
+					skipped = append(skipped, Skip{Source: s, Reason: mod + " is not in the module cache (go mod download " + mod + ")"})
+				}
+				continue
+			}
 		}
 		var rels []string
 		for _, s := range groups[g] {
 			rel := sourceRel(s)
 			if st, err := os.Stat(filepath.Join(root, filepath.FromSlash(rel))); err != nil || !st.Mode().IsRegular() {
-				skipped = append(skipped, fmt.Sprintf("%s: not readable under %s (run `go mod download`)", s, root))
+				skipped = append(skipped, Skip{Source: s, Reason: "no such file under " + root, Stale: true})
 				continue
 			}
 			rels = append(rels, rel)
@@ -197,11 +213,11 @@ func sources(labels []Label) []string {
 
 // lintDataset extracts the referenced members of the dataset into a repository of its own, as
 // bench/lint does, and lints them there as .github/workflows/<member>.
-func lintDataset(ctx context.Context, members []string, w Where, out map[string][]report.Finding) ([]string, error) {
+func lintDataset(ctx context.Context, members []string, w Where, out map[string][]report.Finding) ([]Skip, error) {
 	if w.DatasetZip == "" {
-		var sk []string
+		var sk []Skip
 		for _, m := range members {
-			sk = append(sk, "dataset:"+m+": actionlint's dataset.zip not found (run `go mod download`)")
+			sk = append(sk, Skip{Source: "dataset:" + m, Reason: "actionlint's dataset.zip not found (go mod download github.com/rhysd/actionlint)"})
 		}
 		return sk, nil
 	}
@@ -222,11 +238,12 @@ func lintDataset(ctx context.Context, members []string, w Where, out map[string]
 	if err := os.MkdirAll(filepath.Join(repo, ".git"), 0o755); err != nil {
 		return nil, err
 	}
-	var skipped, rels []string
+	var skipped []Skip
+	var rels []string
 	for _, m := range members {
 		f := byName[m]
 		if f == nil {
-			skipped = append(skipped, "dataset:"+m+": no such member in "+w.DatasetZip)
+			skipped = append(skipped, Skip{Source: "dataset:" + m, Reason: "no such member in " + w.DatasetZip, Stale: true})
 			continue
 		}
 		if err := extract(f, filepath.Join(wf, m)); err != nil {
@@ -310,8 +327,11 @@ func Locate(repoRoot, corpusOverride, tempDir string) (Where, []string) {
 		notes = append(notes, "actionlint's module is not downloaded (go mod download): dataset sources are skipped")
 	}
 	w.CorpusDir = CorpusDir(corpusOverride, repoRoot)
-	if w.CorpusDir == "" {
-		notes = append(notes, "no corpus: neither MOLECULE_CI_CORPUS nor ../shared/corpus exists; corpus sources are skipped")
+	switch {
+	case w.CorpusDir == "" && corpusOverride != "":
+		notes = append(notes, fmt.Sprintf("no corpus: MOLECULE_CI_CORPUS=%s is not a directory; corpus sources are skipped", corpusOverride))
+	case w.CorpusDir == "":
+		notes = append(notes, "no corpus: ../shared/corpus does not exist; corpus sources are skipped")
 	}
 	return w, notes
 }
@@ -321,7 +341,10 @@ func Locate(repoRoot, corpusOverride, tempDir string) (Where, []string) {
 // corpus sits beside the main checkout, not beside each worktree). "" when none exists.
 func CorpusDir(override, repoRoot string) string {
 	if override != "" {
-		return override
+		if st, err := os.Stat(override); err == nil && st.IsDir() {
+			return override
+		}
+		return ""
 	}
 	cands := []string{filepath.Join(repoRoot, "..", "shared", "corpus")}
 	if out, err := exec.Command("git", "-C", repoRoot, "rev-parse", "--path-format=absolute", "--git-common-dir").Output(); err == nil {
