@@ -10,7 +10,7 @@
 # goal (error >= 90% precise, warning >= 80%), 1 a rule misses it, 2 setup failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-go mod download github.com/rhysd/actionlint github.com/moby/buildkit
+go mod download github.com/rhysd/actionlint github.com/moby/buildkit github.com/docker/distribution
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/molecule-ci-precision.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/precision" ./bench/precision
