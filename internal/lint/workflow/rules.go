@@ -27,6 +27,7 @@ func orgRules(fc *fileCtx) []actionlint.Rule {
 		&permissionsRule{RuleBase: base(RulePermissions), fc: fc},
 		&secretRule{RuleBase: base(RuleSecret), fc: fc},
 		&mergeQueueRule{base(RuleMergeQueue), fc},
+		&injectionRule{RuleBase: base(RuleInjection), fc: fc},
 	}
 }
 
@@ -37,6 +38,7 @@ func stepRules(fc *fileCtx) []actionlint.Rule {
 		&gateRule{RuleBase: base(RuleGate), fc: fc},
 		&pinRule{base("molecule-ci/pinning"), fc},
 		&secretRule{RuleBase: base(RuleSecret), fc: fc},
+		&injectionRule{RuleBase: base(RuleInjection), fc: fc},
 	}
 }
 

@@ -296,6 +296,9 @@ func (fc *fileCtx) addActionlint(errs []*actionlint.Error, cfg *actionlint.Confi
 	pcs := cfg.PathConfigs(fc.path)
 next:
 	for _, e := range errs {
+		if mergedIntoInjection(e) {
+			continue
+		}
 		for _, pc := range pcs {
 			if pc.Ignore.Match(e) {
 				continue next
@@ -348,6 +351,7 @@ const (
 	RuleSecret         = secretscan.Rule
 	RuleMergeQueue     = "merge-queue"
 	RuleActionMetadata = "action-metadata"
+	RuleInjection      = "template-injection"
 )
 
 var ruleTable = []report.Rule{
@@ -358,6 +362,7 @@ var ruleTable = []report.Rule{
 	{ID: RulePermissions, Severity: report.Warning, Doc: "the GITHUB_TOKEN should have the least scopes: declare top-level permissions, no write scopes on pull_request, never check out PR code in pull_request_target (error)"},
 	{ID: RuleSecret, Severity: report.Error, Doc: "secrets interpolated into scripts, echoed to the log, or committed in plain text leak"},
 	{ID: RuleMergeQueue, Severity: report.Warning, Doc: "a required pull_request workflow without a merge_group trigger never reports in the merge queue, which then stalls"},
+	{ID: RuleInjection, Severity: report.Error, Doc: "an attacker-controlled value (PR title/body/branch, issue or comment text, commit message or author, workflow_run branch/commit, outputs read from a workflow_run artifact or a pull_request_target checkout) in ${{ }} inside run: or a github-script script: is pasted into the script and runs as code"},
 	{ID: RuleActionMetadata, Severity: report.Error, Doc: "action.yml must have name, description and a valid runs: section; composite run steps must declare shell"},
 }
 
@@ -370,6 +375,7 @@ var ruleHelp = map[string]string{
 	RuleSecret:         "pass secrets to scripts through env: and never print them",
 	RuleMergeQueue:     "add `merge_group:` to the workflow's `on:` triggers",
 	RuleActionMetadata: "https://docs.github.com/en/actions/reference/workflows-and-actions/metadata-syntax",
+	RuleInjection:      "https://docs.github.com/en/actions/reference/security/secure-use#good-practices-for-mitigating-script-injection-attacks",
 }
 
 // Rules lists the rules of this package (actionlint's own are the open actionlint/* family).
