@@ -146,7 +146,9 @@ func (w *Writer) Discard() {
 // WriteCommand writes one workflow command the tool means to emit, such as the output of
 // ghaction.FormatCommand: a single line starting with "::" and ending with "\n", whose values are
 // already escaped by the workflow-command rules. It is still redacted and its control characters
-// escaped. A pending partial line is ended first, so the command starts a line.
+// escaped, except ::add-mask::, whose value is the secret the runner is being told to hide (the
+// runner consumes that line and never shows it). A pending partial line is ended first, so the
+// command starts a line.
 func (w *Writer) WriteCommand(line string) error {
 	body, ok := strings.CutSuffix(line, "\n")
 	if !ok || !strings.HasPrefix(body, "::") || strings.ContainsAny(body, "\r\n") {
@@ -165,7 +167,10 @@ func (w *Writer) WriteCommand(line string) error {
 		w.buf = w.buf[:0]
 		w.midLine, w.hashes = false, 0
 	}
-	out := encode(nil, secrets.Redact(body), w.opts)
+	if !strings.HasPrefix(body, "::add-mask::") {
+		body = secrets.Redact(body)
+	}
+	out := encode(nil, body, w.opts)
 	out = neutraliseLegacy(out, 0)
 	out = append(out, '\n')
 	w.write(out)

@@ -84,6 +84,11 @@ func TestWriteCommand(t *testing.T) {
 	if got := out.String(); got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
+	out.Reset()
+	w.WriteCommand("::add-mask::" + token + "\n")
+	if got := out.String(); got != "::add-mask::"+token+"\n" {
+		t.Errorf("add-mask must carry the secret to the runner, got %q", got)
+	}
 	for _, bad := range []string{"::a::b", "x::a::b\n", "::a::b\n::c::d\n", "::a::b\r\n"} {
 		if err := w.WriteCommand(bad); err == nil {
 			t.Errorf("WriteCommand(%q) accepted a value that is not one command line", bad)
