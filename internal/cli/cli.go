@@ -76,7 +76,8 @@ const interruptGrace = 300 * time.Millisecond
 // returns ExitTool within interruptGrace whether or not the command has noticed, with partial
 // output discarded and "molecule-ci: interrupted" on stderr.
 func Run(ctx context.Context, args []string, s Streams, env Env) int {
-	opts := logsafe.Options{Terminal: env.IsTerminal && !env.Actions.InActions()}
+	terminal := env.IsTerminal && !env.Actions.InActions()
+	opts := logsafe.Options{Terminal: terminal, Colour: terminal || colourAlways(args)}
 	stdout := logsafe.NewWriter(s.Stdout, opts)
 	stderr := logsafe.NewWriter(s.Stderr, opts)
 	if env.Actions != nil {
@@ -103,6 +104,27 @@ func Run(ctx context.Context, args []string, s Streams, env Env) int {
 	stdout.Flush()
 	stderr.Flush()
 	return code
+}
+
+// colourAlways reports whether the command line asks for colour whatever the output is, the only
+// case where colour sequences may reach a log.
+func colourAlways(args []string) bool {
+	for i, a := range args {
+		if a == "--" {
+			return false
+		}
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if name != "color" || !strings.HasPrefix(a, "-") {
+			continue
+		}
+		if !hasVal && i+1 < len(args) {
+			val = args[i+1]
+		}
+		if val == "always" {
+			return true
+		}
+	}
+	return false
 }
 
 func run(ctx context.Context, args []string, s Streams, env Env) int {

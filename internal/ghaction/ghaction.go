@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/Molecule-AI/molecule-ci/internal/logsafe"
 	"github.com/Molecule-AI/molecule-ci/internal/secrets"
 	"github.com/sethvargo/go-githubactions"
 )
@@ -103,9 +104,14 @@ func (e *Env) Err() error {
 // "::error file=a.yml,line=3,title=rule::message": the single encoder of workflow commands, also
 // for the report formats, which write to their own buffer rather than through an Env. Escaping is
 // go-githubactions' (data: % \r \n; property values also : and ,), the inverse of the runner's.
+//
+// The line is also issued to logsafe: the process's stdout lets it through once as the command
+// it is, while any other text that looks like a command is neutralised there.
 func FormatCommand(name, message string, props map[string]string) string {
 	cmd := githubactions.Command{Name: name, Message: message, Properties: props}
-	return cmd.String() + "\n"
+	line := cmd.String() + "\n"
+	logsafe.Issue(line)
+	return line
 }
 
 // CommandWriter is the privileged path of the process's stdout (logsafe.Writer): the only way a

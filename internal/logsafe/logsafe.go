@@ -10,15 +10,20 @@
 //   - shows control characters as escapes: \r as \x0d, ESC as \x1b, other C0 and C1 controls,
 //     DEL, invalid UTF-8 bytes, U+2028/U+2029 and the bidirectional overrides, so a value cannot
 //     split a line, move the cursor or reorder what a reader sees. \n ends a line and \t is kept.
-//     Colour sequences (SGR: ESC [ digits m) are let through, and on an interactive terminal also
-//     the cursor sequences of a progress display, never other escapes (OSC titles, clipboard...);
+//     When the output is coloured, colour sequences (SGR: ESC [ digits m) are let through, and on
+//     an interactive terminal also the cursor sequences of a progress display; never other
+//     escapes (OSC titles, clipboard...);
 //   - neutralises workflow commands it was not asked to write: a line whose first non-blank
 //     characters are "::" starts with \x3a instead, and "##[" (the runner's legacy command
 //     prefix, recognised anywhere in a line) becomes ##\x5b.
 //
-// The one privileged path is WriteCommand, through which ghaction and the github report format
-// emit the workflow commands the tool means to write; it skips only the "::" neutralisation, and
-// still redacts and escapes. Lines are buffered up to MaxLine bytes; a longer line (minified
+// The privileged path is for the workflow commands the tool means to write, which are all made by
+// ghaction.FormatCommand: it issues each line here (Issue), and a Writer lets an issued line
+// through once, whether it arrives through WriteCommand (ghaction's methods, the github report
+// format writing straight to the stream) or as plain text that a command buffered first (a
+// report rendered into a bytes.Buffer). Text that was not issued, however it is spelled, is
+// neutralised. The privileged path skips only the "::" neutralisation: lines are still
+// redacted (except ::add-mask::, whose value is the secret) and escaped. Lines are buffered up to MaxLine bytes; a longer line (minified
 // JSON, binary garbage) is written in chunks cut at a separator where possible, with the
 // neutralisation carried across chunks, so memory stays bounded whatever is written.
 package logsafe
@@ -35,6 +40,49 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/secrets"
 )
 
+// maxIssued bounds the issued-command ledger. A run emits a few dozen commands; past the bound,
+// new lines are not recorded and so are neutralised (fail closed) unless written by WriteCommand.
+const maxIssued = 1 << 16
+
+var ledger = struct {
+	sync.Mutex
+	lines map[string]int
+	n     int
+}{lines: map[string]int{}}
+
+// Issue records line (one workflow command, "\n" optional) as meant by the tool, so that a Writer
+// lets it through once even when it arrives as plain text.
+func Issue(line string) {
+	line = strings.TrimSuffix(line, "\n")
+	if !strings.HasPrefix(line, "::") || strings.ContainsAny(line, "\r\n") {
+		return
+	}
+	ledger.Lock()
+	defer ledger.Unlock()
+	if ledger.n >= maxIssued {
+		return
+	}
+	ledger.lines[line]++
+	ledger.n++
+}
+
+// consume takes line out of the ledger, reporting whether it was issued.
+func consume(line string) bool {
+	ledger.Lock()
+	defer ledger.Unlock()
+	c := ledger.lines[line]
+	if c == 0 {
+		return false
+	}
+	if c == 1 {
+		delete(ledger.lines, line)
+	} else {
+		ledger.lines[line] = c - 1
+	}
+	ledger.n--
+	return true
+}
+
 // MaxLine is how many bytes of one line are held before a chunk of it is written.
 const MaxLine = 64 << 10
 
@@ -44,6 +92,9 @@ const cutWindow = 4 << 10
 
 // Options tunes a Writer.
 type Options struct {
+	// Colour lets colour sequences (SGR) through, for output the user asked to colour
+	// (--color=always). Otherwise every ESC is shown as \x1b.
+	Colour bool
 	// Terminal lets cursor-movement and erase sequences through as well as colours, for an
 	// interactive display (BuildKit's tty progress). Never set it for a log or in GitHub Actions.
 	Terminal bool
@@ -167,14 +218,18 @@ func (w *Writer) WriteCommand(line string) error {
 		w.buf = w.buf[:0]
 		w.midLine, w.hashes = false, 0
 	}
+	consume(body)
+	w.write(append(encodeCommand(body, w.opts), '\n'))
+	return w.err
+}
+
+// encodeCommand is the privileged encoding of one command line: redacted (but for add-mask) and
+// escaped, never given the "::" neutralisation.
+func encodeCommand(body string, opts Options) []byte {
 	if !strings.HasPrefix(body, "::add-mask::") {
 		body = secrets.Redact(body)
 	}
-	out := encode(nil, body, w.opts)
-	out = neutraliseLegacy(out, 0)
-	out = append(out, '\n')
-	w.write(out)
-	return w.err
+	return neutraliseLegacy(encode(nil, body, opts), 0)
 }
 
 // flushChunk writes the front of a full buffer, cut where no token or UTF-8 sequence is split.
@@ -215,6 +270,10 @@ func isSeparator(c byte) bool {
 
 // emit encodes one line or chunk and writes it; eol adds the newline.
 func (w *Writer) emit(seg []byte, eol bool) {
+	if eol && !w.midLine && len(seg) >= 2 && seg[0] == ':' && seg[1] == ':' && consume(string(seg)) {
+		w.write(append(encodeCommand(string(seg), w.opts), '\n'))
+		return
+	}
 	out := encode(nil, secrets.Redact(string(seg)), w.opts)
 	if !w.midLine {
 		out = neutraliseCommand(out)
@@ -254,7 +313,7 @@ func Line(s string) string {
 func neutraliseCommand(line []byte) []byte {
 	i := 0
 	for i < len(line) {
-		if n := sequenceLen(line[i:], Options{}); n > 0 {
+		if n := sequenceLen(line[i:], Options{Colour: true}); n > 0 {
 			i += n
 			continue
 		}
@@ -364,11 +423,11 @@ func escapedRune(r rune) bool {
 // maxSequence bounds how far an allowed escape sequence may run.
 const maxSequence = 32
 
-// sequenceLen returns the length of the allowed escape sequence at the start of b, or 0. Always
-// allowed: SGR (ESC [ digits and ; m), which only colours text. With Terminal also the cursor
-// movement and erase sequences of a progress display (ESC [ n A-H, J, K and ESC [ ? 25 l/h).
+// sequenceLen returns the length of the allowed escape sequence at the start of b, or 0. With
+// Colour or Terminal: SGR (ESC [ digits and ; m), which only colours text. With Terminal also the
+// cursor movement and erase sequences of a progress display (ESC [ n A-H, J, K, ESC [ ? 25 l/h).
 func sequenceLen(b []byte, opts Options) int {
-	if len(b) < 3 || b[0] != 0x1b || b[1] != '[' {
+	if !opts.Colour && !opts.Terminal || len(b) < 3 || b[0] != 0x1b || b[1] != '[' {
 		return 0
 	}
 	private := false

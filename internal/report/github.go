@@ -42,9 +42,9 @@ func writeGitHub(w *output, rep *Report, opts Options) error {
 			plain.WriteString(f.String() + "\n")
 		}
 		token := stopToken(plain.Bytes())
-		w.command(fmt.Sprintf("::stop-commands::%s\n", token))
+		w.command(ghaction.FormatCommand("stop-commands", token, nil))
 		w.Write(plain.Bytes())
-		w.command(fmt.Sprintf("::%s::\n", token))
+		w.command(ghaction.FormatCommand(token, "", nil))
 	}
 	fmt.Fprintln(w, rep.Summary())
 	return nil

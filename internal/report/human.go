@@ -36,8 +36,8 @@ func writeHuman(w *output, rep *Report, opts Options) error {
 		// Without colour this is exactly f.String() (control characters aside), so the problem
 		// matcher and grep see the canonical form.
 		fmt.Fprintf(w, "%s %s %s\n",
-			paint(ansiBold, terminalSafe(fmt.Sprintf("%s:%d:%d:", f.Path, f.Line, f.Col), true)),
-			paint(severityColors[f.Severity], terminalSafe(f.Message, true)),
+			paint(ansiBold, terminalSafe(fmt.Sprintf("%s:%d:%d:", f.Path, f.Line, f.Col), false)),
+			paint(severityColors[f.Severity], terminalSafe(f.Message, false)),
 			paint(ansiGray, "["+terminalSafe(f.Rule, true)+"]"))
 		line, ok := src.line(f.Path, f.Line)
 		if !ok {
