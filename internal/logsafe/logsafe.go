@@ -161,11 +161,47 @@ func (w *Writer) Write(p []byte) (int, error) {
 		w.midLine, w.hashes = false, 0
 		p = p[i+1:]
 	}
+	if w.opts.Terminal && len(w.buf) > 0 {
+		// An interactive display redraws lines in place without ending them; holding them back
+		// would freeze it. (Never in a log: Terminal is off in GitHub Actions.)
+		w.emit(w.buf, false)
+		w.buf = w.buf[:0]
+		w.midLine = true
+	}
 	if w.err != nil {
 		return 0, w.err
 	}
 	return n, nil
 }
+
+// Fd, Name, Read and Close make a Writer over a terminal usable as BuildKit's console (which
+// needs the file for the window size) in Terminal mode, with every write still encoded. Outside
+// Terminal mode Fd is invalid, so a console display is refused and BuildKit prints plain lines.
+func (w *Writer) Fd() uintptr {
+	if f, ok := w.w.(interface{ Fd() uintptr }); ok && w.opts.Terminal {
+		return f.Fd()
+	}
+	return ^uintptr(0)
+}
+
+// Name is the underlying file's name, for error messages.
+func (w *Writer) Name() string {
+	if f, ok := w.w.(interface{ Name() string }); ok {
+		return f.Name()
+	}
+	return "logsafe"
+}
+
+// Read reads from the underlying terminal in Terminal mode; otherwise there is nothing to read.
+func (w *Writer) Read(p []byte) (int, error) {
+	if r, ok := w.w.(io.Reader); ok && w.opts.Terminal {
+		return r.Read(p)
+	}
+	return 0, io.EOF
+}
+
+// Close does nothing: the process's streams are not a command's to close.
+func (w *Writer) Close() error { return nil }
 
 // WriteString is Write for a string.
 func (w *Writer) WriteString(s string) (int, error) { return w.Write([]byte(s)) }

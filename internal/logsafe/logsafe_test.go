@@ -3,6 +3,7 @@ package logsafe
 import (
 	"bytes"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"unicode"
@@ -224,7 +225,7 @@ func FuzzWriter(f *testing.F) {
 		if split < 0 {
 			split = -split
 		}
-		if len(s) > 0 {
+		if len(s) > 0 && !opts.Terminal { // a terminal gets partial lines at once
 			split %= len(s) + 1
 			p := NewWriter(&parts, opts)
 			p.Write([]byte(s[:split]))
@@ -265,5 +266,28 @@ func TestIssuedCommands(t *testing.T) {
 	w.Write([]byte("::notice title=r::x\n"))
 	if got, want := out.String(), "::notice title=r::x\n"+`\x3a:notice title=r::x`+"\n"; got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
+
+// On a terminal, a partial line (a progress display redrawing in place) is written at once.
+func TestTerminalPartialLines(t *testing.T) {
+	var out bytes.Buffer
+	w := NewWriter(&out, Options{Terminal: true})
+	w.Write([]byte("\x1b[2A\x1b[K[+] Building 1.2s"))
+	if got := out.String(); got != "\x1b[2A\x1b[K[+] Building 1.2s" {
+		t.Errorf("got %q", got)
+	}
+	w.Write([]byte(" \x1b]0;x\x07\n"))
+	if got := out.String(); got != "\x1b[2A\x1b[K[+] Building 1.2s "+`\x1b]0;x\x07`+"\n" {
+		t.Errorf("got %q", got)
+	}
+	if w.Fd() != ^uintptr(0) {
+		t.Error("a buffer has no file descriptor")
+	}
+	if NewWriter(os.Stderr, Options{}).Fd() != ^uintptr(0) {
+		t.Error("outside Terminal mode the descriptor must be hidden, so no console display is drawn")
+	}
+	if NewWriter(os.Stderr, Options{Terminal: true}).Fd() != os.Stderr.Fd() {
+		t.Error("Terminal mode hides the terminal")
 	}
 }
