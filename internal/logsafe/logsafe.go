@@ -138,6 +138,15 @@ func (w *Writer) Write(p []byte) (int, error) {
 		w.buf = make([]byte, 0, MaxLine)
 	}
 	for len(p) > 0 {
+		if len(w.buf) == 0 && !w.midLine {
+			// Whole lines straight from p, up to MaxLine bytes at a time: one redaction and
+			// one encoding pass per block rather than per line.
+			if j := bytes.LastIndexByte(p[:min(len(p), MaxLine)], '\n'); j >= 0 {
+				w.emitBlock(p[:j+1])
+				p = p[j+1:]
+				continue
+			}
+		}
 		i := bytes.IndexByte(p, '\n')
 		seg := p
 		if i >= 0 {
@@ -304,6 +313,44 @@ func isSeparator(c byte) bool {
 	return false
 }
 
+// emitBlock writes block, whole lines each ending in '\n', starting at a line start. Issued
+// command lines in it are written as commands; the runs of other lines between them are
+// encoded as one text.
+func (w *Writer) emitBlock(block []byte) {
+	start := 0
+	for i := 0; i < len(block); {
+		e := i + bytes.IndexByte(block[i:], '\n')
+		if e-i >= 2 && block[i] == ':' && block[i+1] == ':' && consume(string(block[i:e])) {
+			w.writeLines(block[start:i])
+			w.write(append(encodeCommand(string(block[i:e]), w.opts), '\n'))
+			start = e + 1
+		}
+		i = e + 1
+	}
+	w.writeLines(block[start:])
+}
+
+// writeLines encodes whole lines of text (no issued commands among them) and writes them.
+func (w *Writer) writeLines(lines []byte) {
+	if len(lines) == 0 {
+		return
+	}
+	out := encodeText(nil, secrets.Redact(string(lines)), w.opts)
+	if bytes.Contains(out, []byte("::")) {
+		var nl []byte
+		for rest := out; len(rest) > 0; {
+			e := bytes.IndexByte(rest, '\n') + 1
+			if e == 0 {
+				e = len(rest)
+			}
+			nl = append(nl, neutraliseCommand(rest[:e])...)
+			rest = rest[e:]
+		}
+		out = nl
+	}
+	w.write(neutraliseLegacy(out, 0))
+}
+
 // emit encodes one line or chunk and writes it; eol adds the newline.
 func (w *Writer) emit(seg []byte, eol bool) {
 	if eol && !w.midLine && len(seg) >= 2 && seg[0] == ':' && seg[1] == ':' && consume(string(seg)) {
@@ -410,15 +457,28 @@ func trailingHashes(b []byte, prev int) int {
 	return min(n, 2)
 }
 
-// encode appends s to dst with control characters escaped; see the package doc.
-func encode(dst []byte, s string, opts Options) []byte {
+// encode appends s, one line or part of one, to dst with control characters escaped (a '\n'
+// too); see the package doc.
+func encode(dst []byte, s string, opts Options) []byte { return encodeKeep(dst, s, opts, false) }
+
+// encodeText is encode for whole lines: '\n' is kept.
+func encodeText(dst []byte, s string, opts Options) []byte { return encodeKeep(dst, s, opts, true) }
+
+func encodeKeep(dst []byte, s string, opts Options, keepNL bool) []byte {
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c < 0x7f || c == '\t' {
-			dst = append(dst, c)
-			i++
-			continue
+		j := i
+		for j < len(s) {
+			if c := s[j]; c >= 0x20 && c < 0x7f || c == '\t' || c == '\n' && keepNL {
+				j++
+				continue
+			}
+			break
 		}
+		dst = append(dst, s[i:j]...)
+		if i = j; i == len(s) {
+			break
+		}
+		c := s[i]
 		if c == 0x1b {
 			if n := sequenceLen([]byte(s[i:min(len(s), i+maxSequence)]), opts); n > 0 {
 				dst = append(dst, s[i:i+n]...)

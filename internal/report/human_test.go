@@ -192,3 +192,31 @@ func BenchmarkHumanLongLine(b *testing.B) {
 	}
 	b.ReportMetric(float64(n), "bytes-written")
 }
+
+// FuzzExcerpt checks the bounds of what is shown under a finding, for any line and column.
+func FuzzExcerpt(f *testing.F) {
+	f.Add(strings.Repeat("ab", 200), 150)
+	f.Add("名前", 2)
+	f.Add("\xff\xfe", 1)
+	f.Add("", 0)
+	f.Fuzz(func(t *testing.T, line string, col int) {
+		if col < 0 {
+			return // Validate refuses negative columns before any format runs
+		}
+		l := srcLine{text: line, runes: utf8.RuneCountInString(line)}
+		l.ascii = l.runes == len(line)
+		text, c := excerpt(l, col)
+		if n := utf8.RuneCountInString(text); n > excerptWidth+2 {
+			t.Fatalf("excerpt of %d characters", n)
+		}
+		if col == 0 && c != 0 || col > 0 && c < 1 {
+			t.Fatalf("column %d became %d", col, c)
+		}
+		if l.runes <= excerptWidth && (text != line || c != col) {
+			t.Fatalf("short line changed: %q %d -> %q %d", line, col, text, c)
+		}
+		if core := strings.TrimPrefix(strings.TrimSuffix(text, "…"), "…"); !strings.Contains(line, core) {
+			t.Fatalf("excerpt %q is not a part of the line", text)
+		}
+	})
+}
