@@ -294,6 +294,15 @@ func TestHostileLint(t *testing.T) {
 // and github formats.
 func TestHostileGolden(t *testing.T) {
 	repo := hostileRepo(t)
+	// Without the expression step, whose rule other branches are changing, so the golden pins
+	// the encoding rather than a rule's wording.
+	for _, name := range hostileNames[:3] {
+		p := filepath.Join(repo, ".github", "workflows", name)
+		wf := strings.Split(hostileWorkflow, "      - run: echo \"${{")[0]
+		if err := os.WriteFile(p, []byte(wf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var all bytes.Buffer
 	for _, format := range []string{"human", "github"} {
 		s := runActions(t, repo, nil, "lint", "--shellcheck", "off", "--format", format, ".github/workflows/"+hostileNames[0], ".github/workflows/"+hostileNames[1], ".github/workflows/"+hostileNames[2], "Dockerfile")

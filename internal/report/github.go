@@ -39,6 +39,8 @@ func writeGitHub(w *output, rep *Report, opts Options) error {
 		// text cannot contain it.
 		var plain bytes.Buffer
 		for _, f := range rest {
+			// One line per finding, as in the human format.
+			f.Path, f.Message = terminalSafe(f.Path, false), terminalSafe(f.Message, false)
 			plain.WriteString(f.String() + "\n")
 		}
 		token := stopToken(plain.Bytes())

@@ -140,6 +140,7 @@ func TestGitHubOverflowIsFenced(t *testing.T) {
 		t.Errorf("commands the runner reads (-want +got):\n%s\noutput:\n%s", diff, out)
 	}
 	for _, f := range rep.Findings[1:] {
+		f.Message = strings.ReplaceAll(f.Message, "\n", `\x0a`) // one line per finding
 		if !strings.Contains(out, f.String()+"\n") {
 			t.Errorf("output lacks the plain line for %q:\n%s", f.Message, out)
 		}
