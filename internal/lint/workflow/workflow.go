@@ -220,7 +220,7 @@ func (l *Linter) Lint(path string, src []byte, kind Kind) (fs []report.Finding, 
 	if err != nil {
 		return nil, err
 	}
-	fc := &fileCtx{path: path, src: src, kind: kind, l: l}
+	fc := &fileCtx{path: path, src: src, kind: kind, l: l, gitea: strings.Contains(filepath.ToSlash(path), ".gitea/workflows/")}
 	switch kind {
 	case KindAction:
 		err = l.lintAction(fc, p)
@@ -296,6 +296,9 @@ func (fc *fileCtx) addActionlint(errs []*actionlint.Error, cfg *actionlint.Confi
 	pcs := cfg.PathConfigs(fc.path)
 next:
 	for _, e := range errs {
+		if fc.gitea && e.Kind == "runner-label" {
+			continue // Gitea's labels are whatever its runners registered
+		}
 		for _, pc := range pcs {
 			if pc.Ignore.Match(e) {
 				continue next
@@ -348,16 +351,18 @@ const (
 	RuleSecret         = secretscan.Rule
 	RuleMergeQueue     = "merge-queue"
 	RuleActionMetadata = "action-metadata"
+	RuleGitea          = "gitea-compat"
 )
 
 var ruleTable = []report.Rule{
-	{ID: RuleGate, Severity: report.Error, Doc: "a test, lint, build or scan step whose failure is swallowed (|| true, set +e, continue-on-error, a pipe without pipefail) is a gate that can never fail"},
+	{ID: RuleGate, Severity: report.Error, Doc: "a test, lint, build or scan step (known tool, gate-named make target/npm script/script file, or a step named for what it gates) whose failure is swallowed (|| true, ; true without -e, set +e, continue-on-error on the step or its job, a pipe into tee/tail/grep without pipefail) is a gate that can never fail; decided on the parsed script from the command that determines the step's status and the effective shell, not reported in workflows that only run on schedule/workflow_dispatch, nor when a later step checks the file the gate's output went to"},
 	{ID: RuleUnpinned, Severity: report.Warning, Doc: "a third-party action at a movable tag or branch (or a docker:// image without a digest) can change under the workflow; pin a full commit SHA"},
 	{ID: RuleFloating, Severity: report.Error, Doc: "the org's own actions, reusable workflows and checkouts at a branch run whatever that branch holds at the time, so builds are not reproducible"},
 	{ID: RuleTimeout, Severity: report.Warning, Doc: "a job without timeout-minutes can hang for six hours, holding a runner"},
 	{ID: RulePermissions, Severity: report.Warning, Doc: "the GITHUB_TOKEN should have the least scopes: declare top-level permissions, no write scopes on pull_request, never check out PR code in pull_request_target (error)"},
-	{ID: RuleSecret, Severity: report.Error, Doc: "secrets interpolated into scripts, echoed to the log, or committed in plain text leak"},
+	{ID: RuleSecret, Severity: report.Error, Doc: "a credential printed (echo/printf/cat/env, set -x), written into the job summary or into a file the job commits or uploads, placed in a front-end public build variable (NEXT_PUBLIC_*, VITE_*, REACT_APP_*, PUBLIC_*...), or handed to a job that runs the pull request's code is a leak (error); ${{ secrets.X }} interpolated into run: is a warning (use env:); secrets named for configuration (…_ENDPOINT, …_NAME, …_REGION) are not reported"},
 	{ID: RuleMergeQueue, Severity: report.Warning, Doc: "a required pull_request workflow without a merge_group trigger never reports in the merge queue, which then stalls"},
+	{ID: RuleGitea, Severity: report.Warning, Doc: "a .gitea/workflows file uses a key Gitea Actions ignores (concurrency, permissions, timeout-minutes, a job's continue-on-error, environment) or a runs-on group it does not support, so the limit or protection it states does not hold"},
 	{ID: RuleActionMetadata, Severity: report.Error, Doc: "action.yml must have name, description and a valid runs: section; composite run steps must declare shell"},
 }
 
@@ -369,6 +374,7 @@ var ruleHelp = map[string]string{
 	RulePermissions:    "declare `permissions:` with the least scopes each job needs (e.g. contents: read)",
 	RuleSecret:         "pass secrets to scripts through env: and never print them",
 	RuleMergeQueue:     "add `merge_group:` to the workflow's `on:` triggers",
+	RuleGitea:          "https://docs.gitea.com/usage/actions/comparison",
 	RuleActionMetadata: "https://docs.github.com/en/actions/reference/workflows-and-actions/metadata-syntax",
 }
 

@@ -1,0 +1,237 @@
+package workflow
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/rhysd/actionlint"
+
+	"github.com/Molecule-AI/molecule-ci/internal/report"
+	"github.com/Molecule-AI/molecule-ci/internal/shell"
+)
+
+// effectiveShell resolves the shell of a run: step: step > job defaults > workflow defaults.
+func (fc *fileCtx) effectiveShell(e *actionlint.ExecRun) shellMode {
+	spec := ""
+	switch {
+	case e.Shell != nil:
+		spec = e.Shell.Value
+	case fc.job != nil && fc.job.Defaults != nil && fc.job.Defaults.Run != nil && fc.job.Defaults.Run.Shell != nil:
+		spec = fc.job.Defaults.Run.Shell.Value
+	case fc.wf != nil && fc.wf.Defaults != nil && fc.wf.Defaults.Run != nil && fc.wf.Defaults.Run.Shell != nil:
+		spec = fc.wf.Defaults.Run.Shell.Value
+	}
+	windows := false
+	if fc.job != nil && fc.job.RunsOn != nil {
+		for _, l := range fc.job.RunsOn.Labels {
+			if l != nil && strings.Contains(strings.ToLower(l.Value), "windows") {
+				windows = true
+			}
+		}
+	}
+	return resolveShell(spec, windows, fc.gitea)
+}
+
+// script parses a run: body once per step and shell for all the rules that read it. A script
+// over the shell analysis's limits is reported once and read as nothing.
+func (fc *fileCtx) script(s *actionlint.String, m shellMode) *shell.Script {
+	if fc.scriptOf == s && fc.scriptMode == m && fc.scriptParsed != nil {
+		return fc.scriptParsed
+	}
+	d := shell.Bash
+	if m.posix {
+		d = shell.POSIX
+	}
+	sc, err := shell.Parse(s.Value, shell.Options{Dialect: d, Errexit: m.errexit, Pipefail: m.pipefail, MaskExpressions: true})
+	var le *shell.LimitError
+	if errors.As(err, &le) {
+		if fc.limitReported != s {
+			fc.limitReported = s
+			fc.add(s.Pos, RuleGate, report.Warning, le.Error()+"; split it into a script file")
+		}
+		sc = &shell.Script{Src: s.Value}
+	}
+	fc.scriptOf, fc.scriptMode, fc.scriptParsed = s, m, sc
+	return sc
+}
+
+// gating reports whether the workflow runs where a failure blocks something: a push, a pull
+// request, the merge queue or a caller. A workflow that only runs on a schedule or by hand (a
+// cache warmer, a nightly report) gates nothing, so swallowing its failures is a choice.
+func (fc *fileCtx) gating() bool {
+	if fc.wf == nil || len(fc.wf.On) == 0 {
+		return true
+	}
+	for _, e := range fc.wf.On {
+		switch e.EventName() {
+		case "schedule", "workflow_dispatch":
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// ---- gate-cannot-fail ----
+
+type gateRule struct {
+	actionlint.RuleBase
+	fc       *fileCtx
+	jobGates []string
+	stepIdx  int
+}
+
+// gateActions are actions that run a test, lint, build or scan: continue-on-error on them
+// swallows a gate just like `|| true` does.
+var gateActions = []string{
+	"golangci/golangci-lint-action", "aquasecurity/trivy-action", "securego/gosec",
+	"hadolint/hadolint-action", "ludeeus/action-shellcheck", "reviewdog/", "raven-actions/actionlint",
+	"rhysd/actionlint", "docker/build-push-action", "docker/bake-action", "github/codeql-action/analyze",
+	"super-linter/super-linter", "github/super-linter", "pre-commit/action", "anchore/scan-action",
+	"snyk/actions", "returntocorp/semgrep-action", "semgrep/semgrep-action", "codespell-project/actions-codespell",
+}
+
+func (r *gateRule) gateAction(uses string) string {
+	l := strings.ToLower(uses)
+	if at := strings.IndexByte(l, '@'); at >= 0 {
+		l = l[:at]
+	}
+	for _, g := range gateActions {
+		if strings.HasPrefix(l, g) {
+			return l
+		}
+	}
+	org := strings.ToLower(r.fc.l.opts.Org) + "/molecule-ci"
+	if l == org || strings.HasPrefix(l, org+"/") {
+		return l
+	}
+	return ""
+}
+
+// stepGateName returns the step's name when it says the step is a gate ("Test", "Lint",
+// "Run unit tests", "Check formatting"), and "" for setup, upload and report steps.
+func stepGateName(n *actionlint.String) string {
+	if n == nil || strings.Contains(n.Value, "${{") {
+		return ""
+	}
+	if isGateTarget(n.Value) {
+		return n.Value
+	}
+	return ""
+}
+
+func (r *gateRule) VisitJobPre(j *actionlint.Job) error {
+	r.jobGates = r.jobGates[:0]
+	r.stepIdx = -1
+	if j.WorkflowCall != nil && j.WorkflowCall.Uses != nil {
+		u := j.WorkflowCall.Uses.Value
+		if i := strings.IndexByte(u, '@'); i >= 0 {
+			u = u[:i]
+		}
+		if isGateTarget(strings.TrimSuffix(path.Base(u), path.Ext(u))) {
+			r.jobGates = append(r.jobGates, j.WorkflowCall.Uses.Value)
+		}
+	}
+	return nil
+}
+
+func (r *gateRule) VisitStep(s *actionlint.Step) error {
+	r.stepIdx++
+	if !r.fc.gating() {
+		return nil
+	}
+	stepGate := stepGateName(s.Name)
+	var gates []string
+	reported := false
+	switch e := s.Exec.(type) {
+	case *actionlint.ExecRun:
+		if e.Run == nil {
+			return nil
+		}
+		mode := r.fc.effectiveShell(e)
+		sc := r.fc.script(e.Run, mode)
+		res := analyzeGates(sc, mode, stepGate)
+		for _, is := range res.issues {
+			if is.file != "" && r.checkedLater(is.file, sc, is.off) {
+				continue // a deferred gate: a later command fails on what the gate wrote
+			}
+			r.fc.add(r.fc.scriptPos(e.Run, is.off), RuleGate, 0, is.msg)
+			reported = true
+		}
+		gates = res.gates
+	case *actionlint.ExecAction:
+		if e.Uses != nil {
+			if g := r.gateAction(e.Uses.Value); g != "" {
+				gates = []string{g}
+			}
+		}
+	}
+	if len(gates) == 0 && stepGate != "" {
+		gates = []string{stepGate}
+	}
+	if len(gates) == 0 {
+		return nil
+	}
+	r.jobGates = append(r.jobGates, gates...)
+	// One finding per step: a script that swallows its gate already says so.
+	if coe := s.ContinueOnError; !reported && coe != nil && coe.Expression == nil && coe.Value && coe.Pos != nil && !r.fc.hasComment(coe.Pos.Line) {
+		r.fc.add(coe.Pos, RuleGate, 0, fmt.Sprintf("continue-on-error: true lets `%s` fail without failing the job; if that is intended, say why in a comment on this line", gates[0]))
+	}
+	return nil
+}
+
+// checkRe recognises a command that fails on a file's contents: `test -s f && exit 1`,
+// `[ -s f ]`, `grep ... f`, `wc -l < f`, `if [ -n "$(cat f)" ]`, `::error`.
+var checkRe = regexp.MustCompile(`exit\s+[1-9]|\bexit\b\s*$|-s\s|\bgrep\b|\bwc\b|::error|\bfalse\b|\bdiff\b`)
+
+// checkedLater reports whether the gate's output file is checked after it: later in the same
+// script, or in a later step of the job.
+func (r *gateRule) checkedLater(file string, sc *shell.Script, off int) bool {
+	base := path.Base(file)
+	if base == "." || base == "/" || base == "/dev/null" || base == "null" {
+		return false
+	}
+	mentions := func(s string) bool {
+		if !strings.Contains(s, base) {
+			return false
+		}
+		for _, line := range strings.Split(s, "\n") {
+			if strings.Contains(line, base) && checkRe.MatchString(line) {
+				return true
+			}
+		}
+		return checkRe.MatchString(s)
+	}
+	if rest := sc.Src[min(off, len(sc.Src)):]; strings.Count(rest, base) > 1 && mentions(rest[strings.Index(rest, base)+len(base):]) {
+		return true
+	}
+	if r.fc.job == nil || r.stepIdx < 0 {
+		return false
+	}
+	for _, st := range r.fc.job.Steps[min(r.stepIdx+1, len(r.fc.job.Steps)):] {
+		if run, ok := st.Exec.(*actionlint.ExecRun); ok && run.Run != nil && mentions(run.Run.Value) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *gateRule) VisitJobPost(j *actionlint.Job) error {
+	if r.fc.gitea || !r.fc.gating() {
+		return nil // Gitea ignores a job's continue-on-error (reported by gitea-compat)
+	}
+	if coe := j.ContinueOnError; coe != nil && coe.Expression == nil && coe.Value && coe.Pos != nil && len(r.jobGates) > 0 && !r.fc.hasComment(coe.Pos.Line) {
+		r.fc.add(coe.Pos, RuleGate, 0, fmt.Sprintf("continue-on-error: true on job %q lets `%s` fail without failing the workflow; if that is intended, say why in a comment on this line", jobID(j), r.jobGates[0]))
+	}
+	return nil
+}
+
+func jobID(j *actionlint.Job) string {
+	if j.ID == nil {
+		return ""
+	}
+	return j.ID.Value
+}
