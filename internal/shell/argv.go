@@ -92,12 +92,9 @@ func Values(ws []Word) []string {
 var printers = map[string]bool{"echo": true, "printf": true, "cat": true, "tee": true, "env": true, "printenv": true, "export": false}
 
 // Prints reports whether the command writes what it is given to the log: echo/printf/cat/tee/
-// env/printenv whose stdout is neither piped nor redirected to a file, or any command run under
-// `set -x` (which traces its expanded words to stderr, the log).
+// env/printenv whose stdout is neither piped nor redirected to a file. (A command run under
+// `set -x` has its expanded words traced to the log too: see Xtrace.)
 func (c *Cmd) Prints() bool {
-	if c.Xtrace {
-		return true
-	}
 	args, _ := Unwrap(c.Args)
 	if len(args) == 0 {
 		// `env` alone was unwrapped to nothing; it prints the environment.

@@ -58,7 +58,7 @@ func (fc *fileCtx) prCodeCheckouts(j *actionlint.Job) []prCheckout {
 			if s.ID != nil && strings.Contains(v, "GITHUB_OUTPUT") && (prHeadExpr.MatchString(v) || strings.Contains(v, "gh pr view") || strings.Contains(v, "pulls/")) {
 				prOutputs[s.ID.Value] = true
 			}
-			sc, err := shell.Parse(v, shell.Options{MaskExpressions: false})
+			sc, err := shell.Parse(v, shell.Options{MaskExpressions: true})
 			if err != nil || sc == nil {
 				continue
 			}

@@ -2,9 +2,9 @@ package workflow
 
 import (
 	"fmt"
-	"slices"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/rhysd/actionlint"

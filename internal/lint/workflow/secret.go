@@ -191,11 +191,13 @@ func (r *secretRule) checkRun(e *actionlint.ExecRun, stepSecr map[string]string)
 	}
 	sc := r.fc.script(e.Run, r.fc.effectiveShell(e))
 	reported := map[*shell.Cmd]bool{}
+	public := map[int]bool{} // offsets of the expressions already reported as public
 	if hasExpr {
 		for _, m := range publicAssign.FindAllStringSubmatchIndex(v, -1) {
 			sm := secretExpr.FindStringSubmatch(v[m[1]-len("secrets."):])
 			if sm != nil {
 				r.fc.add(r.fc.scriptPos(e.Run, m[0]), RuleSecret, report.Error, publicMsg(v[m[2]:m[3]], sm[1]+sm[2]))
+				public[strings.LastIndex(v[:m[1]], "${{")] = true
 			}
 		}
 		for off := 0; ; {
@@ -214,14 +216,14 @@ func (r *secretRule) checkRun(e *actionlint.ExecRun, stepSecr map[string]string)
 				continue
 			}
 			name := m[1] + m[2]
-			if isConfigSecret(name) {
+			if isConfigSecret(name) || public[i] {
 				continue
 			}
 			c := sc.CmdAt(i)
 			if c != nil && reported[c] {
 				continue
 			}
-			if msg := r.leak(c, sc, "${{ secrets."+name+" }}"); msg != "" {
+			if msg := r.leak(c, sc, "${{ secrets."+name+" }}", true); msg != "" {
 				r.fc.add(r.fc.scriptPos(e.Run, i), RuleSecret, report.Error, msg)
 				if c != nil {
 					reported[c] = true
@@ -241,7 +243,7 @@ func (r *secretRule) checkRun(e *actionlint.ExecRun, stepSecr map[string]string)
 			if name == "" || isConfigSecret(secret) {
 				continue
 			}
-			if msg := r.leak(c, sc, fmt.Sprintf("$%s, which holds ${{ secrets.%s }},", name, secret)); msg != "" {
+			if msg := r.leak(c, sc, fmt.Sprintf("$%s, which holds ${{ secrets.%s }},", name, secret), false); msg != "" {
 				r.fc.add(r.fc.scriptPos(e.Run, w.Off), RuleSecret, report.Error, msg)
 				reported[c] = true
 				break
@@ -251,9 +253,9 @@ func (r *secretRule) checkRun(e *actionlint.ExecRun, stepSecr map[string]string)
 }
 
 // leak says how a command leaks the secret it is given (what names it), or "".
-func (r *secretRule) leak(c *shell.Cmd, sc *shell.Script, what string) string {
+func (r *secretRule) leak(c *shell.Cmd, sc *shell.Script, what string, direct bool) string {
 	if c == nil {
-		if r.untrusted != "" {
+		if r.untrusted != "" && direct {
 			return fmt.Sprintf("%s is used in a job that runs the pull request's code on %s; that code can read and send it anywhere", what, r.untrusted)
 		}
 		return ""
@@ -262,7 +264,7 @@ func (r *secretRule) leak(c *shell.Cmd, sc *shell.Script, what string) string {
 		return ""
 	}
 	name := c.Name()
-	if c.Xtrace && !c.Prints() {
+	if c.Xtrace && !c.Prints() && c.Name() != "set" {
 		return fmt.Sprintf("`%s` runs under set -x, which prints %s to the log with its arguments; never print a secret", name, what)
 	}
 	if c.Prints() {
@@ -279,7 +281,7 @@ func (r *secretRule) leak(c *shell.Cmd, sc *shell.Script, what string) string {
 			}
 		}
 	}
-	if r.untrusted != "" {
+	if r.untrusted != "" && direct {
 		return fmt.Sprintf("%s is used in a job that runs the pull request's code on %s; that code can read and send it anywhere", what, r.untrusted)
 	}
 	return ""

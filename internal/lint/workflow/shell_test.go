@@ -172,6 +172,7 @@ func TestIsConfigSecret(t *testing.T) {
 		}
 	}
 }
+
 // TestScriptPos checks the mapping from an offset in a scalar's value to the file position for
 // each scalar style, including the explicit-indentation and folded fallbacks.
 func TestScriptPos(t *testing.T) {
