@@ -758,9 +758,7 @@ func groupSwallower(stmts []*syntax.Stmt, echoes bool) string {
 		if h == "" {
 			return ""
 		}
-		if how == "" {
-			how = h
-		}
+		how = h
 	}
 	return how
 }

@@ -28,8 +28,10 @@ package dockerfile
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -89,15 +91,67 @@ var severities = func() map[string]report.Severity {
 
 // Lint reports every finding for one Dockerfile. path is only copied into the findings.
 func Lint(path string, src []byte, opts Options) []report.Finding {
+	fs, _ := LintContext(context.Background(), path, src, opts)
+	return fs
+}
+
+// LintContext is Lint that stops when ctx is done: the error is then ctx's and the findings
+// are nil (a partial result would be a wrong verdict).
+func LintContext(ctx context.Context, path string, src []byte, opts Options) ([]report.Finding, error) {
 	if opts.PrivilegeDrop == nil {
 		opts.PrivilegeDrop = DefaultPrivilegeDrop
 	}
-	l := &checker{path: path, src: src, opts: opts, lines: splitLines(src)}
+	l := &checker{ctx: ctx, path: path, src: src, opts: opts, lines: splitLines(src)}
 	l.run()
-	return report.Sort(l.findings)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return report.Sort(l.findings), nil
+}
+
+// Heredoc bodies over these limits are not handed to BuildKit's parser, which joins a body
+// line by line (quadratic: a 64k-line body takes seconds, 16 MB does not finish).
+const (
+	MaxHeredocLines = 10000
+	MaxHeredocBytes = 1 << 20
+)
+
+// heredocMarker finds the heredoc openers of a line: <<EOF, <<-EOF, <<"EOF", <<'EOF'.
+var heredocMarker = regexp.MustCompile(`<<(-?)\s*(?:"([^"\s]+)"|'([^'\s]+)'|([A-Za-z_][A-Za-z0-9_]*))`)
+
+// oversizedHeredoc scans the file as BuildKit will, without joining anything: it returns the
+// line of the first instruction whose heredoc body is over the limits, with the body's size.
+func oversizedHeredoc(lines []string) (line, n, size int) {
+	for i := 0; i < len(lines); i++ {
+		t := strings.TrimSpace(lines[i])
+		if t == "" || t[0] == '#' || !strings.Contains(t, "<<") {
+			continue
+		}
+		start := i
+		for _, m := range heredocMarker.FindAllStringSubmatch(t, -1) {
+			name := m[2] + m[3] + m[4]
+			n, size = 0, 0
+			for i++; i < len(lines); i++ {
+				body := lines[i]
+				if m[1] == "-" {
+					body = strings.TrimLeft(body, "\t")
+				}
+				if body == name {
+					break
+				}
+				n++
+				size += len(lines[i]) + 1
+				if n > MaxHeredocLines || size > MaxHeredocBytes {
+					return start + 1, n, size
+				}
+			}
+		}
+	}
+	return 0, 0, 0
 }
 
 type checker struct {
+	ctx      context.Context
 	path     string
 	src      []byte
 	opts     Options
@@ -114,6 +168,12 @@ type checker struct {
 func (l *checker) run() {
 	if len(bytes.TrimSpace(l.src)) == 0 {
 		l.add(report.Finding{Line: 1, Col: 1, Rule: RuleSyntax, Message: "the Dockerfile is empty: it needs at least a FROM instruction", Help: "start the file with FROM <image>:<tag>"})
+		return
+	}
+	if line, n, size := oversizedHeredoc(l.lines); line > 0 {
+		l.add(report.Finding{Line: line, Col: l.instructionCol(line), Rule: RuleSyntax,
+			Message: fmt.Sprintf("a heredoc of this instruction is over %d lines or %d bytes (%d lines, %d bytes read before stopping), the limit molecule-ci hands to BuildKit's parser; the Dockerfile was not linted", MaxHeredocLines, MaxHeredocBytes, n, size),
+			Help:    "COPY the file into the image instead of inlining it"})
 		return
 	}
 	res, err := parser.Parse(bytes.NewReader(l.src))
@@ -141,8 +201,14 @@ func (l *checker) run() {
 	}
 	l.stages, l.metaArgs = stages, metaArgs
 	l.model = buildModel(l)
+	if l.ctx.Err() != nil {
+		return
+	}
 
 	l.runBuildKit()
+	if l.ctx.Err() != nil {
+		return
+	}
 	l.checkBases()
 	l.checkSecrets()
 	l.checkRuns()

@@ -9,6 +9,8 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
+
+	sh "github.com/Molecule-AI/molecule-ci/internal/shell"
 )
 
 // startup is what the final image knows about who runs it and how it starts, gathered along the
@@ -205,9 +207,9 @@ func cmdWords(sc *instructions.ShellDependantCmdLine) []string {
 	}
 	var out []string
 	for _, s := range sc.CmdLine {
-		parseScript(textAt(s, pos{})).list.commands(func(c *command) {
-			for _, t := range c.args {
-				out = append(out, t.val)
+		parseScript(textAt(s, pos{}), false).commands(func(c *sh.Cmd) {
+			for _, t := range c.Args {
+				out = append(out, t.Value)
 			}
 		})
 	}
@@ -221,7 +223,7 @@ func startArgv(sc *instructions.ShellDependantCmdLine) []string {
 	}
 	var out []string
 	for _, s := range sc.CmdLine {
-		parseScript(textAt(s, pos{})).list.commands(func(c *command) {
+		parseScript(textAt(s, pos{}), false).commands(func(c *sh.Cmd) {
 			if a, _ := argv(c); out == nil && len(a) > 0 {
 				out = a
 			}
@@ -241,9 +243,9 @@ func runWords(c *instructions.RunCommand) []string {
 		texts = append(texts, f.Data)
 	}
 	for _, s := range texts {
-		parseScript(textAt(s, pos{})).list.commands(func(c *command) {
-			for _, t := range c.args {
-				out = append(out, t.val)
+		parseScript(textAt(s, pos{}), false).commands(func(c *sh.Cmd) {
+			for _, t := range c.Args {
+				out = append(out, t.Value)
 			}
 		})
 	}
