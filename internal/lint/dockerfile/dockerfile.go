@@ -112,8 +112,12 @@ func LintContext(ctx context.Context, path string, src []byte, opts Options) ([]
 // Heredoc bodies over these limits are not handed to BuildKit's parser, which joins a body
 // line by line (quadratic: a 64k-line body takes seconds, 16 MB does not finish).
 const (
-	MaxHeredocLines = 10000
-	MaxHeredocBytes = 1 << 20
+	MaxHeredocLines = 4000
+	MaxHeredocBytes = 256 << 10
+	// MaxBuildKitStages bounds the stages handed to BuildKit's conversion, whose state lookups
+	// walk the chain of parent stages (quadratic: 3,000 chained stages take about a second).
+	// The organisation's rules, linear in the file, still run on every stage.
+	MaxBuildKitStages = 256
 )
 
 // heredocMarker finds the heredoc openers of a line: <<EOF, <<-EOF, <<"EOF", <<'EOF'.
@@ -205,7 +209,13 @@ func (l *checker) run() {
 		return
 	}
 
-	l.runBuildKit()
+	if n := len(l.stages); n > MaxBuildKitStages {
+		l.add(report.Finding{Line: 1, Col: 1, Rule: BuildKitPrefix + "NotRun", Severity: report.Warning,
+			Message: fmt.Sprintf("BuildKit's checks were not run: the Dockerfile has %d stages, over the limit of %d (its conversion is quadratic in chained stages); molecule-ci's own rules were", n, MaxBuildKitStages),
+			Help:    "split the build into several Dockerfiles"})
+	} else {
+		l.runBuildKit()
+	}
 	if l.ctx.Err() != nil {
 		return
 	}
