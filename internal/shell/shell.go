@@ -468,19 +468,44 @@ func (w *walker) stmt(st *syntax.Stmt, c ctx) {
 func (w *walker) binary(x *syntax.BinaryCmd, c ctx) {
 	switch x.Op {
 	case syntax.AndStmt, syntax.OrStmt:
-		left := c
-		left.tested, left.final = true, c.final
-		if x.Op == syntax.OrStmt && !c.noSwallow {
-			if how := swallower(x.Y, true); how != "" {
-				left.swallowed = "|| " + how
+		// a && b || c is ((a && b) || c): flatten the chain (iteratively, so that a chain of
+		// thousands of && does not recurse), then give each element the context the nested
+		// form gives it, from the outermost operator in.
+		var elems []*syntax.Stmt
+		var ops []syntax.BinCmdOperator
+		cur := x
+		for {
+			elems = append(elems, cur.Y)
+			ops = append(ops, cur.Op)
+			l, ok := cur.X.Cmd.(*syntax.BinaryCmd)
+			if !ok || (l.Op != syntax.AndStmt && l.Op != syntax.OrStmt) || cur.X.Negated || len(cur.X.Redirs) > 0 || cur.X.Background {
+				elems = append(elems, cur.X)
+				break
 			}
+			cur = l
 		}
-		if x.Op == syntax.AndStmt && fails(x.Y) {
-			left.noSwallow = true
-			left.swallowed = ""
+		// elems and ops run from the outermost: elems[0] is the last Y, ops[0] its operator.
+		ctxs := make([]ctx, len(elems))
+		cc := c
+		for j := 0; j < len(ops); j++ {
+			ctxs[j] = cc
+			left := cc
+			left.tested = true
+			if ops[j] == syntax.OrStmt && !cc.noSwallow {
+				if how := swallower(elems[j], true); how != "" {
+					left.swallowed = "|| " + how
+				}
+			}
+			if ops[j] == syntax.AndStmt && fails(elems[j]) {
+				left.noSwallow = true
+				left.swallowed = ""
+			}
+			cc = left
 		}
-		w.stmt(x.X, left)
-		w.stmt(x.Y, c)
+		ctxs[len(elems)-1] = cc
+		for i := len(elems) - 1; i >= 0; i-- {
+			w.stmt(elems[i], ctxs[i])
+		}
 	case syntax.Pipe, syntax.PipeAll:
 		// a | b | c is ((a | b) | c): flatten, so that every element knows the last one.
 		var elems []*syntax.Stmt
