@@ -16,6 +16,9 @@ import (
 //     3h by default, bounds every job), nor the permissions findings (permissions: is ignored);
 //   - a job's continue-on-error is ignored, so it cannot swallow a gate.
 
+// RuleGitea is the id of the Gitea compatibility rule.
+const RuleGitea = "gitea-compat"
+
 type giteaRule struct {
 	actionlint.RuleBase
 	fc *fileCtx

@@ -23,13 +23,13 @@ import (
 func orgRules(fc *fileCtx) []actionlint.Rule {
 	return []actionlint.Rule{
 		&tracker{base("molecule-ci/tracker"), fc},
+		&giteaRule{base(RuleGitea), fc},
 		&gateRule{RuleBase: base(RuleGate), fc: fc},
 		&pinRule{base("molecule-ci/pinning"), fc},
 		&timeoutRule{base(RuleTimeout), fc},
 		&permissionsRule{RuleBase: base(RulePermissions), fc: fc},
 		&secretRule{RuleBase: base(RuleSecret), fc: fc},
 		&mergeQueueRule{base(RuleMergeQueue), fc},
-		&giteaRule{base(RuleGitea), fc},
 	}
 }
 

@@ -296,13 +296,13 @@ func (fc *fileCtx) addActionlint(errs []*actionlint.Error, cfg *actionlint.Confi
 	pcs := cfg.PathConfigs(fc.path)
 next:
 	for _, e := range errs {
-		if fc.gitea && e.Kind == "runner-label" {
-			continue // Gitea's labels are whatever its runners registered
-		}
 		for _, pc := range pcs {
 			if pc.Ignore.Match(e) {
 				continue next
 			}
+		}
+		if fc.gitea && e.Kind == "runner-label" {
+			continue // Gitea's labels are whatever its runners registered
 		}
 		fc.findings = append(fc.findings, report.Finding{
 			Path: fc.path,
@@ -351,10 +351,10 @@ const (
 	RuleSecret         = secretscan.Rule
 	RuleMergeQueue     = "merge-queue"
 	RuleActionMetadata = "action-metadata"
-	RuleGitea          = "gitea-compat"
 )
 
 var ruleTable = []report.Rule{
+	{ID: RuleGitea, Severity: report.Warning, Doc: "a .gitea/workflows file uses a key Gitea Actions ignores (concurrency, permissions, timeout-minutes, a job's continue-on-error, environment) or a runs-on group it does not support, so the limit or protection it states does not hold"},
 	{ID: RuleGate, Severity: report.Error, Doc: "a test, lint, build or scan step (known tool, gate-named make target/npm script/script file, or a step named for what it gates) whose failure is swallowed (|| true, ; true without -e, set +e, continue-on-error on the step or its job, a pipe into tee/tail/grep without pipefail) is a gate that can never fail; decided on the parsed script from the command that determines the step's status and the effective shell, not reported in workflows that only run on schedule/workflow_dispatch, nor when a later step checks the file the gate's output went to"},
 	{ID: RuleUnpinned, Severity: report.Warning, Doc: "a third-party action at a movable tag or branch (or a docker:// image without a digest) can change under the workflow; pin a full commit SHA"},
 	{ID: RuleFloating, Severity: report.Error, Doc: "the org's own actions, reusable workflows and checkouts at a branch run whatever that branch holds at the time, so builds are not reproducible"},
@@ -362,11 +362,11 @@ var ruleTable = []report.Rule{
 	{ID: RulePermissions, Severity: report.Warning, Doc: "the GITHUB_TOKEN should have the least scopes: declare top-level permissions, no write scopes on pull_request, never check out PR code in pull_request_target (error)"},
 	{ID: RuleSecret, Severity: report.Error, Doc: "a credential printed (echo/printf/cat/env, set -x), written into the job summary or into a file the job commits or uploads, placed in a front-end public build variable (NEXT_PUBLIC_*, VITE_*, REACT_APP_*, PUBLIC_*...), or handed to a job that runs the pull request's code is a leak (error); ${{ secrets.X }} interpolated into run: is a warning (use env:); secrets named for configuration (…_ENDPOINT, …_NAME, …_REGION) are not reported"},
 	{ID: RuleMergeQueue, Severity: report.Warning, Doc: "a required pull_request workflow without a merge_group trigger never reports in the merge queue, which then stalls"},
-	{ID: RuleGitea, Severity: report.Warning, Doc: "a .gitea/workflows file uses a key Gitea Actions ignores (concurrency, permissions, timeout-minutes, a job's continue-on-error, environment) or a runs-on group it does not support, so the limit or protection it states does not hold"},
 	{ID: RuleActionMetadata, Severity: report.Error, Doc: "action.yml must have name, description and a valid runs: section; composite run steps must declare shell"},
 }
 
 var ruleHelp = map[string]string{
+	RuleGitea:          "https://docs.gitea.com/usage/actions/comparison",
 	RuleGate:           "let the step fail: remove `|| true`/`set +e`, use `shell: bash` (pipefail), or give continue-on-error a reason in a comment on its line",
 	RuleUnpinned:       "pin the action to a full 40-character commit SHA, with the tag in a comment: uses: owner/repo@<sha> # v1.2.3",
 	RuleFloating:       "call the org's actions and workflows at a release tag (v1, v1.2.3) or a commit SHA, and give checkouts of org repositories a ref:",
@@ -374,7 +374,6 @@ var ruleHelp = map[string]string{
 	RulePermissions:    "declare `permissions:` with the least scopes each job needs (e.g. contents: read)",
 	RuleSecret:         "pass secrets to scripts through env: and never print them",
 	RuleMergeQueue:     "add `merge_group:` to the workflow's `on:` triggers",
-	RuleGitea:          "https://docs.gitea.com/usage/actions/comparison",
 	RuleActionMetadata: "https://docs.github.com/en/actions/reference/workflows-and-actions/metadata-syntax",
 }
 
