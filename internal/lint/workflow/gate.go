@@ -181,6 +181,10 @@ func gateName(args []shell.Word) string {
 				return n + " " + v
 			}
 		}
+	case "platformio", "pio":
+		if sub == "run" || sub == "test" || sub == "check" {
+			return n + " " + sub
+		}
 	case "helm":
 		if sub == "lint" || sub == "test" {
 			return "helm " + sub
@@ -387,12 +391,12 @@ func trivial(c *shell.Cmd) bool {
 // outputFile is the file a gate's output is kept in — `cmd > f`, `cmd | tee f` — which a later
 // step may check (a deferred gate).
 func outputFile(c *shell.Cmd) string {
-	if w, ok := c.StdoutFile(); ok && w.Static {
+	if w, ok := c.StdoutFile(); ok {
 		return w.Value
 	}
 	if c.Sink != nil && c.Sink.Name() == "tee" {
 		for _, a := range c.Sink.Args[1:] {
-			if !strings.HasPrefix(a.Value, "-") && a.Static {
+			if !strings.HasPrefix(a.Value, "-") {
 				return a.Value
 			}
 		}

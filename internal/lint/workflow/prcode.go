@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"path"
 	"regexp"
 	"strings"
 
@@ -44,9 +45,12 @@ func (fc *fileCtx) prCodeCheckouts(j *actionlint.Job) []prCheckout {
 	addEnv(j.Env)
 	prOutputs := map[string]bool{} // step ids whose outputs are computed from the PR head
 	var out []prCheckout
-	for _, s := range j.Steps {
+	for si, s := range j.Steps {
 		if s == nil {
 			continue
+		}
+		if len(out) > 0 {
+			break // the first PR checkout is the one reported
 		}
 		addEnv(s.Env)
 		switch e := s.Exec.(type) {
@@ -87,8 +91,9 @@ func (fc *fileCtx) prCodeCheckouts(j *actionlint.Job) []prCheckout {
 						}
 					}
 				}
-				if what != "" {
+				if what != "" && runsCode(j.Steps[si:], c.Index+1, sc) {
 					out = append(out, prCheckout{fc.scriptPos(e.Run, c.Off), what})
+					break
 				}
 			}
 		case *actionlint.ExecAction:
@@ -101,7 +106,7 @@ func (fc *fileCtx) prCodeCheckouts(j *actionlint.Job) []prCheckout {
 					continue
 				}
 				v := in.Value.Value
-				if prHeadExpr.MatchString(v) || exprRefsEnv(v, prEnv) || exprRefsOutputs(v, prOutputs) {
+				if (prHeadExpr.MatchString(v) || exprRefsEnv(v, prEnv) || exprRefsOutputs(v, prOutputs)) && runsCode(j.Steps[si+1:], 0, nil) {
 					out = append(out, prCheckout{in.Value.Pos, strings.TrimSpace(v)})
 					break
 				}
@@ -140,4 +145,80 @@ func refsEnv(raw string, env map[string]bool) bool {
 		}
 	}
 	return exprRefsEnv(raw, env)
+}
+
+// readOnly commands only read the checked-out files; anything else (a build, a test, npm ci,
+// make, a script of the repository) may run code the pull request controls.
+var readOnly = map[string]bool{
+	"echo": true, "printf": true, "cat": true, "grep": true, "egrep": true, "fgrep": true, "ls": true,
+	"test": true, "[": true, "[[": true, "cd": true, "jq": true, "wc": true, "head": true, "tail": true,
+	"sort": true, "uniq": true, "diff": true, "git": true, "gh": true, "curl": true, "mkdir": true,
+	"rm": true, "cp": true, "mv": true, "export": true, "set": true, "exit": true, "true": true,
+	"false": true, "sed": true, "awk": true, "tr": true, "cut": true, "find": true, "basename": true,
+	"dirname": true, "date": true, "pwd": true, "touch": true, "tee": true, "sleep": true, ":": true,
+	"declare": true, "local": true, "read": true, "shift": true, "unset": true, "return": true,
+}
+
+// readOnlyActions read files or talk to the API without running what they read.
+var readOnlyActions = []string{
+	"actions/upload-artifact@", "actions/download-artifact@", "actions/labeler@", "actions/github-script@",
+	"actions/setup-", "check-spelling/", "peter-evans/create-or-update-comment@", "peter-evans/find-comment@",
+	"marocchino/sticky-pull-request-comment@", "thollander/actions-comment-pull-request@", "actions/cache@",
+	"actions/checkout@", "dorny/paths-filter@", "tj-actions/changed-files@",
+}
+
+// runsCode reports whether, after a checkout of the pull request's code, the job runs anything
+// that could execute it: a later command of the same script (from index from of sc), a later
+// run: step that is not read-only, a local action (uses: ./...) or an action not known to only
+// read.
+func runsCode(steps []*actionlint.Step, from int, sc *shell.Script) bool {
+	readOnlyScript := func(sc *shell.Script, from int) bool {
+		for _, c := range sc.Cmds[min(from, len(sc.Cmds)):] {
+			args, _ := shell.Unwrap(c.Args)
+			if len(args) == 0 {
+				continue
+			}
+			if !readOnly[path.Base(args[0].Value)] {
+				return false
+			}
+		}
+		return true
+	}
+	if sc != nil && !readOnlyScript(sc, from) {
+		return true
+	}
+	if sc != nil {
+		steps = steps[min(1, len(steps)):]
+	}
+	for _, s := range steps {
+		if s == nil {
+			continue
+		}
+		switch e := s.Exec.(type) {
+		case *actionlint.ExecRun:
+			if e.Run == nil {
+				continue
+			}
+			sc, err := shell.Parse(e.Run.Value, shell.Options{MaskExpressions: true})
+			if err != nil || sc.Err != nil || !readOnlyScript(sc, 0) {
+				return true
+			}
+		case *actionlint.ExecAction:
+			if e.Uses == nil {
+				continue
+			}
+			u := strings.ToLower(e.Uses.Value)
+			if strings.HasPrefix(u, "./") {
+				return true
+			}
+			known := false
+			for _, p := range readOnlyActions {
+				known = known || strings.HasPrefix(u, p)
+			}
+			if !known {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -83,7 +83,7 @@ func (r *pinRule) VisitStep(s *actionlint.Step) error {
 		// The workflow's own repository at a literal branch: on a tag push that builds the
 		// branch, not the tag that was pushed.
 		v := strings.TrimSpace(ref.Value.Value)
-		if trig := r.fc.tagTrigger(); trig != "" && v != "" && !strings.Contains(v, "${{") && !isFullSHA(v) && !isReleaseTag(v) && !strings.HasPrefix(v, "refs/tags/") {
+		if trig := r.fc.tagTrigger(); trig != "" && v != "" && !r.fc.jobPushes() && !strings.Contains(v, "${{") && !isFullSHA(v) && !isReleaseTag(v) && !strings.HasPrefix(v, "refs/tags/") {
 			r.fc.add(ref.Value.Pos, RuleFloating, 0, fmt.Sprintf("actions/checkout at ref: %s in a workflow triggered by %s builds the head of %s, not the tag that was pushed; drop ref: (the default is the triggering tag) or use ${{ github.ref }}", v, trig, v))
 		}
 		return nil
@@ -315,7 +315,7 @@ func (r *permissionsRule) VisitJobPre(j *actionlint.Job) error {
 }
 
 // pushOnly matches job conditions that exclude pull request events.
-var pushOnly = regexp.MustCompile(`github\.event_name\s*==\s*['"](push|schedule|workflow_dispatch|release)['"]`)
+var pushOnly = regexp.MustCompile(`github\.event_name\s*==\s*['"](push|schedule|workflow_dispatch|release)['"]|startsWith\(\s*github\.ref\s*,\s*['"]refs/tags/|github\.ref\s*==\s*['"]refs/(heads|tags)/`)
 
 // checkWrites reports write scopes where a pull request can use them: on pull_request_target
 // or workflow_run when the job runs the PR's code, and on pull_request except the scopes that
