@@ -85,6 +85,8 @@ type gateRule struct {
 	// jobReported is set when a step of the job got a finding: the job's continue-on-error is
 	// then the same problem, reported once.
 	jobReported bool
+	// jobIntended is set when a step of the job is deliberately allowed to fail.
+	jobIntended bool
 }
 
 // gateActions are actions that run a test, lint, build or scan: continue-on-error on them
@@ -154,7 +156,7 @@ func announces(s string) bool {
 func (r *gateRule) VisitJobPre(j *actionlint.Job) error {
 	r.jobGates = r.jobGates[:0]
 	r.stepIdx = -1
-	r.jobReported = false
+	r.jobReported, r.jobIntended = false, false
 	if j.WorkflowCall != nil && j.WorkflowCall.Uses != nil {
 		u := j.WorkflowCall.Uses.Value
 		if i := strings.IndexByte(u, '@'); i >= 0 {
@@ -209,6 +211,9 @@ func (r *gateRule) VisitStep(s *actionlint.Step) error {
 		r.jobReported = true
 	}
 	if stepAllowedToFail(s) {
+		if isTrue(s.ContinueOnError) {
+			r.jobIntended = true // the job's continue-on-error carries the same decision
+		}
 		return nil
 	}
 	// One finding per step: a script that swallows its gate already says so.
@@ -252,7 +257,7 @@ func (r *gateRule) checkedLater(file string, sc *shell.Script, off int) bool {
 				return true
 			}
 		}
-		return checkRe.MatchString(s)
+		return false
 	}
 	if rest := sc.Src[min(off, len(sc.Src)):]; strings.Count(rest, base) > 1 && mentions(rest[strings.Index(rest, base)+len(base):]) {
 		return true
@@ -272,7 +277,7 @@ func (r *gateRule) VisitJobPost(j *actionlint.Job) error {
 	if r.fc.gitea || !r.fc.gating() {
 		return nil // Gitea ignores a job's continue-on-error (reported by gitea-compat)
 	}
-	if r.jobReported || j.ID != nil && allowedToFail.MatchString(j.ID.Value) || j.Name != nil && allowedToFail.MatchString(j.Name.Value) {
+	if r.jobReported || r.jobIntended || j.ID != nil && allowedToFail.MatchString(j.ID.Value) || j.Name != nil && allowedToFail.MatchString(j.Name.Value) {
 		return nil
 	}
 	if coe := j.ContinueOnError; coe != nil && coe.Expression == nil && coe.Value && coe.Pos != nil && len(r.jobGates) > 0 && !r.fc.hasComment(coe.Pos.Line) {

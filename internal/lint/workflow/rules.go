@@ -83,7 +83,7 @@ func (r *pinRule) VisitStep(s *actionlint.Step) error {
 		// The workflow's own repository at a literal branch: on a tag push that builds the
 		// branch, not the tag that was pushed.
 		v := strings.TrimSpace(ref.Value.Value)
-		if trig := r.fc.tagTrigger(); trig != "" && v != "" && !r.fc.jobPushes() && !strings.Contains(v, "${{") && !isFullSHA(v) && !isReleaseTag(v) && !strings.HasPrefix(v, "refs/tags/") {
+		if trig := r.fc.tagTrigger(); trig != "" && v != "" && !r.fc.jobPushesFrom(inputValue(e, "path")) && !strings.Contains(v, "${{") && !isFullSHA(v) && !isReleaseTag(v) && !strings.HasPrefix(v, "refs/tags/") {
 			r.fc.add(ref.Value.Pos, RuleFloating, 0, fmt.Sprintf("actions/checkout at ref: %s in a workflow triggered by %s builds the head of %s, not the tag that was pushed; drop ref: (the default is the triggering tag) or use ${{ github.ref }}", v, trig, v))
 		}
 		return nil
@@ -95,7 +95,7 @@ func (r *pinRule) VisitStep(s *actionlint.Step) error {
 	if !strings.HasPrefix(strings.ToLower(v), strings.ToLower(r.fc.l.opts.Org)+"/") {
 		return nil
 	}
-	if r.fc.jobPushes() {
+	if r.fc.jobPushesFrom(inputValue(e, "path")) {
 		return nil // the job commits to that repository, so it must follow its branch
 	}
 	r.fc.add(repo.Value.Pos, RuleFloating, 0, fmt.Sprintf("actions/checkout of %s has no ref:, so the job builds whatever its default branch holds when it runs; pin ref: to a tag or commit SHA", v))
@@ -127,11 +127,24 @@ func (fc *fileCtx) tagTrigger() string {
 // pushActions commit and push from a job.
 var pushActions = []string{"stefanzweifel/git-auto-commit-action", "peter-evans/create-pull-request", "endbug/add-and-commit", "ad-m/github-push-action", "github-actions-x/commit"}
 
-// jobPushes reports whether the current job pushes commits: `git push` in a run: script or a
-// commit-and-push action.
-func (fc *fileCtx) jobPushes() bool {
+// jobPushesFrom reports whether the current job pushes commits from the checkout at dir ("" for
+// the workspace root): `git push` in a run: step working there (working-directory:, a `cd dir`
+// before the push, `git -C dir push`), or a commit-and-push action whose path: is dir.
+func (fc *fileCtx) jobPushesFrom(dir string) bool {
 	if fc.job == nil {
 		return false
+	}
+	dir = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(dir), "./"), "/")
+	if dir == "." {
+		dir = ""
+	}
+	inDir := func(d string) bool {
+		d = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(d), "./"), "/")
+		d = strings.TrimPrefix(strings.TrimPrefix(d, "$GITHUB_WORKSPACE/"), "${{ github.workspace }}/")
+		if d == "." {
+			d = ""
+		}
+		return d == dir
 	}
 	for _, s := range fc.job.Steps {
 		switch e := s.Exec.(type) {
@@ -143,9 +156,24 @@ func (fc *fileCtx) jobPushes() bool {
 			if err != nil {
 				continue
 			}
+			cwd := ""
+			if e.WorkingDirectory != nil {
+				cwd = e.WorkingDirectory.Value
+			}
 			for _, c := range sc.Cmds {
 				args, _ := shell.Unwrap(c.Args)
-				if v := shell.Values(args); len(v) > 1 && v[0] == "git" && slices.Contains(v[1:], "push") {
+				v := shell.Values(args)
+				if len(v) > 1 && v[0] == "cd" {
+					cwd = v[1]
+				}
+				if len(v) < 2 || v[0] != "git" || !slices.Contains(v[1:], "push") {
+					continue
+				}
+				where := cwd
+				if v[1] == "-C" && len(v) > 2 {
+					where = v[2]
+				}
+				if inDir(where) {
 					return true
 				}
 			}
@@ -155,13 +183,29 @@ func (fc *fileCtx) jobPushes() bool {
 			}
 			u := strings.ToLower(e.Uses.Value)
 			for _, p := range pushActions {
-				if strings.HasPrefix(u, p+"@") {
+				if !strings.HasPrefix(u, p+"@") {
+					continue
+				}
+				where := ""
+				for _, k := range []string{"path", "repository"} {
+					if in := e.Inputs[k]; in != nil && in.Value != nil {
+						where = in.Value.Value
+					}
+				}
+				if inDir(where) {
 					return true
 				}
 			}
 		}
 	}
 	return false
+}
+
+func inputValue(e *actionlint.ExecAction, name string) string {
+	if in := e.Inputs[name]; in != nil && in.Value != nil {
+		return in.Value.Value
+	}
+	return ""
 }
 
 func isCheckout(uses string) bool {
