@@ -76,7 +76,7 @@ func Rules() []report.Rule {
 		{ID: RuleAptLists, Severity: report.Warning, Doc: "`apt-get install` without `rm -rf /var/lib/apt/lists/*` in the same RUN leaves the package lists in the layer (fine when /var/lib/apt or its lists are a cache or tmpfs mount)"},
 		{ID: RuleSecret, Severity: report.Error, Doc: "a secret baked into an image: an ARG/ENV named like a credential or holding a token-shaped value, or a COPY/ADD of a credentials file (.env, .npmrc, id_rsa, *.pem...); build args and ENV stay readable in the image history"},
 		{ID: RuleUnpinnedBase, Severity: report.Warning, Doc: "FROM an image without a tag or digest, or with :latest, builds something different every time (ARG defaults are resolved; scratch and earlier stages are exempt)"},
-		{ID: RuleSwallowedFailure, Severity: report.Error, Doc: "an install or build command followed by `|| true`, `|| :`, `|| exit 0`, `|| echo` (or ending in `; true`) ships a broken image instead of failing the build"},
+		{ID: RuleSwallowedFailure, Severity: report.Error, Doc: "an install or build command followed by `|| true`, `|| :`, `|| exit 0`, `|| echo` (or ending in `; true` without set -e) ships a broken image instead of failing the build; read on the parsed script (the same shell analysis as the workflow rules), `|| echo ... && exit 1` still fails"},
 		{ID: RuleCurlPipeShell, Severity: report.Warning, Doc: "piping a download into a shell (`curl ... | sh`, `wget -O- ... | bash`, `sh -c \"$(curl ...)\"`) runs unverified code: download, verify a checksum, then run"},
 	}
 }
