@@ -151,7 +151,7 @@ func TestSecretName(t *testing.T) {
 		"DB_PASSWD": true, "NPM_AUTH": true, "GOOGLE_APPLICATION_CREDENTIALS": true, "client-secret": true,
 		"SSH_PRIVATE_KEY": true, "GH_PAT": true, "AWS_SECRET_ACCESS_KEY": true,
 		"TOKENIZERS_PARALLELISM": false, "PATH": false, "AUTHOR": false, "GIT_AUTHOR_NAME": false,
-		"POSTGRES_PASSWORD_FILE": false, "AUTH_URL": false, "AWS_ACCESS_KEY_ID": false, "PUBLIC_TOKEN": false,
+		"POSTGRES_PASSWORD_FILE": false, "AUTH_URL": false, "AWS_ACCESS_KEY_ID": false, "PUBLIC_TOKEN": true, "SSH_PUBLIC_KEY": false,
 		"GPG_KEY": false, "OAUTH_CLIENT": false, "SECRETARY": false, "": false,
 	}
 	for name, want := range tests {
