@@ -3,6 +3,7 @@ package workflow
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/Molecule-AI/molecule-ci/internal/shell"
@@ -198,8 +199,14 @@ func gateName(args []shell.Word) string {
 			return n
 		}
 		// A script of the repository named for what it checks: ./test.sh, scripts/run-lint.sh.
-		if w := ws[0].Value; (strings.Contains(w, "/") || strings.HasSuffix(w, ".sh")) && isGateTarget(strings.TrimSuffix(path.Base(w), path.Ext(w))) {
-			return w
+		// "build" alone names a build (./build.sh); beside other words it is a generator
+		// (scripts/build_directory_md.py).
+		if w := ws[0].Value; strings.Contains(w, "/") || strings.HasSuffix(w, ".sh") {
+			name := strings.TrimSuffix(path.Base(w), path.Ext(w))
+			ts := tokens(name)
+			if isGateTarget(name) && (len(ts) == 1 || slices.ContainsFunc(ts, func(t string) bool { return gateWords[t] && t != "build" })) {
+				return w
+			}
 		}
 	}
 	return ""
@@ -338,6 +345,7 @@ type gateIssue struct {
 type gateResult struct {
 	gates  []string // names of the gate commands found, in order
 	issues []gateIssue
+	files  []string // where gates' output was kept (| tee f, > f)
 }
 
 // analyzeGates finds the gate commands of a script and reports those whose failure cannot fail
@@ -350,17 +358,23 @@ func analyzeGates(s *shell.Script, m shellMode, stepGate string) gateResult {
 			continue
 		}
 		name := gateName(c.Args)
-		if name == "" && stepGate != "" && (c.Final || c.Sink != nil && c.Sink.Final) && !trivial(c) {
+		if name == "" && stepGate != "" && m.analyze && (c.Final || c.Sink != nil && c.Sink.Final) && !trivial(c) {
 			name = c.Args[0].Value
+			if v := c.Values(); len(v) > 1 && interpreters[path.Base(v[0])] {
+				name += " " + v[1]
+			}
 		}
 		if name == "" {
 			continue
 		}
 		res.gates = append(res.gates, name)
+		file := outputFile(c)
+		if file != "" {
+			res.files = append(res.files, file)
+		}
 		if !m.analyze {
 			continue
 		}
-		file := outputFile(c)
 		switch {
 		case c.Swallowed != "" && strings.HasPrefix(c.Swallowed, "||"):
 			res.issues = append(res.issues, gateIssue{c.Off, fmt.Sprintf("the failure of `%s` is swallowed by `%s`, so this gate can never fail", name, c.Swallowed), file})
@@ -379,14 +393,19 @@ func analyzeGates(s *shell.Script, m shellMode, stepGate string) gateResult {
 	return res
 }
 
-// trivial commands never are the gate a step is named for.
+// trivial commands never are the gate a step is named for: they print, move files, or look
+// something up for a condition (git diff | grep -q ... && echo ... || true).
 func trivial(c *shell.Cmd) bool {
 	switch c.Name() {
-	case "echo", "printf", "true", ":", "exit", "cd", "set", "export", "cat", "ls", "mkdir", "rm", "cp", "mv", "tee", "sleep", "[", "test", "[[":
+	case "echo", "printf", "true", ":", "exit", "cd", "set", "export", "cat", "ls", "mkdir", "rm", "cp", "mv", "tee", "sleep", "[", "test", "[[",
+		"git", "grep", "egrep", "fgrep", "find", "diff", "jq", "curl", "wget", ".", "source", "sed", "awk", "sort", "wc", "head", "tail", "xargs", "which", "command", "type", "gh", "date", "touch", "chmod", "ln":
 		return true
 	}
 	return false
 }
+
+// interpreters run the script named next: the gate a step is named for is that script.
+var interpreters = map[string]bool{"python": true, "python3": true, "node": true, "bash": true, "sh": true, "ruby": true, "perl": true, "pwsh": true, "deno": true, "bun": true}
 
 // outputFile is the file a gate's output is kept in — `cmd > f`, `cmd | tee f` — which a later
 // step may check (a deferred gate).

@@ -59,20 +59,28 @@ func (fc *fileCtx) script(s *actionlint.String, m shellMode) *shell.Script {
 }
 
 // gating reports whether the workflow runs where a failure blocks something: a push, a pull
-// request, the merge queue or a caller. A workflow that only runs on a schedule or by hand (a
-// cache warmer, a nightly report) gates nothing, so swallowing its failures is a choice.
+// request, the merge queue, a release or a caller. A workflow that only runs on a schedule, by
+// hand or for a comment (a cache warmer, a nightly report, a bot) gates nothing, so swallowing
+// its failures is a choice.
 func (fc *fileCtx) gating() bool {
 	if fc.wf == nil || len(fc.wf.On) == 0 {
 		return true
 	}
 	for _, e := range fc.wf.On {
-		switch e.EventName() {
-		case "schedule", "workflow_dispatch":
-		default:
+		if !nonGating[e.EventName()] {
 			return true
 		}
 	}
 	return false
+}
+
+// nonGating events start workflows nothing waits on: timers, manual runs, bots answering
+// comments, issues and labels.
+var nonGating = map[string]bool{
+	"schedule": true, "workflow_dispatch": true, "issue_comment": true, "issues": true,
+	"discussion": true, "discussion_comment": true, "label": true, "milestone": true, "watch": true,
+	"fork": true, "gollum": true, "public": true, "page_build": true, "project": true,
+	"project_card": true, "project_column": true,
 }
 
 // ---- gate-cannot-fail ----
@@ -176,7 +184,7 @@ func (r *gateRule) VisitStep(s *actionlint.Step) error {
 	}
 	stepGate := stepGateName(s.Name)
 	var gates []string
-	reported := false
+	reported, deferred := false, false
 	switch e := s.Exec.(type) {
 	case *actionlint.ExecRun:
 		if e.Run == nil {
@@ -185,6 +193,11 @@ func (r *gateRule) VisitStep(s *actionlint.Step) error {
 		mode := r.fc.effectiveShell(e)
 		sc := r.fc.script(e.Run, mode)
 		res := analyzeGates(sc, mode, stepGate)
+		for _, f := range res.files {
+			if r.checkedLater(f, sc, len(sc.Src)) {
+				deferred = true
+			}
+		}
 		for _, is := range res.issues {
 			if is.file != "" && r.checkedLater(is.file, sc, is.off) {
 				continue // a deferred gate: a later command fails on what the gate wrote
@@ -210,7 +223,7 @@ func (r *gateRule) VisitStep(s *actionlint.Step) error {
 	if reported {
 		r.jobReported = true
 	}
-	if stepAllowedToFail(s) {
+	if deferred || stepAllowedToFail(s) || r.outcomeConsulted(s) {
 		if isTrue(s.ContinueOnError) {
 			r.jobIntended = true // the job's continue-on-error carries the same decision
 		}
@@ -222,6 +235,22 @@ func (r *gateRule) VisitStep(s *actionlint.Step) error {
 		r.jobReported = true
 	}
 	return nil
+}
+
+// outcomeConsulted reports whether a later step of the job branches on this step's outcome
+// (if: steps.<id>.outcome == 'failure'): continue-on-error is then how the job reads it.
+func (r *gateRule) outcomeConsulted(s *actionlint.Step) bool {
+	if s.ID == nil || r.fc.job == nil {
+		return false
+	}
+	for _, k := range []string{"steps." + s.ID.Value + ".outcome", "steps." + s.ID.Value + ".conclusion"} {
+		for _, st := range r.fc.job.Steps {
+			if st != nil && st.If != nil && strings.Contains(st.If.Value, k) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // stepAllowedToFail: a step named for an expected failure, or whose script announces its own
@@ -265,13 +294,35 @@ func (r *gateRule) checkedLater(file string, sc *shell.Script, off int) bool {
 	if r.fc.job == nil || r.stepIdx < 0 {
 		return false
 	}
-	for _, st := range r.fc.job.Steps[min(r.stepIdx+1, len(r.fc.job.Steps)):] {
-		if run, ok := st.Exec.(*actionlint.ExecRun); ok && run.Run != nil && mentions(run.Run.Value) {
+	// A later step reads the file (it may turn it into a report first), and that step or one
+	// after it fails on what it found.
+	later := r.fc.job.Steps[min(r.stepIdx+1, len(r.fc.job.Steps)):]
+	read := -1
+	for i, st := range later {
+		run, ok := st.Exec.(*actionlint.ExecRun)
+		if !ok || run.Run == nil || !strings.Contains(run.Run.Value, base) {
+			continue
+		}
+		if mentions(run.Run.Value) {
 			return true
+		}
+		if read < 0 {
+			read = i
+		}
+	}
+	if read >= 0 {
+		for _, st := range later[read:] {
+			if run, ok := st.Exec.(*actionlint.ExecRun); ok && run.Run != nil && failsOnFinding.MatchString(run.Run.Value) {
+				return true
+			}
 		}
 	}
 	return false
 }
+
+// failsOnFinding recognises a script that fails conditionally on what an earlier step found:
+// `if [ "$numFail" -gt 0 ]; then exit 2; fi`, `test -s f && exit 1`, `::error`.
+var failsOnFinding = regexp.MustCompile(`(?m)(\bif\b|\bthen\b|&&|\|\|).*\bexit\s+[1-9]|::error`)
 
 func (r *gateRule) VisitJobPost(j *actionlint.Job) error {
 	if r.fc.gitea || !r.fc.gating() {

@@ -94,6 +94,8 @@ func TestGateName(t *testing.T) {
 		"./test.sh":                             "./test.sh",
 		"scripts/run-lint.sh --fix":             "scripts/run-lint.sh",
 		"./scripts/deploy.sh":                   "",
+		"scripts/build_directory_md.py":         "",
+		"./build.sh":                            "./build.sh",
 		"helm lint charts/x":                    "helm lint",
 	}
 	for src, want := range tests {
