@@ -79,7 +79,7 @@ func (r *pinRule) VisitStep(s *actionlint.Step) error {
 		return nil
 	}
 	repo, ref := e.Inputs["repository"], e.Inputs["ref"]
-	if ref != nil && ref.Value != nil && (repo == nil || repo.Value == nil || strings.Contains(repo.Value.Value, "github.repository")) {
+	if ref != nil && ref.Value != nil && (repo == nil || repo.Value == nil || ownRepo.MatchString(repo.Value.Value)) {
 		// The workflow's own repository at a literal branch: on a tag push that builds the
 		// branch, not the tag that was pushed.
 		v := strings.TrimSpace(ref.Value.Value)
@@ -101,6 +101,9 @@ func (r *pinRule) VisitStep(s *actionlint.Step) error {
 	r.fc.add(repo.Value.Pos, RuleFloating, 0, fmt.Sprintf("actions/checkout of %s has no ref:, so the job builds whatever its default branch holds when it runs; pin ref: to a tag or commit SHA", v))
 	return nil
 }
+
+// ownRepo matches a repository: input that names the workflow's own repository.
+var ownRepo = regexp.MustCompile(`^\s*\$\{\{\s*github\.repository\s*\}\}\s*$`)
 
 // tagTrigger names the trigger that runs the workflow for a tag: push with tags:, or release.
 func (fc *fileCtx) tagTrigger() string {
@@ -163,7 +166,7 @@ func (fc *fileCtx) jobPushesFrom(dir string) bool {
 			for _, c := range sc.Cmds {
 				args, _ := shell.Unwrap(c.Args)
 				v := shell.Values(args)
-				if len(v) > 1 && v[0] == "cd" {
+				if len(v) > 1 && (v[0] == "cd" || v[0] == "pushd") {
 					cwd = v[1]
 				}
 				if len(v) < 2 || v[0] != "git" || !slices.Contains(v[1:], "push") {
