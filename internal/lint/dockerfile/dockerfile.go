@@ -64,6 +64,20 @@ type Options struct {
 	AllowRoot bool
 	// PrivilegeDrop names commands that drop privileges at start-up; nil means DefaultPrivilegeDrop.
 	PrivilegeDrop []string
+	// ContainerAction is true when the Dockerfile is a Docker container action's (an action.yml
+	// with runs.using: docker and image: Dockerfile beside it): GitHub runs it as root and its
+	// docs say not to set USER, so docker-root-user does not apply. See IsContainerAction.
+	ContainerAction bool
+}
+
+// containerActionUsing finds `using: docker` (quoted or not) in action metadata.
+var containerActionUsing = regexp.MustCompile(`(?m)^\s+using:\s*['"]?docker['"]?\s*(#.*)?$`)
+
+// IsContainerAction reports whether action metadata (the action.yml or action.yaml beside a
+// Dockerfile) declares a Docker container action: the caller reads the file and passes the
+// result as Options.ContainerAction.
+func IsContainerAction(actionYAML []byte) bool {
+	return containerActionUsing.Match(actionYAML)
 }
 
 // Rules returns the metadata of the docker-* rules; the buildkit/* family is open-ended and

@@ -30,6 +30,15 @@ type startup struct {
 	copied map[string]bool
 }
 
+// checkOnlyStage reports whether a stage name says it only checks: validate, test, lint...
+func checkOnlyStage(name string) bool {
+	switch strings.ToLower(name) {
+	case "validate", "validation", "test", "tests", "lint", "check", "checks", "verify", "vet", "ci":
+		return true
+	}
+	return false
+}
+
 // checkRootUser applies docker-root-user to the final stage (the default build target).
 //
 // The stage runs as root when no USER is set along its chain of stages (unless the base image is
@@ -48,11 +57,14 @@ type startup struct {
 //     privileges. This is the workspace-template adapters' layout: `FROM workspace-template:base`,
 //     `USER root`, and "entrypoint ... drops to agent via gosu".
 func (l *checker) checkRootUser() {
-	if l.opts.AllowRoot || len(l.model.stages) == 0 {
+	if l.opts.AllowRoot || l.opts.ContainerAction || len(l.model.stages) == 0 {
 		return
 	}
 	final := l.model.stages[len(l.model.stages)-1]
 	s := l.startup(final)
+	if s.entry == nil && s.cmd == nil && checkOnlyStage(final.st.Name) {
+		return // a check-only target (validate, test, lint): a build step, never a shipped image
+	}
 	if s.userSet {
 		if !isRootUser(s.user) {
 			return
