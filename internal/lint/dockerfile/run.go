@@ -29,6 +29,14 @@ func (l *checker) checkRuns() {
 		shell      []string
 	}
 	after := make([]state, len(l.model.stages))
+	// The stages the final image is built from ship their layers; an intermediate stage whose
+	// output is only COPY --from'd does not, so what it leaves in its layers (apt lists) is gone.
+	shipped := map[int]bool{}
+	if n := len(l.model.stages); n > 0 {
+		for _, s := range l.model.chain(l.model.stages[n-1]) {
+			shipped[s.index] = true
+		}
+	}
 	for i, si := range l.model.stages {
 		if l.ctx.Err() != nil {
 			return
@@ -50,14 +58,14 @@ func (l *checker) checkRuns() {
 			case *instructions.ShellCommand:
 				st.shell = c.Shell
 			case *instructions.RunCommand:
-				l.checkRun(c, st.pipNoCache, st.shell)
+				l.checkRun(c, st.pipNoCache, st.shell, shipped[i])
 			}
 		}
 		after[i] = st
 	}
 }
 
-func (l *checker) checkRun(c *instructions.RunCommand, pipNoCache bool, shellCmd []string) {
+func (l *checker) checkRun(c *instructions.RunCommand, pipNoCache bool, shellCmd []string, shipped bool) {
 	start, _ := rangesSpan(c.Location())
 	node := l.nodes[start]
 	if node == nil || len(shellCmd) == 0 || !isShellName(path.Base(shellCmd[0])) {
@@ -76,7 +84,9 @@ func (l *checker) checkRun(c *instructions.RunCommand, pipNoCache bool, shellCmd
 		}
 	}
 	l.checkPip(rs, pipNoCache)
-	l.checkApt(rs, node)
+	if shipped {
+		l.checkApt(rs, node)
+	}
 	l.checkSwallowed(rs)
 	l.checkCurlPipe(rs)
 }
