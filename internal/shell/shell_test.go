@@ -147,7 +147,7 @@ func TestLimits(t *testing.T) {
 		src  string
 		want string
 	}{
-		{strings.Repeat("x", 2<<20), "the script is 2097152 bytes, over the 1048576-byte limit of the shell analysis, so it was not analysed"},
+		{strings.Repeat("x", 2<<20), "the script is 2097152 bytes, over the 262144-byte limit of the shell analysis, so it was not analysed"},
 		{strings.Repeat("$(", 3000) + strings.Repeat(")", 3000), "the script nests ( { $( or ` 3000 deep, over the limit of 128 of the shell analysis, so it was not analysed"},
 		{strings.Repeat("{ ", 200) + "x" + strings.Repeat("; }", 200), "the script nests ( { $( or ` 200 deep, over the limit of 128 of the shell analysis, so it was not analysed"},
 	}

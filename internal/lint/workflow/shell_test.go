@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -211,5 +212,30 @@ func TestScriptPos(t *testing.T) {
 		if *got != tc.want {
 			t.Errorf("scriptPos(%q, %d) = %v, want %v", tc.s.Value, tc.off, got, &tc.want)
 		}
+	}
+}
+
+// TestScriptOverLimits: a run: script nested past the shell analysis's limit is reported once,
+// as a warning at the run: key, and not analysed (no panic, no silent pass).
+func TestScriptOverLimits(t *testing.T) {
+	deep := strings.Repeat("$(", 300) + "x" + strings.Repeat(")", 300)
+	src := "on: push\npermissions: {contents: read}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    timeout-minutes: 5\n    steps:\n      - name: Test\n        run: echo " + deep + " || true\n"
+	l, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := l.Lint("w.yml", []byte(src), KindWorkflow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range fs {
+		if f.Rule == RuleGate {
+			got = append(got, fmt.Sprintf("%d:%d %s %s", f.Line, f.Col, f.Severity, f.Message))
+		}
+	}
+	want := []string{"9:14 warning the script nests ( { $( or ` 300 deep, over the limit of 128 of the shell analysis, so it was not analysed; split it into a script file"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("mismatch (-want +got):\n%s", diff)
 	}
 }
