@@ -58,6 +58,7 @@ var (
 		"NAMESPACE": true, "SUBSCRIPTION": true, "TENANT": true, "LOCATION": true, "ENV": true,
 		"ENVIRONMENT": true, "APP": true, "SERVICE": true, "REPO": true, "REPOSITORY": true, "IMAGE": true,
 		"CHANNEL": true, "CHAT": true, "ID": true, "VERSION": true, "BRANCH": true, "ROLE": true,
+		"BRANCHES": true, "ADDRESS": true, "IDENTITY": true, "SHORTNAME": true, "LIST": true,
 	}
 )
 

@@ -168,7 +168,7 @@ func TestIsConfigSecret(t *testing.T) {
 	for name, want := range map[string]bool{
 		"REGISTRY_ENDPOINT": true, "CLUSTER_NAME": true, "RESOURCE_GROUP": true, "AZURE_REGION": true,
 		"ENV_VAR_NAME": true, "API_TOKEN": false, "REGISTRY_PASSWORD": false, "DEPLOY_KEY": false,
-		"AWS_ACCESS_KEY_ID": true, "TokenName2": true, "FOO": false, "GITHUB_TOKEN": false, "SLACK_WEBHOOK_URL": false,
+		"AWS_ACCESS_KEY_ID": true, "TokenName2": true, "BRANCHES_TO_ENABLE_LBT": true, "MACOS_SIGNING_IDENTITY": true, "FOO": false, "GITHUB_TOKEN": false, "SLACK_WEBHOOK_URL": false,
 	} {
 		if got := isConfigSecret(name); got != want {
 			t.Errorf("isConfigSecret(%q) = %v, want %v", name, got, want)
