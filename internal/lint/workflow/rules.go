@@ -412,7 +412,7 @@ type mergeQueueRule struct {
 
 func (r *mergeQueueRule) VisitWorkflowPre(w *actionlint.Workflow) error {
 	branches := r.fc.l.opts.MergeQueueBranches
-	if len(branches) == 0 {
+	if len(branches) == 0 || r.notACheck(w) {
 		return nil
 	}
 	var pr *actionlint.WebhookEvent
@@ -446,6 +446,30 @@ func (r *mergeQueueRule) VisitWorkflowPre(w *actionlint.Workflow) error {
 	}
 	r.fc.add(pr.Hook.Pos, RuleMergeQueue, 0, fmt.Sprintf("workflow runs on pull_request for %s but has no merge_group trigger, so in the merge queue its check never reports and the queue stalls", target))
 	return nil
+}
+
+// notCheckWords name workflows that run on pull requests without being a check anyone requires:
+// bots that comment, label or greet, stats, notifiers, previews and publishing.
+var notCheckWords = map[string]bool{
+	"publish": true, "release": true, "deploy": true, "notify": true, "notifier": true, "stats": true,
+	"comment": true, "comments": true, "label": true, "labeler": true, "labels": true, "preview": true,
+	"welcome": true, "greetings": true, "greeting": true, "stale": true, "triage": true, "size": true,
+}
+
+// notACheck reports whether the workflow's name or file name says it is not a required check.
+func (r *mergeQueueRule) notACheck(w *actionlint.Workflow) bool {
+	names := []string{strings.TrimSuffix(path.Base(r.fc.path), path.Ext(r.fc.path))}
+	if w.Name != nil {
+		names = append(names, w.Name.Value)
+	}
+	for _, n := range names {
+		for _, t := range tokens(n) {
+			if notCheckWords[t] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func globMatch(pattern, name string) bool {
