@@ -279,10 +279,8 @@ func checksOutPRHead(s *actionlint.Step) bool {
 		for _, key := range []string{"ref", "repository"} {
 			if in := e.Inputs[key]; in != nil && in.Value != nil {
 				v := in.Value.Value
-				for _, h := range append(prHead, "github.event.pull_request.head.repo.full_name") {
-					if strings.Contains(v, h) {
-						return true
-					}
+				if prHeadExpr.MatchString(v) {
+					return true
 				}
 			}
 		}
