@@ -91,7 +91,7 @@ func Detect(root string) config.ContractKind {
 		return config.ContractOrgTemplate
 	case has("plugin.yaml"):
 		return config.ContractPlugin
-	case has("config.yaml") && (has("Dockerfile") || has("adapter.py") || has("requirements.txt")):
+	case has("adapter.py"), has("config.yaml") && (has("Dockerfile") || has("requirements.txt")):
 		return config.ContractWorkspaceTemplate
 	case has("go.mod") && isDir("pluginloader"):
 		return config.ContractGoPlugin

@@ -375,10 +375,16 @@ func runsCommand(src []byte, cmd string) bool {
 		if found {
 			return false
 		}
-		if call, ok := n.(*syntax.CallExpr); ok {
-			for _, w := range call.Args {
-				if s := wordText(w); s == cmd || strings.HasSuffix(s, "/"+cmd) {
-					found = true
+		if call, ok := n.(*syntax.CallExpr); ok && len(call.Args) > 0 {
+			if isCmd(wordText(call.Args[0]), cmd) {
+				found = true
+			}
+			if wrapper := path.Base(wordText(call.Args[0])); wrappers[wrapper] {
+				for _, w := range call.Args[1:] {
+					s := wordText(w)
+					if isCmd(s, cmd) || shellWrappers[wrapper] && regexp.MustCompile(`(^|[\s/])`+regexp.QuoteMeta(cmd)+`(\s|$)`).MatchString(s) {
+						found = true
+					}
 				}
 			}
 		}
@@ -386,6 +392,17 @@ func runsCommand(src []byte, cmd string) bool {
 	})
 	return found
 }
+
+func isCmd(word, cmd string) bool { return word == cmd || strings.HasSuffix(word, "/"+cmd) }
+
+// wrappers run their arguments as a command (exec gosu agent molecule-runtime); shellWrappers
+// take it as a command string (su agent -c "molecule-runtime").
+var (
+	wrappers = map[string]bool{"exec": true, "gosu": true, "su-exec": true, "sudo": true, "env": true, "nohup": true,
+		"setpriv": true, "runuser": true, "su": true, "chroot": true, "tini": true, "dumb-init": true,
+		"s6-setuidgid": true, "setuidgid": true, "chpst": true, "time": true, "sh": true, "bash": true}
+	shellWrappers = map[string]bool{"su": true, "runuser": true, "sh": true, "bash": true}
+)
 
 // wordText is the literal text of a shell word, quotes removed; parts that expand are left out.
 func wordText(w *syntax.Word) string {

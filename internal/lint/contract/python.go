@@ -229,7 +229,7 @@ func pyParse(src string) (imports []pyImport, classes []pyClass) {
 func dotted(toks []pyTok, i int) (string, int) {
 	var b strings.Builder
 	for i < len(toks) {
-		if toks[i].kind != pyName {
+		if toks[i].kind != pyName || toks[i].text == "import" || toks[i].text == "as" {
 			break
 		}
 		b.WriteString(toks[i].text)

@@ -124,7 +124,7 @@ func (c *checker) configYAML() {
 		}
 	}
 
-	if _, rt := lookup(root, "runtime"); rt != nil && rt.Kind == yaml.ScalarNode && rt.Value != "" &&
+	if _, rt := lookup(root, "runtime"); rt != nil && yamlType(rt) == config.TypeString && rt.Value != "" &&
 		!slices.Contains(w.Runtimes, rt.Value) {
 		c.add(RuleRuntime, report.Warning, file, rt.Line, rt.Column,
 			"a custom runtime is allowed; if it is canonical, add it to lint.contract.workspace-template.extra-runtimes",
