@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
 
 func importsOf(src string) []string {
@@ -102,7 +105,19 @@ func FuzzCheckWorkspaceTemplate(f *testing.F) {
 		for name, body := range map[string]string{"config.yaml": cfg, "Dockerfile": df, "requirements.txt": req, "adapter.py": ad} {
 			writeFile(t, dir, name, body)
 		}
-		fs, err := checkDir(dir)
+		type result struct {
+			fs  []report.Finding
+			err error
+		}
+		done := make(chan result, 1)
+		go func() { fs, err := checkDir(dir); done <- result{fs, err} }()
+		var r result
+		select {
+		case r = <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("Check did not return within 10s on config %q, Dockerfile %q, requirements %q, adapter %q", cfg, df, req, ad)
+		}
+		fs, err := r.fs, r.err
 		if err != nil {
 			t.Fatal(err)
 		}
