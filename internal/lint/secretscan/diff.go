@@ -230,7 +230,8 @@ func parseDiff(r io.Reader) ([]*addedFile, error) {
 			case bytes.HasPrefix(line, []byte("diff --git ")):
 				cur, inHunk = nil, false
 			case !inHunk && bytes.HasPrefix(line, []byte("+++ ")):
-				name := string(bytes.TrimSuffix(line[4:], []byte("\r")))
+				// git ends the name with a tab when it contains a space.
+				name := string(bytes.TrimRight(line[4:], "\r\t"))
 				if name == "/dev/null" {
 					cur = nil
 					break

@@ -93,7 +93,7 @@ func Tree(ctx context.Context, opts TreeOptions) (Result, error) {
 			switch {
 			case fsutil.IsLimit(err):
 				results[i] = []report.Finding{{Path: f.rel, Line: 1, Col: 1, Rule: Rule, Severity: report.Info,
-					Message: fmt.Sprintf("not scanned for secrets: larger than %d MiB", limit>>20)}}
+					Message: "not scanned for secrets: larger than " + size(limit)}}
 				return nil
 			case errors.As(err, &nr), errors.Is(err, fs.ErrNotExist):
 				return nil // replaced by a FIFO or removed since the walk
@@ -186,4 +186,11 @@ func display(workDir, abs string) string {
 		return filepath.ToSlash(rel)
 	}
 	return filepath.ToSlash(abs)
+}
+
+func size(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d KiB", n>>10)
 }
