@@ -123,17 +123,17 @@ func TestValidateRef(t *testing.T) {
 		}
 	}
 	for ref, why := range map[string]string{
-		"":                   "empty",
-		"--output=/tmp/x":    "starts with '-'",
-		"-p":                 "starts with '-'",
-		"a..b":               "contains '..' (give one commit, not a range)",
-		"main@{1}":           "reflog syntax is not accepted",
-		"HEAD~1":             `contains '~', which no ref name or commit id has`,
-		"a b":                `contains ' ', which no ref name or commit id has`,
-		"a\nb":               `contains '\n', which no ref name or commit id has`,
-		"x:y":                `contains ':', which no ref name or commit id has`,
-		"refs/heads/.hidden": "a path component starts with '.'",
-		"branch.lock":        "not a valid ref name",
+		"":                       "empty",
+		"--output=/tmp/x":        "starts with '-'",
+		"-p":                     "starts with '-'",
+		"a..b":                   "contains '..' (give one commit, not a range)",
+		"main@{1}":               "reflog syntax is not accepted",
+		"HEAD~1":                 `contains '~', which no ref name or commit id has`,
+		"a b":                    `contains ' ', which no ref name or commit id has`,
+		"a\nb":                   `contains '\n', which no ref name or commit id has`,
+		"x:y":                    `contains ':', which no ref name or commit id has`,
+		"refs/heads/.hidden":     "a path component starts with '.'",
+		"branch.lock":            "not a valid ref name",
 		strings.Repeat("a", 300): "longer than 256 characters",
 	} {
 		err := ValidateRef(ref)
