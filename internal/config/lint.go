@@ -49,7 +49,7 @@ type LintConfig struct {
 	Rules map[string]RuleConfig `yaml:"rules" json:"rules"`
 
 	// Contract is the repository contract checked by lint (contract.go); empty fields take the org's values.
-	Contract ContractConfig `yaml:"contract" json:"contract"`
+	Contract ContractConfig `yaml:"contract" json:"contract,omitzero"`
 }
 
 // PinningConfig says how `uses:` references must be pinned.

@@ -49,3 +49,18 @@ func TestOrgFormats(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactAssignments(t *testing.T) {
+	for in, want := range map[string]string{
+		"DB_PASSWORD=Zk3mQ9vL2pX8rT1wY6nB4cD7":          "DB_PASSWORD=***",
+		`client_secret: "Zk3mQ9vL2pX8rT1wY6nB4cD7" # x`: `client_secret: "***" # x`,
+		"GH_TOKEN=${{ secrets.GH_TOKEN }}":              "GH_TOKEN=${{ secrets.GH_TOKEN }}",
+		"DB_PASSWORD=changeme-please-now":               "DB_PASSWORD=changeme-please-now",
+		"TOKEN_URL=https://example.com/oauth/token":     "TOKEN_URL=https://example.com/oauth/token",
+		"password: aaaaaaaaaaaaaaaaaaaa":                "password: aaaaaaaaaaaaaaaaaaaa",
+	} {
+		if got := Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

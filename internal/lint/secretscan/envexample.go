@@ -21,9 +21,8 @@ func IsExampleEnv(p string) bool { return exampleEnv.MatchString(path.Base(p)) }
 // credentialName matches variable names that hold credentials; the excluded suffixes name
 // where a credential is, not the credential (GITHUB_APP_PRIVATE_KEY_PATH, TOKEN_URL).
 var (
-	credentialName = regexp.MustCompile(`(?i)(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|API_?KEY|PRIVATE_KEY|ACCESS_KEY|CREDENTIALS?)`)
-	notCredential  = regexp.MustCompile(`(?i)(_ID|_URL|_URI|_USER|_USERNAME|_NAME|_FILE|_PATH|_DIR|_HOST|_PORT|_REGION|_TYPE|_SCOPES?|_EXPIRY|_TTL)$`)
-	envAssign      = regexp.MustCompile(`^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$`)
+	notCredential = regexp.MustCompile(`(?i)(_ID|_URL|_URI|_USER|_USERNAME|_NAME|_FILE|_PATH|_DIR|_HOST|_PORT|_REGION|_TYPE|_SCOPES?|_EXPIRY|_TTL)$`)
+	envAssign     = regexp.MustCompile(`^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$`)
 )
 
 // placeholderMarks are the other ways people write "fill this in".
@@ -42,7 +41,7 @@ func ScanExampleEnv(p string, src []byte) []report.Finding {
 			continue
 		}
 		name := string(line[m[2]:m[3]])
-		if !credentialName.MatchString(name) || notCredential.MatchString(name) {
+		if !secrets.CredentialName.MatchString(name) || notCredential.MatchString(name) {
 			continue
 		}
 		val := bytes.TrimSpace(line[m[4]:m[5]])
