@@ -38,9 +38,9 @@ func TestContractConfig(t *testing.T) {
 
 func TestContractConfigErrors(t *testing.T) {
 	for src, want := range map[string]string{
-		"lint:\n  contract:\n    kind: library\n": `.molecule-ci.yml:3:11: lint.contract.kind: unknown contract "library" (valid: auto, none, workspace-template, plugin, go-plugin, org-template)`,
+		"lint:\n  contract:\n    kind: library\n":                                          `.molecule-ci.yml:3:11: lint.contract.kind: unknown contract "library" (valid: auto, none, workspace-template, plugin, go-plugin, org-template)`,
 		"lint:\n  contract:\n    workspace-template:\n      required-keys: {name: text}\n": `.molecule-ci.yml:4:29: lint.contract.workspace-template.required-keys.name: unknown key type "text" (valid: any, string, int, bool, float, list, mapping)`,
-		"lint:\n  contract:\n    plugin:\n      content: SKILL.md\n": `.molecule-ci.yml:4:16: lint.contract.plugin.content`,
+		"lint:\n  contract:\n    plugin:\n      content: SKILL.md\n":                       `.molecule-ci.yml:4:16: lint.contract.plugin.content`,
 	} {
 		_, err := Parse(".molecule-ci.yml", []byte(src))
 		if err == nil || !strings.HasPrefix(err.Error(), want) {
