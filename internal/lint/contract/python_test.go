@@ -128,3 +128,27 @@ func FuzzCheckWorkspaceTemplate(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCheckOrgTemplate: hostile org.yaml and included files (aliases, cycles, deep nesting,
+// odd tags) never panic, and every finding is positioned.
+func FuzzCheckOrgTemplate(f *testing.F) {
+	f.Add("name: o\nworkspaces:\n  - !include t.yaml\n", "name: t\nchildren:\n  - !include t.yaml\n", "name: p\nversion: 1\ndescription: d\n")
+	f.Add("a: &a {children: [*a]}\nworkspaces: [*a]\n", "- x\n", "runtimes: 3\n")
+	f.Fuzz(func(t *testing.T, org, inc, plugin string) {
+		for _, files := range []map[string]string{{"org.yaml": org, "t.yaml": inc}, {"plugin.yaml": plugin, "SKILL.md": inc}} {
+			dir := t.TempDir()
+			for name, body := range files {
+				writeFile(t, dir, name, body)
+			}
+			fs, err := checkDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range fs {
+				if f.Line < 1 || f.Col < 1 {
+					t.Fatalf("finding without a position: %+v", f)
+				}
+			}
+		}
+	})
+}

@@ -252,3 +252,18 @@ func FuzzParseDiff(f *testing.F) {
 		}
 	})
 }
+
+// FuzzScanExampleEnv: any env-file text is judged without panics, positions inside the text,
+// and no finding quotes the value it found.
+func FuzzScanExampleEnv(f *testing.F) {
+	f.Add([]byte("TOKEN=\nDB_PASSWORD=Zk3mQ9vL2pX8rT1wY6nB4cD7\nexport API_KEY='x'\n"))
+	f.Add([]byte("A_SECRET=\"unterminated\nB_TOKEN= # comment\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		lines := strings.Count(string(src), "\n") + 1
+		for _, fd := range ScanExampleEnv(".env.example", src) {
+			if fd.Line < 1 || fd.Line > lines || fd.Col < 1 {
+				t.Fatalf("finding out of range: %v", fd)
+			}
+		}
+	})
+}
