@@ -48,10 +48,11 @@ func (f *contractFlags) options(cc config.ContractConfig) (lint.ContractOptions,
 	return lint.ContractOptions{Contract: cc, SecretsOnly: *f.secretsOnly, ContractOnly: *f.contractOnly, DiffBase: *f.diffBase, DiffHead: *f.diffHead}, nil
 }
 
-// contractRunError turns a --diff ref git cannot resolve into a usage error (exit 2).
+// contractRunError turns a --diff ref git cannot resolve, and a secret scan with no text file to
+// read, into usage errors (exit 2).
 func contractRunError(err error) error {
 	var re *secretscan.RefError
-	if errors.As(err, &re) {
+	if errors.As(err, &re) || errors.Is(err, lint.ErrNothingToScan) {
 		return usagef("%v", err)
 	}
 	return err
