@@ -17,6 +17,7 @@ import (
 
 	"github.com/Molecule-AI/molecule-ci/internal/config"
 	"github.com/Molecule-AI/molecule-ci/internal/lint"
+	"github.com/Molecule-AI/molecule-ci/internal/lint/contract"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
 
@@ -139,6 +140,10 @@ func cases() []xcase {
 		{id: "github-app-auth-secret-scan", repo: "plugin-github-app-auth", kind: "secret-scan"},
 		{id: "openclaw-secret-scan", repo: "template-openclaw", kind: "secret-scan"},
 		{id: "org-template-secret-scan", repo: "org-template-molecule-dev", kind: "secret-scan"},
+		{id: "molecule-core-secret-scan", repo: "molecule-core-head", kind: "secret-scan"},
+		{id: "molecule-core-workspace-template-secret-scan", repo: "molecule-core-8e304e69", kind: "secret-scan"},
+		{id: "molecule-ci-secret-scan", repo: "molecule-ci-main", kind: "secret-scan"},
+		{id: "status-secret-scan", repo: "molecule-ai-status", kind: "secret-scan"},
 
 		// Workspace template mutations.
 		{id: "openclaw-quoted-schema-version", repo: "template-openclaw", kind: "workspace-template",
@@ -389,5 +394,28 @@ func TestCrossCheckWithPythonValidators(t *testing.T) {
 	slices.Sort(stale)
 	if len(stale) > 0 {
 		t.Errorf("MIGRATING.md lists differences for cases the cross-check does not run: %v", stale)
+	}
+}
+
+// TestREADMEListsEveryContractRule keeps the README's rules table and its contract sections in
+// step with the code.
+func TestREADMEListsEveryContractRule(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	_, contracts, ok := strings.Cut(readme, "## Repository contracts")
+	if !ok {
+		t.Fatal(`README.md has no "## Repository contracts" section`)
+	}
+	for _, r := range contract.Rules() {
+		row := fmt.Sprintf("| `%s` | %s | %s |", r.ID, r.Severity, r.Doc)
+		if !strings.Contains(readme, row) {
+			t.Errorf("README's rules table lacks the row\n%s", row)
+		}
+		if !strings.Contains(contracts, "`"+r.ID+"`") {
+			t.Errorf("README's Repository contracts section does not mention %s", r.ID)
+		}
 	}
 }
