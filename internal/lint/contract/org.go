@@ -165,8 +165,42 @@ func (o *orgWalk) workspace(file string, ws *yaml.Node, parent string, stack []s
 		if path.IsAbs(dir) || dir == ".." || strings.HasPrefix(dir, "../") || !o.c.isDir(dir) {
 			o.c.add(RuleOrgWorkspace, report.Error, file, fd.Line, fd.Column, "",
 				"workspace %s: files_dir %s is not a directory of the template", quote(full), quote(fd.Value))
+		} else {
+			o.promptFiles(file, ws, dir, full)
 		}
 	}
 	_, ch := lookup(ws, "children")
 	o.children(file, ch, full, stack, depth+1, "children of "+quote(full))
+}
+
+// promptKeys name files of a workspace, relative to its files_dir, that the platform reads at
+// import; a missing one breaks the workspace only when it is provisioned.
+var promptKeys = []string{"initial_prompt_file", "idle_prompt_file", "system_prompt_file"}
+
+func (o *orgWalk) promptFiles(file string, ws *yaml.Node, dir, full string) {
+	check := func(n *yaml.Node, key string) {
+		if n == nil || n.Kind != yaml.ScalarNode || n.Value == "" || strings.Contains(n.Value, "${") {
+			return
+		}
+		p := path.Clean(joinSlash(dir, n.Value))
+		if path.IsAbs(n.Value) || p == ".." || strings.HasPrefix(p, "../") {
+			o.c.add(RuleOrgWorkspace, report.Error, file, n.Line, n.Column, "",
+				"workspace %s: %s %s leaves the template", quote(full), key, quote(n.Value))
+			return
+		}
+		if !o.c.exists(p) || o.c.isDir(p) {
+			o.c.add(RuleOrgWorkspace, report.Error, file, n.Line, n.Column, "",
+				"workspace %s: %s %s does not exist (%s)", quote(full), key, quote(n.Value), p)
+		}
+	}
+	for _, k := range promptKeys {
+		_, v := lookup(ws, k)
+		check(v, k)
+	}
+	if _, sched := lookup(ws, "schedules"); sched != nil && sched.Kind == yaml.SequenceNode {
+		for _, s := range sched.Content {
+			_, v := lookup(s, "prompt_file")
+			check(v, "schedule prompt_file")
+		}
+	}
 }
