@@ -176,6 +176,12 @@ func cases() []xcase {
 		// Org template mutations.
 		{id: "org-template-missing-child", repo: "org-template-molecule-dev", kind: "org-template",
 			mutate: edit("teams/dev.yaml", "  - !include ../fullstack-engineer/workspace.yaml\n", "  - !include ../fullstack-engineer/workspace.yaml\n  - !include ../release-manager-2/workspace.yaml\n")},
+		{id: "org-template-missing-prompt-file", repo: "org-template-molecule-dev", kind: "org-template",
+			mutate: func(t *testing.T, dir string) {
+				if err := os.Remove(filepath.Join(dir, "pm", "initial-prompt.md")); err != nil {
+					t.Fatal(err)
+				}
+			}},
 		{id: "org-template-unnamed-workspace", repo: "org-template-molecule-dev", kind: "org-template",
 			mutate: edit("org.yaml", "  - !include teams/marketing.yaml\n", "  - !include teams/marketing.yaml\n  - role: an inline workspace without a name\n")},
 		{id: "org-template-token-in-markdown", repo: "org-template-molecule-dev", kind: "org-template",
