@@ -186,3 +186,31 @@ func writeFile(t *testing.T, dir, name, body string) {
 func checkDir(dir string) ([]report.Finding, error) {
 	return Check(context.Background(), dir, config.ContractConfig{})
 }
+
+// TestAdapterClassResolution: each way of naming the runtime's BaseAdapter is recognised on its
+// own, and a class named BaseAdapter from elsewhere is not.
+func TestAdapterClassResolution(t *testing.T) {
+	for src, want := range map[string]bool{
+		"from molecule_runtime.adapters.base import BaseAdapter\nclass A(BaseAdapter): pass\n":               true,
+		"from molecule_runtime.adapters.base import BaseAdapter as B\nclass A(B): pass\n":                    true,
+		"import molecule_runtime.adapters.base as b\nclass A(b.BaseAdapter): pass\n":                         true,
+		"from molecule_runtime import adapters\nclass A(adapters.base.BaseAdapter): pass\n":                  true,
+		"import molecule_runtime.adapters.base\nclass A(molecule_runtime.adapters.base.BaseAdapter): pass\n": true,
+		"from molecule_runtime.adapters.base import *\nclass F(BaseAdapter): pass\nclass A(F): pass\n":       true,
+		"from other_framework import BaseAdapter\nclass A(BaseAdapter): pass\n":                              false,
+		"import other.adapters as b\nclass A(b.BaseAdapter): pass\n":                                         false,
+		"from molecule_runtime.adapters.base import BaseAdapter\n# class A(BaseAdapter): pass\n":             false,
+		"from molecule_runtime.adapters.base import BaseAdapter\nX = '''\nclass A(BaseAdapter): pass\n'''\n": false,
+	} {
+		dir := t.TempDir()
+		writeFile(t, dir, "adapter.py", src)
+		fs, err := Check(context.Background(), dir, config.ContractConfig{Kind: config.ContractWorkspaceTemplate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := !strings.Contains(render(fs), "["+RuleAdapterClass+"]")
+		if got != want {
+			t.Errorf("adapter.py:\n%s\nrecognised an adapter class = %v, want %v", src, got, want)
+		}
+	}
+}

@@ -276,8 +276,11 @@ func (c *checker) adapter() {
 		}
 	}
 
-	// Which expressions name BaseAdapter in this file.
-	base := map[string]bool{}
+	// Which expressions name BaseAdapter in this file: a name imported as BaseAdapter from the
+	// runtime, or a dotted path ending in .BaseAdapter that starts at a name bound to the runtime
+	// or one of its modules (b.BaseAdapter, molecule_runtime.adapters.base.BaseAdapter).
+	direct := map[string]bool{}
+	modules := map[string]bool{}
 	rt := w.RuntimeModule
 	for _, im := range imports {
 		if im.Module != rt && !strings.HasPrefix(im.Module, rt+".") {
@@ -285,17 +288,23 @@ func (c *checker) adapter() {
 		}
 		switch {
 		case im.From && im.Name == "BaseAdapter":
-			base[cmpOr(im.Alias, im.Name)] = true
+			direct[cmpOr(im.Alias, im.Name)] = true
 		case im.From && im.Name == "*":
-			base["BaseAdapter"] = true
+			direct["BaseAdapter"] = true
 		case im.From:
-			// from molecule_runtime.adapters import base -> base.BaseAdapter
-			base[cmpOr(im.Alias, im.Name)+".BaseAdapter"] = true
+			modules[cmpOr(im.Alias, im.Name)] = true
 		case im.Alias != "":
-			base[im.Alias+".BaseAdapter"] = true
+			modules[im.Alias] = true
 		default:
-			base[im.Module+".BaseAdapter"] = true
+			modules[strings.SplitN(im.Module, ".", 2)[0]] = true
 		}
+	}
+	isBase := func(b string) bool {
+		if direct[b] {
+			return true
+		}
+		first, _, _ := strings.Cut(b, ".")
+		return strings.HasSuffix(b, ".BaseAdapter") && modules[first]
 	}
 	// A class derives from BaseAdapter directly or through classes of this file.
 	derived := map[string]bool{}
@@ -306,7 +315,7 @@ func (c *checker) adapter() {
 				continue
 			}
 			for _, b := range cl.Bases {
-				if base[b] || derived[b] {
+				if isBase(b) || derived[b] {
 					derived[cl.Name] = true
 					changed = true
 					break
