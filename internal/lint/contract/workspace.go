@@ -198,8 +198,10 @@ type reqLine struct {
 var reqName = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9._-]*)`)
 
 // normalize is PEP 503's name normalisation: case-insensitive, runs of -_. are equal.
+var separators = regexp.MustCompile(`[-_.]+`)
+
 func normalize(name string) string {
-	return strings.ToLower(regexp.MustCompile(`[-_.]+`).ReplaceAllString(name, "-"))
+	return strings.ToLower(separators.ReplaceAllString(name, "-"))
 }
 
 // findRequirement looks for pkg among the requirements of a pip requirements file, following
@@ -237,6 +239,12 @@ func (c *checker) findRequirement(file string, src []byte, pkg string, depth int
 			continue
 		}
 		if strings.HasPrefix(t, "-") {
+			// -e git+https://...#egg=name installs name too.
+			if _, egg, ok := strings.Cut(t, "#egg="); ok && (strings.HasPrefix(t, "-e") || strings.HasPrefix(t, "--editable")) {
+				if m := reqName.FindString(egg); m != "" && normalize(m) == want {
+					return &reqLine{file: file, line: i + 1, col: strings.Index(l, "#egg=") + 6}
+				}
+			}
 			continue
 		}
 		if m := reqName.FindString(t); m != "" && normalize(m) == want {
