@@ -131,17 +131,20 @@ func Diff(ctx context.Context, opts DiffOptions) (Result, error) {
 	}
 	lr := &io.LimitedReader{R: out, N: limit + 1}
 	files, perr := parseDiff(lr)
+	if lr.N <= 0 || perr != nil {
+		_ = cmd.Process.Kill() // do not read the rest of a diff over the bound
+	}
 	_, _ = io.Copy(io.Discard, out)
 	werr := cmd.Wait()
 	switch {
 	case ctx.Err() != nil:
 		return Result{}, ctx.Err()
-	case werr != nil:
-		return Result{}, fmt.Errorf("git diff %s %s: %w%s", opts.Base, head, werr, gitStderr(stderr.Bytes()))
 	case lr.N <= 0:
-		return Result{}, fmt.Errorf("git diff %s %s: more than %d MiB of changes; scan the tree instead", opts.Base, head, limit>>20)
+		return Result{}, fmt.Errorf("git diff %s %s: more than %s of changes; scan the tree instead", opts.Base, head, size(limit))
 	case perr != nil:
 		return Result{}, fmt.Errorf("git diff %s %s: %w", opts.Base, head, perr)
+	case werr != nil:
+		return Result{}, fmt.Errorf("git diff %s %s: %w%s", opts.Base, head, werr, gitStderr(stderr.Bytes()))
 	}
 
 	var res Result

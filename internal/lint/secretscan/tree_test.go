@@ -207,6 +207,12 @@ func TestDiff(t *testing.T) {
 		t.Fatalf("base..base: %v %v", res.Findings, err)
 	}
 
+	// A diff over the bound is an error, not a partial scan.
+	if _, err := Diff(context.Background(), DiffOptions{Dir: dir, Base: base, MaxDiffBytes: 1 << 10}); err == nil ||
+		!strings.HasSuffix(err.Error(), "more than 1 KiB of changes; scan the tree instead") {
+		t.Fatalf("over the bound: got %v", err)
+	}
+
 	// A base git does not have is a RefError naming the fix.
 	_, err = Diff(context.Background(), DiffOptions{Dir: dir, Base: strings.Repeat("1", 40)})
 	var re *RefError
