@@ -39,7 +39,8 @@ type TreeOptions struct {
 	// Skip reports files another linter already scans for secrets (workflows, Dockerfiles).
 	Skip func(rel string) bool
 	// Post runs on the findings of each file that has any, with the file's text, so the caller can
-	// apply suppression comments and per-rule configuration.
+	// apply suppression comments and per-rule configuration. It is called from several
+	// goroutines at once.
 	Post func(rel string, src []byte, fs []report.Finding) []report.Finding
 	// MaxFileSize bounds a file's size; 0 means DefaultMaxFileSize.
 	MaxFileSize int64

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -60,7 +61,10 @@ func TestTree(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(dir, "link.md")); err != nil {
 		t.Fatal(err)
 	}
-	var posted []string
+	var (
+		mu     sync.Mutex
+		posted []string
+	)
 	res, err := Tree(context.Background(), TreeOptions{
 		WorkDir:     dir,
 		SkipDirs:    []string{"node_modules"},
@@ -68,6 +72,8 @@ func TestTree(t *testing.T) {
 		Skip:        func(rel string) bool { return rel == "workflow.yml" },
 		MaxFileSize: 1 << 10,
 		Post: func(rel string, src []byte, fs []report.Finding) []report.Finding {
+			mu.Lock()
+			defer mu.Unlock()
 			posted = append(posted, rel)
 			return fs
 		},
