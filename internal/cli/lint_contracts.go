@@ -12,6 +12,7 @@ import (
 // contractFlags are lint's flags for repository contracts and the secret scan; their meaning is
 // fixed in CONVENTION-contracts.md, which the reusable workflows rely on.
 type contractFlags struct {
+	fs           *flag.FlagSet
 	kind         *string
 	secretsOnly  *bool
 	contractOnly *bool
@@ -21,6 +22,7 @@ type contractFlags struct {
 
 func registerContractFlags(fs *flag.FlagSet) *contractFlags {
 	return &contractFlags{
+		fs:           fs,
 		kind:         fs.String("contract", "", "repository contract to check: auto, none, workspace-template, plugin, go-plugin, org-template (default from lint.contract.kind, else auto)"),
 		secretsOnly:  fs.Bool("secrets-only", false, "run only the secret scan (every text file), no other rule"),
 		contractOnly: fs.Bool("contract-only", false, "run only the repository contract and the secret scan (the scope of the validate-* workflows)"),
@@ -37,6 +39,11 @@ func (f *contractFlags) options(cc config.ContractConfig) (lint.ContractOptions,
 			return lint.ContractOptions{}, usagef("--contract: %v", err)
 		}
 		cc.Kind = k
+	}
+	headSet := false
+	f.fs.Visit(func(fl *flag.Flag) { headSet = headSet || fl.Name == "diff-head" })
+	if headSet && *f.diffBase == "" {
+		return lint.ContractOptions{}, usagef("--diff-head needs --diff BASE")
 	}
 	if *f.diffBase != "" && !secretscan.IsNullRef(*f.diffBase) {
 		for _, r := range []string{*f.diffBase, *f.diffHead} {
