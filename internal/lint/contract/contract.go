@@ -144,6 +144,8 @@ type checker struct {
 	cc   config.ContractConfig
 	out  []report.Finding
 	err  error // the first tool failure
+	// reqSeen are the requirements files already read (findRequirement).
+	reqSeen map[string]bool
 }
 
 func (c *checker) add(rule string, sev report.Severity, file string, line, col int, help, format string, args ...any) {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/tools/txtar"
 
@@ -213,4 +214,53 @@ func TestAdapterClassResolution(t *testing.T) {
 			t.Errorf("adapter.py:\n%s\nrecognised an adapter class = %v, want %v", src, got, want)
 		}
 	}
+}
+
+// TestRequirementIncludesBounded: requirements files that include each other, many times over,
+// are each read once.
+func TestRequirementIncludesBounded(t *testing.T) {
+	dir := t.TempDir()
+	many := strings.Repeat("-r a.txt\n-r b.txt\n", 2000)
+	writeFile(t, dir, "requirements.txt", many)
+	writeFile(t, dir, "a.txt", many)
+	writeFile(t, dir, "b.txt", many+"molecule-ai-workspace-runtime\n")
+	writeFile(t, dir, "adapter.py", "from molecule_runtime.adapters.base import BaseAdapter\nclass A(BaseAdapter): pass\n")
+	done := make(chan []report.Finding, 1)
+	go func() {
+		fs, err := Check(context.Background(), dir, config.ContractConfig{})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- fs
+	}()
+	select {
+	case fs := <-done:
+		if strings.Contains(render(fs), "requirements.txt does not declare") {
+			t.Errorf("the requirement in b.txt was not found:\n%s", render(fs))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Check did not return within 10s")
+	}
+}
+
+// TestOrgTemplateBounded: a template that includes one file twenty thousand times stops at the
+// workspace bound with one finding, quickly.
+func TestOrgTemplateBounded(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "org.yaml", "name: o\nworkspaces:\n"+strings.Repeat("  - !include t.yaml\n", 20000))
+	writeFile(t, dir, "t.yaml", "name: t\nchildren:\n  - !include bad.yaml\n")
+	writeFile(t, dir, "bad.yaml", "name: [\n")
+	start := time.Now()
+	fs, err := Check(context.Background(), dir, config.ContractConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := render(fs)
+	if n := strings.Count(got, "the org template has more than 10000 workspaces"); n != 1 {
+		t.Errorf("bound reported %d times:\n%.2000s", n, got)
+	}
+	if n := strings.Count(got, "bad.yaml (included from t.yaml) is not valid YAML"); n != 1 {
+		t.Errorf("the broken include reported %d times, want once", n)
+	}
+	t.Logf("%d findings in %v", len(fs), time.Since(start))
 }

@@ -16,6 +16,9 @@ import (
 const (
 	maxOrgDepth      = 64
 	maxOrgWorkspaces = 10000
+	// maxOrgKeys bounds the keys read over all workspace visits: a file included ten thousand
+	// times is parsed once but walked each time.
+	maxOrgKeys = 4 << 20
 )
 
 // orgTemplate mirrors validate-org-template.py, and goes further where it stopped: its loader
@@ -62,6 +65,18 @@ func (c *checker) orgTemplate() {
 type orgWalk struct {
 	c     *checker
 	count int
+	keys  int
+	// stopped is set once a bound is reached (reported once).
+	stopped bool
+	// parsed caches included files by path: a file included from many places is read once.
+	parsed map[string]parsedInclude
+}
+
+type parsedInclude struct {
+	root *yaml.Node
+	line int
+	msg  string
+	err  error
 }
 
 func (o *orgWalk) children(file string, seq *yaml.Node, parent string, stack []string, depth int, key string) {
@@ -112,8 +127,19 @@ func (o *orgWalk) include(file string, n *yaml.Node, parent string, stack []stri
 		o.c.add(RuleOrgWorkspace, report.Error, file, n.Line, n.Column, "", "!include %s includes itself (%s)", quote(n.Value), strings.Join(append(stack, target), " -> "))
 		return
 	}
-	src, err := o.c.read(target)
-	if err != nil {
+	if o.parsed == nil {
+		o.parsed = map[string]parsedInclude{}
+	}
+	p, ok := o.parsed[target]
+	if !ok {
+		src, err := o.c.read(target)
+		p.err = err
+		if err == nil {
+			p.root, p.line, p.msg = parseYAML(src)
+		}
+		o.parsed[target] = p
+	}
+	if err := p.err; err != nil {
 		switch {
 		case errors.Is(err, errNotFound):
 			o.c.add(RuleOrgWorkspace, report.Error, file, n.Line, n.Column, "",
@@ -123,10 +149,12 @@ func (o *orgWalk) include(file string, n *yaml.Node, parent string, stack []stri
 		}
 		return
 	}
-	root, line, msg := parseYAML(src)
+	root, line, msg := p.root, p.line, p.msg
 	switch {
 	case msg != "":
-		o.c.add(RuleOrgWorkspace, report.Error, target, line, 1, "", "%s (included from %s) is not valid YAML: %s", target, file, msg)
+		if !ok { // reported once, where the file is, however often it is included
+			o.c.add(RuleOrgWorkspace, report.Error, target, line, 1, "", "%s (included from %s) is not valid YAML: %s", target, file, msg)
+		}
 	case root == nil || root.Kind != yaml.MappingNode:
 		got := "an empty document"
 		if root != nil {
@@ -139,9 +167,12 @@ func (o *orgWalk) include(file string, n *yaml.Node, parent string, stack []stri
 }
 
 func (o *orgWalk) workspace(file string, ws *yaml.Node, parent string, stack []string, depth int) {
-	if o.count++; o.count > maxOrgWorkspaces {
-		if o.count == maxOrgWorkspaces+1 {
-			o.c.add(RuleOrgWorkspace, report.Error, file, ws.Line, ws.Column, "", "the org template has more than %d workspaces", maxOrgWorkspaces)
+	o.keys += len(ws.Content) / 2
+	if o.count++; o.count > maxOrgWorkspaces || o.keys > maxOrgKeys {
+		if !o.stopped {
+			o.stopped = true
+			o.c.add(RuleOrgWorkspace, report.Error, file, ws.Line, ws.Column, "",
+				"the org template has more than %d workspaces or %d keys in them; the rest was not checked", maxOrgWorkspaces, maxOrgKeys)
 		}
 		return
 	}

@@ -207,6 +207,15 @@ func normalize(name string) string {
 // findRequirement looks for pkg among the requirements of a pip requirements file, following
 // `-r other.txt` includes inside the repository (a few levels deep). Comments do not count.
 func (c *checker) findRequirement(file string, src []byte, pkg string, depth int) *reqLine {
+	// Each file is read once, however many times it is included: `-r a.txt` repeated a thousand
+	// times in a thousand files must not multiply.
+	if c.reqSeen == nil {
+		c.reqSeen = map[string]bool{}
+	}
+	if c.reqSeen[file] || len(c.reqSeen) >= 64 {
+		return nil
+	}
+	c.reqSeen[file] = true
 	want := normalize(pkg)
 	lines := strings.Split(string(src), "\n")
 	for i := 0; i < len(lines); i++ {
