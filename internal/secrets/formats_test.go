@@ -64,3 +64,23 @@ func TestRedactAssignments(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRedactLeavesNoHit: whatever the text, nothing Find recognises survives Redact, and hits stay inside
+// the text.
+func FuzzRedactLeavesNoHit(f *testing.F) {
+	f.Add("token " + join("gh", "p_", "Zk3mQ9vL2pX8rT1wY6nB4cD7fH0jK5sA1eRt"))
+	f.Add(join("AWS_SECRET_", "ACCESS_KEY=", "wJa1rXUtnFEMI7K7MDENG8bPxRfiCYz3Q9vL2pX8"))
+	f.Add("Authorization: " + join("Bearer ", "eyJhbGciOiJIUzI1NiJ9.Zk3mQ9vL2pX8rT1wY6nB4cD7"))
+	f.Add("DB_PASSWORD=Zk3mQ9vL2pX8rT1wY6nB4cD7")
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, h := range Find([]byte(s)) {
+			if h.Off < 0 || h.End > len(s) || h.Off >= h.End {
+				t.Fatalf("hit %+v outside a %d-byte text", h, len(s))
+			}
+		}
+		r := Redact(s)
+		if hits := Find([]byte(r)); len(hits) > 0 {
+			t.Fatalf("Redact(%q) = %q still holds %s", s, r, hits[0].Kind)
+		}
+	})
+}

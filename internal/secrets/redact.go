@@ -48,11 +48,12 @@ func Redact(s string) string {
 	return out.String()
 }
 
-// mayHoldSecret is a cheap filter: every shape Find or loose knows has one of these bytes.
+// mayHoldSecret is a cheap filter: every shape Find, loose and assignments know has one of
+// these bytes (B for "Bearer ").
 func mayHoldSecret(s string) bool {
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
-		case '_', '-', ':', 'A', '=':
+		case '_', '-', ':', 'A', 'B', '=':
 			return true
 		}
 	}
