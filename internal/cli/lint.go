@@ -31,6 +31,7 @@ func runLint(ctx context.Context, args []string, s Streams, env Env) error {
 	noCache := flags.Bool("no-cache", false, "do not read or write the script-check cache")
 	jobs := flags.Int("j", 0, "files linted at once (default: number of CPUs)")
 	listRules := flags.Bool("list-rules", false, "list every rule with its default severity and why it exists, then exit")
+	cf := registerContractFlags(flags) // lint_contracts.go
 	paths, err := parseFlags(flags, args)
 	if err != nil {
 		return err
@@ -67,6 +68,9 @@ func runLint(ctx context.Context, args []string, s Streams, env Env) error {
 		DockerAllowRoot:     lc.Docker.AllowRoot,
 		DockerPrivilegeDrop: lc.Docker.PrivilegeDrop,
 	}
+	if opts.Contracts, err = cf.options(lc.Contract); err != nil { // lint_contracts.go
+		return err
+	}
 	for id, rc := range lc.Rules {
 		if !lint.KnownRule(id) {
 			return &config.Error{Path: relPath(env.WorkDir, cfg.Path), Line: rc.Pos.Line, Col: rc.Pos.Col,
@@ -95,7 +99,7 @@ func runLint(ctx context.Context, args []string, s Streams, env Env) error {
 	}
 	rep, err := lint.Run(ctx, opts)
 	if err != nil {
-		return err
+		return contractRunError(err) // lint_contracts.go
 	}
 	rep.Tool, rep.Version = "molecule-ci", Version()
 	return publish(ctx, rep, po, s, env)

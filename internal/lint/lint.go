@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/Molecule-AI/molecule-ci/internal/config"
+	"github.com/Molecule-AI/molecule-ci/internal/lint/contract"
 	"github.com/Molecule-AI/molecule-ci/internal/lint/dockerfile"
 	"github.com/Molecule-AI/molecule-ci/internal/lint/scriptcheck"
 	"github.com/Molecule-AI/molecule-ci/internal/lint/secretscan"
@@ -43,6 +44,8 @@ type Options struct {
 	// DockerAllowRoot lists globs of Dockerfiles whose final stage may run as root.
 	DockerAllowRoot     []string
 	DockerPrivilegeDrop []string
+
+	Contracts ContractOptions // contracts.go: repository contract and tree-wide secret scan
 }
 
 // ConfigRule is the rule id of problems found in .molecule-ci.yml files.
@@ -59,6 +62,7 @@ func Rules() []report.Rule {
 	}
 	rs = append(rs, workflow.Rules()...)
 	rs = append(rs, dockerfile.Rules()...)
+	rs = append(rs, contract.Rules()...)
 	slices.SortFunc(rs, func(a, b report.Rule) int { return strings.Compare(a.ID, b.ID) })
 	return slices.CompactFunc(rs, func(a, b report.Rule) bool { return a.ID == b.ID })
 }
@@ -96,6 +100,13 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 		}
 	}
 	files, err := discover(opts.WorkDir, opts.Paths, opts.Ignore)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Contracts.SecretsOnly || opts.Contracts.ContractOnly { // contracts.go
+		files = nil
+	}
+	extra, extraFiles, err := runContracts(ctx, opts, files) // contracts.go
 	if err != nil {
 		return nil, err
 	}
@@ -150,10 +161,11 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 	for _, fs := range results {
 		all = append(all, fs...)
 	}
+	all = append(all, extra...) // contracts.go
 	return &report.Report{
 		Command:      "lint",
 		Findings:     report.Sort(all),
-		FilesChecked: len(files),
+		FilesChecked: len(files) + extraFiles,
 		Rules:        Rules(),
 	}, nil
 }
