@@ -1,0 +1,241 @@
+package build
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	gwpb "github.com/moby/buildkit/frontend/gateway/pb"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/Molecule-AI/molecule-ci/internal/config"
+)
+
+// maxImportModules bounds the import check: a directory with more modules than this is not an
+// application directory, and one exec per module would take the build hostage.
+const maxImportModules = 500
+
+// identRE is a module name Python can import by name; anything else in the directory (a file
+// named "x;y.py") is refused rather than spliced into `python3 -c "import ..."`.
+var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// timeoutExitCodes are the exit codes of `timeout` when it had to stop the command: coreutils
+// exits 124, busybox 128+SIGTERM (143), and both 128+SIGKILL (137) after -k.
+var timeoutExitCodes = []uint32{124, 137, 143}
+
+// smoke runs the image's smoke checks inside the built image (an exec on top of its filesystem,
+// with its ENV, WORKDIR and USER), by BuildKit, before anything is exported: the shell commands,
+// then the import check, then the boot check, for each platform built.
+func smoke(ctx context.Context, gw gateway.Client, res *gateway.Result, im *Image) *smokeFailure {
+	refs := map[string]gateway.Reference{}
+	if res.Ref != nil {
+		refs[""] = res.Ref
+	}
+	maps.Copy(refs, res.Refs)
+	for _, p := range slices.Sorted(maps.Keys(refs)) {
+		ref := refs[p]
+		st, err := ref.ToState()
+		if err != nil {
+			return &smokeFailure{cmd: "smoke", err: err}
+		}
+		cfgKey := exptypes.ExporterImageConfigKey
+		if p != "" {
+			cfgKey += "/" + p
+		}
+		imgCfg := res.Metadata[cfgKey]
+		if imgCfg != nil {
+			if st, err = st.WithImageConfig(imgCfg); err != nil {
+				return &smokeFailure{cmd: "smoke", err: err}
+			}
+		}
+		if _, ok, _ := st.GetEnv(ctx, "PATH"); !ok {
+			st = st.AddEnv("PATH", defaultPath)
+		}
+		label := func(s string) string {
+			if p != "" {
+				return "[smoke] (" + p + ") " + s
+			}
+			return "[smoke] " + s
+		}
+		exec := func(ctx context.Context, cmd, step string, run llb.ExecState) *smokeFailure {
+			def, err := run.Root().Marshal(ctx)
+			if err != nil {
+				return &smokeFailure{cmd: cmd, err: err}
+			}
+			if _, err := gw.Solve(ctx, gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true}); err != nil {
+				return &smokeFailure{cmd: cmd, step: step, err: err}
+			}
+			return nil
+		}
+		for _, cmd := range im.Smoke {
+			if f := exec(ctx, cmd, label(cmd), st.Run(llb.Args([]string{"/bin/sh", "-c", cmd}), llb.WithCustomName(label(cmd)))); f != nil {
+				return f
+			}
+		}
+		if c := im.SmokeImports; c != nil {
+			mods, f := importModules(ctx, ref, c.Dir, c.Exclude)
+			if f != nil {
+				return f
+			}
+			py := cmp.Or(c.Python, DefaultPython)
+			dir := cmp.Or(c.Dir, DefaultImportDir)
+			for _, m := range mods {
+				cmd := "import " + m
+				step := label(cmd + " (in " + dir + ")")
+				run := st.Dir(dir).Run(llb.Args([]string{py, "-c", cmd}), llb.WithCustomName(step))
+				if f := exec(ctx, cmd, step, run); f != nil {
+					return f
+				}
+			}
+		}
+		if b := im.SmokeBoot; b != nil {
+			if f := boot(ctx, gw, st, imgCfg, b, im, label, exec); f != nil {
+				return f
+			}
+		}
+	}
+	return nil
+}
+
+// importModules lists the modules the import check imports: the *.py files of dir, sorted,
+// without the excluded names. None is a failure: a check that imports nothing proves nothing.
+func importModules(ctx context.Context, ref gateway.Reference, dir string, exclude []string) ([]string, *smokeFailure) {
+	dir = cmp.Or(dir, DefaultImportDir)
+	if exclude == nil {
+		exclude = []string{"__init__"}
+	}
+	cmd := "import check of " + dir
+	entries, err := ref.ReadDir(ctx, gateway.ReadDirRequest{Path: dir, IncludePattern: "*.py"})
+	if err != nil {
+		return nil, &smokeFailure{cmd: cmd, err: fmt.Errorf("list %s/*.py in the image: %w", dir, err)}
+	}
+	var mods []string
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		m := strings.TrimSuffix(path.Base(e.GetPath()), ".py")
+		if slices.Contains(exclude, m) {
+			continue
+		}
+		if !identRE.MatchString(m) {
+			return nil, &smokeFailure{cmd: cmd, err: fmt.Errorf("%s/%s.py: %q is not an importable module name", dir, safeName(m), safeName(m))}
+		}
+		mods = append(mods, m)
+	}
+	if len(mods) == 0 {
+		return nil, &smokeFailure{cmd: cmd, err: fmt.Errorf("no Python modules (*.py) in %s to import", dir)}
+	}
+	if len(mods) > maxImportModules {
+		return nil, &smokeFailure{cmd: cmd, err: fmt.Errorf("%d modules in %s: more than %d is not an application directory", len(mods), dir, maxImportModules)}
+	}
+	slices.Sort(mods)
+	return mods, nil
+}
+
+// safeName keeps a hostile file name printable in a message.
+func safeName(s string) string {
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
+}
+
+// boot runs the image's own ENTRYPOINT and CMD with the check's env, under `timeout`, with the
+// check's files from the build context mounted.
+func boot(ctx context.Context, gw gateway.Client, st llb.State, imgCfg []byte, b *config.BootCheck, im *Image, label func(string) string, exec func(context.Context, string, string, llb.ExecState) *smokeFailure) *smokeFailure {
+	argv, err := bootArgs(imgCfg)
+	if err != nil {
+		return &smokeFailure{cmd: "boot", err: err}
+	}
+	limit := cmp.Or(b.Timeout, DefaultBootTimeout)
+	secs := int(math.Ceil(limit.Seconds()))
+	envNames := slices.Sorted(maps.Keys(b.Env))
+	for _, k := range envNames {
+		st = st.AddEnv(k, b.Env[k])
+	}
+	desc := strings.Join(argv, " ")
+	if len(envNames) > 0 {
+		desc += " with " + strings.Join(envNames, ", ")
+	}
+	cmd := fmt.Sprintf("boot %s (timeout %s)", desc, limit)
+	// sh stays PID 1 and runs `timeout` as its child: busybox's timeout execs the command in its
+	// own process, and as PID 1 of the container that process would ignore the signal.
+	// "; exit" keeps sh from exec'ing timeout in its place.
+	script := "timeout -k 10 " + strconv.Itoa(secs) + ` "$@"; exit $?`
+	opts := []llb.RunOption{
+		llb.Args(append([]string{"/bin/sh", "-c", script, "boot"}, argv...)),
+		llb.WithCustomName(label(cmd)),
+	}
+	if len(b.Files) > 0 {
+		local := llb.Local("context",
+			llb.SessionID(gw.BuildOpts().SessionID),
+			llb.IncludePatterns(b.Files),
+			llb.SharedKeyHint(im.Context),
+			llb.WithCustomName("[smoke] boot files "+strings.Join(b.Files, ", ")),
+		)
+		opts = append(opts, llb.AddMount(cmp.Or(b.Mount, DefaultBootMount), local))
+	}
+	// A backstop in case the image's timeout does not stop the process: cancelling the solve
+	// makes BuildKit kill the container.
+	bctx, cancel := context.WithTimeout(ctx, limit+bootGrace)
+	defer cancel()
+	f := exec(bctx, cmd, label(cmd), st.Run(opts...))
+	if f == nil {
+		return nil
+	}
+	var ee *gwpb.ExitError
+	switch {
+	case errors.As(f.err, &ee) && slices.Contains(timeoutExitCodes, ee.ExitCode):
+		f.err = &BootTimeoutError{Limit: limit, ExitCode: int(ee.ExitCode), Err: f.err}
+	case ctx.Err() == nil && bctx.Err() != nil:
+		f.err = &BootTimeoutError{Limit: limit, ExitCode: -1, Err: fmt.Errorf("the image's timeout did not stop it; BuildKit stopped it after %s more: %w", bootGrace, f.err)}
+	}
+	return f
+}
+
+// bootGrace is how long past its limit a boot may run before the solve is cancelled.
+const bootGrace = 30 * time.Second
+
+// BootTimeoutError is a boot check stopped by its time limit.
+type BootTimeoutError struct {
+	Limit    time.Duration
+	ExitCode int
+	Err      error
+}
+
+func (e *BootTimeoutError) Error() string {
+	if e.ExitCode < 0 {
+		return fmt.Sprintf("did not finish within %s: %v", e.Limit, e.Err)
+	}
+	return fmt.Sprintf("did not finish within %s (timeout exited %d): %v", e.Limit, e.ExitCode, e.Err)
+}
+
+func (e *BootTimeoutError) Unwrap() error { return e.Err }
+
+// bootArgs is the image's ENTRYPOINT followed by its CMD, from its config.
+func bootArgs(imgCfg []byte) ([]string, error) {
+	if imgCfg == nil {
+		return nil, errors.New("the built image has no config to read its ENTRYPOINT/CMD from")
+	}
+	var img ocispecs.Image
+	if err := json.Unmarshal(imgCfg, &img); err != nil {
+		return nil, fmt.Errorf("read the image config: %w", err)
+	}
+	argv := append(slices.Clone(img.Config.Entrypoint), img.Config.Cmd...)
+	if len(argv) == 0 {
+		return nil, errors.New("the image has no ENTRYPOINT or CMD to boot")
+	}
+	return argv, nil
+}
