@@ -162,7 +162,7 @@ func orgCases() []orgCase {
 			[]string{"Built ghcr.io/molecule-ai/workspace-template-smoketest (:latest + :sha-", "[smoke] boot /entrypoint.sh serve"}, []string{"::error"}),
 		with(publish, "publish-template-image/import-fails",
 			appendTo("broken.py", "echo \"ModuleNotFoundError: No module named 'crewai'\" >&2\nexit 1\n"), 1,
-			[]string{"file=Dockerfile", "title=smoke-failed", `smoke check \"import broken\" failed`, "No module named 'crewai'"}, nil),
+			[]string{"file=Dockerfile", "title=smoke-failed", `smoke check "import broken" failed`, "No module named 'crewai'"}, nil),
 		with(publish, "publish-template-image/boot-fails",
 			replaceIn("entrypoint.sh", `case "${SMOKE_BEHAVIOUR:-pass}" in`, `case "${SMOKE_BEHAVIOUR:-fail}" in`), 1,
 			[]string{"file=Dockerfile", "title=smoke-failed", "cannot import name 'FilePart'"}, nil),
