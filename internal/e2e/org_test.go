@@ -50,9 +50,11 @@ type orgCase struct {
 	consumer string
 	// fixture is a directory of this repository laid over the consumer (relative to the root).
 	fixture string
-	// caller is the workflow act runs, relative to the repository; from -> to is the change.
-	caller   string
-	from, to string
+	// caller is the workflow act runs, relative to the repository; from -> to is the change,
+	// and also -> alsoTo a second one in the same file (a caller that also calls the scan).
+	caller       string
+	from, to     string
+	also, alsoTo string
 	// callerSrc, when set, is this repository's caller template copied to caller first.
 	callerSrc string
 	// remote names the repository (act reads GITHUB_REPOSITORY from the origin URL).
@@ -81,7 +83,9 @@ func corpusDir(t *testing.T, root string) string {
 	return dir
 }
 
-const fakeToken = "ghp_" + "R3alLookingButFakeE2eTokenAbCdEf012345"
+// fakeToken is shaped like a real PAT (a "fake"-looking one is taken for a placeholder); split so
+// that this file does not carry it.
+const fakeToken = "ghp_" + "Zk3mQ9vL2pX8rT1wY6nB4cD7fH0jK5sA1eRt"
 
 func orgCases() []orgCase {
 	appendTo := func(rel, text string) func(t *testing.T, repo string) {
@@ -139,6 +143,9 @@ func orgCases() []orgCase {
 	goPlugin := orgCase{
 		consumer: "plugin-github-app-auth", caller: ".github/workflows/ci.yml",
 		from: "validate-go-plugin.yml@staging", to: "validate-go-plugin.yml@v1",
+		// Its ci.yml also calls molecule-core's secret scan, which moves to molecule-ci.
+		also:   "Molecule-AI/molecule-core/.github/workflows/secret-scan.yml@staging",
+		alsoTo: "Molecule-AI/molecule-ci/.github/workflows/secret-scan.yml@v1",
 		remote: "molecule-ai-plugin-github-app-auth", needs: []string{"contracts"},
 	}
 	scan := orgCase{
@@ -352,16 +359,19 @@ func runOrgCase(t *testing.T, act, root, corpus string, stubs map[string]string,
 		}
 		writeFile(t, filepath.Join(repo, c.caller), b)
 	}
-	if c.from != "" {
+	for _, ch := range [][2]string{{c.from, c.to}, {c.also, c.alsoTo}} {
+		if ch[0] == "" {
+			continue
+		}
 		p := filepath.Join(repo, c.caller)
 		b, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if bytes.Count(b, []byte(c.from)) != 1 {
-			t.Fatalf("%s: %q occurs %d times, want once", c.caller, c.from, bytes.Count(b, []byte(c.from)))
+		if n := bytes.Count(b, []byte(ch[0])); n != 1 {
+			t.Fatalf("%s: %q occurs %d times, want once", c.caller, ch[0], n)
 		}
-		writeFile(t, p, bytes.Replace(b, []byte(c.from), []byte(c.to), 1))
+		writeFile(t, p, bytes.Replace(b, []byte(ch[0]), []byte(ch[1]), 1))
 	}
 	// The other callers of the corpus repository call workflows act cannot fetch: only the one
 	// under test stays.
