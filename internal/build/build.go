@@ -130,6 +130,9 @@ type ImageResult struct {
 	// the cache); Cached counts those it took from the cache.
 	Executed []string
 	Cached   int
+	// Notes are warnings about a built image, e.g. a boot check skipped because the image's
+	// runtime predates smoke mode.
+	Notes    []string
 	Duration time.Duration
 	// Err is an *ImageError or *SmokeError when Status is Failed.
 	Err error

@@ -120,6 +120,9 @@ func checkSmoke(im *Image, where string) error {
 				return bad("smoke-boot.files: %q must be a plain path inside the build context", f)
 			}
 		}
+		if m := b.RequiresImport; m != "" && !moduleRE.MatchString(m) {
+			return bad("smoke-boot.requires-import %q is not a Python module name", safeName(m))
+		}
 		for k := range b.Env {
 			if k == "" || strings.ContainsAny(k, "=\x00") {
 				return bad("smoke-boot.env: %q is not a variable name", k)

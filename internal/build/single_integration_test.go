@@ -60,9 +60,10 @@ func templateConfig(behaviour string, limit time.Duration) *config.BuildConfig {
 	return &config.BuildConfig{Single: &config.SingleImage{
 		SmokeImports: &config.ImportCheck{},
 		SmokeBoot: &config.BootCheck{
-			Env:     map[string]string{"MOLECULE_SMOKE_MODE": "1", "SMOKE_BEHAVIOUR": behaviour},
-			Timeout: limit,
-			Files:   []string{"config.yaml"},
+			Env:            map[string]string{"MOLECULE_SMOKE_MODE": "1", "SMOKE_BEHAVIOUR": behaviour},
+			Timeout:        limit,
+			Files:          []string{"config.yaml"},
+			RequiresImport: "molecule_runtime.smoke_mode",
 		},
 	}}
 }
@@ -241,5 +242,26 @@ func TestIntegrationTemplateEnvMatters(t *testing.T) {
 	var te *BootTimeoutError
 	if !errors.As(se.Err, &te) || !strings.Contains(se.Output, "serving on :8000") {
 		t.Errorf("error %q output %q, want a timeout while serving", se.Err, se.Output)
+	}
+}
+
+// TestIntegrationTemplateOldRuntime: a runtime without smoke mode (the required module does not
+// import) skips the boot check with a warning, as the publish workflow did, and the image ships.
+func TestIntegrationTemplateOldRuntime(t *testing.T) {
+	dir := templateFixture(t, nil)
+	cfg := templateConfig("fail", 60*time.Second)
+	cfg.Single.SmokeBoot.RequiresImport = "molecule_runtime.smoke_mode_v2"
+	res, reg := templateRun(t, dir, cfg)
+	if got, want := statuses(res), "smoketest=built"; got != want {
+		t.Fatalf("statuses %q, want %q (%v)", got, want, res.Images[0].Err)
+	}
+	pull(t, reg+"/workspace-template-smoketest:latest")
+	want := "boot check skipped: molecule_runtime.smoke_mode_v2 does not import in the image (a runtime that predates smoke mode would serve forever)"
+	if n := res.Images[0].Notes; len(n) != 1 || n[0] != want {
+		t.Errorf("notes %q, want [%q]", n, want)
+	}
+	fs := res.Findings()
+	if len(fs) != 1 || fs[0].Rule != "smoke-skipped" || fs[0].Severity.String() != "warning" || fs[0].Message != "image smoketest: "+want {
+		t.Errorf("findings %+v", fs)
 	}
 }

@@ -39,7 +39,7 @@ var timeoutExitCodes = []uint32{124, 137, 143}
 // smoke runs the image's smoke checks inside the built image (an exec on top of its filesystem,
 // with its ENV, WORKDIR and USER), by BuildKit, before anything is exported: the shell commands,
 // then the import check, then the boot check, for each platform built.
-func smoke(ctx context.Context, gw gateway.Client, res *gateway.Result, im *Image) *smokeFailure {
+func smoke(ctx context.Context, gw gateway.Client, res *gateway.Result, im *Image) (notes []string, _ *smokeFailure) {
 	refs := map[string]gateway.Reference{}
 	if res.Ref != nil {
 		refs[""] = res.Ref
@@ -49,7 +49,7 @@ func smoke(ctx context.Context, gw gateway.Client, res *gateway.Result, im *Imag
 		ref := refs[p]
 		st, err := ref.ToState()
 		if err != nil {
-			return &smokeFailure{cmd: "smoke", err: err}
+			return notes, &smokeFailure{cmd: "smoke", err: err}
 		}
 		cfgKey := exptypes.ExporterImageConfigKey
 		if p != "" {
@@ -58,7 +58,7 @@ func smoke(ctx context.Context, gw gateway.Client, res *gateway.Result, im *Imag
 		imgCfg := res.Metadata[cfgKey]
 		if imgCfg != nil {
 			if st, err = st.WithImageConfig(imgCfg); err != nil {
-				return &smokeFailure{cmd: "smoke", err: err}
+				return notes, &smokeFailure{cmd: "smoke", err: err}
 			}
 		}
 		if _, ok, _ := st.GetEnv(ctx, "PATH"); !ok {
@@ -82,13 +82,13 @@ func smoke(ctx context.Context, gw gateway.Client, res *gateway.Result, im *Imag
 		}
 		for _, cmd := range im.Smoke {
 			if f := exec(ctx, cmd, label(cmd), st.Run(llb.Args([]string{"/bin/sh", "-c", cmd}), llb.WithCustomName(label(cmd)))); f != nil {
-				return f
+				return notes, f
 			}
 		}
 		if c := im.SmokeImports; c != nil {
 			mods, f := importModules(ctx, ref, c.Dir, c.Exclude)
 			if f != nil {
-				return f
+				return notes, f
 			}
 			py := cmp.Or(c.Python, DefaultPython)
 			dir := cmp.Or(c.Dir, DefaultImportDir)
@@ -97,17 +97,64 @@ func smoke(ctx context.Context, gw gateway.Client, res *gateway.Result, im *Imag
 				step := label(cmd + " (in " + dir + ")")
 				run := st.Dir(dir).Run(llb.Args([]string{py, "-c", cmd}), llb.WithCustomName(step))
 				if f := exec(ctx, cmd, step, run); f != nil {
-					return f
+					return notes, f
 				}
 			}
 		}
 		if b := im.SmokeBoot; b != nil {
+			if b.RequiresImport != "" {
+				py := DefaultPython
+				if im.SmokeImports != nil {
+					py = cmp.Or(im.SmokeImports.Python, py)
+				}
+				ok, f := probeImport(ctx, gw, st, py, b.RequiresImport, label)
+				if f != nil {
+					return notes, f
+				}
+				if !ok {
+					notes = append(notes, fmt.Sprintf("boot check skipped: %s does not import in the image (a runtime that predates smoke mode would serve forever)", b.RequiresImport))
+					continue
+				}
+			}
 			if f := boot(ctx, gw, st, imgCfg, b, im, label, exec); f != nil {
-				return f
+				return notes, f
 			}
 		}
 	}
-	return nil
+	return notes, nil
+}
+
+// moduleRE is a dotted Python module name.
+var moduleRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
+
+// probeImport reports whether module imports in the image. The answer is written to a scratch
+// mount and read back, so a module that does not import is an answer, not a failed step.
+func probeImport(ctx context.Context, gw gateway.Client, st llb.State, py, module string, label func(string) string) (bool, *smokeFailure) {
+	cmd := "probe import " + module
+	if !moduleRE.MatchString(module) {
+		return false, &smokeFailure{cmd: cmd, err: fmt.Errorf("smoke-boot.requires-import %q is not a Python module name", safeName(module))}
+	}
+	const dir = "/.molecule-ci-probe"
+	script := `if "$0" -c "import $1" >/dev/null 2>&1; then echo yes; else echo no; fi > ` + dir + `/answer`
+	run := st.Run(llb.Args([]string{"/bin/sh", "-c", script, py, module}), llb.User("0:0"), llb.WithCustomName(label(cmd)))
+	out := run.AddMount(dir, llb.Scratch())
+	def, err := out.Marshal(ctx)
+	if err != nil {
+		return false, &smokeFailure{cmd: cmd, err: err}
+	}
+	res, err := gw.Solve(ctx, gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true})
+	if err != nil {
+		return false, &smokeFailure{cmd: cmd, step: label(cmd), err: err}
+	}
+	ref, err := res.SingleRef()
+	if err != nil {
+		return false, &smokeFailure{cmd: cmd, err: err}
+	}
+	dt, err := ref.ReadFile(ctx, gateway.ReadRequest{Filename: "answer"})
+	if err != nil {
+		return false, &smokeFailure{cmd: cmd, err: fmt.Errorf("read the probe's answer: %w", err)}
+	}
+	return strings.TrimSpace(string(dt)) == "yes", nil
 }
 
 // importModules lists the modules the import check imports: the *.py files of dir, sorted,

@@ -128,7 +128,9 @@ func (r *runner) solve(ctx context.Context, n *node, deps []*node) error {
 			return nil, err
 		}
 		if n.export && (len(im.Smoke) > 0 || im.SmokeImports != nil || im.SmokeBoot != nil) {
-			if err := smoke(ctx, gw, res, im); err != nil {
+			notes, err := smoke(ctx, gw, res, im)
+			n.result.Notes = notes
+			if err != nil {
 				mu.Lock()
 				smokeErr = err
 				mu.Unlock()

@@ -77,6 +77,10 @@ type BootCheck struct {
 	Files []string `yaml:"files"`
 	// Mount is the directory Files appear in (default "/configs").
 	Mount string `yaml:"mount"`
+	// RequiresImport, e.g. molecule_runtime.smoke_mode, skips the boot (with a warning) when
+	// this module does not import in the image: a runtime that predates smoke mode would serve
+	// forever instead of exiting. Empty: always boot.
+	RequiresImport string `yaml:"requires-import"`
 }
 
 // BuildImage is one image of the build: where its Dockerfile is, what it is called, and how to
