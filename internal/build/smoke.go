@@ -24,6 +24,10 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/config"
 )
 
+// importTimeout bounds one module's import (and the requires-import probe): importing runs the
+// module's top-level code, which may wait forever on the network.
+const importTimeout = 5 * time.Minute
+
 // maxImportModules bounds the import check: a directory with more modules than this is not an
 // application directory, and one exec per module would take the build hostage.
 const maxImportModules = 500
@@ -96,7 +100,13 @@ func smoke(ctx context.Context, gw gateway.Client, res *gateway.Result, im *Imag
 				cmd := "import " + m
 				step := label(cmd + " (in " + dir + ")")
 				run := st.Dir(dir).Run(llb.Args([]string{py, "-c", cmd}), llb.WithCustomName(step))
-				if f := exec(ctx, cmd, step, run); f != nil {
+				ictx, cancel := context.WithTimeout(ctx, importTimeout)
+				f := exec(ictx, cmd, step, run)
+				if f != nil && ctx.Err() == nil && ictx.Err() != nil {
+					f.err = fmt.Errorf("did not finish within %s (an import that hangs): %w", importTimeout, f.err)
+				}
+				cancel()
+				if f != nil {
 					return notes, f
 				}
 			}
@@ -142,7 +152,9 @@ func probeImport(ctx context.Context, gw gateway.Client, st llb.State, py, modul
 	if err != nil {
 		return false, &smokeFailure{cmd: cmd, err: err}
 	}
-	res, err := gw.Solve(ctx, gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true})
+	pctx, cancel := context.WithTimeout(ctx, importTimeout)
+	defer cancel()
+	res, err := gw.Solve(pctx, gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true})
 	if err != nil {
 		return false, &smokeFailure{cmd: cmd, step: label(cmd), err: err}
 	}
