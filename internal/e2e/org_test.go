@@ -70,7 +70,7 @@ type orgCase struct {
 
 func corpusDir(t *testing.T, root string) string {
 	t.Helper()
-	dir := os.Getenv("MOLECULE_CORPUS")
+	dir := os.Getenv("MOLECULE_CI_CORPUS")
 	if dir == "" {
 		dir = filepath.Join(root, "..", "shared", "corpus")
 		if _, err := os.Stat(dir); err != nil {
@@ -78,7 +78,7 @@ func corpusDir(t *testing.T, root string) string {
 		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "template-openclaw")); err != nil {
-		t.Skipf("the reference corpus is absent (%s): set MOLECULE_CORPUS to ../shared/corpus to run the org workflow end-to-end tests", dir)
+		t.Skipf("the reference corpus is absent (%s): set MOLECULE_CI_CORPUS to ../shared/corpus to run the org workflow end-to-end tests", dir)
 	}
 	return dir
 }
