@@ -68,19 +68,21 @@ type orgCase struct {
 	must, mustNot []string
 }
 
+// corpusDir is $MOLECULE_CI_CORPUS, else ../shared/corpus beside the checkout (or beside the
+// directory holding the worktrees), else the test is skipped saying so.
 func corpusDir(t *testing.T, root string) string {
 	t.Helper()
-	dir := os.Getenv("MOLECULE_CI_CORPUS")
-	if dir == "" {
-		dir = filepath.Join(root, "..", "shared", "corpus")
-		if _, err := os.Stat(dir); err != nil {
-			dir = "/work/shared/corpus"
+	tried := []string{os.Getenv("MOLECULE_CI_CORPUS")}
+	if tried[0] == "" {
+		tried = []string{filepath.Join(root, "..", "shared", "corpus"), filepath.Join(root, "..", "..", "shared", "corpus")}
+	}
+	for _, d := range tried {
+		if _, err := os.Stat(filepath.Join(d, "template-openclaw")); err == nil {
+			return d
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, "template-openclaw")); err != nil {
-		t.Skipf("the reference corpus is absent (%s): set MOLECULE_CI_CORPUS to ../shared/corpus to run the org workflow end-to-end tests", dir)
-	}
-	return dir
+	t.Skipf("the reference corpus is absent (tried %s): set MOLECULE_CI_CORPUS to run the org workflow end-to-end tests", strings.Join(tried, ", "))
+	return ""
 }
 
 // fakeToken is shaped like a real PAT (a "fake"-looking one is taken for a placeholder); split so
