@@ -126,6 +126,8 @@ func orgCases() []orgCase {
 		from: "validate-workspace-template.yml@main", to: "validate-workspace-template.yml@v1",
 		remote: "molecule-ai-workspace-template-openclaw", needs: []string{"contracts"},
 	}
+	claudeCode := wst
+	claudeCode.consumer, claudeCode.remote = "template-claude-code", "molecule-ai-workspace-template-claude-code"
 	publish := orgCase{
 		consumer: "", fixture: "testdata/build/template",
 		caller: ".github/workflows/publish-image.yml", callerSrc: "corpus:template-openclaw/.github/workflows/publish-image.yml",
@@ -167,6 +169,9 @@ func orgCases() []orgCase {
 		with(wst, "validate-workspace-template/quoted-schema-version",
 			replaceIn("config.yaml", "template_schema_version: 1", `template_schema_version: "1"`), 1,
 			[]string{"file=config.yaml", "title=contract/schema-version", "validate-static did not succeed: failure"}, nil),
+		// The real defect the guide records: claude-code's Dockerfile has no ARG RUNTIME_VERSION.
+		with(claudeCode, "validate-workspace-template/claude-code-real-defect", harmless, 1,
+			[]string{"file=Dockerfile", "title=contract/runtime-version-arg", "validate-static did not succeed: failure"}, nil),
 		with(publish, "publish-template-image/smoketest", harmless, 0,
 			[]string{"Built ghcr.io/molecule-ai/workspace-template-smoketest (:latest + :sha-", "[smoke] boot /entrypoint.sh serve"}, []string{"::error"}),
 		with(publish, "publish-template-image/import-fails",
