@@ -130,6 +130,9 @@ type ImageResult struct {
 	// the cache); Cached counts those it took from the cache.
 	Executed []string
 	Cached   int
+	// Notes are warnings about a built image, e.g. a boot check skipped because the image's
+	// runtime predates smoke mode.
+	Notes    []string
 	Duration time.Duration
 	// Err is an *ImageError or *SmokeError when Status is Failed.
 	Err error
@@ -168,7 +171,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		cfg = &config.BuildConfig{}
 	}
 	dir := cmp.Or(opts.Dir, ".")
-	g, err := Discover(dir, cfg)
+	g, err := discover(dir, cfg, RepoFromSource(opts.Source))
 	if err != nil {
 		return nil, err
 	}
@@ -332,6 +335,17 @@ func (r *runner) refsFor(im *Image) ([]string, error) {
 	tmpls := im.Tags
 	if len(tmpls) == 0 {
 		tmpls = r.tags
+	}
+	if len(tmpls) == 0 && im.single {
+		// As the publish workflow tagged a template image: :latest and, for a known commit, :sha-<7>.
+		pre := ""
+		if r.reg != "" {
+			pre = "{registry}/"
+		}
+		tmpls = []string{pre + "{ref}:latest"}
+		if r.opts.Commit != "" {
+			tmpls = append(tmpls, pre+"{ref}:sha-{sha7}")
+		}
 	}
 	if len(tmpls) == 0 {
 		tmpls = []string{"{ref}"}

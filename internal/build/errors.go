@@ -84,8 +84,9 @@ func (e *SmokeError) Unwrap() error { return e.Err }
 // errSmoke marks the smoke solve inside the build function, so the caller can tell a failed
 // smoke command from a failed Dockerfile step.
 type smokeFailure struct {
-	cmd string
-	err error
+	cmd  string
+	step string // the smoke step's progress name, for its output
+	err  error
 }
 
 func (s *smokeFailure) Error() string { return s.err.Error() }

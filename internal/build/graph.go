@@ -33,6 +33,12 @@ type Image struct {
 	// Tags are tag templates for this image; empty means the run's templates apply.
 	Tags  []string
 	Smoke []string
+	// SmokeImports and SmokeBoot are the import and boot checks (nil: none).
+	SmokeImports *config.ImportCheck
+	SmokeBoot    *config.BootCheck
+	// single marks the one image of a single-image repository: with no tag templates it is
+	// tagged <ref>:latest and <ref>:sha-<7>.
+	single bool
 	// Deps are the names of the images of the set this one builds on, sorted.
 	Deps []string
 	// depRefs maps each dependency's name to the normalised FROM/--from name the Dockerfile
@@ -77,15 +83,27 @@ func (g *Graph) Names() []string {
 // convention (dir/<context>/Dockerfile is the base, tagged <dirname>:base, and each
 // adapters/<x>/Dockerfile builds FROM it with the base directory as context, tagged
 // <dirname>:<x with _ replaced by ->).
+//
+// With build.single (and no images listed) the Dockerfile at the context is the one image, named
+// after the runtime derived from the directory's name (see SingleImage).
 func Discover(dir string, cfg *config.BuildConfig) (*Graph, error) {
+	return discover(dir, cfg, "")
+}
+
+// discover is Discover with the repository name single-image mode derives the runtime from
+// ("" means the directory's name).
+func discover(dir string, cfg *config.BuildConfig, repo string) (*Graph, error) {
 	if cfg == nil {
 		cfg = &config.BuildConfig{}
 	}
 	var images []Image
 	var err error
-	if len(cfg.Images) > 0 {
+	switch {
+	case len(cfg.Images) > 0:
 		images, err = fromConfig(cfg)
-	} else {
+	case cfg.Single != nil:
+		images, err = fromSingle(dir, cmp.Or(cfg.Context, "."), cfg.Single, repo)
+	default:
 		images, err = fromConvention(dir, cmp.Or(cfg.Context, "."))
 	}
 	if err != nil {
@@ -131,6 +149,12 @@ func fromConfig(cfg *config.BuildConfig) ([]Image, error) {
 			Platforms:  c.Platforms,
 			Tags:       c.Tags,
 			Smoke:      c.Smoke,
+
+			SmokeImports: c.SmokeImports,
+			SmokeBoot:    c.SmokeBoot,
+		}
+		if err := checkSmoke(&im, fmt.Sprintf("build.images[%d] (%s)", i, c.Name)); err != nil {
+			return nil, err
 		}
 		key, err := contextKey(im.Ref)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -35,6 +36,21 @@ func dumpGraph(g *Graph) string {
 			b.WriteString(" sees=ALL")
 		} else {
 			fmt.Fprintf(&b, " sees=[%s]", strings.Join(im.sees, " "))
+		}
+		if c := im.SmokeImports; c != nil {
+			dir := c.Dir
+			if dir == "" {
+				dir = DefaultImportDir
+			}
+			fmt.Fprintf(&b, " smoke-imports=%s", dir)
+		}
+		if c := im.SmokeBoot; c != nil {
+			var env []string
+			for k := range c.Env {
+				env = append(env, k)
+			}
+			slices.Sort(env)
+			fmt.Fprintf(&b, " smoke-boot=[%s] files=[%s]", strings.Join(env, " "), strings.Join(c.Files, " "))
 		}
 		if im.parseErr != nil {
 			fmt.Fprintf(&b, " parse-error=%q", im.parseErr.Error())

@@ -200,3 +200,16 @@ func (t *tracker) failedOutput() (name, out string) {
 	}
 	return "", ""
 }
+
+// outputOf returns the output of the step whose name ends with name (the progress names carry
+// the image's prefix): a smoke step stopped by cancellation is not a "failed" step above.
+func (t *tracker) outputOf(name string) (string, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, d := range t.order {
+		if st := t.steps[d]; strings.HasSuffix(st.name, name) {
+			return string(st.log), true
+		}
+	}
+	return "", false
+}

@@ -85,6 +85,9 @@ func (r *Result) StepOutputs() (map[string]string, error) {
 func (r *Result) Findings() []report.Finding {
 	var fs []report.Finding
 	for _, i := range r.Images {
+		for _, n := range i.Notes {
+			fs = append(fs, report.Finding{Path: i.Dockerfile, Severity: report.Warning, Rule: "smoke-skipped", Message: "image " + i.Name + ": " + n})
+		}
 		if i.Status != Failed {
 			continue
 		}

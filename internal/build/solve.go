@@ -19,7 +19,6 @@ import (
 	"github.com/docker/cli/cli/config/configfile"
 	"github.com/docker/cli/cli/config/types"
 	"github.com/moby/buildkit/client"
-	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/session"
@@ -128,8 +127,10 @@ func (r *runner) solve(ctx context.Context, n *node, deps []*node) error {
 			mu.Unlock()
 			return nil, err
 		}
-		if n.export && len(im.Smoke) > 0 {
-			if err := smoke(ctx, gw, res, im.Smoke); err != nil {
+		if n.export && (len(im.Smoke) > 0 || im.SmokeImports != nil || im.SmokeBoot != nil) {
+			notes, err := smoke(ctx, gw, res, im)
+			n.result.Notes = notes
+			if err != nil {
 				mu.Lock()
 				smokeErr = err
 				mu.Unlock()
@@ -171,6 +172,9 @@ func (r *runner) solve(ctx context.Context, n *node, deps []*node) error {
 	}
 	_, out := n.tracker.failedOutput()
 	if smokeErr != nil {
+		if o, ok := n.tracker.outputOf(smokeErr.step); ok && smokeErr.step != "" {
+			out = o
+		}
 		return &SmokeError{Image: im.Name, Command: smokeErr.cmd, Output: out, Err: nonEmpty(smokeErr.err)}
 	}
 	if solveErr != nil {
@@ -258,49 +262,6 @@ func addInput(ctx context.Context, attrs map[string]string, inputs map[string]*p
 	for _, p := range slices.Sorted(maps.Keys(res.Refs)) {
 		if err := add(res.Refs[p], ctxName+"::"+p, key+"::"+p, exptypes.ExporterImageConfigKey+"/"+p); err != nil {
 			return err
-		}
-	}
-	return nil
-}
-
-// smoke runs each command inside the built image (an exec on top of its filesystem, with its
-// ENV, WORKDIR and USER), by BuildKit, before anything is exported.
-func smoke(ctx context.Context, gw gateway.Client, res *gateway.Result, cmds []string) *smokeFailure {
-	refs := map[string]gateway.Reference{}
-	if res.Ref != nil {
-		refs[""] = res.Ref
-	}
-	maps.Copy(refs, res.Refs)
-	for _, p := range slices.Sorted(maps.Keys(refs)) {
-		st, err := refs[p].ToState()
-		if err != nil {
-			return &smokeFailure{cmd: cmds[0], err: err}
-		}
-		cfgKey := exptypes.ExporterImageConfigKey
-		if p != "" {
-			cfgKey += "/" + p
-		}
-		if dt, ok := res.Metadata[cfgKey]; ok {
-			if st, err = st.WithImageConfig(dt); err != nil {
-				return &smokeFailure{cmd: cmds[0], err: err}
-			}
-		}
-		if _, ok, _ := st.GetEnv(ctx, "PATH"); !ok {
-			st = st.AddEnv("PATH", defaultPath)
-		}
-		for _, cmd := range cmds {
-			name := "[smoke] " + cmd
-			if p != "" {
-				name = "[smoke] (" + p + ") " + cmd
-			}
-			run := st.Run(llb.Args([]string{"/bin/sh", "-c", cmd}), llb.WithCustomName(name))
-			def, err := run.Root().Marshal(ctx)
-			if err != nil {
-				return &smokeFailure{cmd: cmd, err: err}
-			}
-			if _, err := gw.Solve(ctx, gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true}); err != nil {
-				return &smokeFailure{cmd: cmd, err: err}
-			}
 		}
 	}
 	return nil

@@ -1,0 +1,1 @@
+echo "executor imported"

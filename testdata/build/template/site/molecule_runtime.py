@@ -1,0 +1,1 @@
+: the runtime package stand-in

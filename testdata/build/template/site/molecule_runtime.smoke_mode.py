@@ -1,0 +1,1 @@
+: the runtime smoke mode stand-in
