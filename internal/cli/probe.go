@@ -304,4 +304,3 @@ func (t issueTracker) Comment(ctx context.Context, number int, body string) erro
 func (t issueTracker) Close(ctx context.Context, number int, reason string) error {
 	return t.c.CloseIssue(ctx, t.owner, t.repo, number, reason)
 }
-

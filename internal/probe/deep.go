@@ -134,7 +134,7 @@ func (r *runner) vercelCheck(ctx context.Context, ch config.ProbeCheck) CheckRes
 	}
 	u := apiBase(ch.API, r.opts.VercelAPI, DefaultVercelAPI) + "/v6/deployments?" + q.Encode()
 	if err := r.apiGet(ctx, &res, u, r.opts.Tokens.Vercel, &v); err != nil {
-		res.Status, res.Error = Unknown, errorText(err)
+		res.Status, res.Error = Unknown, r.errorText(err)
 		return res
 	}
 	if len(v.Deployments) == 0 {
@@ -181,7 +181,7 @@ func (r *runner) flyCheck(ctx context.Context, ch config.ProbeCheck) CheckResult
 	}
 	u := apiBase(ch.API, r.opts.FlyAPI, DefaultFlyAPI) + "/v1/apps/" + url.PathEscape(ch.App) + "/machines"
 	if err := r.apiGet(ctx, &res, u, r.opts.Tokens.Fly, &machines); err != nil {
-		res.Status, res.Error = Unknown, errorText(err)
+		res.Status, res.Error = Unknown, r.errorText(err)
 		return res
 	}
 	started, healthy := 0, 0
@@ -254,7 +254,7 @@ func (r *runner) statusJSONCheck(ctx context.Context, ch config.ProbeCheck) Chec
 	f, err := r.fetch(ctx, http.MethodGet, ch.URL, header, ch.IP, follow)
 	measure(&res, f)
 	if err != nil {
-		res.Status, res.Error = Down, errorText(err)
+		res.Status, res.Error = Down, r.errorText(err)
 		return res
 	}
 	if f.code < 200 || f.code > 299 {

@@ -42,7 +42,6 @@ func newRunner(opts Options) (*runner, error) {
 			},
 			TLSClientConfig:       &tls.Config{RootCAs: opts.RootCAs, MinVersion: tls.VersionTLS12},
 			TLSHandshakeTimeout:   opts.Config.Timeout,
-			ResponseHeaderTimeout: opts.Config.Timeout,
 			MaxIdleConns:          256,
 			MaxIdleConnsPerHost:   4,
 			IdleConnTimeout:       30 * time.Second,
@@ -154,10 +153,10 @@ func (r *runner) headers(ch config.ProbeCheck) (http.Header, string) {
 
 // errorText is err verbatim (Go's text names the operation, the host and the cause), marked
 // when it was this check's timeout that ended it.
-func errorText(err error) string {
+func (r *runner) errorText(err error) string {
 	msg := err.Error()
-	if errors.Is(err, context.DeadlineExceeded) && !strings.Contains(msg, "Timeout") && !strings.Contains(msg, "timeout") {
-		msg += " (timeout)"
+	if errors.Is(err, context.DeadlineExceeded) {
+		msg += " (timeout " + r.opts.Config.Timeout.String() + ")"
 	}
 	return msg
 }
@@ -177,7 +176,7 @@ func (r *runner) httpCheck(ctx context.Context, ch config.ProbeCheck) CheckResul
 	f, err := r.fetch(ctx, method, ch.URL, header, ch.IP, follow)
 	measure(&res, f)
 	if err != nil {
-		res.Status, res.Error = Down, errorText(err)
+		res.Status, res.Error = Down, r.errorText(err)
 		return res
 	}
 	if !expected(ch.ExpectStatus, follow, f.code) {
