@@ -42,7 +42,7 @@ type transition struct {
 }
 
 // maxSaveAttempts bounds the reload-and-decide loop when other runs keep saving first.
-const maxSaveAttempts = 5
+const maxSaveAttempts = 10
 
 // remember applies the policy to the stored state, saves it with the history (compare-and-swap;
 // on conflict it reloads and decides again on the same measurements), then files, comments,
@@ -105,7 +105,7 @@ func remember(ctx context.Context, opts Options, res *Result) error {
 		}
 		lastEr = err
 		opts.Logf("probe state changed while this run decided (%v); reloading and deciding again", err)
-		if err := opts.Sleep(ctx, time.Duration(attempt+1)*200*time.Millisecond); err != nil {
+		if err := sleepCtx(ctx, time.Duration(attempt+1)*50*time.Millisecond); err != nil {
 			return err
 		}
 	}
@@ -284,6 +284,7 @@ func decide(cfg config.ProbeConfig, st *State, res *Result, now time.Time, runID
 				in.Owner = runID
 				closing.Owner = runID
 				ss.Incident = nil
+				ss.Recent = "" // the outage is not flapping: start counting afresh
 				st.Closed = append([]*Incident{in}, st.Closed...)
 				if len(st.Closed) > maxClosed {
 					st.Closed = st.Closed[:maxClosed]

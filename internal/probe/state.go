@@ -338,17 +338,28 @@ func (d DirStore) Save(ctx context.Context, base string, files map[string][]byte
 		return "", err
 	}
 	lock := filepath.Join(d.Dir, ".probe.lock")
-	f, err := os.OpenFile(lock, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
-	if errors.Is(err, fs.ErrExist) {
+	var f *os.File
+	var err error
+	// Another process holds the lock only while it writes: wait for it (bounded), then compare.
+	for wait := 0; ; wait++ {
+		f, err = os.OpenFile(lock, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if !errors.Is(err, fs.ErrExist) {
+			break
+		}
 		if st, serr := os.Stat(lock); serr == nil && time.Since(st.ModTime()) > 10*time.Minute {
 			os.Remove(lock) // left by a killed run
-			f, err = os.OpenFile(lock, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+			continue
+		}
+		if wait == 500 {
+			return "", fmt.Errorf("%s is held by another run for more than 10s", lock)
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(20 * time.Millisecond):
 		}
 	}
 	if err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return "", fmt.Errorf("%w: %s is held by another run", ErrConflict, lock)
-		}
 		return "", err
 	}
 	f.Close()
