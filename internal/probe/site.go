@@ -406,7 +406,7 @@ func makeChart(series []HistoryLine, now time.Time) chart {
 	for _, l := range series {
 		p := chartPoint{X: x(l.Timestamp), Title: fmt.Sprintf("%s UTC — %s", l.Timestamp.UTC().Format("15:04"), l.Status)}
 		if l.Status == Down || l.Status == Unknown {
-			p.Y = float64(c.H) - 3
+			p.X = min(p.X, float64(c.W)-2.2) // the band is 2.2 wide: keep it inside the chart
 			c.Down = append(c.Down, p)
 			continue
 		}
