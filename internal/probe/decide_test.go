@@ -73,7 +73,6 @@ func (m *memIssues) Close(_ context.Context, n int, reason string) error {
 	return nil
 }
 
-
 type memPager struct {
 	mu    sync.Mutex
 	pages []string

@@ -108,7 +108,9 @@ func TestFaults(t *testing.T) {
 	var bigWritten atomic.Int64
 	hang := make(chan struct{})
 	t.Cleanup(func() { close(hang) })
-	ok := func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"status":"ok","db":{"up":true},"checks":[{"name":"db","status":"pass"}]}`) }
+	ok := func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"status":"ok","db":{"up":true},"checks":[{"name":"db","status":"pass"}]}`)
+	}
 
 	refused := func() string {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -166,7 +168,7 @@ func TestFaults(t *testing.T) {
 		{name: "TLS expiring soon", url: tlsServer(t, soonCert, http.HandlerFunc(ok)).URL, status: Degraded, attempts: 1,
 			err: "~^TLS certificate expires in 5 days \\(\\d{4}-\\d\\d-\\d\\d\\), less than 14$", note: "certificate expires in 5 days"},
 		{name: "TLS expiring soon, check off", url: tlsServer(t, soonCert, http.HandlerFunc(ok)).URL,
-			check: func(u string) config.ProbeCheck { return config.ProbeCheck{Kind: "http", URL: u, TLSMinDays: &zero} },
+			check:  func(u string) config.ProbeCheck { return config.ProbeCheck{Kind: "http", URL: u, TLSMinDays: &zero} },
 			status: Up, attempts: 1, note: "certificate expires in 5 days"},
 		{name: "malformed JSON", url: serve(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"status": "ok",`) }).URL,
 			check: func(u string) config.ProbeCheck {
@@ -185,15 +187,19 @@ func TestFaults(t *testing.T) {
 				return config.ProbeCheck{Kind: "http", URL: u, JSON: []config.ProbeJSONCondition{{Path: "checks.3.status"}}}
 			}, status: Down, attempts: 2, err: "JSON field checks.3.status is missing"},
 		{name: "body substring", url: serve(t, ok).URL,
-			check: func(u string) config.ProbeCheck { return config.ProbeCheck{Kind: "http", URL: u, BodyContains: "maintenance"} },
+			check: func(u string) config.ProbeCheck {
+				return config.ProbeCheck{Kind: "http", URL: u, BodyContains: "maintenance"}
+			},
 			status: Down, attempts: 2, err: `body does not contain "maintenance"`},
 		{name: "body regexp", url: serve(t, ok).URL,
-			check: func(u string) config.ProbeCheck { return config.ProbeCheck{Kind: "http", URL: u, BodyRegexp: `"status":\s*"ok"`} },
+			check: func(u string) config.ProbeCheck {
+				return config.ProbeCheck{Kind: "http", URL: u, BodyRegexp: `"status":\s*"ok"`}
+			},
 			status: Up, attempts: 1},
 		{name: "redirect loop", url: loop.URL, status: Down, attempts: 2,
 			err: `Get "SERVER/again": stopped after 10 redirects (last to SERVER/again)`},
 		{name: "redirect not followed", url: loop.URL,
-			check: func(u string) config.ProbeCheck { return config.ProbeCheck{Kind: "http", URL: u, FollowRedirects: &f} },
+			check:  func(u string) config.ProbeCheck { return config.ProbeCheck{Kind: "http", URL: u, FollowRedirects: &f} },
 			status: Up, attempts: 1},
 		{name: "redirect not followed, 200 wanted", url: loop.URL,
 			check: func(u string) config.ProbeCheck {

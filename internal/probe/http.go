@@ -40,12 +40,12 @@ func newRunner(opts Options) (*runner, error) {
 			DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
 				return d.DialContext(ctx, network, addr)
 			},
-			TLSClientConfig:       &tls.Config{RootCAs: opts.RootCAs, MinVersion: tls.VersionTLS12},
-			TLSHandshakeTimeout:   opts.Config.Timeout,
-			MaxIdleConns:          256,
-			MaxIdleConnsPerHost:   4,
-			IdleConnTimeout:       30 * time.Second,
-			ForceAttemptHTTP2:     true,
+			TLSClientConfig:     &tls.Config{RootCAs: opts.RootCAs, MinVersion: tls.VersionTLS12},
+			TLSHandshakeTimeout: opts.Config.Timeout,
+			MaxIdleConns:        256,
+			MaxIdleConnsPerHost: 4,
+			IdleConnTimeout:     30 * time.Second,
+			ForceAttemptHTTP2:   true,
 			// The body is measured as sent: a gzip the server chose is counted compressed.
 			DisableCompression: true,
 		}
