@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/Molecule-AI/molecule-ci/internal/config"
 	"github.com/Molecule-AI/molecule-ci/internal/fsutil"
@@ -47,6 +48,7 @@ func runProbe(ctx context.Context, args []string, s Streams, env Env) error {
 	vercelAPI := flags.String("vercel-api", "", "Vercel API base URL (default "+probe.DefaultVercelAPI+")")
 	flyAPI := flags.String("fly-api", "", "Fly Machines API base URL (default "+probe.DefaultFlyAPI+")")
 	telegramAPI := flags.String("telegram-api", "", "Telegram Bot API base URL (default "+probe.DefaultTelegramAPI+")")
+	nowFlag := flags.String("now", "", "judge the run as of this time, RFC 3339 (replaying a schedule; default: now)")
 	rest, err := parseFlags(flags, args)
 	if err != nil {
 		return err
@@ -64,6 +66,12 @@ func runProbe(ctx context.Context, args []string, s Streams, env Env) error {
 		}
 		if !slices.Contains(valid, v) {
 			return usagef("unknown %s %q (valid: %s)", name, v, strings.Join(valid, ", "))
+		}
+	}
+	var now time.Time
+	if *nowFlag != "" {
+		if now, err = time.Parse(time.RFC3339, *nowFlag); err != nil {
+			return usagef("--now %q: want a time like 2026-12-01T14:30:00Z", *nowFlag)
 		}
 	}
 	if *stateDir != "" && *stateBranch != "" {
@@ -139,7 +147,9 @@ func runProbe(ctx context.Context, args []string, s Streams, env Env) error {
 		GitHub: gha.Getenv("GITHUB_TOKEN"),
 	}
 	tgToken, tgChat := gha.Getenv("TELEGRAM_BOT_TOKEN"), gha.Getenv("TELEGRAM_CHAT_ID")
-	if gha.InActions() {
+	// Secrets passed as secrets.* are masked by the runner already; masking again covers tokens
+	// set some other way. Not with --format json, whose stdout must be the document alone.
+	if gha.InActions() && *format != "json" {
 		for _, t := range []string{tokens.Vercel, tokens.Fly, tokens.GitHub, tgToken} {
 			if t != "" {
 				gha.AddMask(t)
@@ -153,6 +163,9 @@ func runProbe(ctx context.Context, args []string, s Streams, env Env) error {
 	opts := probe.Options{
 		Config: pc, Getenv: gha.Getenv, Tokens: tokens,
 		VercelAPI: *vercelAPI, FlyAPI: *flyAPI, Logf: logf, RunURL: gctx.RunURL(),
+	}
+	if !now.IsZero() {
+		opts.Now = func() time.Time { return now }
 	}
 	if *site != "" {
 		opts.Site = absPath(env.WorkDir, *site)

@@ -309,7 +309,9 @@ func decide(cfg config.ProbeConfig, st *State, res *Result, now time.Time, runID
 			}
 		case s.Observed == Down && past(ss.FailRuns, ss.FailingSince):
 			declare(Down)
-			in := &Incident{Service: s.Name, Slug: s.Slug, Env: s.Env, FailingSince: ss.FailingSince, OpenedAt: now, Cause: s.Reason, Owner: runID}
+			// The body states the cause: the next comment is due only when it changes.
+			in := &Incident{Service: s.Name, Slug: s.Slug, Env: s.Env, FailingSince: ss.FailingSince, OpenedAt: now, Cause: s.Reason, Owner: runID,
+				CommentCause: s.Reason, LastComment: now}
 			opening := *in
 			if pager {
 				in.PagedOpen = true
