@@ -298,7 +298,9 @@ func TestProbeReadsOrgUpptime(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	var doc struct{ Services []struct{ Name, Slug, Status string } }
+	var doc struct {
+		Services []struct{ Name, Slug, Status string }
+	}
 	json.Unmarshal(stdout.Bytes(), &doc)
 	var names []string
 	for _, s := range doc.Services {
