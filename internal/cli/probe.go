@@ -23,8 +23,8 @@ with --upptime): HTTP checks and deep checks against Vercel, Fly.io and GHCR. Wi
 down-after policy, one incident issue is opened per outage and closed on recovery, and Telegram is
 paged on both transitions. --site DIR writes the status page and its JSON.
 
-Tokens come from the environment: VERCEL_TOKEN, FLY_API_TOKEN, GITHUB_TOKEN, TELEGRAM_BOT_TOKEN and
-TELEGRAM_CHAT_ID. A deep check whose token is unset runs as "degraded-check".
+Tokens come from the environment: VERCEL_TOKEN, FLY_API_TOKEN, GITHUB_TOKEN (issues, data branch,
+and the ghcr check unless PACKAGES_TOKEN is set), TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID. A deep check whose token is unset runs as "degraded-check".
 
 Exit codes: 0 all up, 1 a service down (or degraded, with fail-on: degraded), 2 bad config,
 3 the tool failed (state could not be read or saved).`
@@ -150,7 +150,7 @@ func runProbe(ctx context.Context, args []string, s Streams, env Env) error {
 	// Secrets passed as secrets.* are masked by the runner already; masking again covers tokens
 	// set some other way. Not with --format json, whose stdout must be the document alone.
 	if gha.InActions() && *format != "json" {
-		for _, t := range []string{tokens.Vercel, tokens.Fly, tokens.GitHub, tgToken} {
+		for _, t := range []string{tokens.Vercel, tokens.Fly, tokens.GitHub, tgToken, gha.Getenv("PACKAGES_TOKEN")} {
 			if t != "" {
 				gha.AddMask(t)
 			}
@@ -178,6 +178,15 @@ func runProbe(ctx context.Context, args []string, s Streams, env Env) error {
 			return err
 		}
 		opts.Packages = client
+	}
+	// A workflow's GITHUB_TOKEN cannot list an organisation's packages; PACKAGES_TOKEN (read:packages)
+	// can, and is used for the ghcr check only.
+	if pt := gha.Getenv("PACKAGES_TOKEN"); pt != "" {
+		pc, err := github.NewClient(pt, gctx.APIURL, github.WithLogf(logf))
+		if err != nil {
+			return err
+		}
+		opts.Packages, opts.Tokens.GitHub = pc, pt
 	}
 	owner, repo := gctx.Owner, gctx.Repo
 	if pc.Repository != "" {
