@@ -13,8 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/Molecule-AI/molecule-ci/internal/fsutil"
 )
 
 //go:embed site.html.tmpl
@@ -310,14 +308,55 @@ func writeSite(opts Options, st *State, files map[string][]byte, res *Result) er
 	}
 	out["index.html"] = html
 	out[".nojekyll"] = []byte{}
-	for _, name := range sortedSlugs(out) {
-		p := filepath.Join(opts.Site, filepath.FromSlash(name))
+	return replaceDir(opts.Site, out)
+}
+
+// replaceDir writes files into a new directory beside dir and swaps it in, so a reader (or the
+// Pages upload) sees the old site or the new one, never half of each, and a thousand badges cost
+// no thousand fsyncs: the site is rebuilt from the state on every run.
+func replaceDir(dir string, files map[string][]byte) error {
+	dir = filepath.Clean(dir)
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return fmt.Errorf("status page: %w", err)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".new-")
+	if err != nil {
+		return fmt.Errorf("status page: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			os.RemoveAll(tmp)
+		}
+	}()
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return fmt.Errorf("status page: %w", err)
+	}
+	for _, name := range sortedSlugs(files) {
+		p := filepath.Join(tmp, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return fmt.Errorf("status page: %w", err)
 		}
-		if err := fsutil.WriteFile(p, out[name], 0o644); err != nil {
+		if err := os.WriteFile(p, files[name], 0o644); err != nil {
 			return fmt.Errorf("status page: %w", err)
 		}
+	}
+	old := ""
+	if _, err := os.Lstat(dir); err == nil {
+		old = tmp + ".old"
+		if err := os.Rename(dir, old); err != nil {
+			return fmt.Errorf("status page: %w", err)
+		}
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if old != "" {
+			os.Rename(old, dir)
+		}
+		return fmt.Errorf("status page: %w", err)
+	}
+	done = true
+	if old != "" {
+		os.RemoveAll(old)
 	}
 	return nil
 }

@@ -325,6 +325,47 @@ func (d DirStore) Load(ctx context.Context) (Snapshot, error) {
 	return snap, nil
 }
 
+// appendIfExtends appends to path what data adds when the file's content is a prefix of data: a
+// history file gains one line per run, and rewriting (and syncing) hundreds of files every five
+// minutes would cost more than the probing. A crash can only leave a torn last line, which
+// parseHistory skips; state.json, written last and atomically, is what decides. It reports false
+// when the file must be rewritten instead (compaction).
+func appendIfExtends(path string, data []byte) (bool, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A new service's first line: the same reasoning as an append.
+		nf, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return false, err
+		}
+		_, err = nf.Write(data)
+		if cerr := nf.Close(); err == nil {
+			err = cerr
+		}
+		return err == nil, err
+	}
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() || st.Size() > int64(len(data)) || st.Size() > maxStoredFile {
+		return false, err
+	}
+	cur := make([]byte, st.Size())
+	if _, err := f.ReadAt(cur, 0); err != nil {
+		return false, err
+	}
+	if !bytes.Equal(cur, data[:len(cur)]) {
+		return false, nil
+	}
+	if len(data) == len(cur) {
+		return true, nil
+	}
+	_, err = f.Write(data[len(cur):])
+	return err == nil, err
+}
+
 func hashOf(b []byte) string {
 	if b == nil {
 		return ""
@@ -393,6 +434,13 @@ func (d DirStore) Save(ctx context.Context, base string, files map[string][]byte
 		p := filepath.Join(d.Dir, filepath.FromSlash(n))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return "", err
+		}
+		if n != StateFile {
+			if ok, err := appendIfExtends(p, files[n]); err != nil {
+				return "", fmt.Errorf("write %s: %w", n, err)
+			} else if ok {
+				continue
+			}
 		}
 		if err := fsutil.WriteFile(p, files[n], 0o644); err != nil {
 			return "", fmt.Errorf("write %s: %w", n, err)
