@@ -187,4 +187,3 @@ echo "$up $down"`
 	fmt.Sscan(string(out), &up, &down)
 	return wall, up, down, nil
 }
-
