@@ -468,10 +468,14 @@ func ParseUpptime(path string, data []byte) (ProbeConfig, error) {
 		if idx := siteIndex(e.Msg); idx >= 0 && idx < len(sitesNode.Content) {
 			e.Line, e.Col = sitesNode.Content[idx].Line, sitesNode.Content[idx].Column
 		}
+		// A site is one service with one check: name the site's own key.
 		e.Msg = strings.Replace(e.Msg, "sites.services[", "sites[", 1)
+		e.Msg = siteCheckRE.ReplaceAllString(e.Msg, "$1")
 	}
 	return pc, joinErrors(verrs)
 }
+
+var siteCheckRE = regexp.MustCompile(`^(sites\[\d+\])\.checks\[0\]`)
 
 var siteIndexRE = regexp.MustCompile(`^sites\.services\[(\d+)\]`)
 
