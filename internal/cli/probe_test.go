@@ -315,3 +315,65 @@ func TestProbeReadsOrgUpptime(t *testing.T) {
 		t.Error("the status website's name is not the page title")
 	}
 }
+
+// TestProbeOverlappingRunsOnDataBranch: four runs that overlap (a slow schedule catching up)
+// against a service that has been down long enough all try to declare the outage; the data
+// branch's fast-forward-only update lets one claim it: one issue, one page, and every run's
+// history line kept.
+func TestProbeOverlappingRunsOnDataBranch(t *testing.T) {
+	svc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(502) }))
+	t.Cleanup(svc.Close)
+	gh := githubtest.New(t)
+	tg := newTelegramFake(t)
+	dir := t.TempDir()
+	cfg := "version: 1\nprobe:\n  retry-delay: 0s\n  services:\n    - name: API\n      checks: [{kind: http, url: \"" + svc.URL + "\"}]\n"
+	os.WriteFile(filepath.Join(dir, ".molecule-ci.yml"), []byte(cfg), 0o644)
+	envVars := map[string]string{"GITHUB_REPOSITORY": "o/status", "GITHUB_API_URL": gh.URL, "GITHUB_TOKEN": "ghs_x",
+		"TELEGRAM_BOT_TOKEN": "123:TGTOKEN", "TELEGRAM_CHAT_ID": "-100"}
+	run := func(now time.Time) int {
+		var stdout, stderr bytes.Buffer
+		env := Env{Actions: ghaction.New(func(k string) string { return envVars[k] }, &stdout), WorkDir: dir}
+		return Run(context.Background(), []string{"probe", "--state-branch", "probe-data", "--now", now.Format(time.RFC3339),
+			"--telegram-api", tg.srv.URL, "--format", "json"}, Streams{Stdout: &stdout, Stderr: &stderr}, env)
+	}
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	if code := run(t0); code != 0 {
+		t.Fatalf("first failing run: exit %d, want 0 (not down for 5 minutes yet)", code)
+	}
+	var wg sync.WaitGroup
+	codes := make([]int, 4)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i] = run(t0.Add(6*time.Minute + time.Duration(i)*time.Second))
+		}()
+	}
+	wg.Wait()
+	for i, c := range codes {
+		if c != 1 {
+			t.Errorf("run %d: exit %d, want 1", i, c)
+		}
+	}
+	if n := len(gh.Issues()); n != 1 {
+		t.Errorf("%d issues, want 1", n)
+	}
+	tg.mu.Lock()
+	pages := len(tg.pages)
+	tg.mu.Unlock()
+	if pages != 1 {
+		t.Errorf("%d pages, want 1", pages)
+	}
+	patches := 0
+	for _, r := range gh.Requests() {
+		if strings.HasPrefix(r, "PATCH ") && strings.Contains(r, "/git/refs/") {
+			patches++
+		}
+	}
+	// Updates GitHub refused as not fast forwards are the races the compare-and-swap settled.
+	t.Logf("%d ref updates for %d commits on the branch", patches, gh.Commits("probe-data"))
+	hist, _ := gh.File("probe-data", "history/api.jsonl")
+	if n := bytes.Count(hist, []byte("\n")); n != 5 {
+		t.Errorf("%d history lines on the branch, want 5 (one per run)", n)
+	}
+}
