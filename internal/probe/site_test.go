@@ -41,6 +41,12 @@ var fixtureServices = []fixtureService{
 // an outage yesterday.
 func fixtureSite(t testing.TB, dir string) *SiteStatus {
 	t.Helper()
+	return fixtureSiteAt(t, dir, siteNow)
+}
+
+// fixtureSiteAt is the fixture as generated at siteNow.
+func fixtureSiteAt(t testing.TB, dir string, siteNow time.Time) *SiteStatus {
+	t.Helper()
 	var cfg config.ProbeConfig
 	cfg.SetDefaults()
 	cfg.Title = "Molecule AI Status"
