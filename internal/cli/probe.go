@@ -285,10 +285,14 @@ func runProbe(ctx context.Context, args []string, s Streams, env Env) error {
 type branchStore struct{ b *github.DataBranch }
 
 func (s branchStore) Load(ctx context.Context) (probe.Snapshot, error) {
-	files, version, err := s.b.Load(ctx, func(p string) bool {
-		return p == probe.StateFile || (strings.HasPrefix(p, "history/") && strings.HasSuffix(p, ".jsonl"))
-	})
-	return probe.Snapshot{Version: version, Files: files}, err
+	files, paths, version, err := s.b.Load(ctx, probe.Loaded)
+	var stored []string
+	for _, p := range paths {
+		if probe.Stored(p) {
+			stored = append(stored, p)
+		}
+	}
+	return probe.Snapshot{Version: version, Files: files, Paths: stored}, err
 }
 
 func (s branchStore) Save(ctx context.Context, base string, files map[string][]byte, message string) (string, error) {

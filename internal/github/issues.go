@@ -112,58 +112,67 @@ type DataBranch struct {
 	MaxFile int64
 }
 
-// Load returns the files on the branch (below the root, every path) and the commit they are at;
-// an absent branch is no files and version "".
-func (d *DataBranch) Load(ctx context.Context, want func(path string) bool) (map[string][]byte, string, error) {
+// Load returns the files on the branch that want selects (all when want is nil), the paths of
+// every file on it, and the commit they are at; an absent branch is no files and version "".
+func (d *DataBranch) Load(ctx context.Context, want func(path string) bool) (map[string][]byte, []string, string, error) {
 	files := map[string][]byte{}
 	ref, _, err := d.Client.gh.Git.GetRef(ctx, d.Owner, d.Repo, "heads/"+d.Branch)
 	if err != nil {
 		var er *gh.ErrorResponse
 		if errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotFound {
-			return files, "", nil
+			return files, nil, "", nil
 		}
-		return nil, "", fmt.Errorf("read branch %s: %w", d.Branch, d.Client.classify(err))
+		return nil, nil, "", fmt.Errorf("read branch %s: %w", d.Branch, d.Client.classify(err))
 	}
 	sha := ref.GetObject().GetSHA()
 	commit, _, err := d.Client.gh.Git.GetCommit(ctx, d.Owner, d.Repo, sha)
 	if err != nil {
-		return nil, "", fmt.Errorf("read commit %s: %w", sha, d.Client.classify(err))
+		return nil, nil, "", fmt.Errorf("read commit %s: %w", sha, d.Client.classify(err))
 	}
 	tree, _, err := d.Client.gh.Git.GetTree(ctx, d.Owner, d.Repo, commit.GetTree().GetSHA(), true)
 	if err != nil {
-		return nil, "", fmt.Errorf("read tree of %s: %w", sha, d.Client.classify(err))
+		return nil, nil, "", fmt.Errorf("read tree of %s: %w", sha, d.Client.classify(err))
 	}
 	if tree.GetTruncated() {
-		return nil, "", fmt.Errorf("the tree of branch %s is too large for one listing", d.Branch)
+		return nil, nil, "", fmt.Errorf("the tree of branch %s is too large for one listing", d.Branch)
 	}
 	limit := d.MaxFile
 	if limit <= 0 {
 		limit = 64 << 20
 	}
+	var paths []string
 	for _, e := range tree.Entries {
-		if e.GetType() != "blob" || (want != nil && !want(e.GetPath())) {
+		if e.GetType() != "blob" {
+			continue
+		}
+		paths = append(paths, e.GetPath())
+		if want != nil && !want(e.GetPath()) {
 			continue
 		}
 		if int64(e.GetSize()) > limit {
-			return nil, "", fmt.Errorf("%s on branch %s is %d bytes, more than %d", e.GetPath(), d.Branch, e.GetSize(), limit)
+			return nil, nil, "", fmt.Errorf("%s on branch %s is %d bytes, more than %d", e.GetPath(), d.Branch, e.GetSize(), limit)
 		}
 		b, _, err := d.Client.gh.Git.GetBlobRaw(ctx, d.Owner, d.Repo, e.GetSHA())
 		if err != nil {
-			return nil, "", fmt.Errorf("read %s: %w", e.GetPath(), d.Client.classify(err))
+			return nil, nil, "", fmt.Errorf("read %s: %w", e.GetPath(), d.Client.classify(err))
 		}
 		files[e.GetPath()] = b
 	}
-	return files, sha, nil
+	return files, paths, sha, nil
 }
 
-// Save commits files (path -> content; other files on the branch are kept) on top of base, the
-// version Load returned, and moves the branch to it only if it is still at base. base "" creates
-// the branch.
+// Save commits files (path -> content, nil to delete; other files on the branch are kept) on top
+// of base, the version Load returned, and moves the branch to it only if it is still at base.
+// base "" creates the branch.
 func (d *DataBranch) Save(ctx context.Context, base string, files map[string][]byte, message string) (string, error) {
 	var entries []*gh.TreeEntry
 	for _, p := range sortedKeys(files) {
-		content := string(files[p])
-		entries = append(entries, &gh.TreeEntry{Path: gh.String(p), Mode: gh.String("100644"), Type: gh.String("blob"), Content: &content})
+		e := &gh.TreeEntry{Path: gh.String(p), Mode: gh.String("100644"), Type: gh.String("blob")}
+		if files[p] != nil { // nil: no content and no sha, which deletes the path
+			content := string(files[p])
+			e.Content = &content
+		}
+		entries = append(entries, e)
 	}
 	baseTree := ""
 	var parents []*gh.Commit

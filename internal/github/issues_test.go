@@ -94,7 +94,7 @@ func TestDataBranch(t *testing.T) {
 	f := githubtest.New(t)
 	c := newClient(t, f, nil)
 	d := &github.DataBranch{Client: c, Owner: "o", Repo: "status", Branch: "probe-data"}
-	files, v0, err := d.Load(ctx, nil)
+	files, _, v0, err := d.Load(ctx, nil)
 	if err != nil || v0 != "" || len(files) != 0 {
 		t.Fatalf("absent branch: %v %q %v", err, v0, files)
 	}
@@ -116,12 +116,20 @@ func TestDataBranch(t *testing.T) {
 	if _, err := d2.Save(ctx, "", map[string][]byte{"state.json": []byte(`{}`)}, "again"); !errors.Is(err, github.ErrRefMoved) {
 		t.Fatalf("second create: %v", err)
 	}
-	files, v, err := d.Load(ctx, func(p string) bool { return strings.HasSuffix(p, ".json") || strings.HasSuffix(p, ".jsonl") })
-	if err != nil || v != v2 || string(files["state.json"]) != `{"v":2}` || string(files["history/a.jsonl"]) != "1\n" {
-		t.Errorf("after the race: %v %s %q", err, v, files)
+	files, paths, v, err := d.Load(ctx, func(p string) bool { return strings.HasSuffix(p, ".json") })
+	if err != nil || v != v2 || string(files["state.json"]) != `{"v":2}` || len(files) != 1 || strings.Join(paths, ",") != "history/a.jsonl,state.json" {
+		t.Errorf("after the race: %v %s %q %v", err, v, files, paths)
 	}
-	if n := f.Commits("probe-data"); n != 2 {
-		t.Errorf("%d commits on the branch, want 2", n)
+	// A nil content deletes the file.
+	v3, err := d.Save(ctx, v2, map[string][]byte{"history/a.jsonl": nil}, "delete")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, paths, v, _ := d.Load(ctx, nil); v != v3 || strings.Join(paths, ",") != "state.json" {
+		t.Errorf("after deleting: %v", paths)
+	}
+	if n := f.Commits("probe-data"); n != 3 {
+		t.Errorf("%d commits on the branch, want 3", n)
 	}
 }
 

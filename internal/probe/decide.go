@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -93,7 +94,7 @@ func remember(ctx context.Context, opts Options, res *Result) error {
 			}
 		}
 		trans = decide(opts.Config, st, res, now, runID, opts.Issues != nil, opts.Pager != nil)
-		files = historyFiles(opts.Config, snap.Files, res, now)
+		files = historyFiles(opts.Config, snap, res, now)
 		files[StateFile] = st.marshal()
 		saved, err = opts.Store.Save(ctx, snap.Version, files, fmt.Sprintf("probe: run %s", now.Format(time.RFC3339)))
 		if err == nil {
@@ -153,7 +154,16 @@ func remember(ctx context.Context, opts Options, res *Result) error {
 		}
 	}
 	if opts.Site != "" {
-		return writeSite(opts, st, files, res)
+		// The page reads what is stored now: the files loaded, with this run's writes on top.
+		view := maps.Clone(snap.Files)
+		for k, v := range files {
+			if v == nil {
+				delete(view, k)
+			} else {
+				view[k] = v
+			}
+		}
+		return writeSite(opts, st, view, res)
 	}
 	return nil
 }

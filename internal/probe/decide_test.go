@@ -238,7 +238,8 @@ func mustRead(t *testing.T, p string) []byte {
 	return b
 }
 
-// TestCompact folds runs older than 30 days into daily rollups and keeps the rest as they were.
+// TestCompact folds the runs of days before yesterday into daily rollups and day archives, and
+// keeps the rest as they were.
 func TestCompact(t *testing.T) {
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	var lines []HistoryLine
@@ -251,19 +252,54 @@ func TestCompact(t *testing.T) {
 		lines = append(lines, HistoryLine{Timestamp: old.Truncate(24 * time.Hour).Add(time.Duration(i) * 5 * time.Minute), Name: "API", Status: st, LatencyMS: 100, Success: st == Up})
 	}
 	recent := HistoryLine{Timestamp: now.Add(-time.Hour), Name: "API", Status: Up, LatencyMS: 80, Success: true}
-	lines = append(lines, recent)
 	ancient := []Rollup{{Date: "2025-01-01", Name: "API", Runs: 10, Up: 10}}
-	kept, rolled := compact(lines, ancient, now, 5*time.Minute)
-	if len(kept) != 1 || kept[0] != recent {
+	yesterday := HistoryLine{Timestamp: now.Add(-20 * time.Hour), Name: "API", Status: Up, LatencyMS: 90, Success: true}
+	lines = append(lines, yesterday, recent)
+	kept, rolled, archived := compact(lines, ancient, now, 5*time.Minute)
+	if len(kept) != 2 || kept[0] != yesterday || kept[1] != recent {
 		t.Errorf("kept %v", kept)
+	}
+	if len(archived) != 1 || len(archived[old.Format(time.DateOnly)]) != 288 {
+		t.Errorf("archived %d days", len(archived))
 	}
 	want := Rollup{Date: old.Format(time.DateOnly), Name: "API", Runs: 288, Up: 285, Down: 3, LatencyMS: 100, MinutesDown: 15}
 	if len(rolled) != 1 || rolled[0] != want {
 		t.Errorf("rollups %+v, want [%+v] (the 2025 rollup is past 400 days)", rolled, want)
 	}
-	// Uptime over 90 days reads the rollup: 285 + 1 of 289 runs up.
+	// Uptime over 90 days reads the rollup and the recent lines: 285 + 2 of 290 runs up.
 	if u := uptimeOver(kept, rolled, now, 90*24*time.Hour); pct(u) != "98.96%" {
 		t.Errorf("90d uptime %s", pct(u))
+	}
+}
+
+// TestHistoryFiles: a run appends its line, archives the day that left the recent file (with its
+// rollup) and deletes day archives older than 30 days.
+func TestHistoryFiles(t *testing.T) {
+	now := time.Date(2026, 12, 1, 0, 5, 0, 0, time.UTC)
+	cfg := testConfig(config.ProbeService{Name: "API", Checks: []config.ProbeCheck{{Kind: "http", URL: "http://x"}}})
+	twoDaysAgo := HistoryLine{Timestamp: now.Add(-25 * time.Hour), Name: "API", Status: Down, Success: false}
+	snap := Snapshot{
+		Files: map[string][]byte{historyPath("api"): marshalLines([]HistoryLine{twoDaysAgo})},
+		Paths: []string{historyPath("api"), archivePath("api", "2026-10-31"), archivePath("api", "2026-11-01"), archivePath("other", "2026-01-01")},
+	}
+	res := &Result{Services: []ServiceResult{{Name: "API", Slug: "api", Env: "production", URL: "http://x", Observed: Up, Checks: []CheckResult{{Kind: "http", StatusCode: 200, Latency: 42 * time.Millisecond}}}}}
+	files := historyFiles(cfg, snap, res, now)
+	var names []string
+	for _, n := range sortedSlugs(files) {
+		if files[n] == nil {
+			n += " (deleted)"
+		}
+		names = append(names, n)
+	}
+	if got := strings.Join(names, ", "); got != "history/api.daily.jsonl, history/api.jsonl, history/api/2026-10-31.jsonl (deleted), history/api/2026-11-29.jsonl" {
+		t.Errorf("files: %s", got)
+	}
+	want := `{"timestamp":"2026-12-01T00:05:00Z","name":"API","url":"http://x","method":"GET","status_code":200,"latency_ms":42,"success":true,"status":"up","env":"production"}` + "\n"
+	if got := string(files[historyPath("api")]); got != want {
+		t.Errorf("recent:\n%s\nwant\n%s", got, want)
+	}
+	if got := string(files[rollupPath("api")]); got != `{"date":"2026-11-29","name":"API","runs":1,"up":0,"degraded":0,"down":1,"unknown":0,"latency_ms":0,"minutes_down":5}`+"\n" {
+		t.Errorf("rollup: %s", got)
 	}
 }
 

@@ -2,6 +2,7 @@ package probe
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/Molecule-AI/molecule-ci/internal/config"
@@ -35,18 +36,33 @@ func lineFor(cfg config.ProbeConfig, s ServiceResult, now time.Time) HistoryLine
 	}
 }
 
-// historyFiles appends this run's line to every service's history and compacts it.
-func historyFiles(cfg config.ProbeConfig, stored map[string][]byte, res *Result, now time.Time) map[string][]byte {
+// historyFiles appends this run's line to every service's recent history, archives the days
+// that left it (with their rollups), and deletes day archives older than RawDays. A nil content
+// means delete.
+func historyFiles(cfg config.ProbeConfig, snap Snapshot, res *Result, now time.Time) map[string][]byte {
 	out := map[string][]byte{}
+	oldest := now.UTC().AddDate(0, 0, -RawDays).Format(time.DateOnly)
 	for _, s := range res.Services {
+		stored := snap.Files
 		lines, _ := parseHistory(stored[historyPath(s.Slug)])
 		rollups := parseRollups(stored[rollupPath(s.Slug)])
 		lines = append(lines, lineFor(cfg, s, now))
 		slices.SortStableFunc(lines, func(a, b HistoryLine) int { return a.Timestamp.Compare(b.Timestamp) })
-		kept, rolled := compact(lines, rollups, now, interval(lines))
+		kept, rolled, archived := compact(lines, rollups, now, interval(lines))
 		out[historyPath(s.Slug)] = marshalLines(kept)
-		if len(rolled) > 0 || stored[rollupPath(s.Slug)] != nil {
+		if len(archived) > 0 {
 			out[rollupPath(s.Slug)] = marshalLines(rolled)
+		}
+		for day, ls := range archived {
+			if day >= oldest {
+				out[archivePath(s.Slug, day)] = marshalLines(ls)
+			}
+		}
+		prefix := "history/" + s.Slug + "/"
+		for _, p := range snap.Paths {
+			if day, ok := strings.CutPrefix(p, prefix); ok && strings.TrimSuffix(day, ".jsonl") < oldest {
+				out[p] = nil
+			}
 		}
 	}
 	return out

@@ -23,12 +23,18 @@ import (
 
 // The layout of the stored data (a directory, or a data branch of the repository):
 //
-//	state.json                    the small state: declared states, streaks, open incidents
-//	history/<slug>.jsonl          one line per run: the org's Upptime line shape, plus status
-//	history/<slug>.daily.jsonl    one rollup line per UTC day, for runs older than RawDays
+//	state.json                        the small state: declared states, streaks, open incidents
+//	history/<slug>.jsonl              one line per run of today and yesterday (UTC): the org's
+//	                                  Upptime line shape, plus status
+//	history/<slug>.daily.jsonl        one rollup line per earlier UTC day (kept RollupDays)
+//	history/<slug>/<YYYY-MM-DD>.jsonl the per-run lines of an earlier day (kept RawDays)
+//
+// A run reads state.json, the recent lines and the rollups — never the archived days — and
+// writes state.json and the recent file, plus once a day the day it archives: what a run moves
+// stays small however long the history.
 const (
 	StateFile = "state.json"
-	// RawDays of per-run lines are kept; older runs are folded into daily rollups.
+	// RawDays of per-run lines are kept in the day archives; older days live on as rollups.
 	RawDays = 30
 	// RollupDays of daily rollups are kept.
 	RollupDays = 400
@@ -42,14 +48,31 @@ const (
 // caller read: another run got there first. Run reloads and decides again.
 var ErrConflict = errors.New("the stored probe state changed since it was read (another run saved first)")
 
-// Snapshot is the stored data at one version.
+// Snapshot is the stored data at one version: the files a run reads (state.json and
+// history/*.jsonl), and the paths of every stored file (the day archives are listed, not read).
 type Snapshot struct {
 	Version string
 	Files   map[string][]byte
+	Paths   []string
+}
+
+// Loaded reports whether a store's Load should read path (rather than only list it).
+func Loaded(path string) bool {
+	if path == StateFile {
+		return true
+	}
+	rest, ok := strings.CutPrefix(path, "history/")
+	return ok && strings.HasSuffix(rest, ".jsonl") && !strings.Contains(rest, "/")
+}
+
+// Stored reports whether path is one of the probe's files.
+func Stored(path string) bool {
+	return path == StateFile || (strings.HasPrefix(path, "history/") && strings.HasSuffix(path, ".jsonl"))
 }
 
 // Store keeps the probe's data between runs. Save must be a compare-and-swap: it writes files
 // only when the stored version is still base, and returns ErrConflict (wrapped or not) otherwise.
+// A nil content deletes the file.
 type Store interface {
 	Load(ctx context.Context) (Snapshot, error)
 	Save(ctx context.Context, base string, files map[string][]byte, message string) (string, error)
@@ -174,8 +197,9 @@ type Rollup struct {
 	MinutesDown int    `json:"minutes_down"`
 }
 
-func historyPath(slug string) string { return "history/" + slug + ".jsonl" }
-func rollupPath(slug string) string  { return "history/" + slug + ".daily.jsonl" }
+func historyPath(slug string) string       { return "history/" + slug + ".jsonl" }
+func rollupPath(slug string) string        { return "history/" + slug + ".daily.jsonl" }
+func archivePath(slug, date string) string { return "history/" + slug + "/" + date + ".jsonl" }
 
 // parseHistory reads JSONL, skipping lines it cannot read (a line cut by a crash must not lose
 // the month) but counting them, so the caller can say so.
@@ -226,11 +250,11 @@ func marshalLines[T any](items []T) []byte {
 	return b.Bytes()
 }
 
-// compact folds raw lines older than RawDays before now into daily rollups (merging with a
-// rollup of the same day already stored) and drops rollups older than RollupDays, so a
-// service's history stays about a month of runs and a year of days.
-func compact(lines []HistoryLine, rollups []Rollup, now time.Time, interval time.Duration) ([]HistoryLine, []Rollup) {
-	cut := now.Add(-RawDays * 24 * time.Hour)
+// compact folds the lines of days before yesterday (UTC) into daily rollups — merging with a
+// rollup of the same day already stored — and returns them by day for the archive; rollups
+// older than RollupDays are dropped. The recent file then holds at most two days of runs.
+func compact(lines []HistoryLine, rollups []Rollup, now time.Time, interval time.Duration) ([]HistoryLine, []Rollup, map[string][]HistoryLine) {
+	yesterday := now.UTC().AddDate(0, 0, -1).Format(time.DateOnly)
 	byDate := map[string]*Rollup{}
 	for i := range rollups {
 		r := rollups[i]
@@ -239,16 +263,18 @@ func compact(lines []HistoryLine, rollups []Rollup, now time.Time, interval time
 	latSum := map[string]int64{}
 	latN := map[string]int64{}
 	for d, r := range byDate {
-		answered := int64(r.Runs - r.Down - r.Unknown)
+		answered := int64(r.Up + r.Degraded)
 		latSum[d], latN[d] = r.LatencyMS*answered, answered
 	}
 	kept := lines[:0:0]
+	archived := map[string][]HistoryLine{}
 	for _, l := range lines {
-		if !l.Timestamp.Before(cut) {
+		d := l.Timestamp.UTC().Format(time.DateOnly)
+		if d >= yesterday {
 			kept = append(kept, l)
 			continue
 		}
-		d := l.Timestamp.UTC().Format(time.DateOnly)
+		archived[d] = append(archived[d], l)
 		r := byDate[d]
 		if r == nil {
 			r = &Rollup{Date: d, Name: l.Name}
@@ -283,7 +309,7 @@ func compact(lines []HistoryLine, rollups []Rollup, now time.Time, interval time
 		out = append(out, *r)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Date < out[j].Date })
-	return kept, out
+	return kept, out, archived
 }
 
 // DirStore keeps the data in a local directory (a checkout of the data branch, or anywhere for
@@ -308,7 +334,11 @@ func (d DirStore) Load(ctx context.Context) (Snapshot, error) {
 		}
 		rel, _ := filepath.Rel(d.Dir, p)
 		rel = filepath.ToSlash(rel)
-		if rel != StateFile && !(strings.HasPrefix(rel, "history/") && strings.HasSuffix(rel, ".jsonl")) {
+		if !Stored(rel) {
+			return nil
+		}
+		snap.Paths = append(snap.Paths, rel)
+		if !Loaded(rel) {
 			return nil
 		}
 		b, err := fsutil.ReadRegular(p, maxStoredFile)
@@ -432,6 +462,12 @@ func (d DirStore) Save(ctx context.Context, base string, files map[string][]byte
 	})
 	for _, n := range names {
 		p := filepath.Join(d.Dir, filepath.FromSlash(n))
+		if files[n] == nil {
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return "", err
+			}
+			continue
+		}
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return "", err
 		}

@@ -333,6 +333,10 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		entries := slices.Clone(f.trees[req.BaseTree])
 		for _, e := range req.Tree {
+			if e.Content == nil && e.SHA == nil { // "sha": null deletes the path
+				entries = slices.DeleteFunc(entries, func(x treeEntry) bool { return x.Path == e.Path })
+				continue
+			}
 			if e.Content == nil {
 				writeValidation(w, "")
 				return
