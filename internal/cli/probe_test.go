@@ -377,3 +377,29 @@ func TestProbeOverlappingRunsOnDataBranch(t *testing.T) {
 		t.Errorf("%d history lines on the branch, want 5 (one per run)", n)
 	}
 }
+
+// TestProbeStateBranchRefused: a token without contents: write cannot save the state. The run
+// prints what it measured, says why verbatim, and exits 3: the tool failed, not the services.
+func TestProbeStateBranchRefused(t *testing.T) {
+	svc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(svc.Close)
+	gh := githubtest.New(t)
+	gh.Enqueue(githubtest.Reply{Path: "/git/trees", Status: 403,
+		Body: `{"message":"Resource not accessible by integration","documentation_url":"https://docs.github.com/rest/git/trees#create-a-tree","status":"403"}`})
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, ".molecule-ci.yml"), []byte("version: 1\nprobe:\n  services:\n    - name: API\n      checks: [{kind: http, url: \""+svc.URL+"\"}]\n"), 0o644)
+	envVars := map[string]string{"GITHUB_REPOSITORY": "o/status", "GITHUB_API_URL": gh.URL, "GITHUB_TOKEN": "ghs_x"}
+	var stdout, stderr bytes.Buffer
+	code := Run(context.Background(), []string{"probe", "--state-branch", "probe-data", "--format", "json"},
+		Streams{Stdout: &stdout, Stderr: &stderr}, Env{Actions: ghaction.New(func(k string) string { return envVars[k] }, &stdout), WorkDir: dir})
+	if code != ExitTool {
+		t.Errorf("exit %d, want 3", code)
+	}
+	if !strings.Contains(stdout.String(), `"status": "up"`) {
+		t.Errorf("the measurements were not printed:\n%s", stdout.String())
+	}
+	want := "save probe state: write tree: POST " + gh.URL + "/repos/o/status/git/trees: 403 Resource not accessible by integration (https://docs.github.com/rest/git/trees#create-a-tree)"
+	if !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr:\n%s\nwant it to contain\n%s", stderr.String(), want)
+	}
+}
