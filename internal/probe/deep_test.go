@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -205,6 +206,7 @@ func TestStatusJSONCheck(t *testing.T) {
 		{"upptime summary, one down", `[{"name":"Customer app","status":"up"},{"name":"Docs site","status":"down"}]`, Degraded, "reports 1 of 2 sites down: Docs site"},
 		{"our status.json, fresh", `{"services":[{"name":"Docs","status":"up"}],"heartbeat":{"last_run":"2026-12-01T11:55:00Z"}}`, Up, ""},
 		{"our status.json, stale", `{"services":[{"name":"Docs","status":"up"}],"heartbeat":{"last_run":"2026-12-01T09:00:00Z"}}`, Degraded, "last updated 3h0m0s ago (more than 30m0s): its probe may have stopped"},
+		{"this tool's own status.json", string(mustReadGolden("testdata/site/api_v1_status.json.golden")), Degraded, "reports 1 of 8 sites down: Control plane"},
 		{"malformed", `{"services":[`, Down, "malformed status JSON: unexpected end of JSON input"},
 		{"not a status document", `{"hello":"world"}`, Down, "malformed status JSON: want a list of sites or an object with services or sites"},
 		{"site without status", `[{"name":"x"}]`, Down, "malformed status JSON: site 0 has no name or status"},
@@ -220,6 +222,14 @@ func TestStatusJSONCheck(t *testing.T) {
 			}
 		})
 	}
+}
+
+func mustReadGolden(p string) []byte {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 // fakeTelegram answers POST /bot<token>/sendMessage like the Bot API.
