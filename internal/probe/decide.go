@@ -49,7 +49,7 @@ const maxSaveAttempts = 10
 // on conflict it reloads and decides again on the same measurements), then files, comments,
 // closes and pages for the transitions this run won, records what it filed, and renders the
 // status page.
-func remember(ctx context.Context, opts Options, res *Result) error {
+func remember(ctx context.Context, opts Options, res *Result, pre *Snapshot) error {
 	now := res.Started
 	runID := newRunID(now)
 	if opts.Store == nil {
@@ -79,8 +79,9 @@ func remember(ctx context.Context, opts Options, res *Result) error {
 	)
 	for attempt := 0; attempt < maxSaveAttempts; attempt++ {
 		var err error
-		snap, err = opts.Store.Load(ctx)
-		if err != nil {
+		if attempt == 0 && pre != nil {
+			snap = *pre // read before the checks ran
+		} else if snap, err = opts.Store.Load(ctx); err != nil {
 			return fmt.Errorf("load probe state: %w", err)
 		}
 		st, err = parseState(snap.Files[StateFile])

@@ -362,3 +362,44 @@ func FuzzParseStatusJSON(f *testing.F) {
 		}
 	})
 }
+
+// TestFailingFirst: with stored state, the services that failed the previous run are checked
+// first (here one at a time, so the order is visible); the output keeps the config's order.
+func TestFailingFirst(t *testing.T) {
+	var mu sync.Mutex
+	var order []string
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		order = append(order, r.URL.Path)
+		mu.Unlock()
+		if r.URL.Path == "/c" && r.Header.Get("X-Run") == "1" {
+			w.WriteHeader(500)
+		}
+	})
+	var svcs []config.ProbeService
+	for _, n := range []string{"a", "b", "c", "d"} {
+		svcs = append(svcs, config.ProbeService{Name: n, Checks: []config.ProbeCheck{{Kind: "http", URL: srv.URL + "/" + n, Headers: map[string]string{"X-Run": "1"}}}})
+	}
+	cfg := testConfig(svcs...)
+	cfg.Concurrency, cfg.RetryDelay = 1, 0
+	store := DirStore{Dir: t.TempDir()}
+	if _, err := Run(context.Background(), Options{Config: cfg, Store: store}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	order = nil
+	mu.Unlock()
+	for i := range cfg.Services {
+		cfg.Services[i].Checks[0].Headers = map[string]string{"X-Run": "2"}
+	}
+	res, err := Run(context.Background(), Options{Config: cfg, Store: store, Now: func() time.Time { return time.Now().Add(time.Minute) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(order, " "); got != "/c /a /b /d" {
+		t.Errorf("second run checked %s, want /c first", got)
+	}
+	if res.Services[2].Name != "c" || res.Services[2].Observed != Up {
+		t.Errorf("results out of config order: %+v", res.Services[2])
+	}
+}

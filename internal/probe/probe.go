@@ -182,7 +182,25 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		opts.Getenv = func(string) string { return "" }
 	}
 	res := &Result{Started: opts.Now().UTC(), FailOn: Status(opts.Config.FailOn)}
-	checks, err := runChecks(ctx, opts)
+	// With stored state, the services that failed last run are checked first: a check that
+	// hangs until its timeout then starts at once instead of after every quick one.
+	var pre *Snapshot
+	failing := map[string]bool{}
+	if opts.Store != nil {
+		snap, err := opts.Store.Load(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("load probe state: %w", err)
+		}
+		st, err := parseState(snap.Files[StateFile])
+		if err != nil {
+			return nil, fmt.Errorf("load probe state: %w", err)
+		}
+		for slug, ss := range st.Services {
+			failing[slug] = ss.Observed == Down || ss.Observed == Unknown
+		}
+		pre = &snap
+	}
+	checks, err := runChecks(ctx, opts, failing)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +213,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := remember(ctx, opts, res); err != nil {
+	if err := remember(ctx, opts, res, pre); err != nil {
 		return res, err
 	}
 	return res, nil
@@ -222,7 +240,7 @@ func aggregate(checks []CheckResult) (Status, string) {
 
 // runChecks runs every check of every service with bounded concurrency, results in indexed slots
 // so the output does not depend on timing.
-func runChecks(ctx context.Context, opts Options) ([][]CheckResult, error) {
+func runChecks(ctx context.Context, opts Options, first map[string]bool) ([][]CheckResult, error) {
 	svcs := opts.Config.Services
 	out := make([][]CheckResult, len(svcs))
 	type job struct{ s, c int }
@@ -233,6 +251,16 @@ func runChecks(ctx context.Context, opts Options) ([][]CheckResult, error) {
 			jobs = append(jobs, job{i, j})
 		}
 	}
+	slices.SortStableFunc(jobs, func(a, b job) int {
+		fa, fb := first[svcs[a.s].Slug], first[svcs[b.s].Slug]
+		switch {
+		case fa && !fb:
+			return -1
+		case fb && !fa:
+			return 1
+		}
+		return 0
+	})
 	r, err := newRunner(opts)
 	if err != nil {
 		return nil, err
