@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -118,33 +119,47 @@ func run(fast, hang int, latency, timeout time.Duration, withCurl, keep bool) er
 	fmt.Printf("bench: %d endpoints answering in %v + %d hanging, concurrency %d, timeout %v, retry delay %v\n",
 		fast, latency, hang, conc, timeout, defaults.RetryDelay)
 
-	cmd := exec.Command(bin, "probe", "--format", "json", "--state", filepath.Join(work, "state"), "--site", filepath.Join(work, "site"))
-	cmd.Dir = work
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + work}
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, os.Stderr
-	start := time.Now()
-	err = cmd.Run()
-	wall := time.Since(start)
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
-		return fmt.Errorf("molecule-ci probe: %v (want exit 1: the hanging endpoints are down)", err)
+	// Two scheduled runs over the same state: the first knows nothing; the second checks the
+	// services that failed the first one first (the hanging endpoints start at once).
+	probeRun := func() (time.Duration, int64, error) {
+		cmd := exec.Command(bin, "probe", "--format", "json", "--state", filepath.Join(work, "state"), "--site", filepath.Join(work, "site"))
+		cmd.Dir = work
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + work}
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, io.Discard
+		start := time.Now()
+		err := cmd.Run()
+		wall := time.Since(start)
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+			return 0, 0, fmt.Errorf("molecule-ci probe: %v (want exit 1: the hanging endpoints are down)", err)
+		}
+		rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024
+		var doc struct{ Services []struct{ Status string } }
+		if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+			return 0, 0, fmt.Errorf("probe output: %w", err)
+		}
+		counts := map[string]int{}
+		for _, s := range doc.Services {
+			counts[s.Status]++
+		}
+		if counts["up"] != fast || counts["down"] != hang {
+			return 0, 0, fmt.Errorf("probe says %v, want %d up and %d down", counts, fast, hang)
+		}
+		return wall, rss, nil
 	}
-	rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024
-	var doc struct{ Services []struct{ Status string } }
-	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
-		return fmt.Errorf("probe output: %w", err)
+	wall, rss, err := probeRun()
+	if err != nil {
+		return err
 	}
-	counts := map[string]int{}
-	for _, s := range doc.Services {
-		counts[s.Status]++
-	}
-	if counts["up"] != fast || counts["down"] != hang {
-		return fmt.Errorf("probe says %v, want %d up and %d down", counts, fast, hang)
+	wall2, rss2, err := probeRun()
+	if err != nil {
+		return err
 	}
 
 	ratio := float64(wall) / float64(ideal)
 	fmt.Printf("%-34s %10s %12s\n", "", "wall", "peak RSS")
-	fmt.Printf("%-34s %10s %12s\n", "molecule-ci probe (this run)", wall.Round(10*time.Millisecond), mb(rss))
+	fmt.Printf("%-34s %10s %12s\n", "molecule-ci probe, first run", wall.Round(10*time.Millisecond), mb(rss))
+	fmt.Printf("%-34s %10s %12s\n", "molecule-ci probe, next run", wall2.Round(10*time.Millisecond), mb(rss2))
 	fmt.Printf("%-34s %10s\n", "ideal (see above)", ideal)
 	if withCurl {
 		cw, up, down, err := curlLoop(urls, timeout)
@@ -154,8 +169,9 @@ func run(fast, hang int, latency, timeout time.Duration, withCurl, keep bool) er
 		fmt.Printf("%-34s %10s %12s   (%d up, %d down)\n", "sequential curl loop", cw.Round(10*time.Millisecond), "-", up, down)
 		fmt.Printf("speed-up over curl: %.1fx\n", float64(cw)/float64(wall))
 	}
-	fmt.Printf("probe / ideal: %.2fx (goal <= 1.30x); peak memory %s (goal < 100 MB)\n", ratio, mb(rss))
-	if ratio > 1.3 || rss >= 100<<20 {
+	ratio2 := float64(wall2) / float64(ideal)
+	fmt.Printf("probe / ideal: %.2fx first run, %.2fx next run (goal <= 1.30x); peak memory %s, %s (goal < 100 MB)\n", ratio, ratio2, mb(rss), mb(rss2))
+	if max(ratio, ratio2) > 1.3 || max(rss, rss2) >= 100<<20 {
 		return fmt.Errorf("goal missed")
 	}
 	return nil
