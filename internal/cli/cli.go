@@ -62,6 +62,7 @@ func commands() []command {
 		{"lint", "lint workflows, action metadata, Dockerfiles and .molecule-ci.yml", runLint},
 		{"build", "build the base image and every adapter built FROM it, through BuildKit", runBuild},
 		{"coverage", "gate Go, Python and TypeScript coverage reports against the policy", runCoverage},
+		{"probe", "probe the services, file incidents, page, and write the status page", runProbe},
 		{"version", "print the version", runVersion},
 		{"help", "show help for a command", nil},
 	}

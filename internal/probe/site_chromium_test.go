@@ -1,0 +1,255 @@
+package probe
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/png"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/Molecule-AI/molecule-ci/internal/golden"
+)
+
+// chromiumPath is Debian's chromium; the test skips, saying why, when it is not installed.
+const chromiumPath = "/usr/bin/chromium"
+
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := exec.LookPath(chromiumPath); err != nil {
+		t.Skipf("no %s (%v): install Debian's chromium to run the status page browser tests", chromiumPath, err)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("force-color-profile", "srgb"),
+		chromedp.UserDataDir(t.TempDir()),
+	}
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel2 := chromedp.NewContext(actx)
+	t.Cleanup(cancel2)
+	ctx, cancel3 := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(cancel3)
+	return ctx
+}
+
+// pageFacts is what the browser reports about the rendered page.
+type pageFacts struct {
+	Services []struct {
+		Name, State, Slug string
+		Points, Downs     int
+		Right             float64
+	}
+	ScrollWidth, ClientWidth int
+	Overflowing              []string
+	Banner                   string
+	Incidents                int
+	Stale                    bool
+}
+
+const factsJS = `(() => {
+  const vw = document.documentElement.clientWidth;
+  const over = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && (r.right > vw + 0.5 || r.left < -0.5)) over.push(el.tagName + '.' + (typeof el.className === 'string' ? el.className : el.className.baseVal));
+  }
+  return {
+    Services: [...document.querySelectorAll('section.service')].map(s => ({
+      Name: s.querySelector('.name').textContent.trim(),
+      State: s.querySelector('.state').textContent.trim(),
+      Slug: s.dataset.slug,
+      Points: s.querySelectorAll('svg.chart circle.pt').length,
+      Downs: s.querySelectorAll('svg.chart rect.dn').length,
+      Right: s.getBoundingClientRect().right,
+    })),
+    ScrollWidth: document.documentElement.scrollWidth,
+    ClientWidth: vw,
+    Overflowing: over.slice(0, 10),
+    Banner: document.querySelector('.banner').textContent.trim(),
+    Incidents: document.querySelectorAll('.inc').length,
+    Stale: document.getElementById('stale').classList.contains('show'),
+  };
+})()`
+
+// TestStatusPageInChromium renders the status page in headless Chromium at a phone's 390 px and
+// a desktop's 1000 px (1180 px tall): every service shows its name and state, every chart has data points,
+// nothing is wider than the viewport, and a screenshot resembles the golden one (loosely: a
+// coarse grid of mean colours, so font differences between machines do not matter).
+func TestStatusPageInChromium(t *testing.T) {
+	ctx := newBrowser(t)
+	dir := t.TempDir()
+	// Generated now, as the workflow does, so the page's heartbeat script sees a fresh page (the
+	// golden files of TestSiteGolden use a fixed time instead).
+	ss := fixtureSiteAt(t, dir, time.Now().UTC().Truncate(time.Minute))
+	url := "file://" + filepath.Join(dir, "index.html")
+	for _, width := range []int64{390, 1000} {
+		t.Run(fmt.Sprint(width), func(t *testing.T) {
+			// Navigate waits for the load event; the viewport applies to the page it loaded.
+			err := chromedp.Do(ctx,
+				chromedp.Navigate(url),
+				chromedp.EmulateViewport(width, 1180),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			facts, err := chromedp.Run(ctx, chromedp.Evaluate[pageFacts](factsJS))
+			if err != nil {
+				t.Fatal(err)
+			}
+			shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()) // the first screen
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(facts.Services) != len(ss.Services) {
+				t.Fatalf("%d services on the page, want %d", len(facts.Services), len(ss.Services))
+			}
+			for i, s := range ss.Services {
+				got := facts.Services[i]
+				if got.Name != s.Name || got.State != statusWords[s.Status] || got.Slug != s.Slug {
+					t.Errorf("service %d: %q %q (%s), want %q %q (%s)", i, got.Name, got.State, got.Slug, s.Name, statusWords[s.Status], s.Slug)
+				}
+				if got.Points+got.Downs != s.Points || got.Points == 0 {
+					t.Errorf("%s: chart has %d points and %d down marks, want %d runs", s.Slug, got.Points, got.Downs, s.Points)
+				}
+			}
+			if facts.Services[4].Downs != 8 { // the control plane: down for the last 40 minutes
+				t.Errorf("control plane chart shows %d down runs, want 8", facts.Services[4].Downs)
+			}
+			if facts.ScrollWidth > facts.ClientWidth || len(facts.Overflowing) > 0 {
+				t.Errorf("at %d px the page is %d px wide; overflowing: %v", width, facts.ScrollWidth, facts.Overflowing)
+			}
+			if facts.Banner != "Some systems are down" || facts.Incidents != 2 {
+				t.Errorf("banner %q, %d incidents", facts.Banner, facts.Incidents)
+			}
+			if facts.Stale {
+				t.Errorf("a page generated at %s, viewed at %s, warns that it is stale", ss.GeneratedAt, time.Now().UTC())
+			}
+			checkScreenshot(t, shot, filepath.Join("testdata", "site", fmt.Sprintf("screenshot-%d.png", width)))
+		})
+	}
+}
+
+// TestStatusPageStaleInChromium: a page whose last check is older than heartbeat-max-age tells
+// the reader so, in the browser, even though nothing regenerated it.
+func TestStatusPageStaleInChromium(t *testing.T) {
+	ctx := newBrowser(t)
+	dir := t.TempDir()
+	fixtureSiteAt(t, dir, time.Now().UTC().Add(-2*time.Hour))
+	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+filepath.Join(dir, "index.html"))); err != nil {
+		t.Fatal(err)
+	}
+	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('stale').className + ': ' + document.getElementById('stale').textContent`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 120 or 121 minutes: the fixture's time is truncated to the minute.
+	if want := regexp.MustCompile(`^stale show: These results are stale: the last check ran 12[01] minutes ago\. The monitor itself may have stopped\.$`); !want.MatchString(text) {
+		t.Errorf("got %q, want a match of %s", text, want)
+	}
+}
+
+// checkScreenshot compares a screenshot with the golden one over a grid of 24 px cells: the mean
+// colour of each cell may differ by 40 (of 255) per channel in at most 4% of the cells, and the
+// heights by 15%. With -update it writes the screenshot (the README's image is the 1000 px one).
+func checkScreenshot(t *testing.T, got []byte, path string) {
+	t.Helper()
+	if golden.Update() {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(path, "-1000.png") {
+			writeReadmeShot(t, got)
+		}
+		return
+	}
+	wantB, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	gi, err := png.Decode(bytes.NewReader(got))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wi, err := png.Decode(bytes.NewReader(wantB))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gb, wb := gi.Bounds(), wi.Bounds()
+	if gb.Dx() != wb.Dx() || math.Abs(float64(gb.Dy()-wb.Dy())) > 0.15*float64(wb.Dy()) {
+		t.Fatalf("screenshot is %v, golden %v", gb.Size(), wb.Size())
+	}
+	const cell = 24
+	h := min(gb.Dy(), wb.Dy())
+	cells, bad := 0, 0
+	for y := 0; y+cell <= h; y += cell {
+		for x := 0; x+cell <= gb.Dx(); x += cell {
+			cells++
+			a, b := meanColor(gi, x, y, cell), meanColor(wi, x, y, cell)
+			for c := range 3 {
+				if math.Abs(a[c]-b[c]) > 40 {
+					bad++
+					break
+				}
+			}
+		}
+	}
+	if frac := float64(bad) / float64(cells); frac > 0.04 {
+		out := filepath.Join(t.TempDir(), filepath.Base(path))
+		os.WriteFile(out, got, 0o644)
+		t.Errorf("%.1f%% of the screenshot's cells differ from %s (wrote %s)", frac*100, path, out)
+	}
+}
+
+// readmeShot is the README's picture of the status page: the desktop screenshot, recompressed.
+const readmeShot = "../../testdata/probe/status-page.png"
+
+func writeReadmeShot(t *testing.T, full []byte) {
+	img, err := png.Decode(bytes.NewReader(full))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(readmeShot, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func meanColor(img image.Image, x0, y0, n int) [3]float64 {
+	var s [3]float64
+	b := img.Bounds()
+	for y := y0; y < y0+n; y++ {
+		for x := x0; x < x0+n; x++ {
+			r, g, bl, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+			s[0] += float64(r >> 8)
+			s[1] += float64(g >> 8)
+			s[2] += float64(bl >> 8)
+		}
+	}
+	for i := range s {
+		s[i] /= float64(n * n)
+	}
+	return s
+}
