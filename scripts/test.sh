@@ -27,6 +27,9 @@ apt_install() {
 # Linters the lint tests run for real.
 apt_install shellcheck pyflakes3
 
+# Headless Chromium for the status page tests (internal/probe).
+apt_install chromium
+
 # Coverage producers (pytest-cov, vitest) for the coverage tests.
 if [ -f .ci/setup-coverage.sh ]; then
   bash .ci/setup-coverage.sh
