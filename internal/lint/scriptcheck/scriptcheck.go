@@ -71,7 +71,7 @@ const (
 
 // maxBatch is the most scripts one shellcheck process gets: enough that start-up is amortised,
 // few enough that a batch finishes well inside the time limit.
-const maxBatch = 32
+const maxBatch = 64
 
 // RuleLimit is the kind of the finding for a script a tool could not check within its limits.
 const RuleLimit = "script-check-limit"
