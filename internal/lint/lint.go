@@ -168,7 +168,7 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 	if wl != nil && (opts.Scripts.Shellcheck != "" || opts.Scripts.Pyflakes != "") {
 		// A workflow's worker mostly waits for its scripts' tool processes (bounded separately by
 		// Scripts.Concurrency); more files in flight let shellcheck take many scripts per process.
-		jobs *= 8
+		jobs *= 32
 	}
 	results := make([][]report.Finding, len(files))
 	g, gctx := errgroup.WithContext(ctx)
