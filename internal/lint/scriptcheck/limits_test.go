@@ -180,3 +180,26 @@ func TestBatching(t *testing.T) {
 		t.Errorf("Stats = %+v, want 40 scripts checked in fewer processes, and 2 repeats from the cache", s)
 	}
 }
+
+// TestCommandLineTool: a tool given as a command line (a container, say) cannot see files
+// written on the host, so it gets each script on stdin, like actionlint does.
+func TestCommandLineTool(t *testing.T) {
+	bin := t.TempDir()
+	sc := fakeTool(t, bin, "shellcheck", "version: 1", `last=
+for a in "$@"; do last=$a; done
+[ "$last" = - ] || { echo "not stdin: $*" >&2; exit 3; }
+grep -q 'echo' || exit 3
+echo '{"comments":[{"file":"-","line":2,"column":3,"level":"warning","code":9999,"message":"fake finding."}]}'
+exit 1`)
+	c, err := New(Options{Shellcheck: "sh " + sc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := lintSource(c, oneScript)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{wantFake}, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}

@@ -171,11 +171,27 @@ func (r *shellcheckRule) VisitStep(n *actionlint.Step) error {
 	}
 	t := r.c.shellcheck
 	r.Debug("%s: Run shellcheck for %s script:\n%s", pos, sh, src)
-	r.start(pos, request{
+	req := request{
 		tool:  t,
 		args:  args,
 		shell: sh,
 		stdin: fmt.Sprintf("%s\n%s\n", setup, src),
+	}
+	if len(t.args) > 0 {
+		// A command line such as "docker run --rm -i koalaman/shellcheck" cannot see files
+		// written here: the script goes on stdin, one per process, as actionlint does it.
+		req.args = append(args, "-")
+		req.parse = func(out []byte) ([]diagnostic, error) {
+			m, err := parseShellcheck(out)
+			return m["-"], err
+		}
+	}
+	r.start(pos, request{
+		tool:  req.tool,
+		args:  req.args,
+		shell: req.shell,
+		stdin: req.stdin,
+		parse: req.parse,
 		runErr: func(err error) error {
 			return &ToolError{Tool: t.name, Err: err, msg: fmt.Sprintf("`%s %s` did not run successfully while checking script at %s: %v", t.exe, strings.Join(args, " "), pos, err)}
 		},
