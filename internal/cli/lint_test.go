@@ -134,3 +134,28 @@ func TestLintScriptLimits(t *testing.T) {
 	}
 	golden.Check(t, "testdata/lint-script-limits.golden", []byte(b.String()))
 }
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{"1": 1, "64": 64, "8MiB": 8 << 20, "2G": 2 << 30, "10KiB": 10 << 10} {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "0", "-1", "1.5M", "MiB", "9999999999999999999", "8EiB", "4611686018427387904GiB"} {
+		if got, err := parseSize(in); err == nil {
+			t.Errorf("parseSize(%q) = %d, want an error", in, got)
+		}
+	}
+}
+
+func FuzzParseSize(f *testing.F) {
+	for _, s := range []string{"1", "8MiB", "2G", "-1", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := parseSize(s)
+		if err == nil && n <= 0 {
+			t.Fatalf("parseSize(%q) = %d with no error", s, n)
+		}
+	})
+}

@@ -138,3 +138,22 @@ func TestDiscoverPaths(t *testing.T) {
 	}
 	golden.Check(t, "testdata/discover-paths.golden", []byte(b.String()))
 }
+
+// FuzzClassifyExplicit: any content of an explicit YAML file is classified without a panic, and
+// only as a workflow, action metadata or nothing.
+func FuzzClassifyExplicit(f *testing.F) {
+	f.Add("on: push\njobs: {}\n")
+	f.Add("runs:\n  using: composite\n")
+	f.Add("a: &a [*a]\n")
+	f.Add("- on\n")
+	f.Add("\x00\xff")
+	f.Fuzz(func(t *testing.T, src string) {
+		k, err := classifyExplicit("x/config.yaml", func() ([]byte, error) { return []byte(src), nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k != KindUnknown && k != KindWorkflow && k != KindAction {
+			t.Fatalf("kind %v", k)
+		}
+	})
+}
