@@ -48,14 +48,14 @@ type LintConfig struct {
 	// CacheDir holds cached script-check results; "" leaves the choice to the CLI.
 	CacheDir string `yaml:"cache-dir" json:"cache-dir" check:"string"`
 	// Jobs is how many files are linted at once; 0 means GOMAXPROCS.
-	Jobs int `yaml:"jobs" json:"jobs" check:"min=0"`
+	Jobs int `yaml:"jobs" json:"jobs"`
 	// MaxFileSize is the largest file lint reads, in bytes; 0 means DefaultLintMaxFileSize.
-	MaxFileSize int64 `yaml:"max-file-size" json:"max-file-size,omitempty" check:"min=0"`
+	MaxFileSize int64 `yaml:"max-file-size" json:"max-file-size,omitempty"`
 	// ToolTimeout bounds one shellcheck or pyflakes process; 0 means DefaultLintToolTimeout.
 	ToolTimeout time.Duration `yaml:"tool-timeout" json:"tool-timeout,omitempty"`
 	// ToolMemory bounds the address space of one shellcheck or pyflakes process in bytes
 	// (applied on Linux through prlimit); 0 means DefaultLintToolMemory, -1 no limit.
-	ToolMemory int64         `yaml:"tool-memory" json:"tool-memory,omitempty" check:"min=-1"`
+	ToolMemory int64         `yaml:"tool-memory" json:"tool-memory,omitempty"`
 	Pinning    PinningConfig `yaml:"pinning" json:"pinning"`
 	// MergeQueueBranches are branches protected by a merge queue, whose required workflows must
 	// also run on merge_group.
