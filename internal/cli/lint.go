@@ -125,7 +125,7 @@ func lintOptions(cfg *config.Config, g repoGroup, env Env, f lintFlags) (lint.Op
 		WorkDir:     env.WorkDir,
 		Paths:       g.paths,
 		Root:        g.root,
-		Ignore:      lc.Ignore,
+		Ignore:      append(slices.Clip(lc.Ignore), actionSelfIgnore(env, g.root)...),
 		Jobs:        firstNonZero(f.jobs, lc.Jobs),
 		MaxFileSize: firstNonZero64(f.maxSize, lc.MaxFileSize, config.DefaultLintMaxFileSize),
 		Rules:       map[string]lint.RuleConfig{},
@@ -382,6 +382,28 @@ func firstNonZero(vs ...int) int {
 		}
 	}
 	return 0
+}
+
+// actionSelfIgnore keeps lint out of the copy of molecule-ci that is running it: a reusable
+// workflow checks molecule-ci out inside the caller's workspace (.molecule-ci-action, see
+// action.yml) and its test fixtures are defective on purpose. Only a strict subdirectory of the
+// working directory is left out, so `uses: ./` in molecule-ci's own repository still lints it all.
+// The glob is relative to the repository root, like every ignore glob.
+// (Same as the delivery branch's function, adapted to one config per repository.)
+func actionSelfIgnore(env Env, root string) []string {
+	p := env.Actions.Getenv("GITHUB_ACTION_PATH")
+	if p == "" || env.WorkDir == "" || !filepath.IsAbs(p) {
+		return nil
+	}
+	p = filepath.Clean(p)
+	rel, err := filepath.Rel(env.WorkDir, p)
+	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return nil
+	}
+	if rel, err = filepath.Rel(root, p); err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return nil
+	}
+	return []string{filepath.ToSlash(rel)}
 }
 
 func firstNonZero64(vs ...int64) int64 {
