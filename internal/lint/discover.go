@@ -200,14 +200,29 @@ func discover(ctx context.Context, workDir, root string, paths, ignore []string,
 			return nil, &PathError{Path: p, Msg: "nothing to lint: the directory is ignored by lint.ignore"}
 		}
 		found, ignoredN, prunedDirs := 0, 0, 0
-		err = filepath.WalkDir(abs, func(fp string, d fs.DirEntry, err error) error {
+		walkRoot := abs
+		if lst, err := os.Lstat(abs); err == nil && lst.Mode()&fs.ModeSymlink != 0 {
+			// A PATH that is a symlink to a directory is walked through the link (WalkDir
+			// would not enter it); the paths shown stay under the name the user gave.
+			walkRoot = abs + string(filepath.Separator)
+		}
+		err = filepath.WalkDir(walkRoot, func(fp string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+			fp = filepath.Clean(fp)
 			rel := relTo(root, fp)
+			if d.Type()&fs.ModeSymlink != 0 && isCIDir(rel) {
+				// The directories whose files lint classifies by place are not followed when
+				// they are symlinks, and say so instead of vanishing.
+				found++
+				add(file{Path: display(workDir, fp), Abs: fp, Rel: rel, Kind: KindWorkflow,
+					Problem: "not linted: a symlink to a directory; lint does not follow directory symlinks, so the workflows in it are not checked (name the target directory instead)"})
+				return nil
+			}
 			if d.IsDir() {
 				if fp != abs && slices.Contains(skipDirs, d.Name()) {
 					return filepath.SkipDir
@@ -251,6 +266,16 @@ func discover(ctx context.Context, workDir, root string, paths, ignore []string,
 	}
 	slices.SortFunc(out, func(a, b file) int { return strings.Compare(a.Path, b.Path) })
 	return out, nil
+}
+
+// isCIDir reports whether rel names a directory whose YAML files are workflows by place.
+func isCIDir(rel string) bool {
+	for _, d := range []string{".github", ".gitea", ".github/workflows", ".gitea/workflows", "workflows-shared"} {
+		if rel == d || strings.HasSuffix(rel, "/"+d) {
+			return true
+		}
+	}
+	return false
 }
 
 // irregular says why a non-regular file found by walking is not linted, or "" when it is a

@@ -43,6 +43,10 @@ func hostileRepo(t *testing.T) string {
 	must(os.Symlink("/dev/urandom", filepath.Join(wf, "urandom.yml")))
 	must(os.Symlink("missing.yml", filepath.Join(wf, "dangling.yml")))
 	must(syscall.Mkfifo(filepath.Join(wf, "fifo.yml"), 0o644))
+	// A symlinked .gitea directory is reported, not silently skipped.
+	must(os.MkdirAll(filepath.Join(dir, "ci-src", "workflows"), 0o755))
+	must(os.WriteFile(filepath.Join(dir, "ci-src", "workflows", "g.yml"), []byte(okWorkflow), 0o644))
+	must(os.Symlink("ci-src", filepath.Join(dir, ".gitea")))
 	big, err := os.Create(filepath.Join(wf, "big.yml"))
 	must(err)
 	must(big.Truncate(5 << 30)) // sparse: 5 GB long, no disk used
@@ -82,11 +86,19 @@ func TestHostileFiles(t *testing.T) {
 func TestHostileExplicitFiles(t *testing.T) {
 	dir := hostileRepo(t)
 	var b strings.Builder
-	for _, name := range []string{"fifo.yml", "zero.yml", "urandom.yml", "big.yml", "dangling.yml", "linked.yml"} {
-		p := ".github/workflows/" + name
+	for _, p := range []string{".github/workflows/fifo.yml", ".github/workflows/zero.yml", ".github/workflows/urandom.yml",
+		".github/workflows/big.yml", ".github/workflows/dangling.yml", ".github/workflows/linked.yml", ".gitea", ".gitea/workflows"} {
 		_, err := Run(context.Background(), Options{WorkDir: dir, Paths: []string{p}})
 		var pe *PathError
-		fmt.Fprintf(&b, "lint %s: PathError=%v: %v\n", p, errors.As(err, &pe), err)
+		if err != nil {
+			fmt.Fprintf(&b, "lint %s: PathError=%v: %v\n", p, errors.As(err, &pe), err)
+			continue
+		}
+		rep, err := Run(context.Background(), Options{WorkDir: dir, Paths: []string{p}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "lint %s: %d files, %d findings\n", p, rep.FilesChecked, len(rep.Findings))
 	}
 	// A small limit stands in for a huge file.
 	_, err := Run(context.Background(), Options{WorkDir: dir, Paths: []string{".github/workflows/ok.yml"}, MaxFileSize: 16})
