@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
+	"github.com/Molecule-AI/molecule-ci/internal/lint/scriptcheck"
 )
 
 const okWorkflow = "on: push\npermissions: {}\njobs:\n  t:\n    runs-on: ubuntu-latest\n    timeout-minutes: 5\n    steps:\n      - run: echo ok\n"
@@ -132,4 +134,32 @@ func TestRunCancelled(t *testing.T) {
 	if _, err := Run(ctx, Options{WorkDir: dir}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled before the start: err = %v", err)
 	}
+}
+
+// TestRunCancelledWithShellcheck: cancelling a run whose shellcheck processes would take minutes
+// kills them and returns context.Canceled promptly.
+func TestRunCancelledWithShellcheck(t *testing.T) {
+	sc, err := exec.LookPath("shellcheck")
+	if err != nil {
+		t.Skip("shellcheck not installed: apt-get install shellcheck")
+	}
+	dir := t.TempDir()
+	wf := filepath.Join(dir, ".github", "workflows")
+	if err := os.MkdirAll(wf, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		nested := fmt.Sprintf("echo %d ", i) + strings.Repeat("$(echo ", 300) + "x" + strings.Repeat(")", 300)
+		if err := os.WriteFile(filepath.Join(wf, fmt.Sprintf("w%03d.yml", i)), []byte(okWorkflow+"      - run: "+nested+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	start := time.Now()
+	rep, err := Run(ctx, Options{WorkDir: dir, Scripts: scriptcheck.Options{Shellcheck: sc, Timeout: time.Minute}})
+	if !errors.Is(err, context.Canceled) || rep != nil {
+		t.Fatalf("Run = %v, %v; want nil, context.Canceled", rep, err)
+	}
+	t.Logf("200 workflows of minute-long scripts, cancelled after 300ms: Run returned after %s", time.Since(start))
 }
