@@ -154,6 +154,9 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 			if err != nil {
 				return nil, err
 			}
+			// Tool processes and their temporary files are gone when Run returns, also when it
+			// was cancelled.
+			defer sc.Wait()
 			wopts.Scripts = sc
 		}
 		if wl, err = workflow.New(wopts); err != nil {

@@ -173,11 +173,24 @@ func (c *Checker) work() {
 		batch := c.take()
 		if batch == nil {
 			c.workers--
+			if c.workers == 0 {
+				c.idle.Broadcast()
+			}
 			c.qmu.Unlock()
 			return
 		}
 		c.qmu.Unlock()
 		c.runBatch(batch)
+	}
+}
+
+// Wait blocks until no tool process runs and every temporary script file is removed. After the
+// context is cancelled that is at most the kill of the running processes.
+func (c *Checker) Wait() {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	for c.workers > 0 {
+		c.idle.Wait()
 	}
 }
 

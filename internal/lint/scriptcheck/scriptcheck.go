@@ -144,6 +144,7 @@ type Checker struct {
 	qmu     sync.Mutex
 	queue   []*job
 	workers int
+	idle    *sync.Cond // signalled when the last worker exits, for Wait
 
 	runs, procs, hits, writeErrs atomic.Int64
 }
@@ -176,6 +177,7 @@ func NewContext(ctx context.Context, opts Options) (*Checker, error) {
 		return nil, fmt.Errorf("scriptcheck: timeout must not be negative, got %s", opts.Timeout)
 	}
 	c := &Checker{ctx: ctx, cacheDir: opts.CacheDir, par: par, batch: maxBatch, timeout: opts.Timeout, memLimit: opts.MemoryLimit}
+	c.idle = sync.NewCond(&c.qmu)
 	if c.timeout == 0 {
 		c.timeout = DefaultTimeout
 	}
