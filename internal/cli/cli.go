@@ -1,6 +1,15 @@
 // Package cli turns command lines into calls of the capability packages and their results into
 // output and an exit code. One file per command; each parses flags, loads config, runs the
 // capability and hands the result to the reporting layer. Tested in-process.
+//
+// Output discipline: Run wraps Streams.Stdout and Streams.Stderr in logsafe writers before any
+// command sees them, and hands ghaction the privileged command path of that stdout. A command
+// just prints plain text to its Streams (tables, paths, messages, errors): credentials are
+// redacted, control characters escaped and lines that would be workflow commands neutralised at
+// that boundary. Only ghaction's methods and the github report format (through
+// report.CommandWriter) emit workflow commands. After an interrupt (ctx cancelled) both streams
+// are cut off, so nothing a still-running command produces is printed; Run reports
+// "interrupted" and exit 3 within interruptGrace.
 package cli
 
 import (
@@ -12,9 +21,11 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/Molecule-AI/molecule-ci/internal/config"
 	"github.com/Molecule-AI/molecule-ci/internal/ghaction"
+	"github.com/Molecule-AI/molecule-ci/internal/logsafe"
 )
 
 // Exit codes, documented in the README. Scripts depend on them: never renumber.
@@ -56,8 +67,67 @@ func commands() []command {
 	}
 }
 
-// Run executes one command line and returns the process exit code.
+// interruptGrace is how long Run waits, after an interrupt, for the command to wind down (close
+// a BuildKit session, remove temporary files) before it returns anyway.
+const interruptGrace = 300 * time.Millisecond
+
+// Run executes one command line and returns the process exit code. Everything it and the command
+// write goes through logsafe (see the package doc). When ctx is cancelled (SIGINT, SIGTERM) Run
+// returns ExitTool within interruptGrace whether or not the command has noticed, with partial
+// output discarded and "molecule-ci: interrupted" on stderr.
 func Run(ctx context.Context, args []string, s Streams, env Env) int {
+	terminal := env.IsTerminal && !env.Actions.InActions()
+	opts := logsafe.Options{Terminal: terminal, Colour: terminal || colourAlways(args)}
+	stdout := logsafe.NewWriter(s.Stdout, opts)
+	stderr := logsafe.NewWriter(s.Stderr, opts)
+	if env.Actions != nil {
+		env.Actions = env.Actions.WithStdout(stdout)
+	}
+	safe := Streams{Stdin: s.Stdin, Stdout: stdout, Stderr: stderr}
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, args, safe, env) }()
+	var code int
+	select {
+	case code = <-done:
+	case <-ctx.Done():
+	}
+	if ctx.Err() != nil {
+		stdout.Discard()
+		stderr.Discard()
+		select {
+		case <-done:
+		case <-time.After(interruptGrace):
+		}
+		fmt.Fprintln(logsafe.NewWriter(s.Stderr, opts), "molecule-ci: interrupted")
+		return ExitTool
+	}
+	stdout.Flush()
+	stderr.Flush()
+	return code
+}
+
+// colourAlways reports whether the command line asks for colour whatever the output is, the only
+// case where colour sequences may reach a log.
+func colourAlways(args []string) bool {
+	for i, a := range args {
+		if a == "--" {
+			return false
+		}
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if name != "color" || !strings.HasPrefix(a, "-") {
+			continue
+		}
+		if !hasVal && i+1 < len(args) {
+			val = args[i+1]
+		}
+		if val == "always" {
+			return true
+		}
+	}
+	return false
+}
+
+func run(ctx context.Context, args []string, s Streams, env Env) int {
 	if len(args) == 0 {
 		usage(s.Stderr)
 		return ExitUsage
@@ -66,7 +136,7 @@ func Run(ctx context.Context, args []string, s Streams, env Env) int {
 	switch name {
 	case "help", "-h", "-help", "--help":
 		if len(rest) > 0 && rest[0] != "help" {
-			return Run(ctx, []string{rest[0], "-h"}, Streams{s.Stdin, s.Stdout, s.Stdout}, env)
+			return run(ctx, []string{rest[0], "-h"}, Streams{s.Stdin, s.Stdout, s.Stdout}, env)
 		}
 		usage(s.Stdout)
 		return ExitOK
@@ -75,7 +145,7 @@ func Run(ctx context.Context, args []string, s Streams, env Env) int {
 	}
 	for _, c := range commands() {
 		if c.name == name && c.run != nil {
-			return exitCode(c.run(ctx, rest, s, env), s.Stderr)
+			return exitCode(ctx, c.run(ctx, rest, s, env), s.Stderr)
 		}
 	}
 	fmt.Fprintf(s.Stderr, "molecule-ci: unknown command %q (valid: %s)\n", name, strings.Join(commandNames(), ", "))
@@ -125,7 +195,7 @@ var errFindings = errors.New("findings")
 // errHelp is returned after -h printed the command's help (exit 0).
 var errHelp = errors.New("help shown")
 
-func exitCode(err error, stderr io.Writer) int {
+func exitCode(ctx context.Context, err error, stderr io.Writer) int {
 	var ue *usageError
 	var ce *config.Error
 	switch {
@@ -136,8 +206,8 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.As(err, &ue), errors.As(err, &ce):
 		fmt.Fprintf(stderr, "molecule-ci: %v\n", err)
 		return ExitUsage
-	case errors.Is(err, context.Canceled):
-		fmt.Fprintln(stderr, "molecule-ci: interrupted")
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		// Run reports the interrupt once the streams are cut off.
 		return ExitTool
 	default:
 		fmt.Fprintf(stderr, "molecule-ci: %v\n", err)

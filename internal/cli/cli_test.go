@@ -128,3 +128,53 @@ func runScript(t *testing.T, path string) {
 		}
 	}
 }
+
+// An interrupted run prints nothing of its result, says so once, and exits 3, however far the
+// command got.
+func TestRunInterrupted(t *testing.T) {
+	dir := oneLineWorkflow(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	env := Env{Actions: ghaction.New(func(k string) string { return map[string]string{"GITHUB_ACTIONS": "true"}[k] }, &stdout), WorkDir: dir}
+	code := Run(ctx, []string{"lint", "--shellcheck", "off", "--format", "github"}, Streams{Stdout: &stdout, Stderr: &stderr}, env)
+	if code != ExitTool || stdout.Len() != 0 || stderr.String() != "molecule-ci: interrupted\n" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 3, nothing, the interruption", code, stdout.String(), stderr.String())
+	}
+}
+
+func TestColourAlways(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"lint", "--color=always"}, true},
+		{[]string{"lint", "-color", "always", "."}, true},
+		{[]string{"lint", "--color", "auto"}, false},
+		{[]string{"lint", "--", "--color=always"}, false},
+		{[]string{"lint", "color=always"}, false},
+		{[]string{"lint"}, false},
+	} {
+		if got := colourAlways(tc.args); got != tc.want {
+			t.Errorf("colourAlways(%q) = %v, want %v", tc.args, got, tc.want)
+		}
+	}
+}
+
+// Colour is kept when asked for, and every other escape is shown, not obeyed.
+func TestRunColourOnlyWhenAsked(t *testing.T) {
+	dir := t.TempDir()
+	writeHostile(t, dir, map[string]string{".github/workflows/x\x1b]0;t\x07.yml": "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n"})
+	for _, colour := range []string{"always", "never"} {
+		var stdout, stderr bytes.Buffer
+		env := Env{Actions: ghaction.New(nil, &stdout), WorkDir: dir}
+		Run(context.Background(), []string{"lint", "--shellcheck", "off", "--format", "human", "--color", colour}, Streams{Stdout: &stdout, Stderr: &stderr}, env)
+		out := stdout.String()
+		if strings.Contains(out, "\x1b]") || !strings.Contains(out, `x\x1b]0;t\x07.yml`) {
+			t.Errorf("--color %s: the file name's escape reached the terminal: %q", colour, out)
+		}
+		if hasSGR := strings.Contains(out, "\x1b[1m"); hasSGR != (colour == "always") {
+			t.Errorf("--color %s: colour sequences present = %v", colour, hasSGR)
+		}
+	}
+}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/Molecule-AI/molecule-ci/internal/config"
 	"github.com/Molecule-AI/molecule-ci/internal/coverage"
+	"github.com/Molecule-AI/molecule-ci/internal/fsutil"
+	"github.com/Molecule-AI/molecule-ci/internal/github"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
 
@@ -34,6 +36,7 @@ func runCoverage(ctx context.Context, args []string, s Streams, env Env) error {
 	base := flags.String("base", "", "git ref: gate the coverage of lines added or changed since it")
 	badge := flags.String("badge", "", "write a shields.io endpoint badge JSON to FILE")
 	today := flags.String("today", "", "judge allowlist expiry as of this date, YYYY-MM-DD (default: today)")
+	prComment := flags.Bool("pr-comment", false, "on a pull_request event in GitHub Actions, keep one comment on the pull request with the coverage summary (edited in place on every run)")
 	reports, err := parseFlags(flags, args)
 	if err != nil {
 		return err
@@ -47,6 +50,15 @@ func runCoverage(ctx context.Context, args []string, s Streams, env Env) error {
 	rootDir := env.WorkDir
 	if *root != "" {
 		rootDir = absPath(env.WorkDir, *root)
+		// A root that does not exist would find no config there and drop every gate.
+		if st, err := os.Stat(rootDir); err != nil || !st.IsDir() {
+			return usagef("coverage: --root %q is not a directory", *root)
+		}
+	}
+	if *base != "" {
+		if err := coverage.ValidateRef(*base); err != nil {
+			return &usageError{err}
+		}
 	}
 	// The policy lives at the repository root, but a --config path is the user's, relative to
 	// where they are.
@@ -81,8 +93,9 @@ func runCoverage(ctx context.Context, args []string, s Streams, env Env) error {
 
 	res, err := coverage.Run(ctx, opts)
 	var pe *coverage.ParseError
+	var re *coverage.RefError
 	switch {
-	case errors.As(err, &pe), errors.Is(err, fs.ErrNotExist):
+	case errors.As(err, &pe), errors.As(err, &re), errors.Is(err, fs.ErrNotExist):
 		return &usageError{err}
 	case err != nil:
 		return err
@@ -131,9 +144,12 @@ func runCoverage(ctx context.Context, args []string, s Streams, env Env) error {
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(absPath(env.WorkDir, *badge), b, 0o644); err != nil {
+		if err := fsutil.WriteFile(absPath(env.WorkDir, *badge), b, 0o644); err != nil {
 			return fmt.Errorf("write badge: %w", err)
 		}
+	}
+	if *prComment {
+		prCommentCoverage(ctx, res.Markdown(), s, env)
 	}
 	if gha := env.Actions; gha.InActions() {
 		if err := gha.AddSummary(res.Markdown()); err != nil {
@@ -167,4 +183,45 @@ func configError(cfg *config.Config, env Env, err error) error {
 		path = ".molecule-ci.yml"
 	}
 	return &config.Error{Path: relPath(env.WorkDir, path), Msg: err.Error(), Err: err}
+}
+
+// coverageMarker identifies the coverage comment among a pull request's comments.
+const coverageMarker = "<!-- molecule-ci:coverage -->"
+
+// prCommentCoverage keeps the pull request's coverage comment up to date. A comment is a
+// convenience, not the verdict: when it cannot be written (not a pull request, a fork's read-only
+// token, an API error) the log says why, verbatim, and the gate's result stands.
+func prCommentCoverage(ctx context.Context, markdown string, s Streams, env Env) {
+	gha := env.Actions
+	gctx, err := gha.Context()
+	switch {
+	case err != nil:
+		fmt.Fprintf(s.Stderr, "molecule-ci: --pr-comment: %v\n", err)
+		return
+	case !gha.InActions() || gctx.PullRequest == 0:
+		fmt.Fprintln(s.Stderr, "molecule-ci: --pr-comment: not a pull request event; no comment written")
+		return
+	case gctx.Token == "":
+		fmt.Fprintln(s.Stderr, "molecule-ci: --pr-comment: no GITHUB_TOKEN; no comment written")
+		return
+	}
+	client, err := github.NewClient(gctx.Token, gctx.APIURL, github.WithLogf(func(format string, args ...any) {
+		fmt.Fprintf(s.Stderr, "molecule-ci: "+format+"\n", args...)
+	}))
+	if err != nil {
+		fmt.Fprintf(s.Stderr, "molecule-ci: --pr-comment: %v\n", err)
+		return
+	}
+	res, err := client.UpsertStickyComment(ctx, github.StickyComment{
+		Owner: gctx.Owner, Repo: gctx.Repo, Number: gctx.PullRequest, Marker: coverageMarker, Body: markdown,
+	})
+	var perm *github.PermissionError
+	switch {
+	case errors.As(err, &perm):
+		fmt.Fprintf(s.Stderr, "molecule-ci: --pr-comment: cannot comment (%v); grant `pull-requests: write` (fork pull requests get a read-only token)\n", err)
+	case err != nil:
+		fmt.Fprintf(s.Stderr, "molecule-ci: --pr-comment: %v\n", err)
+	default:
+		fmt.Fprintf(s.Stderr, "molecule-ci: coverage comment %s: %s\n", res.Action, res.URL)
+	}
 }

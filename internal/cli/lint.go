@@ -37,6 +37,7 @@ func runLint(ctx context.Context, args []string, s Streams, env Env) error {
 	maxSize := flags.String("max-file-size", "", "largest file read, in bytes or with a KiB/MiB/GiB suffix (default from config, else 8MiB)")
 	trustTools := flags.Bool("trust-repo-tools", false, "run a shellcheck/pyflakes that the repository's config points at inside the repository (never on pull_request_target)")
 	listRules := flags.Bool("list-rules", false, "list every rule with its default severity and why it exists, then exit")
+	cf := registerContractFlags(flags) // lint_contracts.go
 	paths, err := parseFlags(flags, args)
 	if err != nil {
 		return err
@@ -91,6 +92,9 @@ func runLint(ctx context.Context, args []string, s Streams, env Env) error {
 		if err != nil {
 			return err
 		}
+		if opts.Contracts, err = cf.options(cfg.Lint.Contract); err != nil { // lint_contracts.go
+			return err
+		}
 		rep, err := lint.Run(ctx, opts)
 		if err != nil {
 			var pe *lint.PathError
@@ -98,7 +102,7 @@ func runLint(ctx context.Context, args []string, s Streams, env Env) error {
 			if errors.As(err, &pe) || errors.As(err, &ue) {
 				return usagef("cannot lint %v", err)
 			}
-			return err
+			return contractRunError(err) // lint_contracts.go
 		}
 		reports = append(reports, rep)
 	}

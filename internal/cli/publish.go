@@ -6,12 +6,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/Molecule-AI/molecule-ci/internal/fsutil"
 	"github.com/Molecule-AI/molecule-ci/internal/github"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
@@ -67,6 +67,9 @@ func (po *publishOptions) validateFormat(formats []string) error {
 // chosen format, a SARIF file, and in GitHub Actions the job summary and step outputs. It
 // returns errFindings when the report should fail the step.
 func publish(ctx context.Context, rep *report.Report, po publishOptions, s Streams, env Env) error {
+	if err := ctx.Err(); err != nil {
+		return err // interrupted: a partial report is not printed
+	}
 	gha := env.Actions
 	inActions := gha != nil && gha.InActions()
 	format := defaultFormat(po, env)
@@ -90,7 +93,7 @@ func publish(ctx context.Context, rep *report.Report, po publishOptions, s Strea
 		if err := report.Write(&buf, "sarif", rep, report.Options{}); err != nil {
 			return err
 		}
-		if err := os.WriteFile(absPath(env.WorkDir, po.sarifFile), buf.Bytes(), 0o644); err != nil {
+		if err := fsutil.WriteFile(absPath(env.WorkDir, po.sarifFile), buf.Bytes(), 0o644); err != nil {
 			return fmt.Errorf("write SARIF: %w", err)
 		}
 	}
@@ -124,7 +127,7 @@ func publish(ctx context.Context, rep *report.Report, po publishOptions, s Strea
 func writerOptions(po publishOptions, env Env) report.Options {
 	return report.Options{
 		Color:  po.color == "always" || (po.color == "auto" && env.IsTerminal && env.Actions.Getenv("NO_COLOR") == ""),
-		Source: func(path string) ([]byte, error) { return os.ReadFile(absPath(env.WorkDir, path)) },
+		Source: func(path string) ([]byte, error) { return fsutil.ReadRegular(absPath(env.WorkDir, path), 0) },
 	}
 }
 
@@ -178,7 +181,7 @@ func publishChecks(ctx context.Context, rep *report.Report, failed bool, po publ
 		Title:      fmt.Sprintf("%d errors, %d warnings", errs, warns),
 		Summary:    report.Markdown(rep),
 		DetailsURL: gctx.RunURL(),
-		Findings:   rep.Findings,
+		Findings:   report.Redacted(rep).Findings,
 		Conclusion: conclusion,
 	})
 	var perm *github.PermissionError

@@ -9,14 +9,17 @@
 // they can hold YAML anchors for sections to alias.
 //
 // A section type (BuildConfig, CoverageConfig, ...) takes part by declaring `yaml:"kebab-name"`
-// tags on its fields, and may implement Defaulter (non-zero defaults) and Validator (checks that
-// need more than the Go type, reported at the offending key's position).
+// tags on its fields, with `check:"min=0"`, `check:"min=1,max=64"` or `check:"string"` for the
+// common bounds (see fieldChecks), and may implement Defaulter (non-zero defaults) and Validator
+// (checks that need more than the Go type, reported at the offending key's position).
+//
+// Reading is bounded: the file must be a regular file under 4 MiB (fsutil.ReadRegular), and
+// aliases and merge keys may expand to at most maxValues values.
 package config
 
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -26,6 +29,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/Molecule-AI/molecule-ci/internal/fsutil"
 )
 
 // FileNames are the names Load looks for at the repository root, in order.
@@ -138,7 +143,13 @@ func joinErrors(errs []*Error) error {
 		if a.Line != b.Line {
 			return a.Line - b.Line
 		}
-		return a.Col - b.Col
+		if a.Col != b.Col {
+			return a.Col - b.Col
+		}
+		// Checks that walk maps report different keys at one position (an alias shared by two
+		// entries) in random order; the output must not. One key's problems keep the order the
+		// check gave them.
+		return strings.Compare(msgKey(a.Msg), msgKey(b.Msg))
 	})
 	errs = slices.CompactFunc(errs, func(a, b *Error) bool {
 		return a.Path == b.Path && a.Line == b.Line && a.Col == b.Col && a.Msg == b.Msg
@@ -150,6 +161,14 @@ func joinErrors(errs []*Error) error {
 		return errs[0]
 	}
 	return Errors(errs)
+}
+
+// msgKey is the key path a message starts with ("coverage.allowlist[0]: ..."), or the message.
+func msgKey(msg string) string {
+	if k, _, ok := strings.Cut(msg, ": "); ok {
+		return k
+	}
+	return msg
 }
 
 // Defaulter is implemented (on the pointer) by a section whose defaults are not its zero value.
@@ -171,6 +190,9 @@ type Validation struct {
 	cfg     *Config
 	section string
 	errs    *[]*Error
+	// failed are the keys whose values did not decode: what a check says about them (or about
+	// what contains them) would only repeat that error in a misleading form.
+	failed map[string]bool
 }
 
 func (v *Validation) full(key string) string {
@@ -194,6 +216,9 @@ func (v *Validation) IsSet(key string) bool { return v.Pos(key).IsValid() }
 // Errorf reports a problem with the value of key, prefixed with the key's full name.
 func (v *Validation) Errorf(key, format string, args ...any) {
 	full := v.full(key)
+	if v.failed[full] {
+		return
+	}
 	*v.errs = append(*v.errs, v.cfg.at(v.cfg.nearest(full, false), full+": "+fmt.Sprintf(format, args...)))
 }
 
@@ -201,6 +226,9 @@ func (v *Validation) Errorf(key, format string, args ...any) {
 // exist), pointing at the key rather than its value.
 func (v *Validation) KeyErrorf(key, format string, args ...any) {
 	full := v.full(key)
+	if v.failed[full] {
+		return
+	}
 	*v.errs = append(*v.errs, v.cfg.at(v.cfg.nearest(full, true), full+": "+fmt.Sprintf(format, args...)))
 }
 
@@ -265,17 +293,18 @@ func Load(dir, explicitPath string) (*Config, error) {
 }
 
 func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
+	data, err := fsutil.ReadRegular(path, maxFileSize)
+	var tl *fsutil.TooLargeError
+	var nr *fsutil.NotRegularError
+	switch {
+	case errors.As(err, &tl):
+		return nil, &Error{Path: path, Msg: fmt.Sprintf("config file is larger than %d MiB", maxFileSize>>20), Err: err}
+	case errors.As(err, &nr) && nr.Mode.IsDir():
+		return nil, &Error{Path: path, Msg: "cannot read config file: is a directory", Err: err}
+	case errors.As(err, &nr):
+		return nil, &Error{Path: path, Msg: "cannot read config file: " + strings.TrimPrefix(nr.Error(), path+": "), Err: err}
+	case err != nil:
 		return nil, readError(path, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return nil, readError(path, err)
-	}
-	if len(data) > maxFileSize {
-		return nil, &Error{Path: path, Msg: fmt.Sprintf("config file is larger than %d MiB", maxFileSize>>20)}
 	}
 	return data, nil
 }
@@ -313,7 +342,7 @@ func Parse(path string, data []byte) (*Config, error) {
 	}
 	for _, s := range c.sections() {
 		if val, ok := s.ptr.(Validator); ok {
-			val.Validate(&Validation{cfg: c, section: s.name, errs: &errs})
+			val.Validate(&Validation{cfg: c, section: s.name, errs: &errs, failed: d.failed})
 		} else if val, ok := s.ptr.(interface{ Validate() error }); ok {
 			if err := val.Validate(); err != nil {
 				if es := AsErrors(err); es != nil {

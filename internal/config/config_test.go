@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -319,5 +320,27 @@ func TestValidation(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Validation errors (-want +got):\n%s", diff)
+	}
+}
+
+// --config naming a FIFO or a device is refused at once: reading one could block forever or
+// never end.
+func TestLoadNotRegular(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo.yml")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	for path, want := range map[string]string{
+		fifo:        fifo + ": cannot read config file: not a regular file (a named pipe)",
+		"/dev/zero": "/dev/zero: cannot read config file: not a regular file (a character device)",
+	} {
+		_, err := Load(".", path)
+		if err == nil || err.Error() != want {
+			t.Errorf("Load(%s) = %v, want %q", path, err, want)
+		}
+		var ce *Error
+		if !errors.As(err, &ce) {
+			t.Errorf("Load(%s): %T is not a *config.Error (exit 2)", path, err)
+		}
 	}
 }

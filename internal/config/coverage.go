@@ -24,6 +24,7 @@ import (
 //	    - {path: workspace-server/internal/handlers/tokens.go, reason: ..., issue: "#1823", expires: 2026-05-23}
 //	  ratchet: {tolerance: 0.5}
 //	  changed-lines: 80
+//	  allow-empty: false
 type CoverageConfig struct {
 	// Total is the floor for everything in the reports; nil means no total gate.
 	Total *float64 `yaml:"total" json:"total,omitempty"`
@@ -46,6 +47,10 @@ type CoverageConfig struct {
 	// ChangedLines is the floor for the added or modified executable lines of a change
 	// (`--base REF`); nil means they are reported but not gated.
 	ChangedLines *float64 `yaml:"changed-lines" json:"changed-lines,omitempty"`
+	// AllowEmpty lets a run whose reports hold no executable line pass. By default such a run
+	// fails: an empty profile, an exclude that drops everything or a report of the wrong job is
+	// a gate that could not have failed, not a green build.
+	AllowEmpty bool `yaml:"allow-empty" json:"allow-empty,omitempty"`
 }
 
 // CoverageAllowlistEntry is acknowledged debt: a file (or glob) that may stay under its per-file

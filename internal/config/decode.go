@@ -23,9 +23,11 @@ import (
 // file is parsed into yaml.Node trees and walked here against the Go type, which knows the
 // position of every value.
 
-// maxValues bounds how many values one document may expand to through aliases, so a small file
-// that references an anchor thousands of times cannot make decoding run for minutes.
-const maxValues = 1 << 20
+// maxValues bounds how many values and mapping entries one document may expand to through
+// aliases and merge keys, so a small file that references an anchor thousands of times (or
+// chains merge keys, x10 per level) fails in milliseconds instead of running for minutes. A real
+// config file has a few hundred.
+const maxValues = 100_000
 
 // Short YAML tags, as yaml.Node.ShortTag reports them.
 const (
@@ -89,6 +91,16 @@ type decoder struct {
 	active map[*yaml.Node]bool // alias targets being decoded: seeing one again is a cycle
 	budget int                 // values left to decode before giving up
 	limit  int                 // the budget's starting value, for the message
+	// expanding is the outermost alias or merge value being expanded, where a blown budget is
+	// reported: the line that asked for the expansion, not a key deep inside an anchor.
+	expanding *yaml.Node
+	// strictString is set while decoding a field tagged check:"string": numbers, booleans and
+	// dates are then not taken as their text.
+	strictString bool
+	// failed holds every key whose value (or a value inside it) had a decode error, so Parse
+	// drops what a Validator says about a half-decoded value ("expires is required" next to
+	// "expires: 2026-02-30 is not a date") and keeps what it says about the rest.
+	failed map[string]bool
 }
 
 func newDecoder(path string) *decoder {
@@ -183,13 +195,37 @@ func (d *decoder) resolve(n *yaml.Node) (out *yaml.Node, release func(), ok bool
 	}
 }
 
-func (d *decoder) decode(n *yaml.Node, v reflect.Value, key string) {
+// spend takes one unit of the expansion budget for n, reporting at n when it runs out.
+func (d *decoder) spend(n *yaml.Node) bool {
 	if d.budget <= 0 {
-		return
+		return false
 	}
 	if d.budget--; d.budget == 0 {
-		d.errorf(n, "the document expands to more than %d values through aliases", d.limit)
+		if d.expanding != nil {
+			n = d.expanding
+		}
+		d.errorf(n, "the document expands to more than %d values through aliases and merge keys", d.limit)
+		return false
+	}
+	return true
+}
+
+func (d *decoder) decode(n *yaml.Node, v reflect.Value, key string) {
+	if !d.spend(n) {
 		return
+	}
+	before := len(d.errs)
+	defer func() {
+		if len(d.errs) > before {
+			if d.failed == nil {
+				d.failed = map[string]bool{}
+			}
+			d.failed[key] = true
+		}
+	}()
+	if n.Kind == yaml.AliasNode && d.expanding == nil {
+		d.expanding = n
+		defer func() { d.expanding = nil }()
 	}
 	n, release, ok := d.resolve(n)
 	defer release()
@@ -245,7 +281,12 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, key string) {
 	switch v.Kind() {
 	case reflect.String:
 		switch n.ShortTag() {
-		case tagStr, tagInt, tagFloat, tagTimestamp:
+		case tagInt, tagFloat, tagTimestamp:
+			if d.strictString {
+				break
+			}
+			fallthrough
+		case tagStr:
 			// Numbers and dates are accepted as their text, so `go: 1.22` means "1.22".
 			if n.Kind == yaml.ScalarNode {
 				v.SetString(n.Value)
@@ -268,6 +309,11 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, key string) {
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		d.decodeInt(n, v, key)
 	case reflect.Float32, reflect.Float64:
+		if n.Kind == yaml.ScalarNode && n.ShortTag() == tagStr && floatText.MatchString(n.Value) {
+			// yaml.v3 resolves a number too large for float64 (1e309) to a string.
+			d.errorf(n, "%s", keyed(key, fmt.Sprintf("%s is out of range for a number (at most ±%g)", n.Value, math.MaxFloat64)))
+			return
+		}
 		if n.Kind != yaml.ScalarNode || (n.ShortTag() != tagFloat && n.ShortTag() != tagInt) {
 			d.typeError(n, key, "a number")
 			return
@@ -364,6 +410,9 @@ func join(key, name string) string {
 
 var integerText = regexp.MustCompile(`^[-+]?[0-9][0-9_]*$`)
 
+// floatText is a YAML 1.1/1.2 decimal number, as yaml.v3 would resolve it were it in range.
+var floatText = regexp.MustCompile(`^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$`)
+
 func (d *decoder) decodeInt(n *yaml.Node, v reflect.Value, key string) {
 	tag := n.ShortTag()
 	if n.Kind != yaml.ScalarNode || (tag != tagInt && !(tag == tagFloat && integerText.MatchString(n.Value))) {
@@ -434,7 +483,33 @@ func (d *decoder) decodeTime(n *yaml.Node, v reflect.Value, key string) {
 		v.Set(reflect.ValueOf(t))
 		return
 	}
+	if why := impossibleDate(n.Value); why != "" {
+		d.errorf(n, "%s", keyed(key, fmt.Sprintf("%s is not a date: %s", n.Value, why)))
+		return
+	}
 	d.errorf(n, "%s", keyed(key, fmt.Sprintf("invalid time %q, expected %s", n.Value, want)))
+}
+
+var dateText = regexp.MustCompile(`^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})([Tt ]|$)`)
+
+// impossibleDate says what is wrong with a value shaped like a date that no calendar has
+// ("2026-02-30"), or "" when it is not shaped like one.
+func impossibleDate(s string) string {
+	m := dateText.FindStringSubmatch(s)
+	if m == nil {
+		return ""
+	}
+	y, _ := strconv.Atoi(m[1])
+	mo, _ := strconv.Atoi(m[2])
+	day, _ := strconv.Atoi(m[3])
+	if mo < 1 || mo > 12 {
+		return fmt.Sprintf("there is no month %d", mo)
+	}
+	days := time.Date(y, time.Month(mo)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	if day < 1 || day > days {
+		return fmt.Sprintf("%s %d has %d days", time.Month(mo), y, days)
+	}
+	return ""
 }
 
 // entry is one key: value pair of a mapping after merge keys are expanded.
@@ -452,6 +527,9 @@ func (d *decoder) entries(n *yaml.Node, key string) []entry {
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if !d.spend(k) {
+			return out
+		}
 		rk, release, ok := d.resolve(k)
 		release()
 		if !ok {
@@ -483,6 +561,10 @@ func (d *decoder) entries(n *yaml.Node, key string) []entry {
 }
 
 func (d *decoder) merge(m *yaml.Node, key string, seen map[string]*yaml.Node, out *[]entry) {
+	if d.expanding == nil {
+		d.expanding = m
+		defer func() { d.expanding = nil }()
+	}
 	rm, release, ok := d.resolve(m)
 	defer release()
 	if !ok {
@@ -499,6 +581,9 @@ func (d *decoder) merge(m *yaml.Node, key string, seen map[string]*yaml.Node, ou
 		return
 	}
 	for _, item := range maps {
+		if d.budget <= 0 {
+			return
+		}
 		ri, release, ok := d.resolve(item)
 		if !ok {
 			release()
@@ -526,6 +611,46 @@ type structInfo struct {
 	fields    map[string][]int // key -> field index path (through inline structs)
 	names     []string         // sorted keys, for "valid:" lists
 	inlineMap []int            // an `,inline` map field that takes the remaining keys, or nil
+	checks    map[string]fieldChecks
+}
+
+// fieldChecks are the bounds a section declares on a field with a `check:"..."` tag, applied by
+// the decoder at the value's position so every section gets them without a Validator:
+//
+//	check:"min=0"         a number (or each number of a slice) at least 0: counts, jobs, sizes
+//	check:"min=1,max=64"  both bounds
+//	check:"string"        a YAML string only: `cache-dir: 5` or `name: true` is an error rather
+//	                      than the text "5" or "true" (without it, numbers are taken as text so
+//	                      `go: 1.22` means "1.22")
+type fieldChecks struct {
+	min, max         *float64
+	minText, maxText string
+	strictString     bool
+}
+
+func parseChecks(tag string) (fieldChecks, error) {
+	var c fieldChecks
+	for _, part := range strings.Split(tag, ",") {
+		name, val, _ := strings.Cut(strings.TrimSpace(part), "=")
+		switch name {
+		case "":
+		case "string":
+			c.strictString = true
+		case "min", "max":
+			f, err := strconv.ParseFloat(val, 64)
+			if err != nil {
+				return c, fmt.Errorf("check %q: %q is not a number", name, val)
+			}
+			if name == "min" {
+				c.min, c.minText = &f, val
+			} else {
+				c.max, c.maxText = &f, val
+			}
+		default:
+			return c, fmt.Errorf("unknown check %q (valid: min=N, max=N, string)", name)
+		}
+	}
+	return c, nil
 }
 
 var structInfos sync.Map // reflect.Type -> *structInfo
@@ -577,6 +702,17 @@ func addFields(si *structInfo, t reflect.Type, prefix []int) {
 		}
 		if _, dup := si.fields[name]; !dup {
 			si.fields[name] = index
+			if tag, ok := f.Tag.Lookup("check"); ok {
+				c, err := parseChecks(tag)
+				if err != nil {
+					// A programming error in a section type, caught by its first test.
+					panic(fmt.Sprintf("config: field %s.%s: %v", t, f.Name, err))
+				}
+				if si.checks == nil {
+					si.checks = map[string]fieldChecks{}
+				}
+				si.checks[name] = c
+			}
 		}
 	}
 }
@@ -590,7 +726,19 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, key string) {
 			if d.pos != nil {
 				d.pos.key[child] = Pos{p.k.Line, p.k.Column}
 			}
-			d.decode(p.v, v.FieldByIndex(index), child)
+			before := len(d.errs)
+			c, checked := si.checks[p.name]
+			if checked && c.strictString {
+				prev := d.strictString
+				d.strictString = true
+				d.decode(p.v, v.FieldByIndex(index), child)
+				d.strictString = prev
+			} else {
+				d.decode(p.v, v.FieldByIndex(index), child)
+			}
+			if checked && len(d.errs) == before {
+				d.checkBounds(p.v, v.FieldByIndex(index), child, c)
+			}
 			continue
 		}
 		if si.inlineMap != nil {
@@ -616,6 +764,48 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, key string) {
 			valid = "no keys are valid here yet"
 		}
 		d.errorf(p.k, "unknown key %q%s (%s)", p.name, in, valid)
+	}
+}
+
+// checkBounds applies min/max to a decoded number, or to each number of a slice or array.
+func (d *decoder) checkBounds(n *yaml.Node, v reflect.Value, key string, c fieldChecks) {
+	if c.min == nil && c.max == nil {
+		return
+	}
+	rn, release, ok := d.resolve(n)
+	release()
+	if !ok {
+		return
+	}
+	for v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return
+		}
+		v = v.Elem()
+	}
+	var x float64
+	switch v.Kind() {
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len() && i < len(rn.Content); i++ {
+			d.checkBounds(rn.Content[i], v.Index(i), fmt.Sprintf("%s[%d]", key, i), c)
+		}
+		return
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		x = float64(v.Int())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		x = float64(v.Uint())
+	case reflect.Float32, reflect.Float64:
+		x = v.Float()
+	default:
+		return
+	}
+	switch {
+	case c.min != nil && c.max != nil && (x < *c.min || x > *c.max):
+		d.errorf(rn, "%s", keyed(key, fmt.Sprintf("must be between %s and %s, got %s", c.minText, c.maxText, rn.Value)))
+	case c.min != nil && x < *c.min:
+		d.errorf(rn, "%s", keyed(key, fmt.Sprintf("must be %s or more, got %s", c.minText, rn.Value)))
+	case c.max != nil && x > *c.max:
+		d.errorf(rn, "%s", keyed(key, fmt.Sprintf("must be %s or less, got %s", c.maxText, rn.Value)))
 	}
 }
 

@@ -283,3 +283,91 @@ func TestDecodeNodeBadTarget(t *testing.T) {
 		t.Errorf("DecodeNode(chan) = %v", err)
 	}
 }
+
+// chainedMerge is the 491-byte shape that took over 120 s: each level merges the previous one
+// ten times, so level n expands to 10^n mappings.
+func chainedMerge(levels int) string {
+	var b strings.Builder
+	b.WriteString("x-0: &a0 {jobs: 1}\n")
+	for i := 1; i <= levels; i++ {
+		fmt.Fprintf(&b, "x-%d: &a%d {<<: [", i, i)
+		for j := range 10 {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "*a%d", i-1)
+		}
+		b.WriteString("]}\n")
+	}
+	fmt.Fprintf(&b, "lint: {<<: *a%d}\n", levels)
+	return b.String()
+}
+
+func TestChainedMergeKeysFailFast(t *testing.T) {
+	src := chainedMerge(9)
+	start := time.Now()
+	_, err := Parse("m.yml", []byte(src))
+	t.Logf("%d-byte chained merge file: rejected in %v", len(src), time.Since(start))
+	want := "m.yml:11:12: the document expands to more than 100000 values through aliases and merge keys"
+	if err == nil || err.Error() != want {
+		t.Errorf("error = %v\nwant %q", err, want)
+	}
+	// A few levels are a legitimate use and still decode.
+	c, err := Parse("m.yml", []byte(chainedMerge(3)))
+	if err != nil || c.Lint.Jobs != 1 {
+		t.Errorf("3 levels: jobs %v, err %v; want 1, nil", c, err)
+	}
+}
+
+// checked shows the `check:"..."` tags a section uses for bounds the Go type cannot express.
+type checked struct {
+	Jobs     int      `yaml:"jobs" check:"min=0"`
+	Workers  *int     `yaml:"workers" check:"min=1,max=64"`
+	Floor    float64  `yaml:"floor" check:"min=0,max=100"`
+	Sizes    []int    `yaml:"sizes" check:"min=1"`
+	CacheDir string   `yaml:"cache-dir" check:"string"`
+	Names    []string `yaml:"names" check:"string"`
+	Version  string   `yaml:"version"`
+}
+
+func TestDecodeNodeChecks(t *testing.T) {
+	tests := []struct{ src, want string }{
+		{"jobs: 0\nworkers: 64\nfloor: 100\nsizes: [1, 2]\ncache-dir: .cache\nnames: [a]\nversion: 1.22", ""},
+		{"jobs: -1", "c.yml:1:7: jobs: must be 0 or more, got -1"},
+		{"workers: 0", "c.yml:1:10: workers: must be between 1 and 64, got 0"},
+		{"workers: 65", "c.yml:1:10: workers: must be between 1 and 64, got 65"},
+		{"floor: 100.5", "c.yml:1:8: floor: must be between 0 and 100, got 100.5"},
+		{"sizes: [1, 0]", "c.yml:1:12: sizes[1]: must be 1 or more, got 0"},
+		{"cache-dir: 5", "c.yml:1:12: cache-dir: expected a string, got an integer"},
+		{"cache-dir: true", "c.yml:1:12: cache-dir: expected a string, got a boolean"},
+		{"cache-dir: 2026-01-01", "c.yml:1:12: cache-dir: expected a string, got a timestamp"},
+		{"names: [a, 1.5]", "c.yml:1:12: names[1]: expected a string, got a number"},
+		{"x: &j -3\njobs: *j", "c.yml:1:4: jobs: must be 0 or more, got -3"},
+	}
+	for _, tt := range tests {
+		var out checked
+		err := decodeString(t, tt.src, &out)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if tt.src == tests[0].src {
+			if err != nil || out.Version != "1.22" || *out.Workers != 64 {
+				t.Errorf("valid values: %+v, %v", out, err)
+			}
+			continue
+		}
+		// The unknown key "x" holding the anchor is reported too; only the check is asserted.
+		if !strings.Contains(got, tt.want) {
+			t.Errorf("%q: error = %q, want %q", tt.src, got, tt.want)
+		}
+	}
+}
+
+func TestParseChecksRejectsUnknown(t *testing.T) {
+	for _, tag := range []string{"positive", "min=x", "max="} {
+		if _, err := parseChecks(tag); err == nil {
+			t.Errorf("parseChecks(%q) accepted it", tag)
+		}
+	}
+}

@@ -64,6 +64,9 @@ type LintConfig struct {
 	// Rules adjusts individual rules by id. Ids are checked by the lint package, which knows
 	// them; RuleConfig.Pos says where to report an unknown one.
 	Rules map[string]RuleConfig `yaml:"rules" json:"rules"`
+
+	// Contract is the repository contract checked by lint (contract.go); empty fields take the org's values.
+	Contract ContractConfig `yaml:"contract" json:"contract,omitzero"`
 }
 
 // PinningConfig says how `uses:` references must be pinned.

@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 
+	"github.com/Molecule-AI/molecule-ci/internal/fsutil"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
 
@@ -31,6 +31,9 @@ func (r *Result) Baseline() *Baseline {
 	return b
 }
 
+// maxBaselineBytes bounds a baseline read: one entry per file of a large monorepo is well under it.
+const maxBaselineBytes = 64 << 20
+
 // BaselineJSON is the baseline file's content.
 func (r *Result) BaselineJSON() ([]byte, error) {
 	data, err := json.MarshalIndent(r.Baseline(), "", "  ")
@@ -42,7 +45,7 @@ func (r *Result) BaselineJSON() ([]byte, error) {
 
 // ReadBaseline reads a baseline file. A malformed one is a *ParseError.
 func ReadBaseline(path string) (*Baseline, error) {
-	data, err := os.ReadFile(path)
+	data, err := fsutil.ReadRegular(path, maxBaselineBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read baseline: %w", err)
 	}
@@ -65,6 +68,13 @@ func ParseBaseline(path string, data []byte) (*Baseline, error) {
 			line = lineAt(data, te.Offset)
 		}
 		return nil, &ParseError{Path: path, Line: line, Msg: "malformed baseline: " + err.Error(), Err: err}
+	}
+	// One JSON object and nothing after it: a baseline with a second object or garbage appended
+	// (a botched merge, two writers) is not silently half-read.
+	if off := dec.InputOffset(); len(bytes.TrimSpace(data[off:])) > 0 {
+		rest := data[off:]
+		skip := len(rest) - len(bytes.TrimLeft(rest, " \t\r\n"))
+		return nil, parseErrorf(path, lineAt(data, off+int64(skip)), "malformed baseline: unexpected data after the baseline object (want exactly one JSON object)")
 	}
 	if b.Version != baselineVersion {
 		return nil, parseErrorf(path, 0, "unsupported baseline version %d (valid: %d)", b.Version, baselineVersion)
@@ -118,7 +128,7 @@ func (p *Policy) ratchet(r *Result, b *Baseline, baselinePath string) {
 // loadBaseline reads the baseline for a ratchet; a missing file is a warning (the first run on a
 // new default branch has none), anything else an error.
 func loadBaseline(path, file string, r *Result) (*Baseline, error) {
-	data, err := os.ReadFile(file)
+	data, err := fsutil.ReadRegular(file, maxBaselineBytes)
 	var b *Baseline
 	if err == nil {
 		b, err = ParseBaseline(path, data)

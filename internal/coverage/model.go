@@ -1,6 +1,7 @@
 package coverage
 
 import (
+	"encoding/json"
 	"fmt"
 	"path"
 	"slices"
@@ -36,6 +37,22 @@ func (c *Counts) add(o Counts) {
 type Range struct {
 	Start int `json:"start"`
 	End   int `json:"end"`
+}
+
+// MarshalJSON writes a range as [start, end]: a report of thousands of files lists tens of
+// thousands of ranges, and the pair is a third the size of {"start":..,"end":..}.
+func (r Range) MarshalJSON() ([]byte, error) {
+	return fmt.Appendf(nil, "[%d,%d]", r.Start, r.End), nil
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (r *Range) UnmarshalJSON(b []byte) error {
+	var pair [2]int
+	if err := json.Unmarshal(b, &pair); err != nil {
+		return fmt.Errorf("a line range is [start, end]: %w", err)
+	}
+	r.Start, r.End = pair[0], pair[1]
+	return nil
 }
 
 func (r Range) String() string {

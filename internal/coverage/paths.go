@@ -3,6 +3,7 @@ package coverage
 import (
 	"bufio"
 	"bytes"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -11,6 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/Molecule-AI/molecule-ci/internal/fsutil"
 )
 
 // module is one go.mod found under the repository root.
@@ -212,18 +215,42 @@ func (p *paths) existsRel(rel string) bool {
 	return v
 }
 
+// maxGeneratedHead is how much of a Go file is searched for the generated-code marker.
+const maxGeneratedHead = 1 << 20
+
+// insideReal reports whether abs is inside the root once the root's own symlinks are resolved
+// (a checkout under a symlinked /tmp, say).
+func (p *paths) insideReal(abs string) bool {
+	root, err := filepath.EvalSymlinks(p.root)
+	if err != nil {
+		return false
+	}
+	r, err := filepath.Rel(root, abs)
+	return err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) && !filepath.IsAbs(r)
+}
+
 // generatedMarker is Go's convention for generated files (https://go.dev/s/generatedcode).
 var generatedMarker = regexp.MustCompile(`^// Code generated .* DO NOT EDIT\.$`)
 
 // isGenerated reports whether the Go file at rel carries the generated-code marker before its
 // package clause. A file that cannot be read is not generated.
 func (p *paths) isGenerated(rel string) bool {
-	f, err := os.Open(filepath.Join(p.root, filepath.FromSlash(rel)))
+	// Only files inside the root are opened: a report names files (../../etc/x.go, a symlink out
+	// of the checkout) that a pull request controls. Regular files only, and only the head of
+	// the file is read (the marker must precede the package clause).
+	if !p.existsRel(rel) {
+		return false
+	}
+	abs := filepath.Join(p.root, filepath.FromSlash(rel))
+	if real, err := filepath.EvalSymlinks(abs); err != nil || !p.inside(real) && !p.insideReal(real) {
+		return false
+	}
+	f, err := fsutil.OpenRegular(abs)
 	if err != nil {
 		return false
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(io.LimitReader(f, maxGeneratedHead))
 	sc.Buffer(make([]byte, 0, 4096), 64<<10)
 	for sc.Scan() {
 		line := strings.TrimRight(sc.Text(), "\r")

@@ -34,6 +34,8 @@ type Policy struct {
 	// ChangedLines is the floor for a change's added or modified executable lines; nil means
 	// they are reported but not gated.
 	ChangedLines *float64
+	// AllowEmpty lets a run with no executable line pass; by default "no data" fails the run.
+	AllowEmpty bool
 }
 
 // Floor is a minimum percentage for the paths a glob matches.
@@ -70,6 +72,7 @@ func PolicyFromConfig(c config.CoverageConfig) (Policy, error) {
 		RatchetTolerance: c.Ratchet.Tolerance,
 		RatchetFiles:     c.Ratchet.Files == nil || *c.Ratchet.Files,
 		ChangedLines:     c.ChangedLines,
+		AllowEmpty:       c.AllowEmpty,
 	}
 	var errs []string
 	floor := func(key string, f *float64) {

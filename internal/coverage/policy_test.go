@@ -414,7 +414,7 @@ func TestConfigSection(t *testing.T) {
 		{"allowlist incomplete", "coverage:\n  allowlist:\n    - path: a.go\n", "x.yml:3:7: coverage.allowlist[0]: reason is required: say why the file cannot reach its floor yet\n" +
 			"x.yml:3:7: coverage.allowlist[0]: issue is required: the issue tracking the real fix\n" +
 			"x.yml:3:7: coverage.allowlist[0]: expires is required: the date after which the entry stops exempting the file"},
-		{"unknown key", "coverage:\n  totl: 25\n", "x.yml:2:3: unknown key \"totl\" in coverage (valid: allowlist, changed-lines, exclude, exclude-generated, files, packages, ratchet, total)"},
+		{"unknown key", "coverage:\n  totl: 25\n", "x.yml:2:3: unknown key \"totl\" in coverage (valid: allow-empty, allowlist, changed-lines, exclude, exclude-generated, files, packages, ratchet, total)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package coverage
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -71,11 +72,69 @@ func (r *Result) JSON() ([]byte, error) {
 	for i, f := range r.Findings {
 		out.Findings[i] = jsonFinding{Path: f.Path, Line: f.Line, EndLine: f.EndLine, Rule: f.Rule, Severity: f.Severity.String(), Message: f.Message, Help: f.Help}
 	}
-	data, err := json.MarshalIndent(out, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("encode coverage result: %w", err)
+	var w jsonWriter
+	w.b.WriteString("{\n")
+	w.field("total", out.Total)
+	w.field("passed", out.Passed)
+	list(&w, "gates", out.Gates)
+	list(&w, "files", out.Files)
+	if out.Changed != nil {
+		w.field("changed", out.Changed)
 	}
-	return append(data, '\n'), nil
+	list(&w, "reports", out.Reports)
+	w.field("excluded", out.Excluded)
+	list(&w, "findings", out.Findings)
+	if w.err != nil {
+		return nil, fmt.Errorf("encode coverage result: %w", w.err)
+	}
+	b := w.b.Bytes()
+	b = b[:len(b)-2] // the last field's ",\n"
+	return append(b, "\n}\n"...), nil
+}
+
+// jsonWriter writes the result object one field per line and one list element per line: the
+// shape stays diffable and greppable while a report of thousands of files stays small
+// (indenting every nested value multiplied the size several times).
+type jsonWriter struct {
+	b   bytes.Buffer
+	err error
+}
+
+func (w *jsonWriter) field(name string, v any) {
+	if w.err != nil {
+		return
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		w.err = err
+		return
+	}
+	fmt.Fprintf(&w.b, "  %q: %s,\n", name, data)
+}
+
+func list[T any](w *jsonWriter, name string, vs []T) {
+	if w.err != nil {
+		return
+	}
+	if len(vs) == 0 {
+		fmt.Fprintf(&w.b, "  %q: [],\n", name)
+		return
+	}
+	fmt.Fprintf(&w.b, "  %q: [\n", name)
+	for i, v := range vs {
+		data, err := json.Marshal(v)
+		if err != nil {
+			w.err = err
+			return
+		}
+		w.b.WriteString("    ")
+		w.b.Write(data)
+		if i < len(vs)-1 {
+			w.b.WriteByte(',')
+		}
+		w.b.WriteByte('\n')
+	}
+	w.b.WriteString("  ],\n")
 }
 
 // worstFirst orders files by coverage, lowest first, then by size (bigger gaps first), then path.
@@ -147,6 +206,10 @@ func (r *Result) Human(w io.Writer) error {
 			}
 			if !g.Passed {
 				failed++
+			}
+			if g.Name == gateData {
+				fmt.Fprintf(&b, "  %s  %s  (%s)\n", verdict(g.Passed), g.Name, g.Note)
+				continue
 			}
 			fmt.Fprintf(&b, "  %s  %s  %s %s %s", verdict(g.Passed), g.Name, pct(g.Actual), op, pct(g.Required))
 			if g.Note != "" {

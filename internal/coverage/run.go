@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/bmatcuk/doublestar/v4"
 
+	"github.com/Molecule-AI/molecule-ci/internal/fsutil"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
 
@@ -114,6 +114,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 
 	opts.Policy.judge(res, now)
+	if res.Total.Total == 0 && !opts.Policy.AllowEmpty {
+		// Every floor passed vacuously on nothing; listing them as PASS next to the failed
+		// "data" gate would only mislead.
+		res.Gates = slices.DeleteFunc(res.Gates, func(g Gate) bool { return g.Name != gateData })
+	}
 
 	if opts.Baseline != "" {
 		b, err := loadBaseline(opts.Baseline, opts.file(opts.Baseline), res)
@@ -162,12 +167,15 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := os.WriteFile(opts.file(opts.WriteBaseline), data, 0o644); err != nil {
+		if err := fsutil.WriteFile(opts.file(opts.WriteBaseline), data, 0o644); err != nil {
 			return nil, fmt.Errorf("write baseline %s: %w", opts.WriteBaseline, pathErr(err))
 		}
 	}
 	return res, nil
 }
+
+// gateData is the gate that fails a run whose reports measured nothing.
+const gateData = "data"
 
 // file is where a path the user gave is opened.
 func (o *Options) file(p string) string {
@@ -189,14 +197,15 @@ func pathErr(err error) error {
 
 // parseFile parses the report at file, naming it path in results and errors.
 func parseFile(path, file string) (*Profile, error) {
-	f, err := os.Open(file)
-	if err != nil {
+	f, err := fsutil.OpenRegular(file)
+	var nr *fsutil.NotRegularError
+	switch {
+	case errors.As(err, &nr):
+		return nil, parseErrorf(path, 0, "is %s, not a coverage report", fsutil.Kind(nr.Mode))
+	case err != nil:
 		return nil, fmt.Errorf("open report %s: %w", path, pathErr(err))
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.IsDir() {
-		return nil, parseErrorf(path, 0, "is a directory, not a coverage report")
-	}
 	return Parse(path, f)
 }
 
@@ -257,8 +266,16 @@ func build(res *Result, profiles []*Profile, root string, pol *Policy) error {
 	}
 	res.Total.Percent = percent(res.Total.Covered, res.Total.Total)
 	if res.Total.Total == 0 {
-		res.Findings = append(res.Findings, report.Finding{Path: repoPath, Rule: RuleReport, Severity: report.Warning,
-			Message: fmt.Sprintf("the reports hold no executable statements or lines (%d files measured, %d excluded); every floor passes vacuously", len(res.Files), res.Excluded)})
+		what := fmt.Sprintf("the reports hold no executable statements or lines (%d files measured, %d excluded)", len(res.Files), res.Excluded)
+		if pol.AllowEmpty {
+			res.Findings = append(res.Findings, report.Finding{Path: repoPath, Rule: RuleReport, Severity: report.Warning,
+				Message: what + "; every floor passes vacuously (coverage.allow-empty: true)"})
+		} else {
+			res.Gates = append(res.Gates, Gate{Name: gateData, Passed: false, Note: "no executable line in the reports"})
+			res.Findings = append(res.Findings, report.Finding{Path: repoPath, Rule: RuleGate, Severity: report.Error,
+				Message: what + ": a gate that measured nothing cannot pass",
+				Help:    "check that the tests ran with coverage and that exclude does not drop every file; set coverage.allow-empty: true where an empty run is expected"})
+		}
 	}
 	return nil
 }

@@ -39,10 +39,11 @@ type NotRegularError struct {
 }
 
 func (e *NotRegularError) Error() string {
-	return fmt.Sprintf("%s: not a regular file (%s)", e.Path, kind(e.Mode))
+	return fmt.Sprintf("%s: not a regular file (%s)", e.Path, Kind(e.Mode))
 }
 
-func kind(m fs.FileMode) string {
+// Kind names what a non-regular file is ("a named pipe", "a directory"), for messages.
+func Kind(m fs.FileMode) string {
 	switch {
 	case m.IsDir():
 		return "a directory"
@@ -66,7 +67,7 @@ func ReadRegular(path string, limit int64) ([]byte, error) {
 	if limit <= 0 {
 		limit = DefaultMaxRead
 	}
-	f, err := openNonBlocking(path)
+	f, err := OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}
@@ -74,9 +75,6 @@ func ReadRegular(path string, limit int64) ([]byte, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, &NotRegularError{Path: path, Mode: st.Mode()}
 	}
 	if st.Size() > limit {
 		return nil, &TooLargeError{Path: path, Size: st.Size(), Limit: limit}
@@ -89,6 +87,26 @@ func ReadRegular(path string, limit int64) ([]byte, error) {
 		return nil, &TooLargeError{Path: path, Size: -1, Limit: limit}
 	}
 	return data, nil
+}
+
+// OpenRegular opens path for reading when it is (or a symlink resolves to) a regular file, for
+// streaming readers that bound what they read themselves. Anything else is a *NotRegularError,
+// checked on the open descriptor so nothing can be swapped in between.
+func OpenRegular(path string) (*os.File, error) {
+	f, err := openNonBlocking(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, &NotRegularError{Path: path, Mode: st.Mode()}
+	}
+	return f, nil
 }
 
 // WriteFile writes data to path atomically: into a temporary file in the same directory, synced,

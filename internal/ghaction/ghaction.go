@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/Molecule-AI/molecule-ci/internal/logsafe"
+	"github.com/Molecule-AI/molecule-ci/internal/secrets"
 	"github.com/sethvargo/go-githubactions"
 )
 
@@ -102,9 +104,38 @@ func (e *Env) Err() error {
 // "::error file=a.yml,line=3,title=rule::message": the single encoder of workflow commands, also
 // for the report formats, which write to their own buffer rather than through an Env. Escaping is
 // go-githubactions' (data: % \r \n; property values also : and ,), the inverse of the runner's.
+//
+// The line is also issued to logsafe: the process's stdout lets it through once as the command
+// it is, while any other text that looks like a command is neutralised there.
 func FormatCommand(name, message string, props map[string]string) string {
 	cmd := githubactions.Command{Name: name, Message: message, Properties: props}
-	return cmd.String() + "\n"
+	line := cmd.String() + "\n"
+	logsafe.Issue(line)
+	return line
+}
+
+// CommandWriter is the privileged path of the process's stdout (logsafe.Writer): the only way a
+// line starting with "::" reaches the log un-neutralised. When the Env's stdout has it, every
+// workflow command goes through it.
+type CommandWriter interface {
+	WriteCommand(line string) error
+}
+
+// WithStdout returns an Env like e (same environment, same delimiter source) whose workflow
+// commands go to stdout: the CLI hands it its safe stdout, so commands and text stay in order.
+func (e *Env) WithStdout(stdout io.Writer) *Env {
+	if e == nil {
+		return nil
+	}
+	n := &Env{getenv: e.getenv, out: stdout, delim: e.delim}
+	if n.out == nil {
+		n.out = io.Discard
+	}
+	n.action = githubactions.New(
+		githubactions.WithGetenv(githubactions.GetenvFunc(e.getenv)),
+		githubactions.WithWriter(n.out),
+	)
+	return n
 }
 
 // command writes one workflow command line. Escaping of the message and properties is
@@ -114,7 +145,13 @@ func (e *Env) command(name, message string, props githubactions.CommandPropertie
 	line := FormatCommand(name, message, props)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if _, err := io.WriteString(e.out, line); err != nil && e.cmdErr == nil {
+	var err error
+	if cw, ok := e.out.(CommandWriter); ok {
+		err = cw.WriteCommand(line)
+	} else {
+		_, err = io.WriteString(e.out, line)
+	}
+	if err != nil && e.cmdErr == nil {
 		e.cmdErr = fmt.Errorf("write workflow command %s: %w", name, err)
 	}
 }
@@ -164,11 +201,12 @@ func (e *Env) Notice(message string) {
 }
 
 // SetOutput sets the step output name to value through the $GITHUB_OUTPUT file, in the heredoc
-// form, so values with newlines survive. Outside GitHub Actions (no GITHUB_ACTIONS=true and no
+// form, so values with newlines survive. Credentials in the value are masked (secrets.Redact):
+// outputs are shown in the run's UI and logs of later steps. Outside GitHub Actions (no GITHUB_ACTIONS=true and no
 // GITHUB_OUTPUT) it does nothing, so commands run the same locally; inside Actions a missing
 // GITHUB_OUTPUT is an error, because the output would silently be lost.
 func (e *Env) SetOutput(name, value string) error {
-	return e.writeKeyValue("GITHUB_OUTPUT", "output", name, value)
+	return e.writeKeyValue("GITHUB_OUTPUT", "output", name, secrets.Redact(value))
 }
 
 // SetEnv sets an environment variable for the following steps of the job through $GITHUB_ENV,
@@ -180,12 +218,13 @@ func (e *Env) SetEnv(name, value string) error {
 // AddSummary appends markdown to the job summary ($GITHUB_STEP_SUMMARY), ending it with a newline
 // so that successive calls do not run into each other. Without GITHUB_STEP_SUMMARY (a local run,
 // an old runner) it does nothing and returns nil: the summary is a convenience, never the only
-// place a result is reported.
+// place a result is reported. Credentials in it are masked (secrets.Redact).
 func (e *Env) AddSummary(markdown string) error {
 	path := e.getenv("GITHUB_STEP_SUMMARY")
 	if path == "" || markdown == "" {
 		return nil
 	}
+	markdown = secrets.Redact(markdown)
 	if !strings.HasSuffix(markdown, "\n") {
 		markdown += "\n"
 	}

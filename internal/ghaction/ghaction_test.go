@@ -385,3 +385,52 @@ func FuzzSetOutput(f *testing.F) {
 		}
 	})
 }
+
+// recordingWriter stands in for logsafe.Writer's privileged path.
+type recordingWriter struct {
+	bytes.Buffer
+	commands []string
+}
+
+func (r *recordingWriter) WriteCommand(line string) error {
+	r.commands = append(r.commands, line)
+	return nil
+}
+
+// Commands go through the stream's command path when it has one, and outputs and the job
+// summary are redacted, since both are shown in the run's UI.
+func TestWithStdoutAndRedaction(t *testing.T) {
+	dir := t.TempDir()
+	vars := map[string]string{
+		"GITHUB_ACTIONS":      "true",
+		"GITHUB_OUTPUT":       filepath.Join(dir, "out"),
+		"GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary"),
+	}
+	var raw bytes.Buffer
+	e := New(func(k string) string { return vars[k] }, &raw, WithDelimiter(func() (string, error) { return "EOF", nil }))
+	var rec recordingWriter
+	s := e.WithStdout(&rec)
+	tok := strings.Join([]string{"ghp_", "Zk3mQ9vL2pX8rT1wY6nB4cD7fH0jK5sA1eRt"}, "")
+	s.Warning("w")
+	s.AddMask(tok)
+	if raw.Len() != 0 || rec.Len() != 0 {
+		t.Errorf("commands written as text: %q %q", raw.String(), rec.String())
+	}
+	if want := []string{"::warning::w\n", "::add-mask::" + tok + "\n"}; !cmp.Equal(rec.commands, want) {
+		t.Errorf("commands %q, want %q", rec.commands, want)
+	}
+	if err := s.SetOutput("image", "ghcr.io/x:"+tok); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddSummary("token " + tok); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := os.ReadFile(vars["GITHUB_OUTPUT"])
+	summary, _ := os.ReadFile(vars["GITHUB_STEP_SUMMARY"])
+	if string(out) != "image<<EOF\nghcr.io/x:ghp_***\nEOF\n" || string(summary) != "token ghp_***\n" {
+		t.Errorf("output %q, summary %q: want the token masked", out, summary)
+	}
+	if s.Input("x") != "" || !s.InActions() {
+		t.Error("WithStdout lost the environment")
+	}
+}

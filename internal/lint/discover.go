@@ -144,10 +144,10 @@ func (e *UnknownFileError) Error() string {
 	return fmt.Sprintf("%s: not a workflow, action metadata, Dockerfile or .molecule-ci.yml (a workflow lives in .github/workflows or has top-level on: and jobs:; action metadata is action.yml or has runs:)", e.Path)
 }
 
-// discover lists the files to lint under each of paths, sorted and without duplicates. Display
-// paths are relative to workDir; ignore globs match paths relative to root (the repository).
-// Every path must yield at least one file: a directory with nothing lintable is a *PathError,
-// so a typo or a wrong directory cannot pass as a clean run.
+// discover lists the CI files to lint under each of paths, sorted and without duplicates.
+// Display paths are relative to workDir; ignore globs match paths relative to root (the
+// repository). A directory that is itself ignored is a *PathError; whether a directory held
+// anything at all to check (CI files, text files for the secret scan, a contract) Run decides.
 func discover(ctx context.Context, workDir, root string, paths, ignore []string, maxSize int64) ([]file, error) {
 	if len(paths) == 0 {
 		paths = []string{"."}
@@ -157,13 +157,12 @@ func discover(ctx context.Context, workDir, root string, paths, ignore []string,
 	}
 	seen := map[string]bool{}
 	var out []file
-	add := func(f file) bool {
+	add := func(f file) {
 		if seen[f.Path] || ignored(f.Rel, ignore) {
-			return false
+			return
 		}
 		seen[f.Path] = true
 		out = append(out, f)
-		return true
 	}
 	for _, p := range paths {
 		abs := p
@@ -199,7 +198,6 @@ func discover(ctx context.Context, workDir, root string, paths, ignore []string,
 		if r := relTo(root, abs); r != "." && ignored(r, ignore) {
 			return nil, &PathError{Path: p, Msg: "nothing to lint: the directory is ignored by lint.ignore"}
 		}
-		found, ignoredN, prunedDirs := 0, 0, 0
 		walkRoot := abs
 		if lst, err := os.Lstat(abs); err == nil && lst.Mode()&fs.ModeSymlink != 0 {
 			// A PATH that is a symlink to a directory is walked through the link (WalkDir
@@ -218,7 +216,6 @@ func discover(ctx context.Context, workDir, root string, paths, ignore []string,
 			if d.Type()&fs.ModeSymlink != 0 && isCIDir(rel) {
 				// The directories whose files lint classifies by place are not followed when
 				// they are symlinks, and say so instead of vanishing.
-				found++
 				add(file{Path: display(workDir, fp), Abs: fp, Rel: rel, Kind: KindWorkflow,
 					Problem: "not linted: a symlink to a directory; lint does not follow directory symlinks, so the workflows in it are not checked (name the target directory instead)"})
 				return nil
@@ -228,7 +225,6 @@ func discover(ctx context.Context, workDir, root string, paths, ignore []string,
 					return filepath.SkipDir
 				}
 				if fp != abs && ignored(rel, ignore) {
-					prunedDirs++
 					return filepath.SkipDir
 				}
 				return nil
@@ -241,10 +237,7 @@ func discover(ctx context.Context, workDir, root string, paths, ignore []string,
 			if !d.Type().IsRegular() {
 				f.Problem = irregular(root, fp, d.Type())
 			}
-			found++
-			if !add(f) {
-				ignoredN++
-			}
+			add(f)
 			return nil
 		})
 		if err != nil {
@@ -252,16 +245,6 @@ func discover(ctx context.Context, workDir, root string, paths, ignore []string,
 				return nil, ctx.Err()
 			}
 			return nil, fmt.Errorf("lint %s: %w", p, err)
-		}
-		switch {
-		case found == 0:
-			msg := "nothing to lint: no workflow (.github/workflows, .gitea/workflows, workflows-shared), action.yml, Dockerfile or .molecule-ci.yml in it"
-			if prunedDirs > 0 {
-				msg += fmt.Sprintf(" outside the %d directories ignored by lint.ignore", prunedDirs)
-			}
-			return nil, &PathError{Path: p, Msg: msg}
-		case found == ignoredN && found > 0:
-			return nil, &PathError{Path: p, Msg: fmt.Sprintf("nothing to lint: all %d lintable files in it are ignored by lint.ignore", found)}
 		}
 	}
 	slices.SortFunc(out, func(a, b file) int { return strings.Compare(a.Path, b.Path) })

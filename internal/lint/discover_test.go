@@ -157,3 +157,34 @@ func FuzzClassifyExplicit(f *testing.F) {
 		}
 	})
 }
+
+// TestRunNothingToLint: a run that checked nothing at all — no CI file, no text file for the
+// secret scan, no contract — is an error naming the path, never a clean run of zero files.
+func TestRunNothingToLint(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"node_modules/pkg/index.js": "module.exports = 1\n",
+		"assets/logo.png":           "\x89PNG\x00\x00binary",
+		"docs/readme.md":            "# docs\n",
+	} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var b strings.Builder
+	for _, paths := range [][]string{{"node_modules"}, {"assets"}, {"assets", "node_modules"}, {"docs"}} {
+		rep, err := Run(context.Background(), Options{WorkDir: dir, Paths: paths})
+		var pe *PathError
+		switch {
+		case err != nil:
+			fmt.Fprintf(&b, "lint %s: PathError=%v: %v\n", strings.Join(paths, " "), errors.As(err, &pe), err)
+		default:
+			fmt.Fprintf(&b, "lint %s: %d files checked\n", strings.Join(paths, " "), rep.FilesChecked)
+		}
+	}
+	golden.Check(t, "testdata/nothing-to-lint.golden", []byte(b.String()))
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/Molecule-AI/molecule-ci/internal/config"
 	"github.com/Molecule-AI/molecule-ci/internal/fsutil"
+	"github.com/Molecule-AI/molecule-ci/internal/lint/contract"
 	"github.com/Molecule-AI/molecule-ci/internal/lint/dockerfile"
 	"github.com/Molecule-AI/molecule-ci/internal/lint/scriptcheck"
 	"github.com/Molecule-AI/molecule-ci/internal/lint/secretscan"
@@ -52,6 +53,8 @@ type Options struct {
 	// DockerAllowRoot lists globs of Dockerfiles whose final stage may run as root.
 	DockerAllowRoot     []string
 	DockerPrivilegeDrop []string
+
+	Contracts ContractOptions // contracts.go: repository contract and tree-wide secret scan
 }
 
 // ConfigRule is the rule id of problems found in .molecule-ci.yml files.
@@ -71,14 +74,6 @@ const RuleScriptLimit = scriptcheck.RuleLimit
 // hurt a runner.
 const DefaultMaxFileSize = 8 << 20
 
-// A RepoCheck lints a repository as a whole (its contracts, every text file's secrets) rather
-// than one CI file at a time. Run calls each registered check once per run with the discovered
-// files' repository root; findings are subject to rule configuration like any other.
-type RepoCheck func(ctx context.Context, opts Options) ([]report.Finding, error)
-
-// repoChecks are the registered repository-wide checks, run after the per-file linting.
-var repoChecks []RepoCheck
-
 // Rules lists every rule lint can report, with its default severity and why it exists. The
 // actionlint/* and buildkit/* families are open-ended and represented by their prefix.
 func Rules() []report.Rule {
@@ -92,6 +87,7 @@ func Rules() []report.Rule {
 	}
 	rs = append(rs, workflow.Rules()...)
 	rs = append(rs, dockerfile.Rules()...)
+	rs = append(rs, contract.Rules()...)
 	slices.SortFunc(rs, func(a, b report.Rule) int { return strings.Compare(a.ID, b.ID) })
 	return slices.CompactFunc(rs, func(a, b report.Rule) bool { return a.ID == b.ID })
 }
@@ -134,9 +130,20 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 	if opts.MaxFileSize <= 0 {
 		opts.MaxFileSize = DefaultMaxFileSize
 	}
-	files, err := discover(ctx, opts.WorkDir, opts.Root, opts.Paths, opts.Ignore, opts.MaxFileSize)
+	var files []file
+	var err error
+	if !opts.Contracts.SecretsOnly && !opts.Contracts.ContractOnly { // contracts.go: no CI files then
+		if files, err = discover(ctx, opts.WorkDir, opts.Root, opts.Paths, opts.Ignore, opts.MaxFileSize); err != nil {
+			return nil, err
+		}
+	}
+	extra, extraFiles, err := runContracts(ctx, opts, files) // contracts.go
 	if err != nil {
 		return nil, err
+	}
+	if len(files) == 0 && extraFiles == 0 && len(extra) == 0 && !opts.Contracts.SecretsOnly {
+		// A gate that checked nothing must not pass.
+		return nil, &PathError{Path: strings.Join(orDot(opts.Paths), " "), Msg: "nothing to lint: no workflow, action.yml, Dockerfile, .molecule-ci.yml, repository contract or text file in it"}
 	}
 
 	var needWorkflow bool
@@ -209,17 +216,11 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 	for _, fs := range results {
 		all = append(all, fs...)
 	}
-	for _, check := range repoChecks {
-		fs, err := check(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, applyRuleConfig(fs, opts.Root, opts.WorkDir, opts.Rules)...)
-	}
+	all = append(all, extra...) // contracts.go
 	return &report.Report{
 		Command:      "lint",
 		Findings:     report.Sort(all),
-		FilesChecked: len(files),
+		FilesChecked: len(files) + extraFiles,
 		Rules:        Rules(),
 	}, nil
 }
@@ -270,6 +271,13 @@ func lintFile(ctx context.Context, f file, wl *workflow.Linter, opts Options) ([
 	}
 	fs = applyRuleConfig(fs, opts.Root, opts.WorkDir, opts.Rules)
 	return applySuppressions(f.Path, fs, parseSuppressions(src), KnownRule), nil
+}
+
+func orDot(paths []string) []string {
+	if len(paths) == 0 {
+		return []string{"."}
+	}
+	return paths
 }
 
 func notLinted(f file, msg string) report.Finding {

@@ -1,6 +1,13 @@
 // Package report owns the findings model shared by every command and the formats they are written
 // in: human text, JSON, SARIF 2.1.0, GitHub workflow commands and the markdown job summary.
 // It never reads the environment and never decides exit codes; it only turns data into bytes.
+//
+// Redaction happens here, once, for every sink: Write and Markdown render Redacted(rep), whose
+// findings have every credential shape masked in each text field, and the human format masks the
+// source line it quotes; callers that send findings elsewhere (the Checks API) call Redacted.
+// Encoding for the log (control characters, stray workflow commands) is internal/logsafe's, at
+// the process boundary; the github format's own commands come from ghaction.FormatCommand, the
+// one privileged path.
 package report
 
 import (

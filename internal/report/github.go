@@ -16,7 +16,7 @@ import (
 // ghaction.FormatCommand is the encoder (go-githubactions underneath): it escapes data (% \r \n)
 // and property values (also : and ,) exactly as actions/runner's ActionCommand unescapes them, one
 // line per command, properties sorted by name, which the runner does not care about.
-func writeGitHub(w *bytes.Buffer, rep *Report, opts Options) error {
+func writeGitHub(w *output, rep *Report, opts Options) error {
 	limit := cmpOrPositive(opts.MaxAnnotations, DefaultMaxAnnotations)
 	annotated, rest := SplitForAnnotations(rep.Findings, limit)
 	for _, f := range annotated {
@@ -27,7 +27,7 @@ func writeGitHub(w *bytes.Buffer, rep *Report, opts Options) error {
 		case Warning:
 			level = "warning"
 		}
-		w.WriteString(ghaction.FormatCommand(level, f.Message, annotationProperties(f)))
+		w.command(ghaction.FormatCommand(level, f.Message, annotationProperties(f)))
 	}
 	if len(rest) > 0 {
 		more := &Report{Findings: rest}
@@ -39,12 +39,14 @@ func writeGitHub(w *bytes.Buffer, rep *Report, opts Options) error {
 		// text cannot contain it.
 		var plain bytes.Buffer
 		for _, f := range rest {
+			// One line per finding, as in the human format.
+			f.Path, f.Message = terminalSafe(f.Path, false), terminalSafe(f.Message, false)
 			plain.WriteString(f.String() + "\n")
 		}
 		token := stopToken(plain.Bytes())
-		fmt.Fprintf(w, "::stop-commands::%s\n", token)
+		w.command(ghaction.FormatCommand("stop-commands", token, nil))
 		w.Write(plain.Bytes())
-		fmt.Fprintf(w, "::%s::\n", token)
+		w.command(ghaction.FormatCommand(token, "", nil))
 	}
 	fmt.Fprintln(w, rep.Summary())
 	return nil

@@ -1,12 +1,12 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/Molecule-AI/molecule-ci/internal/secrets"
 	"golang.org/x/text/width"
 )
 
@@ -24,7 +24,7 @@ var severityColors = map[Severity]string{Error: ansiRed, Warning: ansiYellow, In
 
 // writeHuman prints each finding in the canonical form, the offending source line with a caret
 // under the column (the way actionlint does), and a one-line summary.
-func writeHuman(w *bytes.Buffer, rep *Report, opts Options) error {
+func writeHuman(w *output, rep *Report, opts Options) error {
 	paint := func(color, s string) string {
 		if !opts.Color || s == "" {
 			return s
@@ -36,8 +36,8 @@ func writeHuman(w *bytes.Buffer, rep *Report, opts Options) error {
 		// Without colour this is exactly f.String() (control characters aside), so the problem
 		// matcher and grep see the canonical form.
 		fmt.Fprintf(w, "%s %s %s\n",
-			paint(ansiBold, terminalSafe(fmt.Sprintf("%s:%d:%d:", f.Path, f.Line, f.Col), true)),
-			paint(severityColors[f.Severity], terminalSafe(f.Message, true)),
+			paint(ansiBold, terminalSafe(fmt.Sprintf("%s:%d:%d:", f.Path, f.Line, f.Col), false)),
+			paint(severityColors[f.Severity], terminalSafe(f.Message, false)),
 			paint(ansiGray, "["+terminalSafe(f.Rule, true)+"]"))
 		line, ok := src.line(f.Path, f.Line)
 		if !ok {
@@ -45,7 +45,8 @@ func writeHuman(w *bytes.Buffer, rep *Report, opts Options) error {
 		}
 		num := strconv.Itoa(f.Line)
 		pad := strings.Repeat(" ", len(num))
-		text, caretPad := sourceDisplay(line, f.Col)
+		shown, col := excerpt(line, f.Col)
+		text, caretPad := sourceDisplay(shown, col)
 		fmt.Fprintf(w, "%s %s %s\n", paint(ansiGray, num), paint(ansiGray, "|"), text)
 		if f.Col > 0 {
 			fmt.Fprintf(w, "%s %s %s%s\n", pad, paint(ansiGray, "|"), caretPad, paint(ansiBold+severityColors[f.Severity], "^"))
@@ -61,15 +62,28 @@ func writeHuman(w *bytes.Buffer, rep *Report, opts Options) error {
 	return nil
 }
 
-// sourceCache reads each file at most once, however many findings it has.
+// excerptWidth is how many characters of a source line are shown under a finding: a minified
+// or generated file can have one line of megabytes, and thousands of findings on it.
+const excerptWidth = 160
+
+// srcLine is one source line, redacted, with what excerpt needs to cut it cheaply.
+type srcLine struct {
+	text  string
+	ascii bool
+	runes int
+}
+
+// sourceCache reads each file at most once, however many findings it has, and redacts each line
+// shown at most once.
 type sourceCache struct {
 	read  func(string) ([]byte, error)
 	files map[string][]string // nil entry: the file could not be read
+	lines map[[2]any]srcLine
 }
 
-func (c *sourceCache) line(path string, n int) (string, bool) {
+func (c *sourceCache) line(path string, n int) (srcLine, bool) {
 	if c.read == nil || n <= 0 {
-		return "", false
+		return srcLine{}, false
 	}
 	lines, seen := c.files[path]
 	if !seen {
@@ -80,9 +94,67 @@ func (c *sourceCache) line(path string, n int) (string, bool) {
 		c.files[path] = lines
 	}
 	if n > len(lines) {
-		return "", false
+		return srcLine{}, false
 	}
-	return strings.TrimSuffix(lines[n-1], "\r"), true
+	key := [2]any{path, n}
+	if l, ok := c.lines[key]; ok {
+		return l, true
+	}
+	if c.lines == nil {
+		c.lines = map[[2]any]srcLine{}
+	}
+	// The source line is the file as written, credentials included: they are masked before it is
+	// cut, so a cut cannot leave half a token that no longer looks like one.
+	text := secrets.Redact(strings.TrimSuffix(lines[n-1], "\r"))
+	l := srcLine{text: text, runes: utf8.RuneCountInString(text)}
+	l.ascii = l.runes == len(text)
+	c.lines[key] = l
+	return l, true
+}
+
+// excerpt returns what is shown of l: all of it when it is short, else excerptWidth characters
+// around column col with "…" marking each cut, and col counted within what is shown.
+func excerpt(l srcLine, col int) (string, int) {
+	if l.runes <= excerptWidth {
+		return l.text, col
+	}
+	c := min(max(col, 1)-1, l.runes)
+	start := max(0, c-excerptWidth/2)
+	end := min(l.runes, start+excerptWidth)
+	start = max(0, end-excerptWidth)
+	var from, to int
+	if l.ascii {
+		from, to = start, end
+	} else {
+		i := 0
+		for off := range l.text {
+			if i == start {
+				from = off
+			}
+			if i == end {
+				to = off
+				break
+			}
+			i++
+		}
+		if end == l.runes {
+			to = len(l.text)
+		}
+	}
+	text := l.text[from:to]
+	if col > 0 {
+		col -= start
+	}
+	if start > 0 {
+		text = "…" + text
+		if col > 0 {
+			col++
+		}
+	}
+	if end < l.runes {
+		text += "…"
+	}
+	return text, col
 }
 
 // sourceDisplay returns the line as it is safe to print and the padding that puts a caret under

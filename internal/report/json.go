@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"encoding/json"
 )
 
@@ -22,7 +21,7 @@ type jsonFinding struct {
 	Message  string `json:"message"`
 }
 
-func writeJSON(w *bytes.Buffer, rep *Report, _ Options) error {
+func writeJSON(w *output, rep *Report, _ Options) error {
 	out := jsonReport{Findings: make([]jsonFinding, 0, len(rep.Findings)), FilesChecked: rep.FilesChecked}
 	for _, f := range rep.Findings {
 		out.Findings = append(out.Findings, jsonFinding{

@@ -22,7 +22,7 @@ var severityIcons = map[Severity]string{Error: "❌ error", Warning: "⚠️ war
 // (✅ when nothing fails the gate, ❌ when there are errors) and a table of the findings, which is
 // where the findings that did not fit in annotations are read.
 func Markdown(rep *Report) string {
-	rep = sortedView(rep)
+	rep = sortedView(Redacted(rep))
 	var b strings.Builder
 	title := cmp.Or(rep.Tool, sarifToolName)
 	if rep.Command != "" {

@@ -7,7 +7,7 @@ import _ "embed"
 // the human format, so plain output still becomes annotations.
 //
 // Known limits of matching text: every match is an error annotation (the canonical form carries
-// no severity); a message with a line break is not matched; a path that itself contains
+// no severity); a path that itself contains
 // ":<digits>:<digits>: " is split there, because the path is matched lazily (other colons in paths
 // are fine); and GitHub's per-step annotation limits apply. Do not register it while printing the
 // github format, or each finding would be annotated twice.

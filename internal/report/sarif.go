@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"cmp"
 	"net/url"
 	"slices"
@@ -22,7 +21,7 @@ var sarifLevels = map[Severity]string{Error: sarif.LevelError, Warning: sarif.Le
 
 // writeSARIF writes one SARIF 2.1.0 run in the shape github/codeql-action/upload-sarif accepts:
 // every ruleId present in tool.driver.rules, and every region starting at line 1 or later.
-func writeSARIF(w *bytes.Buffer, rep *Report, _ Options) error {
+func writeSARIF(w *output, rep *Report, _ Options) error {
 	run := sarif.NewRunWithInformationURI(sarifToolName, sarifToolURI)
 	if rep.Version != "" {
 		run.Tool.Driver.WithVersion(rep.Version)

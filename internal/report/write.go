@@ -6,6 +6,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/Molecule-AI/molecule-ci/internal/secrets"
 )
 
 // Options tunes the formats; the zero value is a sensible default for every format.
@@ -25,8 +27,55 @@ type Options struct {
 // 10 notice annotations and silently drops the others.
 const DefaultMaxAnnotations = 10
 
-// formatter writes rep, whose findings are already sorted and validated.
-type formatter func(w *bytes.Buffer, rep *Report, opts Options) error
+// formatter writes rep, whose findings are already sorted, validated and redacted.
+type formatter func(w *output, rep *Report, opts Options) error
+
+// CommandWriter is the privileged path for the workflow commands a format means to emit (the
+// github format's annotations): logsafe.Writer implements it, and neutralises every other line
+// that looks like a command. Write hands command lines to it when w has it.
+type CommandWriter interface {
+	WriteCommand(line string) error
+}
+
+// output is a format's whole text, with the byte ranges that are workflow commands it means.
+type output struct {
+	bytes.Buffer
+	commands [][2]int
+}
+
+// command appends one workflow command line (from ghaction.FormatCommand) and records it.
+func (o *output) command(line string) {
+	start := o.Len()
+	o.WriteString(line)
+	o.commands = append(o.commands, [2]int{start, o.Len()})
+}
+
+// writeTo writes the text to w, the command lines through w's WriteCommand when it has one.
+func (o *output) writeTo(w io.Writer) error {
+	cw, ok := w.(CommandWriter)
+	if !ok || len(o.commands) == 0 {
+		_, err := w.Write(o.Bytes())
+		return err
+	}
+	b := o.Bytes()
+	at := 0
+	for _, c := range o.commands {
+		if c[0] > at {
+			if _, err := w.Write(b[at:c[0]]); err != nil {
+				return err
+			}
+		}
+		if err := cw.WriteCommand(string(b[c[0]:c[1]])); err != nil {
+			return err
+		}
+		at = c[1]
+	}
+	if at < len(b) {
+		_, err := w.Write(b[at:])
+		return err
+	}
+	return nil
+}
 
 type namedFormat struct {
 	name  string
@@ -63,15 +112,34 @@ func Write(w io.Writer, format string, rep *Report, opts Options) error {
 	if err := rep.Validate(); err != nil {
 		return err
 	}
-	view := sortedView(rep)
-	var buf bytes.Buffer
+	view := sortedView(Redacted(rep))
+	var buf output
 	if err := formats[i].write(&buf, view, opts); err != nil {
 		return fmt.Errorf("write %s report: %w", format, err)
 	}
-	if _, err := w.Write(buf.Bytes()); err != nil {
+	if err := buf.writeTo(w); err != nil {
 		return fmt.Errorf("write %s report: %w", format, err)
 	}
 	return nil
+}
+
+// Redacted returns a copy of rep whose findings have every credential masked (secrets.Redact) in
+// each text field, so no format, summary or check run built from it can carry one. Every writer
+// in this package applies it; callers that send findings elsewhere (the Checks API) call it.
+func Redacted(rep *Report) *Report {
+	if rep == nil {
+		return &Report{}
+	}
+	view := *rep
+	view.Findings = make([]Finding, len(rep.Findings))
+	for i, f := range rep.Findings {
+		f.Path = secrets.Redact(f.Path)
+		f.Message = secrets.Redact(f.Message)
+		f.Help = secrets.Redact(f.Help)
+		f.Rule = secrets.Redact(f.Rule)
+		view.Findings[i] = f
+	}
+	return &view
 }
 
 // sorted returns the findings in Compare order without touching the caller's slice.

@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"bytes"
+	"regexp"
 	"slices"
 )
 
@@ -23,6 +24,7 @@ func Redact(s string) string {
 	b := []byte(s)
 	spans := Find(b)
 	spans = append(spans, loose(b)...)
+	spans = append(spans, assignments(b)...)
 	if len(spans) == 0 {
 		return s
 	}
@@ -46,11 +48,12 @@ func Redact(s string) string {
 	return out.String()
 }
 
-// mayHoldSecret is a cheap filter: every shape Find or loose knows has one of these bytes.
+// mayHoldSecret is a cheap filter: every shape Find, loose and assignments know has one of
+// these bytes (B for "Bearer ").
 func mayHoldSecret(s string) bool {
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
-		case '_', '-', ':', 'A':
+		case '_', '-', ':', 'A', 'B', '=':
 			return true
 		}
 	}
@@ -90,6 +93,28 @@ func loose(src []byte) []Hit {
 			}
 			hits = append(hits, Hit{Off: i, End: i + len(p.lit) + n, Kind: "token", Shown: shown})
 		}
+	}
+	return hits
+}
+
+// CredentialName matches names of variables that hold credentials (GH_TOKEN, DB_PASSWORD,
+// client_secret, OPENAI_API_KEY...).
+var CredentialName = regexp.MustCompile(`(?i)(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|API_?KEY|PRIVATE_KEY|ACCESS_KEY|CREDENTIALS?)`)
+
+// assignment is `NAME=value` or `NAME: value`, the value optionally quoted.
+var assignment = regexp.MustCompile(`(?i)\b([A-Za-z0-9_]*(?:TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|API_?KEY|PRIVATE_KEY|ACCESS_KEY|CREDENTIALS?)[A-Za-z0-9_]*)[ \t]*[=:][ \t]*["']?([^\s"'#,;]{12,})`)
+
+// assignments masks the value of a credential-named variable when the value looks generated:
+// a password or a bot token without its prefix has no shape of its own, so an env file's line
+// shown in a report (`DB_PASSWORD=...`) would otherwise print it.
+func assignments(src []byte) []Hit {
+	var hits []Hit
+	for _, m := range assignment.FindAllSubmatchIndex(src, -1) {
+		v := src[m[4]:m[5]]
+		if bytes.HasPrefix(v, []byte("${")) || bytes.HasPrefix(v, []byte("$(")) || placeholder(v) || !random(v) {
+			continue
+		}
+		hits = append(hits, Hit{Off: m[4], End: m[5], Kind: "credential", Shown: ""})
 	}
 	return hits
 }

@@ -1,5 +1,6 @@
-// Package secrets owns the shapes of credentials: GitHub, OpenAI, Anthropic, Slack, AWS, Google
-// and Telegram tokens and PEM private keys. Find locates them (for the secret-exposure rule);
+// Package secrets owns the shapes of credentials: GitHub, OpenAI, Anthropic, MiniMax, Slack, AWS
+// (access key IDs, and secret keys by their variable name), Google, Stripe, Telegram and bearer
+// tokens and PEM private keys — the union of check-secrets.py's and secret-scan.yml's formats. Find locates them (for the secret-exposure rule);
 // Redact masks them in any text before it leaves the process (the reporting layer's last step).
 // It never returns a credential's value, only where it is and its safe-to-show prefix.
 //
@@ -70,6 +71,52 @@ var prefixes = []prefix{
 	{[]byte("ASIA"), true, aws("AWS temporary access key ID", "ASIA")},
 	{[]byte("AIza"), true, google},
 	{[]byte("-----BEGIN "), false, privateKey},
+	{[]byte("sk_live_"), true, simple("Stripe secret key", "sk_live_", 24, isAlnum)},
+	{[]byte("sk_test_"), true, simple("Stripe test secret key", "sk_test_", 24, isAlnum)},
+	{[]byte("rk_live_"), true, simple("Stripe restricted key", "rk_live_", 24, isAlnum)},
+	{[]byte("rk_test_"), true, simple("Stripe restricted test key", "rk_test_", 24, isAlnum)},
+	{[]byte("Bearer "), true, bearer},
+	{[]byte("aws_secret_access_key"), false, awsSecret("aws_secret_access_key")},
+	{[]byte("AWS_SECRET_ACCESS_KEY"), false, awsSecret("AWS_SECRET_ACCESS_KEY")},
+	{[]byte("SecretAccessKey"), false, awsSecret("SecretAccessKey")},
+}
+
+// bearer finds `Bearer <token>` with a literal, machine-generated token (check-secrets.py's
+// quoted Bearer pattern); `Bearer $TOKEN` and `Bearer ${{ secrets.X }}` are references.
+func bearer(src []byte, i int) (hit, bool) {
+	j := i + len("Bearer ")
+	for j < len(src) && src[j] == ' ' {
+		j++
+	}
+	n := run(src, j, func(c byte) bool { return isTokenByte(c) || c == '.' })
+	if n < 20 || !random(src[j:j+n]) {
+		return hit{}, false
+	}
+	return hit{Off: j, End: j + n, Kind: "bearer token", Shown: ""}, true
+}
+
+// awsSecret finds an AWS secret access key by its variable name: the key itself is 40 base64
+// characters with no prefix, too common a shape to look for on its own (a quoted 40-character
+// commit SHA would match, as it does in check-secrets.py).
+func awsSecret(name string) func([]byte, int) (hit, bool) {
+	return func(src []byte, i int) (hit, bool) {
+		j := i + len(name)
+		for j < len(src) && (src[j] == ' ' || src[j] == '\t' || src[j] == '"' || src[j] == '\'') {
+			j++
+		}
+		if j >= len(src) || (src[j] != '=' && src[j] != ':') {
+			return hit{}, false
+		}
+		j++
+		for j < len(src) && (src[j] == ' ' || src[j] == '\t' || src[j] == '"' || src[j] == '\'') {
+			j++
+		}
+		n := run(src, j, func(c byte) bool { return isAlnum(c) || c == '/' || c == '+' })
+		if n != 40 || j+n < len(src) && (isWordByte(src[j+n]) || src[j+n] == '=') || !random(src[j:j+n]) {
+			return hit{}, false
+		}
+		return hit{Off: j, End: j + n, Kind: "AWS secret access key", Shown: ""}, true
+	}
 }
 
 func isWordByte(c byte) bool {
@@ -120,6 +167,9 @@ func openAIOrAnthropic(src []byte, i int) (hit, bool) {
 		return simple("OpenAI service account key", "sk-svcacct-", 40, isTokenByte)(src, i)
 	case bytes.HasPrefix(rest, []byte("admin-")):
 		return simple("OpenAI admin key", "sk-admin-", 40, isTokenByte)(src, i)
+	case bytes.HasPrefix(rest, []byte("cp-")):
+		// MiniMax: the F1088 vector of secret-scan.yml.
+		return simple("MiniMax API key", "sk-cp-", 60, isTokenByte)(src, i)
 	}
 	// Legacy OpenAI keys are 48 base62 characters; anything shorter after a bare sk- is far more
 	// often a made-up value (sk-fake-smoke-key) than a key.
@@ -336,3 +386,12 @@ func pemEnd(src []byte, i int) int {
 	}
 	return e
 }
+
+// LooksRandom reports whether b looks machine-generated (not a known placeholder, two character
+// classes, high entropy): the test Find applies to a token's body, for callers that judge values
+// without a known prefix.
+func LooksRandom(b []byte) bool { return random(b) }
+
+// IsPlaceholder reports whether b contains a word that marks documentation values (example,
+// your, xxxx, changeme...).
+func IsPlaceholder(b []byte) bool { return placeholder(b) }

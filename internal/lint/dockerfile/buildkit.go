@@ -51,7 +51,7 @@ func (l *checker) runBuildKit() {
 		warnings = append(warnings, f)
 	}
 
-	err = convert(l.src, dockerfile2llb.ConvertOpt{
+	err = convert(l.ctx, l.src, dockerfile2llb.ConvertOpt{
 		Config: dockerui.Config{
 			BuildPlatforms: []ocispecs.Platform{lintPlatform},
 			BuildArgs:      l.placeholderArgs(),
@@ -80,13 +80,13 @@ var allCaps = pb.Caps.CapSet(pb.Caps.All())
 
 // convert runs BuildKit's conversion. A panic inside BuildKit loses its warnings for this file
 // but must not take down a lint of thousands of files.
-func convert(src []byte, opt dockerfile2llb.ConvertOpt) (err error) {
+func convert(ctx context.Context, src []byte, opt dockerfile2llb.ConvertOpt) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = nil
 		}
 	}()
-	_, _, _, _, err = dockerfile2llb.Dockerfile2LLB(context.Background(), src, opt)
+	_, _, _, _, err = dockerfile2llb.Dockerfile2LLB(ctx, src, opt)
 	return err
 }
 
@@ -94,16 +94,17 @@ func convert(src []byte, opt dockerfile2llb.ConvertOpt) (err error) {
 // --platform uses, which must stay empty to be reported as BuildKit reports them.
 func (l *checker) placeholderArgs() map[string]string {
 	args := map[string]string{}
+	var platforms strings.Builder
+	for _, st := range l.stages {
+		platforms.WriteString(st.Platform)
+		platforms.WriteByte(0)
+	}
 	for _, a := range l.metaArgs {
 		for _, kv := range a.Args {
 			if kv.Value != nil {
 				continue
 			}
-			platform := false
-			for _, st := range l.stages {
-				platform = platform || strings.Contains(st.Platform, kv.Key)
-			}
-			if !platform {
+			if !strings.Contains(platforms.String(), kv.Key) {
 				args[kv.Key] = placeholderArg
 			}
 		}

@@ -28,8 +28,10 @@ package dockerfile
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -62,6 +64,20 @@ type Options struct {
 	AllowRoot bool
 	// PrivilegeDrop names commands that drop privileges at start-up; nil means DefaultPrivilegeDrop.
 	PrivilegeDrop []string
+	// ContainerAction is true when the Dockerfile is a Docker container action's (an action.yml
+	// with runs.using: docker and image: Dockerfile beside it): GitHub runs it as root and its
+	// docs say not to set USER, so docker-root-user does not apply. See IsContainerAction.
+	ContainerAction bool
+}
+
+// containerActionUsing finds `using: docker` (quoted or not) in action metadata.
+var containerActionUsing = regexp.MustCompile(`(?m)^\s+using:\s*['"]?docker['"]?\s*(#.*)?$`)
+
+// IsContainerAction reports whether action metadata (the action.yml or action.yaml beside a
+// Dockerfile) declares a Docker container action: the caller reads the file and passes the
+// result as Options.ContainerAction.
+func IsContainerAction(actionYAML []byte) bool {
+	return containerActionUsing.Match(actionYAML)
 }
 
 // Rules returns the metadata of the docker-* rules; the buildkit/* family is open-ended and
@@ -69,12 +85,12 @@ type Options struct {
 func Rules() []report.Rule {
 	return []report.Rule{
 		{ID: RuleSyntax, Severity: report.Error, Doc: "BuildKit refuses this Dockerfile (parse error, unknown instruction, bad flag or heredoc, no FROM), so no image can be built from it", HelpURL: "https://docs.docker.com/reference/dockerfile/"},
-		{ID: RuleRootUser, Severity: report.Warning, Doc: "the final stage runs as root (no USER, or the last USER is root/0): allowed by config `lint.docker.allow-root`, when ENTRYPOINT/CMD calls a privilege-drop command (gosu, su-exec), when the stage installs or copies one AND starts through an ENTRYPOINT or a CMD that runs a script copied into the image, or when the stage inherits its start-up command from its base image, says `USER root` explicitly and a comment in the stage names the privilege-drop command"},
+		{ID: RuleRootUser, Severity: report.Warning, Doc: "the final stage runs as root (no USER, or the last USER is root/0): allowed by config `lint.docker.allow-root`, when ENTRYPOINT/CMD calls a privilege-drop command (gosu, su-exec), when the stage installs or copies one AND starts through an ENTRYPOINT or a CMD that runs a script copied into the image, or when the stage inherits its start-up command from its base image, says `USER root` explicitly and a comment in the stage names the privilege-drop command; not applied to a check-only final stage (validate, test, lint) or a Docker container action"},
 		{ID: RulePipCache, Severity: report.Warning, Doc: "`pip install` without --no-cache-dir leaves pip's download cache in the layer (fine with PIP_NO_CACHE_DIR set by ENV/ARG/the command, or a --mount=type=cache)"},
-		{ID: RuleAptLists, Severity: report.Warning, Doc: "`apt-get install` without `rm -rf /var/lib/apt/lists/*` in the same RUN leaves the package lists in the layer (fine when /var/lib/apt or its lists are a cache or tmpfs mount)"},
-		{ID: RuleSecret, Severity: report.Error, Doc: "a secret baked into an image: an ARG/ENV named like a credential or holding a token-shaped value, or a COPY/ADD of a credentials file (.env, .npmrc, id_rsa, *.pem...); build args and ENV stay readable in the image history"},
+		{ID: RuleAptLists, Severity: report.Warning, Doc: "`apt-get install` without `rm -rf /var/lib/apt/lists/*` in the same RUN leaves the package lists in the layer (fine when /var/lib/apt or its lists are a cache or tmpfs mount, and in intermediate stages the final image is not built from)"},
+		{ID: RuleSecret, Severity: report.Error, Doc: "a secret baked into an image: an ARG/ENV named like a credential or holding a token-shaped value, or a COPY/ADD of a credentials file (.env, .npmrc, id_rsa, *.pem...); build args and ENV stay readable in the image history; a credential-named front-end public variable (NEXT_PUBLIC_*, VITE_*, REACT_APP_*, PUBLIC_*...) ships in the browser bundle (anon/publishable/site keys excepted)"},
 		{ID: RuleUnpinnedBase, Severity: report.Warning, Doc: "FROM an image without a tag or digest, or with :latest, builds something different every time (ARG defaults are resolved; scratch and earlier stages are exempt)"},
-		{ID: RuleSwallowedFailure, Severity: report.Error, Doc: "an install or build command followed by `|| true`, `|| :`, `|| exit 0`, `|| echo` (or ending in `; true`) ships a broken image instead of failing the build"},
+		{ID: RuleSwallowedFailure, Severity: report.Error, Doc: "an install or build command followed by `|| true`, `|| :`, `|| exit 0`, `|| echo` (or ending in `; true` without set -e) ships a broken image instead of failing the build; read on the parsed script (the same shell analysis as the workflow rules), `|| echo ... && exit 1` still fails"},
 		{ID: RuleCurlPipeShell, Severity: report.Warning, Doc: "piping a download into a shell (`curl ... | sh`, `wget -O- ... | bash`, `sh -c \"$(curl ...)\"`) runs unverified code: download, verify a checksum, then run"},
 	}
 }
@@ -89,15 +105,71 @@ var severities = func() map[string]report.Severity {
 
 // Lint reports every finding for one Dockerfile. path is only copied into the findings.
 func Lint(path string, src []byte, opts Options) []report.Finding {
+	fs, _ := LintContext(context.Background(), path, src, opts)
+	return fs
+}
+
+// LintContext is Lint that stops when ctx is done: the error is then ctx's and the findings
+// are nil (a partial result would be a wrong verdict).
+func LintContext(ctx context.Context, path string, src []byte, opts Options) ([]report.Finding, error) {
 	if opts.PrivilegeDrop == nil {
 		opts.PrivilegeDrop = DefaultPrivilegeDrop
 	}
-	l := &checker{path: path, src: src, opts: opts, lines: splitLines(src)}
+	l := &checker{ctx: ctx, path: path, src: src, opts: opts, lines: splitLines(src)}
 	l.run()
-	return report.Sort(l.findings)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return report.Sort(l.findings), nil
+}
+
+// Heredoc bodies over these limits are not handed to BuildKit's parser, which joins a body
+// line by line (quadratic: a 64k-line body takes seconds, 16 MB does not finish).
+const (
+	MaxHeredocLines = 4000
+	MaxHeredocBytes = 256 << 10
+	// MaxBuildKitStages bounds the stages handed to BuildKit's conversion, whose state lookups
+	// walk the chain of parent stages (quadratic: 3,000 chained stages take about a second).
+	// The organisation's rules, linear in the file, still run on every stage.
+	MaxBuildKitStages = 256
+)
+
+// heredocMarker finds the heredoc openers of a line: <<EOF, <<-EOF, <<"EOF", <<'EOF'.
+var heredocMarker = regexp.MustCompile(`<<(-?)\s*(?:"([^"\s]+)"|'([^'\s]+)'|([A-Za-z_][A-Za-z0-9_]*))`)
+
+// oversizedHeredoc scans the file as BuildKit will, without joining anything: it returns the
+// line of the first instruction whose heredoc body is over the limits, with the body's size.
+func oversizedHeredoc(lines []string) (line, n, size int) {
+	for i := 0; i < len(lines); i++ {
+		t := strings.TrimSpace(lines[i])
+		if t == "" || t[0] == '#' || !strings.Contains(t, "<<") {
+			continue
+		}
+		start := i
+		for _, m := range heredocMarker.FindAllStringSubmatch(t, -1) {
+			name := m[2] + m[3] + m[4]
+			n, size = 0, 0
+			for i++; i < len(lines); i++ {
+				body := lines[i]
+				if m[1] == "-" {
+					body = strings.TrimLeft(body, "\t")
+				}
+				if body == name {
+					break
+				}
+				n++
+				size += len(lines[i]) + 1
+				if n > MaxHeredocLines || size > MaxHeredocBytes {
+					return start + 1, n, size
+				}
+			}
+		}
+	}
+	return 0, 0, 0
 }
 
 type checker struct {
+	ctx      context.Context
 	path     string
 	src      []byte
 	opts     Options
@@ -114,6 +186,12 @@ type checker struct {
 func (l *checker) run() {
 	if len(bytes.TrimSpace(l.src)) == 0 {
 		l.add(report.Finding{Line: 1, Col: 1, Rule: RuleSyntax, Message: "the Dockerfile is empty: it needs at least a FROM instruction", Help: "start the file with FROM <image>:<tag>"})
+		return
+	}
+	if line, n, size := oversizedHeredoc(l.lines); line > 0 {
+		l.add(report.Finding{Line: line, Col: l.instructionCol(line), Rule: RuleSyntax,
+			Message: fmt.Sprintf("a heredoc of this instruction is over %d lines or %d bytes (%d lines, %d bytes read before stopping), the limit molecule-ci hands to BuildKit's parser; the Dockerfile was not linted", MaxHeredocLines, MaxHeredocBytes, n, size),
+			Help:    "COPY the file into the image instead of inlining it"})
 		return
 	}
 	res, err := parser.Parse(bytes.NewReader(l.src))
@@ -141,8 +219,20 @@ func (l *checker) run() {
 	}
 	l.stages, l.metaArgs = stages, metaArgs
 	l.model = buildModel(l)
+	if l.ctx.Err() != nil {
+		return
+	}
 
-	l.runBuildKit()
+	if n := len(l.stages); n > MaxBuildKitStages {
+		l.add(report.Finding{Line: 1, Col: 1, Rule: BuildKitPrefix + "NotRun", Severity: report.Warning,
+			Message: fmt.Sprintf("BuildKit's checks were not run: the Dockerfile has %d stages, over the limit of %d (its conversion is quadratic in chained stages); molecule-ci's own rules were", n, MaxBuildKitStages),
+			Help:    "split the build into several Dockerfiles"})
+	} else {
+		l.runBuildKit()
+	}
+	if l.ctx.Err() != nil {
+		return
+	}
 	l.checkBases()
 	l.checkSecrets()
 	l.checkRuns()

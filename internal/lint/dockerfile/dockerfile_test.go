@@ -187,6 +187,7 @@ func TestRootUserOptions(t *testing.T) {
 		{"setpriv configured", dropsWithSetpriv, Options{PrivilegeDrop: []string{"setpriv"}}, false},
 		{"setpriv not configured", dropsWithSetpriv, Options{}, true},
 		{"empty list drops nothing", gosuEntry, Options{PrivilegeDrop: []string{}}, true},
+		{"a Docker container action runs as root", noUser, Options{ContainerAction: true}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -196,6 +197,20 @@ func TestRootUserOptions(t *testing.T) {
 				t.Errorf("docker-root-user reported = %v, want %v; findings:\n%s", got, tt.want, render(fs))
 			}
 		})
+	}
+}
+
+func TestIsContainerAction(t *testing.T) {
+	for src, want := range map[string]bool{
+		"name: x\nruns:\n  using: docker\n  image: Dockerfile\n":       true,
+		"name: x\nruns:\n  using: 'docker'\n  image: Dockerfile\n":     true,
+		"name: x\nruns:\n  using: \"docker\" # container\n":            true,
+		"name: x\nruns:\n  using: composite\n  steps: []\n":            false,
+		"name: x\nruns:\n  using: node20\n  main: index.js # docker\n": false,
+	} {
+		if got := IsContainerAction([]byte(src)); got != want {
+			t.Errorf("IsContainerAction(%q) = %v, want %v", src, got, want)
+		}
 	}
 }
 

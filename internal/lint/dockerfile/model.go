@@ -1,6 +1,8 @@
 package dockerfile
 
 import (
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -54,7 +56,11 @@ func buildModel(l *checker) *fileModel {
 		escape = l.ast.EscapeToken
 	}
 
+	byName := map[string]int{} // lower-cased stage name -> the latest stage of that name so far
 	for i := range l.stages {
+		if i%64 == 0 && l.ctx.Err() != nil {
+			return m
+		}
 		st := &l.stages[i]
 		si := &stageInfo{index: i, st: st, parent: -1, base: st.BaseName, baseKnown: true}
 		si.firstLine, _ = rangesSpan(st.Location)
@@ -70,12 +76,12 @@ func buildModel(l *checker) *fileModel {
 			}
 		}
 		if si.baseKnown {
-			for j := i - 1; j >= 0; j-- {
-				if l.stages[j].Name != "" && strings.EqualFold(l.stages[j].Name, si.base) {
-					si.parent = j
-					break
-				}
+			if j, ok := byName[strings.ToLower(si.base)]; ok {
+				si.parent = j
 			}
+		}
+		if st.Name != "" {
+			byName[strings.ToLower(st.Name)] = i
 		}
 		switch {
 		case si.parent >= 0:
@@ -109,12 +115,12 @@ func buildModel(l *checker) *fileModel {
 	return m
 }
 
-// stageAt returns the stage that contains line, or nil for lines before the first FROM.
+// stageAt returns the stage that contains line, or nil for lines before the first FROM. Stages
+// are in file order, so this is a binary search.
 func (m *fileModel) stageAt(line int) *stageInfo {
-	for _, si := range m.stages {
-		if line >= si.firstLine && line <= si.lastLine {
-			return si
-		}
+	i := sort.Search(len(m.stages), func(i int) bool { return m.stages[i].lastLine >= line })
+	if i < len(m.stages) && line >= m.stages[i].firstLine {
+		return m.stages[i]
 	}
 	return nil
 }
@@ -125,11 +131,12 @@ func (m *fileModel) chain(si *stageInfo) []*stageInfo {
 	seen := map[int]bool{}
 	for s := si; s != nil && !seen[s.index]; {
 		seen[s.index] = true
-		out = append([]*stageInfo{s}, out...)
+		out = append(out, s)
 		if s.parent < 0 {
 			break
 		}
 		s = m.stages[s.parent]
 	}
+	slices.Reverse(out)
 	return out
 }

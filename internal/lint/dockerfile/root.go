@@ -9,6 +9,8 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
+
+	sh "github.com/Molecule-AI/molecule-ci/internal/shell"
 )
 
 // startup is what the final image knows about who runs it and how it starts, gathered along the
@@ -26,6 +28,15 @@ type startup struct {
 	// copied holds the base names of files COPY/ADD put in the image, to recognise a CMD that
 	// runs a script from the build context.
 	copied map[string]bool
+}
+
+// checkOnlyStage reports whether a stage name says it only checks: validate, test, lint...
+func checkOnlyStage(name string) bool {
+	switch strings.ToLower(name) {
+	case "validate", "validation", "test", "tests", "lint", "check", "checks", "verify", "vet", "ci":
+		return true
+	}
+	return false
 }
 
 // checkRootUser applies docker-root-user to the final stage (the default build target).
@@ -46,11 +57,14 @@ type startup struct {
 //     privileges. This is the workspace-template adapters' layout: `FROM workspace-template:base`,
 //     `USER root`, and "entrypoint ... drops to agent via gosu".
 func (l *checker) checkRootUser() {
-	if l.opts.AllowRoot || len(l.model.stages) == 0 {
+	if l.opts.AllowRoot || l.opts.ContainerAction || len(l.model.stages) == 0 {
 		return
 	}
 	final := l.model.stages[len(l.model.stages)-1]
 	s := l.startup(final)
+	if s.entry == nil && s.cmd == nil && checkOnlyStage(final.st.Name) {
+		return // a check-only target (validate, test, lint): a build step, never a shipped image
+	}
 	if s.userSet {
 		if !isRootUser(s.user) {
 			return
@@ -205,9 +219,9 @@ func cmdWords(sc *instructions.ShellDependantCmdLine) []string {
 	}
 	var out []string
 	for _, s := range sc.CmdLine {
-		parseScript(textAt(s, pos{})).list.commands(func(c *command) {
-			for _, t := range c.args {
-				out = append(out, t.val)
+		parseScript(textAt(s, pos{}), false).commands(func(c *sh.Cmd) {
+			for _, t := range c.Args {
+				out = append(out, t.Value)
 			}
 		})
 	}
@@ -221,7 +235,7 @@ func startArgv(sc *instructions.ShellDependantCmdLine) []string {
 	}
 	var out []string
 	for _, s := range sc.CmdLine {
-		parseScript(textAt(s, pos{})).list.commands(func(c *command) {
+		parseScript(textAt(s, pos{}), false).commands(func(c *sh.Cmd) {
 			if a, _ := argv(c); out == nil && len(a) > 0 {
 				out = a
 			}
@@ -241,9 +255,9 @@ func runWords(c *instructions.RunCommand) []string {
 		texts = append(texts, f.Data)
 	}
 	for _, s := range texts {
-		parseScript(textAt(s, pos{})).list.commands(func(c *command) {
-			for _, t := range c.args {
-				out = append(out, t.val)
+		parseScript(textAt(s, pos{}), false).commands(func(c *sh.Cmd) {
+			for _, t := range c.Args {
+				out = append(out, t.Value)
 			}
 		})
 	}

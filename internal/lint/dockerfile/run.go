@@ -10,6 +10,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
 	"github.com/Molecule-AI/molecule-ci/internal/report"
+	"github.com/Molecule-AI/molecule-ci/internal/shell"
 )
 
 // runStep is one RUN instruction read as shell: the command line and, when they are run by a
@@ -17,61 +18,82 @@ import (
 type runStep struct {
 	scripts []*script
 	mounts  []map[string]string
-	// errexit is true when the stage's SHELL or the script itself turns on `set -e`, so a failing
-	// command in a `;` list stops the RUN.
-	errexit bool
 }
 
 // checkRuns applies the RUN rules to every stage. ENV, ARG and SHELL of the stages a stage
-// builds on are in effect in it too.
+// builds on are in effect in it too: each stage starts from the state its parent ended in, so
+// this is linear in the number of instructions however long the chain of stages is.
 func (l *checker) checkRuns() {
-	for _, si := range l.model.stages {
-		env := map[string]bool{}
-		shellCmd := []string{"/bin/sh", "-c"}
-		for _, cs := range l.model.chain(si) {
-			for _, c := range cs.st.Commands {
-				switch c := c.(type) {
-				case *instructions.EnvCommand:
-					for _, kv := range c.Env {
-						env[kv.Key] = true
-					}
-				case *instructions.ArgCommand:
-					for _, kv := range c.Args {
-						env[kv.Key] = true
-					}
-				case *instructions.ShellCommand:
-					shellCmd = c.Shell
-				case *instructions.RunCommand:
-					if cs == si {
-						l.checkRun(c, env, shellCmd)
-					}
+	type state struct {
+		pipNoCache bool
+		shell      []string
+	}
+	after := make([]state, len(l.model.stages))
+	// The stages the final image is built from ship their layers; an intermediate stage whose
+	// output is only COPY --from'd does not, so what it leaves in its layers (apt lists) is gone.
+	shipped := map[int]bool{}
+	if n := len(l.model.stages); n > 0 {
+		for _, s := range l.model.chain(l.model.stages[n-1]) {
+			shipped[s.index] = true
+		}
+	}
+	for i, si := range l.model.stages {
+		if l.ctx.Err() != nil {
+			return
+		}
+		st := state{shell: []string{"/bin/sh", "-c"}}
+		if si.parent >= 0 && si.parent < i {
+			st = after[si.parent]
+		}
+		for _, c := range si.st.Commands {
+			switch c := c.(type) {
+			case *instructions.EnvCommand:
+				for _, kv := range c.Env {
+					st.pipNoCache = st.pipNoCache || kv.Key == "PIP_NO_CACHE_DIR"
 				}
+			case *instructions.ArgCommand:
+				for _, kv := range c.Args {
+					st.pipNoCache = st.pipNoCache || kv.Key == "PIP_NO_CACHE_DIR"
+				}
+			case *instructions.ShellCommand:
+				st.shell = c.Shell
+			case *instructions.RunCommand:
+				l.checkRun(c, st.pipNoCache, st.shell, shipped[i])
 			}
 		}
+		after[i] = st
 	}
 }
 
-func (l *checker) checkRun(c *instructions.RunCommand, env map[string]bool, shellCmd []string) {
+func (l *checker) checkRun(c *instructions.RunCommand, pipNoCache bool, shellCmd []string, shipped bool) {
 	start, _ := rangesSpan(c.Location())
 	node := l.nodes[start]
 	if node == nil || len(shellCmd) == 0 || !isShellName(path.Base(shellCmd[0])) {
 		return // a Windows or other non-POSIX SHELL: these rules do not apply
 	}
-	rs := l.runStep(node, c)
-	rs.errexit = rs.errexit || shellErrexit(shellCmd)
+	rs := l.runStep(node, c, shellErrexit(shellCmd))
 	for _, f := range node.Flags {
 		if v, ok := strings.CutPrefix(f, "--mount="); ok {
 			rs.mounts = append(rs.mounts, parseMount(v))
 		}
 	}
-	l.checkPip(rs, env)
-	l.checkApt(rs, node)
+	for _, s := range rs.scripts {
+		if s.limit != nil {
+			l.add(report.Finding{Line: start, Col: l.instructionCol(start), Rule: RuleSwallowedFailure, Severity: report.Warning,
+				Message: "RUN: " + s.limit.Error(), Help: "move the script into a file COPY'd into the image"})
+		}
+	}
+	l.checkPip(rs, pipNoCache)
+	if shipped {
+		l.checkApt(rs, node)
+	}
 	l.checkSwallowed(rs)
 	l.checkCurlPipe(rs)
 }
 
 // runStep reads the shell scripts of a RUN with the Dockerfile position of every byte.
-func (l *checker) runStep(node *parser.Node, c *instructions.RunCommand) *runStep {
+// errexit is the state the stage's SHELL starts scripts in.
+func (l *checker) runStep(node *parser.Node, c *instructions.RunCommand, errexit bool) *runStep {
 	rs := &runStep{}
 	if !c.PrependShell {
 		// exec form: only ["sh", "-c", "script"] has shell to read.
@@ -79,27 +101,16 @@ func (l *checker) runStep(node *parser.Node, c *instructions.RunCommand) *runSte
 		if len(a) >= 3 && isShellName(path.Base(a[0])) {
 			for i := 1; i+1 < len(a); i++ {
 				if strings.HasPrefix(a[i], "-") && strings.Contains(a[i], "c") {
-					rs.errexit = strings.Contains(a[i], "e")
 					p := pos{node.StartLine, l.instructionCol(node.StartLine)}
-					rs.scripts = append(rs.scripts, parseScript(textAt(a[i+1], p)))
+					rs.scripts = append(rs.scripts, parseScript(textAt(a[i+1], p), strings.Contains(a[i], "e")))
 					break
 				}
 			}
 		}
 		return rs
 	}
-	defer func() {
-		for _, s := range rs.scripts {
-			s.list.commands(func(c *command) {
-				a, _ := argv(c)
-				if len(a) > 1 && a[0] == "set" && setsErrexit(a[1:]) {
-					rs.errexit = true
-				}
-			})
-		}
-	}()
 	t, last := l.instructionText(node)
-	sc := parseScript(skipKeywordAndFlags(t))
+	sc := parseScript(skipKeywordAndFlags(t), errexit)
 	rs.scripts = append(rs.scripts, sc)
 	if len(node.Heredocs) == 0 {
 		return rs
@@ -108,13 +119,22 @@ func (l *checker) runStep(node *parser.Node, c *instructions.RunCommand) *runSte
 	if len(c.CmdLine) == 1 && parser.MustParseHeredoc(c.CmdLine[0]) != nil {
 		// RUN <<EOF: BuildKit runs the body itself, with its shebang when it has one.
 		if len(bodies) > 0 && shebangIsShell(node.Heredocs[0].Content) {
-			rs.scripts = append(rs.scripts, parseScript(bodies[0]))
+			rs.scripts = append(rs.scripts, parseScript(bodies[0], errexit))
 		}
-	} else {
-		for i, hc := range sc.heredocs {
-			if i < len(bodies) && isShellReadingStdin(hc) {
-				rs.scripts = append(rs.scripts, parseScript(bodies[i]))
+		return rs
+	}
+	// The instruction line holds `bash <<EOF` without the bodies (BuildKit keeps them apart):
+	// the commands with a << redirection take the bodies in order.
+	i := 0
+	for _, c := range sc.sc.Cmds {
+		for _, r := range c.Redirs {
+			if r.Op != "<<" && r.Op != "<<-" {
+				continue
 			}
+			if i < len(bodies) && isShellReadingStdin(c) {
+				rs.scripts = append(rs.scripts, parseScript(bodies[i], errexit))
+			}
+			i++
 		}
 	}
 	return rs
@@ -225,7 +245,7 @@ func isShellName(n string) bool { return shellNames[n] }
 var interpreterRe = regexp.MustCompile(`^(?:python[0-9.]*|perl|ruby|node)$`)
 
 // isShellReadingStdin is true for `bash <<EOF`-like commands: a shell with no -c script.
-func isShellReadingStdin(c *command) bool {
+func isShellReadingStdin(c *shell.Cmd) bool {
 	a, _ := argv(c)
 	if len(a) == 0 || !isShellName(path.Base(a[0])) {
 		return false
@@ -277,68 +297,6 @@ func setsErrexit(args []string) bool {
 		}
 	}
 	return false
-}
-
-// argv returns a command's words with wrappers such as sudo, env and exec removed, and the
-// variable assignments made for it (before it or through env).
-func argv(c *command) (args []string, assigns []string) {
-	for _, t := range c.assigns {
-		assigns = append(assigns, t.val)
-	}
-	for _, t := range c.args {
-		args = append(args, t.val)
-	}
-	for len(args) > 0 {
-		n := path.Base(args[0])
-		var skip int
-		switch n {
-		case "sudo":
-			skip = skipFlags(args[1:], "-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U")
-		case "env":
-			skip = skipFlags(args[1:], "-u", "-C", "-S")
-			for skip+1 < len(args) && isAssignment(args[skip+1]) {
-				assigns = append(assigns, args[skip+1])
-				skip++
-			}
-		case "exec", "builtin", "nohup":
-			skip = 0
-		case "command", "time":
-			skip = skipFlags(args[1:])
-		case "nice", "ionice", "stdbuf":
-			skip = skipFlags(args[1:], "-n", "-c")
-		case "timeout":
-			skip = skipFlags(args[1:], "-s", "-k", "--signal", "--kill-after") + 1
-		case "xargs":
-			skip = skipFlags(args[1:], "-I", "-n", "-P", "-d", "-L", "-s", "-a", "-E")
-		case "gosu", "su-exec":
-			skip = 1
-		default:
-			return args, assigns
-		}
-		if 1+skip > len(args) {
-			return nil, assigns
-		}
-		args = args[1+skip:]
-	}
-	return args, assigns
-}
-
-// skipFlags counts the leading options of args; valued names options that take the next word.
-func skipFlags(args []string, valued ...string) int {
-	i := 0
-	for i < len(args) && strings.HasPrefix(args[i], "-") && args[i] != "-" {
-		if args[i] == "--" {
-			return i + 1
-		}
-		for _, v := range valued {
-			if args[i] == v {
-				i++
-				break
-			}
-		}
-		i++
-	}
-	return min(i, len(args))
 }
 
 // operands returns the words of args that are not options, skipping the values of valued ones.
@@ -417,11 +375,13 @@ func hasWord(ws []string, prefixes ...string) bool {
 	return false
 }
 
-func (rs *runStep) commands(fn func(*command, []string, []string)) {
+// commands calls fn with every command of the RUN's scripts, its position, its argv without
+// wrappers and the assignments made for it.
+func (rs *runStep) commands(fn func(c *shell.Cmd, p pos, a, as []string)) {
 	for _, s := range rs.scripts {
-		s.list.commands(func(c *command) {
+		s.commands(func(c *shell.Cmd) {
 			a, as := argv(c)
-			fn(c, a, as)
+			fn(c, s.pos(c), a, as)
 		})
 	}
 }
@@ -443,12 +403,12 @@ func (rs *runStep) hasMount(typ string, targets ...string) bool {
 	return false
 }
 
-func (l *checker) checkPip(rs *runStep, env map[string]bool) {
-	if env["PIP_NO_CACHE_DIR"] || rs.hasMount("cache") {
+func (l *checker) checkPip(rs *runStep, pipNoCache bool) {
+	if pipNoCache || rs.hasMount("cache") {
 		return
 	}
 	set := false
-	rs.commands(func(_ *command, a, as []string) {
+	rs.commands(func(_ *shell.Cmd, _ pos, a, as []string) {
 		if hasWord(as, "PIP_NO_CACHE_DIR") || len(a) > 0 && (a[0] == "export" || a[0] == "declare") && hasWord(a[1:], "PIP_NO_CACHE_DIR") {
 			set = true
 		}
@@ -456,12 +416,12 @@ func (l *checker) checkPip(rs *runStep, env map[string]bool) {
 	if set {
 		return
 	}
-	rs.commands(func(c *command, a, _ []string) {
+	rs.commands(func(_ *shell.Cmd, p pos, a, _ []string) {
 		spelled, rest := pipInstall(a)
 		if spelled == "" || hasWord(rest, "--no-cache-dir") {
 			return
 		}
-		l.add(report.Finding{Line: c.p.line, Col: c.p.col, Rule: RulePipCache,
+		l.add(report.Finding{Line: p.line, Col: p.col, Rule: RulePipCache,
 			Message: fmt.Sprintf("%s without --no-cache-dir keeps pip's download cache in the image layer", quoteCmd(spelled)),
 			Help:    "add --no-cache-dir (or ENV PIP_NO_CACHE_DIR=1, or RUN --mount=type=cache,target=/root/.cache/pip)"})
 	})
@@ -487,12 +447,12 @@ func (l *checker) checkApt(rs *runStep, node *parser.Node) {
 	if rs.hasMount("cache", "/var/lib/apt", "/var/lib/apt/lists") || rs.hasMount("tmpfs", "/var/lib/apt", "/var/lib/apt/lists") {
 		return
 	}
-	var install *command
+	var install *pos
 	var spelled string
 	cleaned := false
-	rs.commands(func(c *command, a, _ []string) {
+	rs.commands(func(_ *shell.Cmd, p pos, a, _ []string) {
 		if s := aptInstall(a); s != "" && install == nil {
-			install, spelled = c, s
+			install, spelled = &p, s
 		}
 		if len(a) > 0 && path.Base(a[0]) == "rm" {
 			for _, w := range operands(a[1:]) {
@@ -505,7 +465,7 @@ func (l *checker) checkApt(rs *runStep, node *parser.Node) {
 	if install == nil || cleaned {
 		return
 	}
-	l.add(report.Finding{Line: install.p.line, Col: install.p.col, Rule: RuleAptLists,
+	l.add(report.Finding{Line: install.line, Col: install.col, Rule: RuleAptLists,
 		Message: fmt.Sprintf("%s without `rm -rf /var/lib/apt/lists/*` in the same RUN leaves the package lists in the image layer", quoteCmd(spelled)),
 		Help:    "end this RUN with `&& rm -rf /var/lib/apt/lists/*` (or mount /var/lib/apt as a cache)"})
 }
@@ -575,162 +535,67 @@ func installLabel(a []string) string {
 	return ""
 }
 
-// pipeLabel names the install or build commands of a pipeline, counting `curl ... | sh`.
-func pipeLabels(p *pipeline) []*command {
-	var out []*command
-	if curl, _ := curlPipe(p); curl != nil {
-		out = append(out, curl)
-	}
-	for _, c := range p.cmds {
-		if c.group != nil {
-			c.group.commands(func(c *command) {
-				if a, _ := argv(c); installLabel(a) != "" {
-					out = append(out, c)
-				}
-			})
-			continue
-		}
-		if a, _ := argv(c); installLabel(a) != "" {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-func commandLabel(c *command) string {
+func commandLabel(c *shell.Cmd) string {
 	a, _ := argv(c)
 	if l := installLabel(a); l != "" {
 		return l
 	}
-	if len(a) > 0 {
-		return path.Base(a[0]) + " ... | sh"
-	}
-	return "command"
-}
-
-// swallower says how a pipeline makes a failure look like success (`true`, `:`, `exit 0`,
-// `echo ...`), or returns "".
-func swallower(p *pipeline, echoes bool) string {
-	if p == nil || len(p.cmds) != 1 {
-		return ""
-	}
-	c := p.cmds[0]
-	if c.group != nil {
-		if n := len(c.group.items); n > 0 {
-			last := c.group.items[n-1]
-			if len(last.ops) == 0 {
-				return swallower(last.pipes[0], echoes)
-			}
-		}
-		return ""
-	}
-	a, _ := argv(c)
-	if len(a) == 0 {
-		return ""
-	}
-	switch path.Base(a[0]) {
-	case "true", ":":
-		return a[0]
-	case "exit":
-		if len(a) == 2 && a[1] == "0" {
-			return "exit 0"
-		}
-	case "echo", "printf":
-		if echoes {
-			return path.Base(a[0]) + " ..."
-		}
+	if sh := curlPipe(c); sh != "" {
+		return path.Base(a[0]) + " ... | " + sh
 	}
 	return ""
 }
 
-func fails(p *pipeline) bool {
-	if p == nil || len(p.cmds) != 1 || p.cmds[0].group != nil {
-		return false
-	}
-	a, _ := argv(p.cmds[0])
-	return len(a) > 0 && (a[0] == "false" || a[0] == "exit" && len(a) == 2 && a[1] != "0")
-}
-
+// checkSwallowed reports install and build commands whose failure the script turns into
+// success (`|| true`, `|| :`, `|| exit 0`, `|| echo ...`, a `; true` ending a list without
+// set -e), as internal/shell decided it for each command.
 func (l *checker) checkSwallowed(rs *runStep) {
-	reported := map[*command]bool{}
-	report1 := func(c *command, how string) {
-		if reported[c] {
-			return
-		}
-		reported[c] = true
-		l.add(report.Finding{Line: c.p.line, Col: c.p.col, Rule: RuleSwallowedFailure,
-			Message: fmt.Sprintf("failure of %s is swallowed by %s, so a broken step still produces an image", quoteCmd(commandLabel(c)), how),
-			Help:    "let the command fail the build; if the step is optional, test its condition explicitly instead of ignoring every error"})
-	}
 	for _, s := range rs.scripts {
-		s.list.walk(func(ls *list) {
-			for _, ao := range ls.items {
-				for k, op := range ao.ops {
-					sw := swallower(ao.pipes[k+1], true)
-					if op != "||" || sw == "" {
-						continue
-					}
-					if k+1 < len(ao.ops) && ao.ops[k+1] == "&&" && fails(ao.pipes[k+2]) {
-						continue // `|| echo msg && exit 1` still fails
-					}
-					for j := 0; j <= k; j++ {
-						for _, c := range pipeLabels(ao.pipes[j]) {
-							report1(c, quoteCmd("|| "+sw))
-						}
-					}
-				}
-			}
-			n := len(ls.items)
-			if rs.errexit || n < 2 {
+		s.commands(func(c *shell.Cmd) {
+			if c.Swallowed == "" {
 				return
 			}
-			last := ls.items[n-1]
-			sw := ""
-			if len(last.ops) == 0 {
-				sw = swallower(last.pipes[0], false)
-			}
-			if sw == "" {
+			label := commandLabel(c)
+			if label == "" {
 				return
 			}
-			for _, p := range ls.items[n-2].pipes {
-				for _, c := range pipeLabels(p) {
-					report1(c, "the "+quoteCmd("; "+sw)+" that ends the command list")
-				}
+			how := quoteCmd(c.Swallowed)
+			if c.Swallowed[0] == ';' {
+				how = "the " + how + " that ends the command list"
 			}
+			p := s.pos(c)
+			l.add(report.Finding{Line: p.line, Col: p.col, Rule: RuleSwallowedFailure,
+				Message: fmt.Sprintf("failure of %s is swallowed by %s, so a broken step still produces an image", quoteCmd(label), how),
+				Help:    "let the command fail the build; if the step is optional, test its condition explicitly instead of ignoring every error"})
 		})
 	}
 }
 
 var downloaders = map[string]bool{"curl": true, "wget": true}
 
-// curlPipe finds `curl ... | sh` in a pipeline: the download command and the interpreter.
-func curlPipe(p *pipeline) (*command, string) {
-	var dl *command
-	for _, c := range p.cmds {
-		if c.group != nil {
-			continue
-		}
-		a, _ := argv(c)
-		if len(a) == 0 {
-			continue
-		}
-		n := path.Base(a[0])
-		switch {
-		case downloaders[n] && dl == nil:
-			dl = c
-		case dl != nil && (isShellName(n) || interpreterRe.MatchString(n)):
-			if n == "busybox" && (len(a) < 2 || a[1] != "sh") {
-				continue
-			}
-			for _, w := range a[1:] {
-				if strings.HasPrefix(w, "-") && !strings.HasPrefix(w, "--") && strings.Contains(w, "c") && isShellName(n) {
-					return nil, "" // sh -c '...' does not run what it reads
-				}
-			}
-			return dl, n
+// curlPipe returns the interpreter when c is a download piped into a shell or interpreter
+// (`curl ... | sh`, `wget -O- ... | sudo bash`), or "".
+func curlPipe(c *shell.Cmd) string {
+	if c.Sink == nil || !downloaders[cmdBase(c)] {
+		return ""
+	}
+	a, _ := argv(c.Sink)
+	if len(a) == 0 {
+		return ""
+	}
+	n := path.Base(a[0])
+	if !isShellName(n) && !interpreterRe.MatchString(n) {
+		return ""
+	}
+	if n == "busybox" && (len(a) < 2 || a[1] != "sh") {
+		return ""
+	}
+	for _, w := range a[1:] {
+		if strings.HasPrefix(w, "-") && !strings.HasPrefix(w, "--") && strings.Contains(w, "c") && isShellName(n) {
+			return "" // sh -c '...' does not run what it reads
 		}
 	}
-	return nil, ""
+	return n
 }
 
 var substDownload = regexp.MustCompile("(?:\\$\\(|`|<\\()\\s*(?:curl|wget)\\b")
@@ -738,21 +603,14 @@ var substDownload = regexp.MustCompile("(?:\\$\\(|`|<\\()\\s*(?:curl|wget)\\b")
 func (l *checker) checkCurlPipe(rs *runStep) {
 	help := "download to a file, verify its checksum or signature, then run it"
 	for _, s := range rs.scripts {
-		s.list.walk(func(ls *list) {
-			for _, ao := range ls.items {
-				for _, p := range ao.pipes {
-					dl, sh := curlPipe(p)
-					if dl == nil {
-						continue
-					}
-					a, _ := argv(dl)
-					l.add(report.Finding{Line: dl.p.line, Col: dl.p.col, Rule: RuleCurlPipeShell,
-						Message: fmt.Sprintf("%s runs a downloaded script without verifying it", quoteCmd(path.Base(a[0])+" ... | "+sh)), Help: help})
-				}
-			}
-		})
-		s.list.commands(func(c *command) {
+		s.commands(func(c *shell.Cmd) {
 			a, _ := argv(c)
+			if sh := curlPipe(c); sh != "" {
+				p := s.pos(c)
+				l.add(report.Finding{Line: p.line, Col: p.col, Rule: RuleCurlPipeShell,
+					Message: fmt.Sprintf("%s runs a downloaded script without verifying it", quoteCmd(path.Base(a[0])+" ... | "+sh)), Help: help})
+				return
+			}
 			if len(a) < 2 {
 				return
 			}
@@ -760,9 +618,10 @@ func (l *checker) checkCurlPipe(rs *runStep) {
 			if !isShellName(n) && !interpreterRe.MatchString(n) && n != "eval" && n != "source" && n != "." {
 				return
 			}
-			for _, w := range a[1:] {
-				if substDownload.MatchString(w) {
-					l.add(report.Finding{Line: c.p.line, Col: c.p.col, Rule: RuleCurlPipeShell,
+			for _, w := range c.Args[1:] {
+				if substDownload.MatchString(w.Raw) {
+					p := s.pos(c)
+					l.add(report.Finding{Line: p.line, Col: p.col, Rule: RuleCurlPipeShell,
 						Message: fmt.Sprintf("%s runs a downloaded script without verifying it", quoteCmd(n+" \"$(curl ...)\"")), Help: help})
 					return
 				}

@@ -65,9 +65,40 @@ func (l *checker) checkVar(loc []parser.Range, instr, key, value string, hasValu
 			return
 		}
 	}
+	if rest, ok := publicBuildVar(key); ok {
+		if secretName(rest) && !publishable(rest) {
+			l.add(l.at(loc, RuleSecret, fmt.Sprintf("%s %s is a front-end public build variable named like a credential: the build inlines its value into the JavaScript every visitor downloads", instr, key), "keep credentials out of NEXT_PUBLIC_/VITE_/REACT_APP_/PUBLIC_ variables; call the API from the server side with a server-only variable"))
+		}
+		return
+	}
 	if secretName(key) {
 		l.add(l.at(loc, RuleSecret, fmt.Sprintf("%s %s is named like a secret; build args and ENV values are readable in the image history", instr, key), secretHelp))
 	}
+}
+
+// publicPrefixes are the variables front-end builds inline into the browser bundle.
+var publicPrefixes = []string{"NEXT_PUBLIC_", "NUXT_PUBLIC_", "EXPO_PUBLIC_", "VITE_", "REACT_APP_", "VUE_APP_", "GATSBY_", "STORYBOOK_", "PUBLIC_"}
+
+// publicBuildVar returns the rest of a name after a front-end public prefix.
+func publicBuildVar(key string) (string, bool) {
+	for _, p := range publicPrefixes {
+		if rest, ok := strings.CutPrefix(key, p); ok && rest != "" {
+			return rest, true
+		}
+	}
+	return "", false
+}
+
+// publishable names keys made to be public: Supabase's anon key, Stripe's publishable key, a
+// reCAPTCHA site key, Firebase's web API key.
+func publishable(name string) bool {
+	for _, p := range nameParts(name) {
+		switch p {
+		case "ANON", "PUBLISHABLE", "SITE", "FIREBASE", "PUBLIC":
+			return true
+		}
+	}
+	return false
 }
 
 func (l *checker) checkCopy(loc []parser.Range, instr string, sd instructions.SourcesAndDest) {
@@ -110,8 +141,8 @@ func secretName(key string) bool {
 		return false
 	}
 	for i, p := range parts {
-		if p == "PUBLIC" {
-			return false
+		if p == "PUBLIC" && i+1 < len(parts) && parts[i+1] == "KEY" {
+			return false // a public key is not a secret
 		}
 		if secretWords[p] || i > 0 && secretPairs[parts[i-1]+" "+p] {
 			return true

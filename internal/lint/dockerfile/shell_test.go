@@ -4,44 +4,29 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/Molecule-AI/molecule-ci/internal/shell"
 )
 
-// dump renders a script's structure: one and-or list per line, commands as [words]@line:col,
-// groups in parentheses.
-func dump(l *list) string {
+// dump renders a script's commands, one a line: [assignments and words]@line:col, and how a
+// failure is swallowed when it is.
+func dump(s *script) string {
 	var b strings.Builder
-	var walk func(l *list, indent string)
-	walk = func(l *list, indent string) {
-		for _, ao := range l.items {
-			b.WriteString(indent)
-			for i, p := range ao.pipes {
-				if i > 0 {
-					fmt.Fprintf(&b, " %s ", ao.ops[i-1])
-				}
-				for j, c := range p.cmds {
-					if j > 0 {
-						b.WriteString(" | ")
-					}
-					if c.group != nil {
-						b.WriteString("(\n")
-						walk(c.group, indent+"  ")
-						b.WriteString(indent + ")")
-						continue
-					}
-					var ws []string
-					for _, t := range c.assigns {
-						ws = append(ws, t.val)
-					}
-					for _, t := range c.args {
-						ws = append(ws, t.val)
-					}
-					fmt.Fprintf(&b, "%q@%d:%d", ws, c.p.line, c.p.col)
-				}
-			}
-			b.WriteString("\n")
+	s.commands(func(c *shell.Cmd) {
+		var ws []string
+		for _, t := range c.Assigns {
+			ws = append(ws, t.Value)
 		}
-	}
-	walk(l, "")
+		for _, t := range c.Args {
+			ws = append(ws, t.Value)
+		}
+		p := s.pos(c)
+		fmt.Fprintf(&b, "%q@%d:%d", ws, p.line, p.col)
+		if c.Swallowed != "" {
+			fmt.Fprintf(&b, " swallowed by %q", c.Swallowed)
+		}
+		b.WriteString("\n")
+	})
 	return b.String()
 }
 
@@ -64,39 +49,47 @@ func TestParseScript(t *testing.T) {
 		name, src, want string
 	}{
 		{"and-or and pipe", `apt-get update && curl -fsSL x | bash - || true`,
-			`["apt-get" "update"]@1:1 && ["curl" "-fsSL" "x"]@1:19 | ["bash" "-"]@1:34 || ["true"]@1:44` + "\n"},
+			`["apt-get" "update"]@1:1 swallowed by "|| true"` + "\n" + `["curl" "-fsSL" "x"]@1:19 swallowed by "|| true"` + "\n" + `["bash" "-"]@1:34 swallowed by "|| true"` + "\n" + `["true"]@1:44` + "\n"},
 		{"lists", "a; b & c\nd",
 			"[\"a\"]@1:1\n[\"b\"]@1:4\n[\"c\"]@1:8\n[\"d\"]@2:1\n"},
+		{"a list ending in true without set -e", "a; b; true",
+			"[\"a\"]@1:1\n[\"b\"]@1:4 swallowed by \"; true\"\n[\"true\"]@1:7\n"},
 		{"quotes and substitutions", `echo "a && b" 'c | d' $(x | y) ${v:-"q"} ` + "`z;`",
 			`["echo" "a && b" "c | d" "$(x | y)" "${v:-\"q\"}" "` + "`z;`" + `"]@1:1` + "\n"},
 		{"redirections are not words", `npm i 2>/dev/null >&2 &>/x <in || true`,
-			`["npm" "i"]@1:1 || ["true"]@1:35` + "\n"},
+			`["npm" "i"]@1:1 swallowed by "|| true"` + "\n" + `["true"]@1:35` + "\n"},
 		{"assignments", `FOO=1 BAR="x y" pip install z`,
-			`["FOO=1" "BAR=x y" "pip" "install" "z"]@1:17` + "\n"},
+			`["FOO=1" "BAR=x y" "pip" "install" "z"]@1:1` + "\n"},
 		{"subshell and brace group", "(cd /x && make) || { echo no; exit 1; }",
-			"(\n  [\"cd\" \"/x\"]@1:2 && [\"make\"]@1:11\n) || (\n  [\"echo\" \"no\"]@1:22\n  [\"exit\" \"1\"]@1:31\n)\n"},
-		{"compound keywords", "if true; then pip install x; fi\nfor f in a b; do echo $f; done",
-			"[\"true\"]@1:4\n[\"pip\" \"install\" \"x\"]@1:15\n[]@1:30\n[\"for\" \"f\" \"in\" \"a\" \"b\"]@2:1\n[\"echo\" \"$f\"]@2:18\n[]@2:27\n"},
+			"[\"cd\" \"/x\"]@1:2\n[\"make\"]@1:11\n[\"echo\" \"no\"]@1:22\n[\"exit\" \"1\"]@1:31\n"},
+		{"echo then exit still fails", "pip install x || echo failed && exit 1",
+			"[\"pip\" \"install\" \"x\"]@1:1\n[\"echo\" \"failed\"]@1:18\n[\"exit\" \"1\"]@1:33\n"},
+		{"compound commands", "if true; then pip install x; fi\nfor f in a b; do echo $f; done",
+			"[\"true\"]@1:4\n[\"pip\" \"install\" \"x\"]@1:15\n[\"echo\" \"$f\"]@2:18\n"},
 		{"comments", "a # b && c\nd",
 			"[\"a\"]@1:1\n[\"d\"]@2:1\n"},
 		{"line continuation inside a script", "pip \\\n  install x",
 			`["pip" "install" "x"]@1:1` + "\n"},
-		{"heredoc bodies are skipped", "cat <<'EOF' > /f && echo ok\npip install x || true\nEOF\nmake",
-			"[\"cat\"]@1:1 && [\"echo\" \"ok\"]@1:21\n[\"make\"]@4:1\n"},
-		{"process substitution", `bash <(curl -s x)`,
+		{"heredoc bodies are data", "cat <<'EOF' > /f && echo ok\npip install x || true\nEOF\nmake",
+			"[\"cat\"]@1:1\n[\"echo\" \"ok\"]@1:21\n[\"make\"]@4:1\n"},
+		{"process substitution runs its command elsewhere", `bash <(curl -s x)`,
 			`["bash" "<(curl -s x)"]@1:1` + "\n"},
-		{"unbalanced input", `(a && "b ( $(c`,
-			"(\n  [\"a\"]@1:2 && [\"b ( $(c\"]@1:7\n)\n"},
-		{"stray operators", `&& || ) ; a |`,
-			"[\"a\"]@1:11\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := dump(parseScript(text(tt.src)).list)
+			got := dump(parseScript(text(tt.src), false))
 			if got != tt.want {
 				t.Errorf("parseScript(%q):\n%s\nwant:\n%s", tt.src, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestParseScriptLimits: a script nested past the shell analysis's limit is not read, and says so.
+func TestParseScriptLimits(t *testing.T) {
+	s := parseScript(text(strings.Repeat("$(", 5000)+"x"+strings.Repeat(")", 5000)), false)
+	if s.limit == nil || len(s.sc.Cmds) != 0 {
+		t.Fatalf("limit = %v, %d commands", s.limit, len(s.sc.Cmds))
 	}
 }
 
@@ -111,7 +104,7 @@ func TestArgv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var got string
-		parseScript(text(tt.src)).list.commands(func(c *command) {
+		parseScript(text(tt.src), false).commands(func(c *shell.Cmd) {
 			a, as := argv(c)
 			got = fmt.Sprintf("%q %q", a, as)
 		})
@@ -142,7 +135,7 @@ func TestInstallLabel(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var got string
-		parseScript(text(tt.src)).list.commands(func(c *command) {
+		parseScript(text(tt.src), false).commands(func(c *shell.Cmd) {
 			a, _ := argv(c)
 			got = installLabel(a)
 		})
@@ -158,7 +151,7 @@ func TestSecretName(t *testing.T) {
 		"DB_PASSWD": true, "NPM_AUTH": true, "GOOGLE_APPLICATION_CREDENTIALS": true, "client-secret": true,
 		"SSH_PRIVATE_KEY": true, "GH_PAT": true, "AWS_SECRET_ACCESS_KEY": true,
 		"TOKENIZERS_PARALLELISM": false, "PATH": false, "AUTHOR": false, "GIT_AUTHOR_NAME": false,
-		"POSTGRES_PASSWORD_FILE": false, "AUTH_URL": false, "AWS_ACCESS_KEY_ID": false, "PUBLIC_TOKEN": false,
+		"POSTGRES_PASSWORD_FILE": false, "AUTH_URL": false, "AWS_ACCESS_KEY_ID": false, "PUBLIC_TOKEN": true, "SSH_PUBLIC_KEY": false,
 		"GPG_KEY": false, "OAUTH_CLIENT": false, "SECRETARY": false, "": false,
 	}
 	for name, want := range tests {
@@ -218,10 +211,10 @@ func FuzzParseScript(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		sc := parseScript(text(s))
-		sc.list.commands(func(c *command) {
-			if c.p.line < 0 || c.p.col < 0 {
-				t.Fatalf("negative position %+v", c.p)
+		sc := parseScript(text(s), false)
+		sc.commands(func(c *shell.Cmd) {
+			if p := sc.pos(c); p.line < 0 || p.col < 0 {
+				t.Fatalf("negative position %+v", p)
 			}
 			a, _ := argv(c)
 			installLabel(a)

@@ -46,9 +46,16 @@ func Scan(path string, src []byte) []report.Finding {
 			Col:      utf8.RuneCount(src[lineStart:h.Off]) + 1,
 			Rule:     Rule,
 			Severity: report.Error,
-			Message:  h.Kind + " (" + h.Shown + "…) committed in plain text",
+			Message:  message(h),
 			Help:     Help,
 		})
 	}
 	return out
+}
+
+func message(h secrets.Hit) string {
+	if h.Shown == "" {
+		return h.Kind + " committed in plain text"
+	}
+	return h.Kind + " (" + h.Shown + "…) committed in plain text"
 }

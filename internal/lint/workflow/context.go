@@ -8,6 +8,7 @@ import (
 	"github.com/rhysd/actionlint"
 
 	"github.com/Molecule-AI/molecule-ci/internal/report"
+	"github.com/Molecule-AI/molecule-ci/internal/shell"
 )
 
 // fileCtx is the state of linting one file, shared by the org rules of that file.
@@ -24,9 +25,14 @@ type fileCtx struct {
 	wf  *actionlint.Workflow
 	job *actionlint.Job
 
-	// The parsed commands of the last run: script asked for.
-	scriptOf   *actionlint.String
-	scriptCmds []command
+	// gitea is set for .gitea/workflows files, judged by Gitea act_runner's semantics.
+	gitea bool
+
+	// The parsed commands of the last run: script asked for, and the shell it was read for.
+	scriptOf      *actionlint.String
+	scriptMode    shellMode
+	scriptParsed  *shell.Script
+	limitReported *actionlint.String
 }
 
 func (fc *fileCtx) add(pos *actionlint.Pos, rule string, sev report.Severity, msg string) {

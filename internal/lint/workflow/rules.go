@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/rhysd/actionlint"
 
 	"github.com/Molecule-AI/molecule-ci/internal/report"
+	"github.com/Molecule-AI/molecule-ci/internal/shell"
 )
 
 // The org rules are actionlint rules (they embed RuleBase and walk the same tree as actionlint's
@@ -21,12 +23,14 @@ import (
 func orgRules(fc *fileCtx) []actionlint.Rule {
 	return []actionlint.Rule{
 		&tracker{base("molecule-ci/tracker"), fc},
+		&giteaRule{base(RuleGitea), fc},
 		&gateRule{RuleBase: base(RuleGate), fc: fc},
 		&pinRule{base("molecule-ci/pinning"), fc},
 		&timeoutRule{base(RuleTimeout), fc},
 		&permissionsRule{RuleBase: base(RulePermissions), fc: fc},
 		&secretRule{RuleBase: base(RuleSecret), fc: fc},
 		&mergeQueueRule{base(RuleMergeQueue), fc},
+		&injectionRule{RuleBase: base(RuleInjection), fc: fc},
 	}
 }
 
@@ -37,6 +41,7 @@ func stepRules(fc *fileCtx) []actionlint.Rule {
 		&gateRule{RuleBase: base(RuleGate), fc: fc},
 		&pinRule{base("molecule-ci/pinning"), fc},
 		&secretRule{RuleBase: base(RuleSecret), fc: fc},
+		&injectionRule{RuleBase: base(RuleInjection), fc: fc},
 	}
 }
 
@@ -51,123 +56,6 @@ type tracker struct {
 
 func (r *tracker) VisitWorkflowPre(n *actionlint.Workflow) error { r.fc.wf = n; return nil }
 func (r *tracker) VisitJobPre(n *actionlint.Job) error           { r.fc.job = n; return nil }
-
-// effectiveShell resolves the shell of a run: step: step > job defaults > workflow defaults.
-func (fc *fileCtx) effectiveShell(e *actionlint.ExecRun) shellMode {
-	spec := ""
-	switch {
-	case e.Shell != nil:
-		spec = e.Shell.Value
-	case fc.job != nil && fc.job.Defaults != nil && fc.job.Defaults.Run != nil && fc.job.Defaults.Run.Shell != nil:
-		spec = fc.job.Defaults.Run.Shell.Value
-	case fc.wf != nil && fc.wf.Defaults != nil && fc.wf.Defaults.Run != nil && fc.wf.Defaults.Run.Shell != nil:
-		spec = fc.wf.Defaults.Run.Shell.Value
-	}
-	windows := false
-	if fc.job != nil && fc.job.RunsOn != nil {
-		for _, l := range fc.job.RunsOn.Labels {
-			if l != nil && strings.Contains(strings.ToLower(l.Value), "windows") {
-				windows = true
-			}
-		}
-	}
-	return resolveShell(spec, windows)
-}
-
-// script parses a run: body once per step for all the rules that read it.
-func (fc *fileCtx) script(s *actionlint.String) []command {
-	if fc.scriptOf != s {
-		fc.scriptOf, fc.scriptCmds = s, parseScript(s.Value)
-	}
-	return fc.scriptCmds
-}
-
-// ---- gate-cannot-fail ----
-
-type gateRule struct {
-	actionlint.RuleBase
-	fc       *fileCtx
-	jobGates []string
-}
-
-// gateActions are actions that run a test, lint, build or scan: continue-on-error on them
-// swallows a gate just like `|| true` does.
-var gateActions = []string{
-	"golangci/golangci-lint-action", "aquasecurity/trivy-action", "securego/gosec",
-	"hadolint/hadolint-action", "ludeeus/action-shellcheck", "reviewdog/", "raven-actions/actionlint",
-	"rhysd/actionlint", "docker/build-push-action", "docker/bake-action", "github/codeql-action/analyze",
-	"super-linter/super-linter", "github/super-linter", "pre-commit/action", "anchore/scan-action",
-	"snyk/actions", "returntocorp/semgrep-action", "semgrep/semgrep-action",
-}
-
-func (r *gateRule) gateAction(uses string) string {
-	l := strings.ToLower(uses)
-	if at := strings.IndexByte(l, '@'); at >= 0 {
-		l = l[:at]
-	}
-	for _, g := range gateActions {
-		if strings.HasPrefix(l, g) {
-			return l
-		}
-	}
-	org := strings.ToLower(r.fc.l.opts.Org) + "/molecule-ci"
-	if l == org || strings.HasPrefix(l, org+"/") {
-		return l
-	}
-	return ""
-}
-
-func (r *gateRule) VisitJobPre(*actionlint.Job) error { r.jobGates = r.jobGates[:0]; return nil }
-
-func (r *gateRule) VisitStep(s *actionlint.Step) error {
-	var gates []string
-	switch e := s.Exec.(type) {
-	case *actionlint.ExecRun:
-		if e.Run == nil {
-			return nil
-		}
-		mode := r.fc.effectiveShell(e)
-		// Without |, ; or set, under errexit, nothing can swallow a failure; the script needs
-		// reading only when continue-on-error asks which gates it runs.
-		coe := isTrue(s.ContinueOnError) || r.fc.job != nil && isTrue(r.fc.job.ContinueOnError)
-		if !coe && (!mode.analyze || mode.errexit && !strings.ContainsAny(e.Run.Value, "|;") && !strings.Contains(e.Run.Value, "set")) {
-			return nil
-		}
-		res := analyzeGates(r.fc.script(e.Run), mode)
-		for _, is := range res.issues {
-			r.fc.add(r.fc.scriptPos(e.Run, is.off), RuleGate, 0, is.msg)
-		}
-		gates = res.gates
-	case *actionlint.ExecAction:
-		if e.Uses != nil {
-			if g := r.gateAction(e.Uses.Value); g != "" {
-				gates = []string{g}
-			}
-		}
-	}
-	if len(gates) == 0 {
-		return nil
-	}
-	r.jobGates = append(r.jobGates, gates...)
-	if coe := s.ContinueOnError; coe != nil && coe.Expression == nil && coe.Value && coe.Pos != nil && !r.fc.hasComment(coe.Pos.Line) {
-		r.fc.add(coe.Pos, RuleGate, 0, fmt.Sprintf("continue-on-error: true lets `%s` fail without failing the job; if that is intended, say why in a comment on this line", gates[0]))
-	}
-	return nil
-}
-
-func (r *gateRule) VisitJobPost(j *actionlint.Job) error {
-	if coe := j.ContinueOnError; coe != nil && coe.Expression == nil && coe.Value && coe.Pos != nil && len(r.jobGates) > 0 && !r.fc.hasComment(coe.Pos.Line) {
-		r.fc.add(coe.Pos, RuleGate, 0, fmt.Sprintf("continue-on-error: true on job %q lets `%s` fail without failing the workflow; if that is intended, say why in a comment on this line", jobID(j), r.jobGates[0]))
-	}
-	return nil
-}
-
-func jobID(j *actionlint.Job) string {
-	if j.ID == nil {
-		return ""
-	}
-	return j.ID.Value
-}
 
 // ---- unpinned-action and floating-ref ----
 
@@ -192,14 +80,137 @@ func (r *pinRule) VisitStep(s *actionlint.Step) error {
 	if !isCheckout(e.Uses.Value) {
 		return nil
 	}
-	repo := e.Inputs["repository"]
-	if repo == nil || repo.Value == nil || e.Inputs["ref"] != nil {
+	repo, ref := e.Inputs["repository"], e.Inputs["ref"]
+	if ref != nil && ref.Value != nil && (repo == nil || repo.Value == nil || ownRepo.MatchString(repo.Value.Value)) {
+		// The workflow's own repository at a literal branch: on a tag push that builds the
+		// branch, not the tag that was pushed.
+		v := strings.TrimSpace(ref.Value.Value)
+		if trig := r.fc.tagTrigger(); trig != "" && v != "" && !r.fc.jobPushesFrom(inputValue(e, "path")) && !strings.Contains(v, "${{") && !isFullSHA(v) && !isReleaseTag(v) && !strings.HasPrefix(v, "refs/tags/") {
+			r.fc.add(ref.Value.Pos, RuleFloating, 0, fmt.Sprintf("actions/checkout at ref: %s in a workflow triggered by %s builds the head of %s, not the tag that was pushed; drop ref: (the default is the triggering tag) or use ${{ github.ref }}", v, trig, v))
+		}
 		return nil
 	}
-	if v := repo.Value.Value; strings.HasPrefix(strings.ToLower(v), strings.ToLower(r.fc.l.opts.Org)+"/") {
-		r.fc.add(repo.Value.Pos, RuleFloating, 0, fmt.Sprintf("actions/checkout of %s has no ref:, so the job builds whatever its default branch holds when it runs; pin ref: to a tag or commit SHA", v))
+	if repo == nil || repo.Value == nil || ref != nil {
+		return nil
 	}
+	v := repo.Value.Value
+	if !strings.HasPrefix(strings.ToLower(v), strings.ToLower(r.fc.l.opts.Org)+"/") {
+		return nil
+	}
+	if r.fc.jobPushesFrom(inputValue(e, "path")) {
+		return nil // the job commits to that repository, so it must follow its branch
+	}
+	r.fc.add(repo.Value.Pos, RuleFloating, 0, fmt.Sprintf("actions/checkout of %s has no ref:, so the job builds whatever its default branch holds when it runs; pin ref: to a tag or commit SHA", v))
 	return nil
+}
+
+// ownRepo matches a repository: input that names the workflow's own repository.
+var ownRepo = regexp.MustCompile(`^\s*\$\{\{\s*github\.repository\s*\}\}\s*$`)
+
+// tagTrigger names the trigger that runs the workflow for a tag: push with tags:, or release.
+func (fc *fileCtx) tagTrigger() string {
+	if fc.wf == nil {
+		return ""
+	}
+	for _, e := range fc.wf.On {
+		we, ok := e.(*actionlint.WebhookEvent)
+		if !ok {
+			continue
+		}
+		switch e.EventName() {
+		case "release":
+			return "release"
+		case "push":
+			if !we.Tags.IsEmpty() {
+				return "push of tags"
+			}
+		}
+	}
+	return ""
+}
+
+// pushActions commit and push from a job.
+var pushActions = []string{"stefanzweifel/git-auto-commit-action", "peter-evans/create-pull-request", "endbug/add-and-commit", "ad-m/github-push-action", "github-actions-x/commit"}
+
+// jobPushesFrom reports whether the current job pushes commits from the checkout at dir ("" for
+// the workspace root): `git push` in a run: step working there (working-directory:, a `cd dir`
+// before the push, `git -C dir push`), or a commit-and-push action whose path: is dir.
+func (fc *fileCtx) jobPushesFrom(dir string) bool {
+	if fc.job == nil {
+		return false
+	}
+	dir = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(dir), "./"), "/")
+	if dir == "." {
+		dir = ""
+	}
+	inDir := func(d string) bool {
+		d = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(d), "./"), "/")
+		d = strings.TrimPrefix(strings.TrimPrefix(d, "$GITHUB_WORKSPACE/"), "${{ github.workspace }}/")
+		if d == "." {
+			d = ""
+		}
+		return d == dir
+	}
+	for _, s := range fc.job.Steps {
+		switch e := s.Exec.(type) {
+		case *actionlint.ExecRun:
+			if e.Run == nil || !strings.Contains(e.Run.Value, "push") {
+				continue
+			}
+			sc, err := shell.Parse(e.Run.Value, shell.Options{MaskExpressions: true})
+			if err != nil {
+				continue
+			}
+			cwd := ""
+			if e.WorkingDirectory != nil {
+				cwd = e.WorkingDirectory.Value
+			}
+			for _, c := range sc.Cmds {
+				args, _ := shell.Unwrap(c.Args)
+				v := shell.Values(args)
+				if len(v) > 1 && (v[0] == "cd" || v[0] == "pushd") {
+					cwd = v[1]
+				}
+				if len(v) < 2 || v[0] != "git" || !slices.Contains(v[1:], "push") {
+					continue
+				}
+				where := cwd
+				if v[1] == "-C" && len(v) > 2 {
+					where = v[2]
+				}
+				if inDir(where) {
+					return true
+				}
+			}
+		case *actionlint.ExecAction:
+			if e.Uses == nil {
+				continue
+			}
+			u := strings.ToLower(e.Uses.Value)
+			for _, p := range pushActions {
+				if !strings.HasPrefix(u, p+"@") {
+					continue
+				}
+				where := ""
+				for _, k := range []string{"path", "repository"} {
+					if in := e.Inputs[k]; in != nil && in.Value != nil {
+						where = in.Value.Value
+					}
+				}
+				if inDir(where) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func inputValue(e *actionlint.ExecAction, name string) string {
+	if in := e.Inputs[name]; in != nil && in.Value != nil {
+		return in.Value.Value
+	}
+	return ""
 }
 
 func isCheckout(uses string) bool {
@@ -268,8 +279,9 @@ type timeoutRule struct {
 }
 
 func (r *timeoutRule) VisitJobPre(j *actionlint.Job) error {
-	// A job that calls a reusable workflow cannot set timeout-minutes; its jobs must.
-	if j.WorkflowCall != nil || j.TimeoutMinutes != nil || j.ID == nil {
+	// A job that calls a reusable workflow cannot set timeout-minutes; its jobs must. Gitea 1.25
+	// and earlier ignore timeout-minutes (act_runner's runner.timeout bounds the job).
+	if r.fc.gitea || j.WorkflowCall != nil || j.TimeoutMinutes != nil || j.ID == nil {
 		return nil
 	}
 	r.fc.add(j.ID.Pos, RuleTimeout, 0, fmt.Sprintf("job %q has no timeout-minutes, so a hung step holds the runner for the default 360 minutes", j.ID.Value))
@@ -280,23 +292,31 @@ func (r *timeoutRule) VisitJobPre(j *actionlint.Job) error {
 
 type permissionsRule struct {
 	actionlint.RuleBase
-	fc               *fileCtx
-	onPR, onPRTarget bool
-	prEvent          string
+	fc *fileCtx
+	// onPR: the workflow runs on pull_request; untrustedEvent: on pull_request_target or
+	// workflow_run, where the base repository's token and secrets are in reach.
+	onPR           bool
+	untrustedEvent string
+	// prCodeJobs are the jobs that check out or fetch the pull request's code.
+	prCodeJobs map[*actionlint.Job][]prCheckout
 }
+
+// prReportScopes are the write scopes a pull_request workflow needs to report its results
+// (code scanning, checks, statuses, PR comments). A fork's pull_request token is read-only
+// whatever the workflow asks, and a same-repository branch's author can already write.
+var prReportScopes = map[string]bool{"security-events": true, "checks": true, "statuses": true, "pull-requests": true, "issues": true}
 
 func (r *permissionsRule) VisitWorkflowPre(w *actionlint.Workflow) error {
 	for _, e := range w.On {
 		switch e.EventName() {
 		case "pull_request":
 			r.onPR = true
-			if r.prEvent == "" {
-				r.prEvent = "pull_request"
-			}
-		case "pull_request_target":
-			r.onPR, r.onPRTarget = true, true
-			r.prEvent = "pull_request_target"
+		case "pull_request_target", "workflow_run":
+			r.untrustedEvent = e.EventName()
 		}
+	}
+	if r.fc.gitea {
+		return nil // Gitea 1.25 and earlier ignore permissions: (reported by gitea-compat)
 	}
 	if w.Permissions == nil {
 		all := len(w.Jobs) > 0
@@ -307,31 +327,70 @@ func (r *permissionsRule) VisitWorkflowPre(w *actionlint.Workflow) error {
 			r.fc.add(&actionlint.Pos{Line: 1, Col: 1}, RulePermissions, 0, "workflow has no top-level permissions:, so its jobs get the repository's default GITHUB_TOKEN scopes (often write-all); declare the least it needs, e.g. permissions: {contents: read}")
 		}
 	}
-	r.checkWrites(w.Permissions, "workflow")
+	r.prCodeJobs = map[*actionlint.Job][]prCheckout{}
+	if r.untrustedEvent != "" {
+		saved := r.fc.job
+		for _, j := range w.Jobs {
+			r.fc.job = j
+			if cs := r.fc.prCodeCheckouts(j); len(cs) > 0 {
+				r.prCodeJobs[j] = cs
+			}
+		}
+		r.fc.job = saved
+	}
+	// Workflow-level writes reach every job that does not declare its own permissions.
+	var runsPR []*actionlint.Job
+	for j := range r.prCodeJobs {
+		if j.Permissions == nil {
+			runsPR = append(runsPR, j)
+		}
+	}
+	r.checkWrites(w.Permissions, "workflow", len(runsPR) > 0)
 	return nil
 }
 
 func (r *permissionsRule) VisitJobPre(j *actionlint.Job) error {
+	if r.fc.gitea {
+		return nil
+	}
 	if j.If != nil && pushOnly.MatchString(j.If.Value) && !strings.Contains(j.If.Value, "pull_request") {
 		return nil // the job never runs for a pull request, so its token never meets PR code
 	}
-	r.checkWrites(j.Permissions, fmt.Sprintf("job %q", jobID(j)))
+	r.checkWrites(j.Permissions, fmt.Sprintf("job %q", jobID(j)), len(r.prCodeJobs[j]) > 0)
+	for _, c := range r.prCodeJobs[j] {
+		r.fc.add(c.pos, RulePermissions, report.Error, fmt.Sprintf("%s checks out the pull request's code (%s): untrusted code then runs with the base repository's secrets and token", r.untrustedEvent, c.what))
+	}
 	return nil
 }
 
 // pushOnly matches job conditions that exclude pull request events.
-var pushOnly = regexp.MustCompile(`github\.event_name\s*==\s*['"](push|schedule|workflow_dispatch|release)['"]`)
+var pushOnly = regexp.MustCompile(`github\.event_name\s*==\s*['"](push|schedule|workflow_dispatch|release)['"]|startsWith\(\s*github\.ref\s*,\s*['"]refs/tags/|github\.ref\s*==\s*['"]refs/(heads|tags)/`)
 
-func (r *permissionsRule) checkWrites(p *actionlint.Permissions, where string) {
-	if p == nil || !r.onPR {
+// checkWrites reports write scopes where a pull request can use them: on pull_request_target
+// or workflow_run when the job runs the PR's code, and on pull_request except the scopes that
+// only report results.
+func (r *permissionsRule) checkWrites(p *actionlint.Permissions, where string, runsPRCode bool) {
+	if p == nil {
 		return
 	}
-	if p.All != nil && p.All.Value == "write-all" {
-		r.fc.add(p.All.Pos, RulePermissions, 0, fmt.Sprintf("%s grants write-all on %s, where the pull request's code runs with that token; keep write scopes out of PR workflows", where, r.prEvent))
-	}
-	for _, s := range scopes(p) {
-		if s.Value != nil && s.Value.Value == "write" {
-			r.fc.add(s.Value.Pos, RulePermissions, 0, fmt.Sprintf("%s grants %s: write on %s, where the pull request's code runs with that token; move writes to a workflow that does not run PR code", where, s.Name.Value, r.prEvent))
+	switch {
+	case runsPRCode:
+		if p.All != nil && p.All.Value == "write-all" {
+			r.fc.add(p.All.Pos, RulePermissions, 0, fmt.Sprintf("%s grants write-all on %s and checks out the pull request's code, which then runs with that token; keep write scopes out of jobs that run PR code", where, r.untrustedEvent))
+		}
+		for _, s := range scopes(p) {
+			if s.Value != nil && s.Value.Value == "write" {
+				r.fc.add(s.Value.Pos, RulePermissions, 0, fmt.Sprintf("%s grants %s: write on %s and checks out the pull request's code, which then runs with that token; move writes to a job that does not run PR code", where, s.Name.Value, r.untrustedEvent))
+			}
+		}
+	case r.onPR:
+		if p.All != nil && p.All.Value == "write-all" {
+			r.fc.add(p.All.Pos, RulePermissions, 0, fmt.Sprintf("%s grants write-all on pull_request, where code from the repository's own branches runs with that token; grant only the scopes it needs", where))
+		}
+		for _, s := range scopes(p) {
+			if s.Value != nil && s.Value.Value == "write" && !prReportScopes[s.Name.Value] {
+				r.fc.add(s.Value.Pos, RulePermissions, 0, fmt.Sprintf("%s grants %s: write on pull_request, where code from the repository's own branches runs with that token; move writes to a push or release workflow", where, s.Name.Value))
+			}
 		}
 	}
 }
@@ -346,206 +405,6 @@ func scopes(p *actionlint.Permissions) []*actionlint.PermissionScope {
 	return out // map order does not leak out: findings are sorted by position
 }
 
-var prHead = []string{"github.event.pull_request.head.sha", "github.event.pull_request.head.ref", "github.head_ref", "refs/pull/"}
-
-func (r *permissionsRule) VisitStep(s *actionlint.Step) error {
-	if !r.onPRTarget {
-		return nil
-	}
-	e, ok := s.Exec.(*actionlint.ExecAction)
-	if !ok || e.Uses == nil || !isCheckout(e.Uses.Value) {
-		return nil
-	}
-	ref := e.Inputs["ref"]
-	if ref == nil || ref.Value == nil {
-		return nil
-	}
-	v := ref.Value.Value
-	for _, h := range prHead {
-		if strings.Contains(v, h) {
-			r.fc.add(ref.Value.Pos, RulePermissions, report.Error, fmt.Sprintf("pull_request_target checks out the pull request's head (%s): untrusted code then runs with the base repository's secrets and a write token", strings.TrimSpace(v)))
-			break
-		}
-	}
-	return nil
-}
-
-// ---- secret-exposure ----
-
-type secretRule struct {
-	actionlint.RuleBase
-	fc                 *fileCtx
-	wfSecrets, jobSecr map[string]string
-}
-
-var secretExpr = regexp.MustCompile(`\bsecrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_-]*)|\[\s*['"]([^'"]+)['"]\s*\])`)
-
-// secretEnv returns the env vars whose values come from secrets, by name.
-func secretEnv(env *actionlint.Env) map[string]string {
-	if env == nil {
-		return nil
-	}
-	var out map[string]string
-	for _, v := range env.Vars {
-		if v == nil || v.Name == nil || v.Value == nil || !strings.Contains(v.Value.Value, "secrets") {
-			continue
-		}
-		if m := secretExpr.FindStringSubmatch(v.Value.Value); m != nil {
-			if out == nil {
-				out = map[string]string{}
-			}
-			out[v.Name.Value] = "secrets." + m[1] + m[2]
-		}
-	}
-	return out
-}
-
-func (r *secretRule) VisitWorkflowPre(w *actionlint.Workflow) error {
-	r.wfSecrets = secretEnv(w.Env)
-	return nil
-}
-
-func (r *secretRule) VisitJobPre(j *actionlint.Job) error {
-	r.jobSecr = secretEnv(j.Env)
-	return nil
-}
-
-func (r *secretRule) VisitStep(s *actionlint.Step) error {
-	e, ok := s.Exec.(*actionlint.ExecRun)
-	if !ok || e.Run == nil {
-		return nil
-	}
-	v := e.Run.Value
-	hasExpr := strings.Contains(v, "${{")
-	stepSecr := secretEnv(s.Env)
-	if !hasExpr && len(stepSecr) == 0 && len(r.jobSecr) == 0 && len(r.wfSecrets) == 0 {
-		return nil
-	}
-	cmds := r.fc.script(e.Run)
-	if hasExpr {
-		for off := 0; ; {
-			i := strings.Index(v[off:], "${{")
-			if i < 0 {
-				break
-			}
-			i += off
-			j := strings.Index(v[i:], "}}")
-			if j < 0 {
-				break
-			}
-			off = i + j + 2
-			m := secretExpr.FindStringSubmatch(v[i+3 : i+j])
-			if m == nil {
-				continue
-			}
-			name := "secrets." + m[1] + m[2]
-			msg := fmt.Sprintf("${{ %s }} is interpolated into the run: script, where it is written into the script file and breaks on a quote; pass it through env: and use \"$%s\"", name, envName(m[1]+m[2]))
-			if c := commandAt(cmds, i); c != nil && prints(c) {
-				msg = fmt.Sprintf("`%s` prints ${{ %s }} to the log; never print a secret (the log mask misses transformed values)", cmdName(c), name)
-			}
-			r.fc.add(r.fc.scriptPos(e.Run, i), RuleSecret, 0, msg)
-		}
-	}
-	// echo $TOKEN where TOKEN comes from a secret.
-	for i := range cmds {
-		c := &cmds[i]
-		if !prints(c) {
-			continue
-		}
-		args := c.args()
-		if masks(args) {
-			continue
-		}
-		for _, w := range args[1:] {
-			if name, expr := r.secretVarIn(w.raw, stepSecr); name != "" {
-				r.fc.add(r.fc.scriptPos(e.Run, w.start), RuleSecret, 0, fmt.Sprintf("`%s` prints $%s, which holds ${{ %s }}; never print a secret (the log mask misses transformed values)", cmdName(c), name, expr))
-				break
-			}
-		}
-	}
-	return nil
-}
-
-// masks reports whether an echo registers a value with the log mask (::add-mask::), which is
-// how a secret is hidden, not leaked.
-func masks(args []word) bool {
-	for _, w := range args {
-		if strings.Contains(w.raw, "::add-mask::") {
-			return true
-		}
-	}
-	return false
-}
-
-func envName(s string) string {
-	return strings.ToUpper(strings.ReplaceAll(s, "-", "_"))
-}
-
-// secretVarIn finds an expansion $NAME or ${NAME...} of an env var holding a secret in a word.
-// Single-quoted text and command substitutions are skipped: the first is not expanded, the
-// second prints its command's output, not the variable.
-func (r *secretRule) secretVarIn(raw string, step map[string]string) (string, string) {
-	inDouble := false
-	for i := 0; i < len(raw); i++ {
-		switch c := raw[i]; {
-		case c == '\\':
-			i++
-			continue
-		case c == '"':
-			inDouble = !inDouble
-			continue
-		case c == '\'' && !inDouble:
-			i = skipSingle(raw, i) - 1
-			continue
-		case c == '`':
-			i = skipBacktick(raw, i) - 1
-			continue
-		case c != '$' || i+1 >= len(raw):
-			continue
-		}
-		if raw[i+1] == '(' {
-			i = skipBalanced(raw, i+1) - 1
-			continue
-		}
-		j := i + 1
-		if raw[j] == '{' {
-			j++
-		}
-		k := j
-		for k < len(raw) && (raw[k] == '_' || raw[k] >= 'A' && raw[k] <= 'Z' || raw[k] >= 'a' && raw[k] <= 'z' || k > j && raw[k] >= '0' && raw[k] <= '9') {
-			k++
-		}
-		name := raw[j:k]
-		if name == "" {
-			continue
-		}
-		for _, m := range []map[string]string{step, r.jobSecr, r.wfSecrets} {
-			if expr, ok := m[name]; ok {
-				return name, expr
-			}
-		}
-	}
-	return "", ""
-}
-
-// prints reports whether a command writes its arguments to the step log: an echo or printf
-// whose output is neither redirected to a file nor piped into another command.
-func prints(c *command) bool {
-	n := cmdName(c)
-	return (n == "echo" || n == "printf") && !c.redirected && c.op != "|" && c.op != "|&"
-}
-
-func commandAt(cmds []command, off int) *command {
-	for i := range cmds {
-		for _, w := range cmds[i].words {
-			if off >= w.start && off < w.end {
-				return &cmds[i]
-			}
-		}
-	}
-	return nil
-}
-
 // ---- merge-queue ----
 
 type mergeQueueRule struct {
@@ -555,7 +414,7 @@ type mergeQueueRule struct {
 
 func (r *mergeQueueRule) VisitWorkflowPre(w *actionlint.Workflow) error {
 	branches := r.fc.l.opts.MergeQueueBranches
-	if len(branches) == 0 {
+	if len(branches) == 0 || r.notACheck(w) {
 		return nil
 	}
 	var pr *actionlint.WebhookEvent
@@ -589,6 +448,30 @@ func (r *mergeQueueRule) VisitWorkflowPre(w *actionlint.Workflow) error {
 	}
 	r.fc.add(pr.Hook.Pos, RuleMergeQueue, 0, fmt.Sprintf("workflow runs on pull_request for %s but has no merge_group trigger, so in the merge queue its check never reports and the queue stalls", target))
 	return nil
+}
+
+// notCheckWords name workflows that run on pull requests without being a check anyone requires:
+// bots that comment, label or greet, stats, notifiers, previews and publishing.
+var notCheckWords = map[string]bool{
+	"publish": true, "release": true, "deploy": true, "notify": true, "notifier": true, "stats": true,
+	"comment": true, "comments": true, "label": true, "labeler": true, "labels": true, "preview": true,
+	"welcome": true, "greetings": true, "greeting": true, "stale": true, "triage": true, "size": true,
+}
+
+// notACheck reports whether the workflow's name or file name says it is not a required check.
+func (r *mergeQueueRule) notACheck(w *actionlint.Workflow) bool {
+	names := []string{strings.TrimSuffix(path.Base(r.fc.path), path.Ext(r.fc.path))}
+	if w.Name != nil {
+		names = append(names, w.Name.Value)
+	}
+	for _, n := range names {
+		for _, t := range tokens(n) {
+			if notCheckWords[t] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func globMatch(pattern, name string) bool {

@@ -1,63 +1,53 @@
 package workflow
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/rhysd/actionlint"
+
+	"github.com/Molecule-AI/molecule-ci/internal/shell"
 )
 
 func TestResolveShell(t *testing.T) {
 	tests := []struct {
-		spec    string
-		windows bool
-		want    shellMode
+		spec           string
+		windows, gitea bool
+		want           shellMode
 	}{
-		{"", false, shellMode{name: "bash -e {0}", analyze: true, errexit: true}},
-		{"", true, shellMode{name: "pwsh"}},
-		{"bash", false, shellMode{name: "bash", analyze: true, errexit: true, pipefail: true}},
-		{"sh", false, shellMode{name: "sh", analyze: true, errexit: true}},
-		{"bash {0}", false, shellMode{name: "bash {0}", analyze: true}},
-		{"bash -e {0}", false, shellMode{name: "bash -e {0}", analyze: true, errexit: true}},
-		{"bash --noprofile --norc -eo pipefail {0}", false, shellMode{name: "bash --noprofile --norc -eo pipefail {0}", analyze: true, errexit: true, pipefail: true}},
-		{"/bin/bash -o errexit -o pipefail {0}", false, shellMode{name: "/bin/bash -o errexit -o pipefail {0}", analyze: true, errexit: true, pipefail: true}},
-		{"sh -xe {0}", false, shellMode{name: "sh -xe {0}", analyze: true, errexit: true}},
-		{"python", false, shellMode{name: "python"}},
-		{"pwsh", false, shellMode{name: "pwsh"}},
-		{"perl {0}", false, shellMode{name: "perl {0}"}},
-		{"${{ matrix.shell }}", false, shellMode{name: "${{ matrix.shell }}"}},
+		{"", false, false, shellMode{name: "bash -e {0}", analyze: true, errexit: true}},
+		{"", false, true, shellMode{name: "sh -e {0}, act_runner's default", analyze: true, posix: true, errexit: true}},
+		{"", true, false, shellMode{name: "pwsh"}},
+		{"bash", false, false, shellMode{name: "bash", analyze: true, errexit: true, pipefail: true}},
+		{"bash", false, true, shellMode{name: "bash", analyze: true, errexit: true, pipefail: true}},
+		{"sh", false, false, shellMode{name: "sh", analyze: true, posix: true, errexit: true}},
+		{"bash {0}", false, false, shellMode{name: "bash {0}", analyze: true}},
+		{"bash -e {0}", false, false, shellMode{name: "bash -e {0}", analyze: true, errexit: true}},
+		{"bash --noprofile --norc -eo pipefail {0}", false, false, shellMode{name: "bash --noprofile --norc -eo pipefail {0}", analyze: true, errexit: true, pipefail: true}},
+		{"/bin/bash -o errexit -o pipefail {0}", false, false, shellMode{name: "/bin/bash -o errexit -o pipefail {0}", analyze: true, errexit: true, pipefail: true}},
+		{"sh -xe {0}", false, false, shellMode{name: "sh -xe {0}", analyze: true, posix: true, errexit: true}},
+		{"python", false, false, shellMode{name: "python"}},
+		{"pwsh", false, false, shellMode{name: "pwsh"}},
+		{"perl {0}", false, false, shellMode{name: "perl {0}"}},
+		{"${{ matrix.shell }}", false, false, shellMode{name: "${{ matrix.shell }}"}},
 	}
 	for _, tc := range tests {
-		if got := resolveShell(tc.spec, tc.windows); got != tc.want {
-			t.Errorf("resolveShell(%q, %v) = %+v, want %+v", tc.spec, tc.windows, got, tc.want)
+		if got := resolveShell(tc.spec, tc.windows, tc.gitea); got != tc.want {
+			t.Errorf("resolveShell(%q, %v, %v) = %+v, want %+v", tc.spec, tc.windows, tc.gitea, got, tc.want)
 		}
 	}
 }
 
-func TestApplySet(t *testing.T) {
-	tests := []struct {
-		args string
-		from shellMode
-		want shellMode
-	}{
-		{"-e", shellMode{}, shellMode{errexit: true}},
-		{"+e", shellMode{errexit: true}, shellMode{}},
-		{"-euo pipefail", shellMode{}, shellMode{errexit: true, pipefail: true}},
-		{"-o pipefail", shellMode{errexit: true}, shellMode{errexit: true, pipefail: true}},
-		{"+o errexit", shellMode{errexit: true}, shellMode{}},
-		{"-x", shellMode{errexit: true}, shellMode{errexit: true}},
-		{"-- -e", shellMode{}, shellMode{errexit: true}},
+func parse1(t *testing.T, src string) *shell.Cmd {
+	t.Helper()
+	s, err := shell.Parse(src, shell.Options{})
+	if err != nil || s.Err != nil || len(s.Cmds) != 1 {
+		t.Fatalf("Parse(%q) = %v, %v, %d commands", src, err, s.Err, len(s.Cmds))
 	}
-	for _, tc := range tests {
-		m := tc.from
-		cmds := parseScript("set " + tc.args)
-		applySet(&m, cmds[0].words[1:])
-		if m != tc.want {
-			t.Errorf("set %s from %+v = %+v, want %+v", tc.args, tc.from, m, tc.want)
-		}
-	}
+	return s.Cmds[0]
 }
 
 func TestGateName(t *testing.T) {
@@ -77,6 +67,7 @@ func TestGateName(t *testing.T) {
 		"npm ci":                                "",
 		"npm run build":                         "npm run build",
 		"npm run --silent typecheck":            "npm run typecheck",
+		"npm run test:unit":                     "npm run test:unit",
 		"npm run dev":                           "",
 		"pnpm --filter web test":                "pnpm test",
 		"yarn lint":                             "yarn lint",
@@ -84,6 +75,10 @@ func TestGateName(t *testing.T) {
 		"cargo fmt":                             "",
 		"make -C server test":                   "make test",
 		"make install":                          "",
+		"make lint-py-build":                    "",
+		"make install-lint":                     "",
+		"make lint-py":                          "make lint-py",
+		"make contest":                          "",
 		"docker build -t x .":                   "docker build",
 		"docker buildx build --push .":          "docker buildx build",
 		"docker compose up -d":                  "",
@@ -95,100 +90,69 @@ func TestGateName(t *testing.T) {
 		"echo go test":                          "",
 		`"go" test`:                             "go test",
 		"env CGO_ENABLED=0 go build -o bin/x .": "go build",
+		"codespell --skip=.git":                 "codespell",
+		"coverage run -m pytest":                "coverage run -m pytest",
+		"./test.sh":                             "./test.sh",
+		"scripts/run-lint.sh --fix":             "scripts/run-lint.sh",
+		"./scripts/deploy.sh":                   "",
+		"scripts/build_directory_md.py":         "",
+		"./build.sh":                            "./build.sh",
+		"helm lint charts/x":                    "helm lint",
 	}
 	for src, want := range tests {
-		cmds := parseScript(src)
-		if len(cmds) != 1 {
-			t.Fatalf("parseScript(%q) = %d commands", src, len(cmds))
-		}
-		if got := gateName(&cmds[0]); got != want {
+		if got := gateName(parse1(t, src).Args); got != want {
 			t.Errorf("gateName(%q) = %q, want %q", src, got, want)
 		}
 	}
 }
 
-// TestParseScript pins the structure the analysis relies on.
-func TestParseScript(t *testing.T) {
-	type cmd struct {
-		Words      []string
-		Op         string
-		Cond       bool
-		Open       bool
-		Close      bool
-		Redirected bool
-	}
-	tests := []struct {
-		src  string
-		want []cmd
-	}{
-		{"a | b || c && d; e & f", []cmd{
-			{Words: []string{"a"}, Op: "|"}, {Words: []string{"b"}, Op: "||"}, {Words: []string{"c"}, Op: "&&"},
-			{Words: []string{"d"}, Op: ";"}, {Words: []string{"e"}, Op: "&"}, {Words: []string{"f"}},
-		}},
-		{"go test |\n  tee log", []cmd{{Words: []string{"go", "test"}, Op: "|"}, {Words: []string{"tee", "log"}}}},
-		{"go test \\\n  ./... || true", []cmd{{Words: []string{"go", "test", "./..."}, Op: "||"}, {Words: []string{"true"}}}},
-		{"if go test; then echo ok; fi", []cmd{{Words: []string{"go", "test"}, Op: ";", Cond: true}, {Words: []string{"echo", "ok"}, Op: ";"}}},
-		{"! go vet", []cmd{{Words: []string{"go", "vet"}, Cond: true}}},
-		{"x || { echo no; exit 1; }", []cmd{
-			{Words: []string{"x"}, Op: "||"}, {Words: []string{"echo", "no"}, Op: ";", Open: true},
-			{Words: []string{"exit", "1"}, Op: ";"}, {Op: "", Close: true},
-		}},
-		{"echo hi > out 2>&1\necho there >&2", []cmd{{Words: []string{"echo", "hi"}, Op: "\n", Redirected: true}, {Words: []string{"echo", "there"}}}},
-		{"cat <<'EOF'\ngo test || true\nEOF\nnext", []cmd{{Words: []string{"cat"}, Op: "\n"}, {Words: []string{"next"}}}},
-		{"a \"b | c\" 'd ; e' $(f | g) `h || i` ${j:-k l}", []cmd{{Words: []string{"a", `"b | c"`, "'d ; e'", "$(f | g)", "`h || i`", "${j:-k l}"}}}},
-		{"# comment | x\na # trailing ; y", []cmd{{Words: []string{"a"}}}},
-		{"( go test ) || true", []cmd{{Words: []string{"go", "test"}, Op: "||"}, {Words: []string{"true"}}}},
-		{"sh -c '\n  go test || true\n'", []cmd{{Words: []string{"sh", "-c", "'\n  go test || true\n'"}}}},
-		{"ssh-add <(echo \"$K\") >(tee x)", []cmd{{Words: []string{"ssh-add", `<(echo "$K")`, ">(tee x)"}}}},
-		{"", nil},
-		{"unterminated 'quote", []cmd{{Words: []string{"unterminated", "'quote"}}}},
-	}
-	for _, tc := range tests {
-		var got []cmd
-		for _, c := range parseScript(tc.src) {
-			g := cmd{Op: c.op, Cond: c.cond, Open: c.openBrace, Close: c.closeBrace, Redirected: c.redirected}
-			for _, w := range c.words {
-				g.Words = append(g.Words, w.raw)
-				if tc.src[w.start:w.end] != w.raw {
-					t.Errorf("%q: word %q has offsets %d:%d", tc.src, w.raw, w.start, w.end)
-				}
-			}
-			got = append(got, g)
-		}
-		if diff := cmp.Diff(tc.want, got); diff != "" {
-			t.Errorf("parseScript(%q) mismatch (-want +got):\n%s", tc.src, diff)
-		}
-	}
-}
-
 func TestAnalyzeGates(t *testing.T) {
-	bashE := resolveShell("", false)
-	bash := resolveShell("bash", false)
+	bashE := resolveShell("", false, false)
+	bash := resolveShell("bash", false, false)
+	giteaDefault := resolveShell("", false, true)
 	tests := []struct {
-		name string
-		src  string
-		mode shellMode
-		want []string
+		name     string
+		src      string
+		mode     shellMode
+		stepGate string
+		want     []string
 	}{
-		{"or true", "go test ./... || true", bashE, []string{"0: the failure of `go test` is swallowed by `|| true`, so this gate can never fail"}},
-		{"or exit 1 is fine", "go test ./... || exit 1", bashE, nil},
-		{"or echo then exit is fine", "go test || echo failed && exit 1", bashE, nil},
-		{"or group with exit is fine", "go test || { echo failed; exit 1; }", bashE, nil},
-		{"or group without exit", "go test || { echo failed; }", bashE, []string{"0: the failure of `go test` is swallowed by `|| echo ...`, so this gate can never fail"}},
-		{"pipe under bash is fine", "go test | tee log", bash, nil},
-		{"pipe into a non-sink is not judged", "go test -json | tparse", bashE, nil},
-		{"pipefail set later does not help", "go test | tee log\nset -o pipefail", bashE, []string{"0: `go test` is piped into `tee` and the shell (bash -e {0}) has no pipefail, so the pipeline's status is `tee`'s and a failure is lost; use `shell: bash` or `set -o pipefail`"}},
-		{"gate last in pipe is fine", "cat list | xargs shellcheck", bashE, nil},
-		{"semicolon true", "make lint; true", bashE, []string{"0: `; true` after `make lint` makes the script succeed whatever the gate reported"}},
-		{"set +e then set -e", "set +e\ngo test\nset -e\necho done", bashE, []string{"7: `go test` runs after `set +e` and nothing later checks $? or PIPESTATUS, so its failure is ignored"}},
-		{"set +e checked by PIPESTATUS", "set +e\ngo test | tee log\nexit ${PIPESTATUS[0]}", bashE, nil},
-		{"set +e last command", "set +e\ngo test", bashE, nil},
-		{"if condition is checked", "set +e\nif go test; then echo ok; fi\necho after", bashE, nil},
-		{"pwsh is not read", "go test || true", shellMode{name: "pwsh"}, nil},
+		{"or true", "go test ./... || true", bashE, "", []string{"0: the failure of `go test` is swallowed by `|| true`, so this gate can never fail"}},
+		{"or exit 1 is fine", "go test ./... || exit 1", bashE, "", nil},
+		{"or echo then exit is fine", "go test || echo failed && exit 1", bashE, "", nil},
+		{"or group with exit is fine", "go test || { echo failed; exit 1; }", bashE, "", nil},
+		{"or group without exit", "go test || { echo failed; }", bashE, "", []string{"0: the failure of `go test` is swallowed by `|| echo ...`, so this gate can never fail"}},
+		{"pipe under bash is fine", "go test | tee log", bash, "", nil},
+		{"pipe into a non-sink is not judged", "go test -json | tparse", bashE, "", nil},
+		{"pipefail set later does not help", "go test | tee log\nset -o pipefail", bashE, "", []string{"0: `go test` is piped into `tee` and the shell (bash -e {0}) has no pipefail, so the pipeline's status is `tee`'s and a failure is lost; use `shell: bash` or `set -o pipefail`"}},
+		{"pipefail set before", "set -o pipefail\ngo test | tee log", bashE, "", nil},
+		{"gitea default sh has no pipefail", "./test.sh 2>&1 | tee test.log", giteaDefault, "", []string{"0: `./test.sh` is piped into `tee` and the shell (sh -e {0}, act_runner's default) has no pipefail, so the pipeline's status is `tee`'s and a failure is lost; use `shell: bash` or `set -o pipefail`"}},
+		{"gate last in pipe is fine", "cat list | xargs shellcheck", bashE, "", nil},
+		{"semicolon true under errexit fails anyway", "make lint; true", bashE, "", nil},
+		{"semicolon true without errexit", "make lint; true", resolveShell("bash {0}", false, false), "", []string{"0: `; true` after `make lint` makes the script succeed whatever the gate reported"}},
+		{"set +e then set -e", "set +e\ngo test\nset -e\necho done", bashE, "", []string{"7: `go test` runs after `set +e` and nothing later checks $? or PIPESTATUS, so its failure is ignored"}},
+		{"set +e checked by PIPESTATUS", "set +e\ngo test | tee log\nexit ${PIPESTATUS[0]}", bashE, "", nil},
+		{"set +e last command", "set +e\ngo test", bashE, "", nil},
+		{"if condition is checked", "set +e\nif go test; then echo ok; fi\necho after", bashE, "", nil},
+		{"subshell set +e ends with it", "(set +e; true)\ngo test\necho done", bashE, "", nil},
+		{"command substitution is not the step's", "x=$(go test || true)\necho $x", bashE, "", nil},
+		{"pwsh is not read", "go test || true", shellMode{name: "pwsh"}, "", nil},
+		{"installer target then gate", "make lint-py-build || true\nmake lint-py", bashE, "", nil},
+		{"step named Lint, unknown tool swallowed", "./node_modules/.bin/xo || true", bashE, "Lint", []string{"0: the failure of `./node_modules/.bin/xo` is swallowed by `|| true`, so this gate can never fail"}},
+		{"step named Lint, setup command swallowed", "pip install xo || true\nxo .", bashE, "Lint", nil},
+		{"expressions are words", "go test ${{ matrix.pkg }} || true", bashE, "", []string{"0: the failure of `go test` is swallowed by `|| true`, so this gate can never fail"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res := analyzeGates(parseScript(tc.src), tc.mode)
+			d := shell.Bash
+			if tc.mode.posix {
+				d = shell.POSIX
+			}
+			s, err := shell.Parse(tc.src, shell.Options{Dialect: d, Errexit: tc.mode.errexit, Pipefail: tc.mode.pipefail, MaskExpressions: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := analyzeGates(s, tc.mode, tc.stepGate)
 			var got []string
 			for _, is := range res.issues {
 				got = append(got, strconv.Itoa(is.off)+": "+is.msg)
@@ -197,6 +161,18 @@ func TestAnalyzeGates(t *testing.T) {
 				t.Errorf("mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestIsConfigSecret(t *testing.T) {
+	for name, want := range map[string]bool{
+		"REGISTRY_ENDPOINT": true, "CLUSTER_NAME": true, "RESOURCE_GROUP": true, "AZURE_REGION": true,
+		"ENV_VAR_NAME": true, "API_TOKEN": false, "REGISTRY_PASSWORD": false, "DEPLOY_KEY": false,
+		"AWS_ACCESS_KEY_ID": true, "TokenName2": true, "BRANCHES_TO_ENABLE_LBT": true, "MACOS_SIGNING_IDENTITY": true, "FOO": false, "GITHUB_TOKEN": false, "SLACK_WEBHOOK_URL": false,
+	} {
+		if got := isConfigSecret(name); got != want {
+			t.Errorf("isConfigSecret(%q) = %v, want %v", name, got, want)
+		}
 	}
 }
 
@@ -239,28 +215,27 @@ func TestScriptPos(t *testing.T) {
 	}
 }
 
-func FuzzParseScript(f *testing.F) {
-	for _, s := range []string{
-		"go test ./... || true", "set +e\ngo test\nrc=$?", "cat <<EOF\nx\nEOF\n", "a 'b\nc' $(d `e`) ${f}",
-		"if ! go vet; then exit 1; fi", "x || { echo; }", "( go test ) | tee l", "2>&1 >> out <<< in",
-	} {
-		f.Add(s)
+// TestScriptOverLimits: a run: script nested past the shell analysis's limit is reported once,
+// as a warning at the run: key, and not analysed (no panic, no silent pass).
+func TestScriptOverLimits(t *testing.T) {
+	deep := strings.Repeat("$(", 300) + "x" + strings.Repeat(")", 300)
+	src := "on: push\npermissions: {contents: read}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    timeout-minutes: 5\n    steps:\n      - name: Test\n        run: echo " + deep + " || true\n"
+	l, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	f.Fuzz(func(t *testing.T, s string) {
-		cmds := parseScript(s)
-		for _, c := range cmds {
-			for _, w := range c.words {
-				if w.start < 0 || w.end > len(s) || w.start >= w.end || s[w.start:w.end] != w.raw {
-					t.Fatalf("bad word %+v in %q", w, s)
-				}
-			}
+	fs, err := l.Lint("w.yml", []byte(src), KindWorkflow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range fs {
+		if f.Rule == RuleGate {
+			got = append(got, fmt.Sprintf("%d:%d %s %s", f.Line, f.Col, f.Severity, f.Message))
 		}
-		for _, m := range []shellMode{resolveShell("", false), resolveShell("bash {0}", false)} {
-			for _, is := range analyzeGates(cmds, m).issues {
-				if is.off < 0 || is.off > len(s) {
-					t.Fatalf("issue offset %d out of range in %q", is.off, s)
-				}
-			}
-		}
-	})
+	}
+	want := []string{"9:14 warning the script nests ( { $( or ` 300 deep, over the limit of 128 of the shell analysis, so it was not analysed; split it into a script file"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("mismatch (-want +got):\n%s", diff)
+	}
 }

@@ -220,7 +220,7 @@ func (l *Linter) Lint(path string, src []byte, kind Kind) (fs []report.Finding, 
 	if err != nil {
 		return nil, err
 	}
-	fc := &fileCtx{path: path, src: src, kind: kind, l: l}
+	fc := &fileCtx{path: path, src: src, kind: kind, l: l, gitea: strings.Contains(filepath.ToSlash(path), ".gitea/workflows/")}
 	switch kind {
 	case KindAction:
 		err = l.lintAction(fc, p)
@@ -296,10 +296,16 @@ func (fc *fileCtx) addActionlint(errs []*actionlint.Error, cfg *actionlint.Confi
 	pcs := cfg.PathConfigs(fc.path)
 next:
 	for _, e := range errs {
+		if mergedIntoInjection(e) {
+			continue
+		}
 		for _, pc := range pcs {
 			if pc.Ignore.Match(e) {
 				continue next
 			}
+		}
+		if fc.gitea && e.Kind == "runner-label" {
+			continue // Gitea's labels are whatever its runners registered
 		}
 		fc.findings = append(fc.findings, report.Finding{
 			Path: fc.path,
@@ -348,20 +354,24 @@ const (
 	RuleSecret         = secretscan.Rule
 	RuleMergeQueue     = "merge-queue"
 	RuleActionMetadata = "action-metadata"
+	RuleInjection      = "template-injection"
 )
 
 var ruleTable = []report.Rule{
-	{ID: RuleGate, Severity: report.Error, Doc: "a test, lint, build or scan step whose failure is swallowed (|| true, set +e, continue-on-error, a pipe without pipefail) is a gate that can never fail"},
+	{ID: RuleGitea, Severity: report.Warning, Doc: "a .gitea/workflows file uses a key Gitea Actions ignores (concurrency, permissions, timeout-minutes, a job's continue-on-error, environment) or a runs-on group it does not support, so the limit or protection it states does not hold"},
+	{ID: RuleGate, Severity: report.Error, Doc: "a test, lint, build or scan step (known tool, gate-named make target/npm script/script file, or a step named for what it gates) whose failure is swallowed (|| true, ; true without -e, set +e, continue-on-error on the step or its job, a pipe into tee/tail/grep without pipefail) is a gate that can never fail; decided on the parsed script from the command that determines the step's status and the effective shell, not reported in workflows that only run on schedule/workflow_dispatch, nor when a later step checks the file the gate's output went to"},
 	{ID: RuleUnpinned, Severity: report.Warning, Doc: "a third-party action at a movable tag or branch (or a docker:// image without a digest) can change under the workflow; pin a full commit SHA"},
-	{ID: RuleFloating, Severity: report.Error, Doc: "the org's own actions, reusable workflows and checkouts at a branch run whatever that branch holds at the time, so builds are not reproducible"},
+	{ID: RuleFloating, Severity: report.Error, Doc: "the org's own actions, reusable workflows and checkouts at a branch run whatever that branch holds at the time, so builds are not reproducible (a checkout the job pushes to must follow its branch and is not reported); a literal ref: branch checkout in a tag- or release-triggered workflow builds that branch, not the tag"},
 	{ID: RuleTimeout, Severity: report.Warning, Doc: "a job without timeout-minutes can hang for six hours, holding a runner"},
-	{ID: RulePermissions, Severity: report.Warning, Doc: "the GITHUB_TOKEN should have the least scopes: declare top-level permissions, no write scopes on pull_request, never check out PR code in pull_request_target (error)"},
-	{ID: RuleSecret, Severity: report.Error, Doc: "secrets interpolated into scripts, echoed to the log, or committed in plain text leak"},
-	{ID: RuleMergeQueue, Severity: report.Warning, Doc: "a required pull_request workflow without a merge_group trigger never reports in the merge queue, which then stalls"},
+	{ID: RulePermissions, Severity: report.Warning, Doc: "the GITHUB_TOKEN should have the least scopes: declare top-level permissions; on pull_request no write scopes other than those that report results (security-events, checks, statuses, pull-requests, issues); on pull_request_target/workflow_run, write scopes only matter in jobs that check out or fetch the PR's code (checkout ref:/repository: naming the PR head directly or through env:/step outputs, gh pr checkout, git fetch ... pull/...) and then run it, and such a checkout is an error"},
+	{ID: RuleSecret, Severity: report.Error, Doc: "a credential printed (echo/printf/cat/env, set -x), written into the job summary or into a file the job commits or uploads, placed in a front-end public build variable (NEXT_PUBLIC_*, VITE_*, REACT_APP_*, PUBLIC_*...), or handed to a job that runs the pull request's code is a leak (error); ${{ secrets.X }} interpolated into run: is a warning (use env:); secrets named for configuration (…_ENDPOINT, …_NAME, …_REGION) are not reported; a token committed in plain text in any file is an error"},
+	{ID: RuleMergeQueue, Severity: report.Warning, Doc: "a required pull_request workflow without a merge_group trigger never reports in the merge queue, which then stalls (workflows named for publishing, releases, deploys, previews, stats, comments, labels or notifications are not required checks and are not reported)"},
+	{ID: RuleInjection, Severity: report.Error, Doc: "an attacker-controlled value (PR title/body/branch, issue or comment text, commit message or author, workflow_run branch/commit, outputs read from a workflow_run artifact or a pull_request_target checkout) in ${{ }} inside run: or a github-script script: is pasted into the script and runs as code"},
 	{ID: RuleActionMetadata, Severity: report.Error, Doc: "action.yml must have name, description and a valid runs: section; composite run steps must declare shell"},
 }
 
 var ruleHelp = map[string]string{
+	RuleGitea:          "https://docs.gitea.com/usage/actions/comparison",
 	RuleGate:           "let the step fail: remove `|| true`/`set +e`, use `shell: bash` (pipefail), or give continue-on-error a reason in a comment on its line",
 	RuleUnpinned:       "pin the action to a full 40-character commit SHA, with the tag in a comment: uses: owner/repo@<sha> # v1.2.3",
 	RuleFloating:       "call the org's actions and workflows at a release tag (v1, v1.2.3) or a commit SHA, and give checkouts of org repositories a ref:",
@@ -370,6 +380,7 @@ var ruleHelp = map[string]string{
 	RuleSecret:         "pass secrets to scripts through env: and never print them",
 	RuleMergeQueue:     "add `merge_group:` to the workflow's `on:` triggers",
 	RuleActionMetadata: "https://docs.github.com/en/actions/reference/workflows-and-actions/metadata-syntax",
+	RuleInjection:      "https://docs.github.com/en/actions/reference/security/secure-use#good-practices-for-mitigating-script-injection-attacks",
 }
 
 // Rules lists the rules of this package (actionlint's own are the open actionlint/* family).

@@ -13,3 +13,5 @@ COPY <<EOF /root/.pypirc
 [pypi]
 EOF
 USER node
+ARG NEXT_PUBLIC_API_TOKEN
+ENV VITE_STRIPE_SECRET_KEY=placeholder

@@ -1,0 +1,193 @@
+// Command precision prints the precision and recall of every org lint rule over the labelled set
+// in testdata/precision/labels.jsonl (see internal/lint/precision), with the goals: every
+// error-severity rule at least 90% precise, every warning at least 80%.
+//
+//	go run ./bench/precision [-labels FILE] [-pending FILE] [-diff]
+//	go run ./bench/precision -sample RULE [-n 10] [-seed 1]
+//
+// -sample grows the set: it lints every dataset workflow and corpus file, picks n findings of
+// RULE that no label names, at random with the seed (from the findings sorted by place, so a
+// seed always picks the same ones), and prints each with its source lines and a JSONL line to
+// complete with the label and the reason after reading it.
+//
+// Run it from the repository root (bench/precision/run.sh does). The corpus is found at
+// ../shared/corpus or $MOLECULE_CI_CORPUS. Exit status: 0 every rule meets its goal, 1 a rule
+// misses it, 2 setup failure.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+
+	"github.com/Molecule-AI/molecule-ci/internal/lint"
+	"github.com/Molecule-AI/molecule-ci/internal/lint/precision"
+	"github.com/Molecule-AI/molecule-ci/internal/report"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context) int {
+	labelsPath := flag.String("labels", "testdata/precision/labels.jsonl", "labelled set")
+	pendingPath := flag.String("pending", "testdata/precision/pending.txt", "entries known to fail until a rule fix lands")
+	diff := flag.Bool("diff", false, "also list every label the linter disagrees with")
+	sample := flag.String("sample", "", "print unlabelled findings of this rule to judge, instead of the table")
+	n := flag.Int("n", 10, "with -sample: how many findings")
+	seed := flag.Int64("seed", 1, "with -sample: random seed")
+	flag.Parse()
+
+	data, err := os.ReadFile(*labelsPath)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "precision:", err)
+		return 2
+	}
+	labels, err := precision.ParseLabels(*labelsPath, data)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "precision:", err)
+		return 2
+	}
+	var pending []precision.Key
+	if data, err := os.ReadFile(*pendingPath); err == nil {
+		if pending, err = precision.ParsePending(*pendingPath, data); err != nil {
+			fmt.Fprintln(os.Stderr, "precision:", err)
+			return 2
+		}
+	}
+	tmp, err := os.MkdirTemp("", "molecule-ci-precision-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "precision:", err)
+		return 2
+	}
+	defer os.RemoveAll(tmp)
+	w, notes := precision.Locate(".", os.Getenv("MOLECULE_CI_CORPUS"), tmp)
+	for _, n := range notes {
+		fmt.Fprintln(os.Stderr, "precision: note:", n)
+	}
+	if *sample != "" {
+		return sampleRule(ctx, *sample, *n, *seed, labels, w)
+	}
+	findings, skipped, err := precision.Lint(ctx, labels, w)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "precision:", err)
+		return 2
+	}
+	stale := 0
+	for _, s := range skipped {
+		if s.Stale {
+			stale++
+			fmt.Fprintln(os.Stderr, "precision: error: labelled source", s)
+		} else {
+			fmt.Fprintln(os.Stderr, "precision: skipped", s)
+		}
+	}
+	if stale > 0 {
+		return 2
+	}
+	res := precision.Compare(labels, findings, pending, skipped)
+	stats := res.Stats(findings, severityOf)
+	fmt.Printf("precision and recall per rule: %d labels (%d labelled false), %d sources skipped, %d disagreements, %d pending.txt entries\n\n",
+		len(res.Outcomes), countFalse(res), len(skipped), len(res.Disagreements()), len(pending))
+	fmt.Print(precision.Table(stats))
+	fmt.Println("\nprecision = labelled-true findings reported / all labelled findings reported; recall = labelled-true findings reported / labelled true;")
+	fmt.Println("unlabelled = findings of the rule in the labelled files that no label names (not judged). Goals: error >= 90%, warning >= 80%.")
+	if *diff {
+		fmt.Println()
+		fmt.Print(precision.Diff(res.Disagreements()))
+	}
+	for _, s := range stats {
+		if p := s.Precision(); p >= 0 && p < s.Goal() {
+			return 1
+		}
+	}
+	return 0
+}
+
+func countFalse(r precision.Result) int {
+	n := 0
+	for _, o := range r.Outcomes {
+		if !o.Label.Label {
+			n++
+		}
+	}
+	return n
+}
+
+func severityOf(rule string) report.Severity {
+	for _, r := range lint.Rules() {
+		if r.ID == rule {
+			return r.Severity
+		}
+	}
+	return report.Error
+}
+
+// sampleRule prints n unlabelled findings of rule, chosen at random with seed, for judging.
+func sampleRule(ctx context.Context, rule string, n int, seed int64, labels []precision.Label, w precision.Where) int {
+	srcs, err := precision.AllSources(w)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "precision:", err)
+		return 2
+	}
+	findings, skipped, err := precision.LintSources(ctx, srcs, w)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "precision:", err)
+		return 2
+	}
+	for _, s := range skipped {
+		fmt.Fprintln(os.Stderr, "precision: skipped", s)
+	}
+	named := map[precision.Key]bool{}
+	for _, l := range labels {
+		named[l.Key()] = true
+	}
+	type cand struct {
+		src string
+		f   report.Finding
+	}
+	var cands []cand
+	for src, fs := range findings {
+		for _, f := range fs {
+			if f.Rule == rule && !named[precision.Key{Source: src, Line: f.Line, Rule: rule}] {
+				cands = append(cands, cand{src, f})
+			}
+		}
+	}
+	slices.SortFunc(cands, func(a, b cand) int {
+		if c := strings.Compare(a.src, b.src); c != 0 {
+			return c
+		}
+		if a.f.Line != b.f.Line {
+			return a.f.Line - b.f.Line
+		}
+		return a.f.Col - b.f.Col
+	})
+	rand.New(rand.NewSource(seed)).Shuffle(len(cands), func(i, j int) { cands[i], cands[j] = cands[j], cands[i] })
+	fmt.Printf("%d unlabelled findings of %s; %d picked with seed %d\n", len(cands), rule, min(n, len(cands)), seed)
+	for _, c := range cands[:min(n, len(cands))] {
+		fmt.Printf("\n%s:%d:%d: %s\n", c.src, c.f.Line, c.f.Col, c.f.Message)
+		if text, err := precision.SourceText(c.src, w); err == nil {
+			lines := strings.Split(string(text), "\n")
+			for i := max(1, c.f.Line-4); i <= min(len(lines), c.f.Line+3); i++ {
+				mark := " "
+				if i == c.f.Line {
+					mark = ">"
+				}
+				fmt.Printf("  %s%5d %s\n", mark, i, lines[i-1])
+			}
+		}
+		line, _ := json.Marshal(precision.Label{Source: c.src, Line: c.f.Line, Col: c.f.Col, Rule: rule, Reason: "TODO"})
+		fmt.Printf("  %s\n", strings.Replace(string(line), `"label":false`, `"label":TODO`, 1))
+	}
+	return 0
+}

@@ -1,0 +1,104 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/Molecule-AI/molecule-ci/internal/ghaction"
+)
+
+// fakePRComments is the issue comments API of one pull request, as GitHub answers it.
+type fakePRComments struct {
+	mu       sync.Mutex
+	comments []map[string]any
+	requests []string
+}
+
+func (f *fakePRComments) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	path := strings.TrimPrefix(r.URL.Path, "/api/v3")
+	f.requests = append(f.requests, r.Method+" "+path)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	var req struct {
+		Body string `json:"body"`
+	}
+	if b, _ := io.ReadAll(r.Body); len(b) > 0 {
+		_ = json.Unmarshal(b, &req)
+	}
+	switch {
+	case r.Method == http.MethodGet && path == "/repos/Molecule-AI/app/issues/42/comments":
+		json.NewEncoder(w).Encode(f.comments)
+	case r.Method == http.MethodPost && path == "/repos/Molecule-AI/app/issues/42/comments":
+		c := map[string]any{"id": 9001 + len(f.comments), "body": req.Body, "html_url": "https://github.com/Molecule-AI/app/pull/42#issuecomment-9001",
+			"user": map[string]any{"login": "github-actions[bot]", "type": "Bot"}}
+		f.comments = append(f.comments, c)
+		w.WriteHeader(http.StatusCreated)
+		json.NewEncoder(w).Encode(c)
+	case r.Method == http.MethodPatch && path == "/repos/Molecule-AI/app/issues/comments/9001":
+		f.comments[0]["body"] = req.Body
+		json.NewEncoder(w).Encode(f.comments[0])
+	default:
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, `{"message":"Not Found","documentation_url":"https://docs.github.com/rest"}`)
+	}
+}
+
+// Two runs on one pull request leave exactly one coverage comment, edited in place.
+func TestCoveragePRCommentSticky(t *testing.T) {
+	fake := &fakePRComments{}
+	api := httptest.NewServer(fake)
+	defer api.Close()
+	dir := t.TempDir()
+	event := filepath.Join(dir, "event.json")
+	files := map[string]string{
+		"go.mod":      "module example.com/svc\n\ngo 1.22\n",
+		"a.go":        "package svc\n",
+		"event.json":  `{"pull_request":{"number":42,"head":{"sha":"abc1234"}}}`,
+		"cover.out":   "mode: set\nexample.com/svc/a.go:1.1,2.2 1 1\nexample.com/svc/a.go:3.1,4.2 1 0\n",
+		"cover-2.out": "mode: set\nexample.com/svc/a.go:1.1,2.2 1 1\nexample.com/svc/a.go:3.1,4.2 1 1\n",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vars := map[string]string{
+		"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "Molecule-AI/app", "GITHUB_SHA": "abc1234",
+		"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": event, "GITHUB_API_URL": api.URL,
+		"GITHUB_TOKEN":  "ghs_faketokenfaketokenfaketokenfake12",
+		"GITHUB_OUTPUT": filepath.Join(dir, "gh-output"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "gh-summary"),
+	}
+	for i, profile := range []string{"cover.out", "cover-2.out"} {
+		var out, errb bytes.Buffer
+		env := Env{Actions: ghaction.New(func(k string) string { return vars[k] }, &out), WorkDir: dir}
+		code := Run(context.Background(), []string{"coverage", "--checks", "off", "--pr-comment", profile}, Streams{Stdout: &out, Stderr: &errb}, env)
+		if code != ExitOK {
+			t.Fatalf("run %d: exit %d\n%s%s", i+1, code, out.String(), errb.String())
+		}
+		want := []string{"created", "updated"}[i]
+		if !strings.Contains(errb.String(), "molecule-ci: coverage comment "+want+": https://github.com/Molecule-AI/app/pull/42#issuecomment-9001") {
+			t.Errorf("run %d stderr does not say the comment was %s:\n%s", i+1, want, errb.String())
+		}
+	}
+	if len(fake.comments) != 1 {
+		t.Fatalf("%d comments after two runs, want 1: %v", len(fake.comments), fake.comments)
+	}
+	body := fake.comments[0]["body"].(string)
+	if !strings.HasPrefix(body, "<!-- molecule-ci:coverage -->\n") || !strings.Contains(body, "100.00%") {
+		t.Errorf("comment body is not the second run's summary:\n%s", body)
+	}
+	want := "GET /repos/Molecule-AI/app/issues/42/comments POST /repos/Molecule-AI/app/issues/42/comments GET /repos/Molecule-AI/app/issues/42/comments PATCH /repos/Molecule-AI/app/issues/comments/9001"
+	if got := strings.Join(fake.requests, " "); got != want {
+		t.Errorf("requests:\n got %s\nwant %s", got, want)
+	}
+}

@@ -1,0 +1,134 @@
+package lint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/Molecule-AI/molecule-ci/internal/config"
+	"github.com/Molecule-AI/molecule-ci/internal/lint/secretscan"
+)
+
+// token is assembled at run time so that no credential is stored in this file.
+func token() string {
+	return strings.Join([]string{"gh", "p_", "Zk3mQ9vL2pX8rT1wY6nB4cD7fH0jK5sA1eRt"}, "")
+}
+
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, body := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func lines(t *testing.T, opts Options) string {
+	t.Helper()
+	rep, err := Run(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, f := range rep.Findings {
+		fmt.Fprintf(&b, "%s\n", f)
+	}
+	fmt.Fprintf(&b, "files: %d\n", rep.FilesChecked)
+	return b.String()
+}
+
+// TestContractHook: the contract runs when lint covers the root, rule configuration and
+// suppression comments apply to contract and tree-scan findings, and --secrets-only leaves the
+// other linters out.
+func TestContractHook(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"plugin.yaml":      "name: p\ndescription: d\n",
+		"SKILL.md":         "# P\n",
+		"docs/a.md":        "t: " + token() + "\n",
+		"docs/b.md":        "t: " + token() + " <!-- # molecule-ci: ignore[secret-exposure] revoked, kept as a test vector -->\n",
+		"vendored/c.md":    token() + "\n",
+		".github/x/y.yaml": "k: v\n",
+	})
+	opts := Options{WorkDir: dir, Ignore: []string{"vendored"}, Rules: map[string]RuleConfig{}}
+	want := "docs/a.md:1:4: GitHub personal access token (ghp_…) committed in plain text [secret-exposure]\n" +
+		"plugin.yaml:1:1: plugin.yaml is missing the required field version [contract/plugin-manifest]\n" +
+		"files: 5\n"
+	if got := lines(t, opts); got != want {
+		t.Errorf("lint:\n%s\nwant:\n%s", got, want)
+	}
+	// The contract is not checked when lint covers only a subdirectory.
+	opts.Paths = []string{"docs"}
+	if got := lines(t, opts); strings.Contains(got, "contract/") {
+		t.Errorf("contract checked for a subdirectory:\n%s", got)
+	}
+	opts.Paths = nil
+	opts.Rules["contract/plugin-manifest"] = RuleConfig{Disabled: true}
+	opts.Contracts.SecretsOnly = true
+	want = "docs/a.md:1:4: GitHub personal access token (ghp_…) committed in plain text [secret-exposure]\nfiles: 5\n"
+	if got := lines(t, opts); got != want {
+		t.Errorf("--secrets-only:\n%s\nwant:\n%s", got, want)
+	}
+	// A forced kind overrides the recognised one.
+	opts = Options{WorkDir: dir, Contracts: ContractOptions{ContractOnly: true, Contract: config.ContractConfig{Kind: config.ContractOrgTemplate}}}
+	if got := lines(t, opts); !strings.Contains(got, "org.yaml:1:1: org.yaml is missing at the repository root [contract/org-manifest]") {
+		t.Errorf("forced org-template:\n%s", got)
+	}
+}
+
+func TestSecretsOnlyNothingToScan(t *testing.T) {
+	_, err := Run(context.Background(), Options{WorkDir: t.TempDir(), Contracts: ContractOptions{SecretsOnly: true}})
+	if !errors.Is(err, ErrNothingToScan) {
+		t.Fatalf("got %v, want ErrNothingToScan", err)
+	}
+}
+
+// TestDiffHook runs --secrets-only --diff through lint on a real git repository.
+func TestDiffHook(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	dir := t.TempDir()
+	git := func(args ...string) string {
+		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t",
+			"GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_SYSTEM=/dev/null")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	git("init", "-q", "-b", "main")
+	writeFiles(t, dir, map[string]string{"old.md": "t: " + token() + "\n", "new.md": "x\n"})
+	git("add", "-A")
+	git("commit", "-q", "-m", "base")
+	base := git("rev-parse", "HEAD")
+	writeFiles(t, dir, map[string]string{"new.md": "x\ny: " + token() + "\n"})
+	git("commit", "-q", "-am", "change")
+
+	opts := Options{WorkDir: dir, Contracts: ContractOptions{SecretsOnly: true, DiffBase: base}}
+	want := "new.md:2:4: GitHub personal access token (ghp_…) committed in plain text [secret-exposure]\nfiles: 1\n"
+	if got := lines(t, opts); got != want {
+		t.Errorf("--diff:\n%s\nwant:\n%s", got, want)
+	}
+	opts.Contracts.DiffBase = strings.Repeat("0", 40) // a new branch: the whole tree
+	if got := lines(t, opts); !strings.Contains(got, "old.md:1:4") || !strings.Contains(got, "new.md:2:4") {
+		t.Errorf("--diff with a null base should scan the tree:\n%s", got)
+	}
+	opts.Contracts.DiffBase = "refs/heads/nope"
+	_, err := Run(context.Background(), opts)
+	var re *secretscan.RefError
+	if !errors.As(err, &re) {
+		t.Errorf("unknown base: got %v, want a RefError", err)
+	}
+}

@@ -1,0 +1,365 @@
+package precision
+
+import (
+	"archive/zip"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/Molecule-AI/molecule-ci/internal/lint"
+	"github.com/Molecule-AI/molecule-ci/internal/lint/workflow"
+	"github.com/Molecule-AI/molecule-ci/internal/report"
+)
+
+// Where says where the sources live. An empty field means that kind of source is unavailable:
+// its labels are skipped with the reason in Result.Skipped.
+type Where struct {
+	DatasetZip string // actionlint's testdata/realworld/dataset.zip
+	CorpusDir  string // the organisation's corpus (../shared/corpus)
+	ModCache   string // GOMODCACHE
+	TempDir    string // where dataset members are extracted; must exist
+}
+
+// Options are the lint options every labelled file is judged with: the org's defaults, main
+// behind a merge queue, no external script checkers (their findings are not org rules).
+func Options() workflow.Options {
+	return workflow.Options{Org: "Molecule-AI", MergeQueueBranches: []string{"main"}}
+}
+
+// Skip is a source Lint could not read. Stale means its place exists but the file does not (the
+// label is out of date: an error); otherwise the whole place is absent (no corpus, module not
+// downloaded) and its labels are skipped.
+type Skip struct {
+	Source, Reason string
+	Stale          bool
+}
+
+func (s Skip) String() string { return s.Source + ": " + s.Reason }
+
+// maxMember bounds one extracted dataset member.
+const maxMember = 4 << 20
+
+// Lint lints every file the labels reference and returns the findings by source. Sources that
+// cannot be read are listed in skipped with the reason; a failure of the linter itself is an
+// error.
+func Lint(ctx context.Context, labels []Label, w Where) (map[string][]report.Finding, []Skip, error) {
+	return LintSources(ctx, sources(labels), w)
+}
+
+// LintSources is Lint for a list of sources.
+func LintSources(ctx context.Context, srcs []string, w Where) (map[string][]report.Finding, []Skip, error) {
+	groups := map[string][]string{} // group root -> sources
+	var skipped []Skip
+	var members []string
+	for _, s := range srcs {
+		kind, rest, _ := strings.Cut(s, ":")
+		switch kind {
+		case "dataset":
+			members = append(members, rest)
+		case "corpus":
+			if w.CorpusDir == "" {
+				skipped = append(skipped, Skip{Source: s, Reason: "no corpus directory (../shared/corpus is absent)"})
+				continue
+			}
+			groups["corpus"] = append(groups["corpus"], s)
+		case "module":
+			mod, _, _ := splitModule(rest)
+			groups["module:"+mod] = append(groups["module:"+mod], s)
+		}
+	}
+	out := map[string][]report.Finding{}
+	if len(members) > 0 {
+		sk, err := lintDataset(ctx, members, w, out)
+		if err != nil {
+			return nil, nil, err
+		}
+		skipped = append(skipped, sk...)
+	}
+	keys := make([]string, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, g := range keys {
+		var root string
+		if g == "corpus" {
+			root = w.CorpusDir
+		} else {
+			mod := strings.TrimPrefix(g, "module:")
+			if w.ModCache == "" {
+				for _, s := range groups[g] {
+					skipped = append(skipped, Skip{Source: s, Reason: "no module cache given"})
+				}
+				continue
+			}
+			root = filepath.Join(w.ModCache, escapeModule(mod))
+			if st, err := os.Stat(root); err != nil || !st.IsDir() {
+				for _, s := range groups[g] {
+					skipped = append(skipped, Skip{Source: s, Reason: mod + " is not in the module cache (go mod download " + mod + ")"})
+				}
+				continue
+			}
+		}
+		var rels []string
+		for _, s := range groups[g] {
+			rel := sourceRel(s)
+			if st, err := os.Stat(filepath.Join(root, filepath.FromSlash(rel))); err != nil || !st.Mode().IsRegular() {
+				skipped = append(skipped, Skip{Source: s, Reason: "no such file under " + root, Stale: true})
+				continue
+			}
+			rels = append(rels, rel)
+		}
+		if len(rels) == 0 {
+			continue
+		}
+		fs, err := run(ctx, root, rels)
+		if err != nil {
+			return nil, nil, err
+		}
+		prefix := strings.TrimSuffix(g, ":") + ":"
+		if g != "corpus" {
+			prefix = g + "/"
+		}
+		for _, f := range fs {
+			s := prefix + f.Path
+			out[s] = append(out[s], f)
+		}
+	}
+	return out, skipped, nil
+}
+
+// AllSources lists every source that can be sampled: each workflow of the dataset and each
+// workflow, action and Dockerfile of the corpus, sorted.
+func AllSources(w Where) ([]string, error) {
+	var out []string
+	if w.DatasetZip != "" {
+		zr, err := zip.OpenReader(w.DatasetZip)
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", w.DatasetZip, err)
+		}
+		for _, f := range zr.File {
+			if b := path.Base(f.Name); !f.FileInfo().IsDir() && (strings.HasSuffix(b, ".yml") || strings.HasSuffix(b, ".yaml")) {
+				out = append(out, "dataset:"+b)
+			}
+		}
+		zr.Close()
+	}
+	if w.CorpusDir != "" {
+		err := filepath.WalkDir(w.CorpusDir, func(p string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules") {
+				return filepath.SkipDir
+			}
+			rel, _ := filepath.Rel(w.CorpusDir, p)
+			rel = filepath.ToSlash(rel)
+			b := path.Base(rel)
+			yml := strings.HasSuffix(b, ".yml") || strings.HasSuffix(b, ".yaml")
+			if d.Type().IsRegular() && (yml && strings.Contains(rel, ".github/workflows/") || b == "action.yml" || b == "action.yaml" ||
+				b == "Dockerfile" || strings.HasSuffix(b, ".Dockerfile")) {
+				out = append(out, "corpus:"+rel)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("walk %s: %w", w.CorpusDir, err)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// SourceText reads a source's text, for showing a finding in its context.
+func SourceText(src string, w Where) ([]byte, error) {
+	kind, rest, _ := strings.Cut(src, ":")
+	switch kind {
+	case "dataset":
+		return os.ReadFile(filepath.Join(w.TempDir, "dataset", ".github", "workflows", rest))
+	case "corpus":
+		return os.ReadFile(filepath.Join(w.CorpusDir, filepath.FromSlash(rest)))
+	case "module":
+		mod, file, _ := splitModule(rest)
+		return os.ReadFile(filepath.Join(w.ModCache, escapeModule(mod), filepath.FromSlash(file)))
+	}
+	return nil, fmt.Errorf("unknown source %q", src)
+}
+
+// sourceRel is a corpus or module source's path below its root.
+func sourceRel(s string) string {
+	kind, rest, _ := strings.Cut(s, ":")
+	if kind == "module" {
+		_, file, _ := splitModule(rest)
+		return file
+	}
+	return rest
+}
+
+func sources(labels []Label) []string {
+	var out []string
+	for _, l := range labels {
+		out = append(out, l.Source)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// lintDataset extracts the referenced members of the dataset into a repository of its own, as
+// bench/lint does, and lints them there as .github/workflows/<member>.
+func lintDataset(ctx context.Context, members []string, w Where, out map[string][]report.Finding) ([]Skip, error) {
+	if w.DatasetZip == "" {
+		var sk []Skip
+		for _, m := range members {
+			sk = append(sk, Skip{Source: "dataset:" + m, Reason: "actionlint's dataset.zip not found (go mod download github.com/rhysd/actionlint)"})
+		}
+		return sk, nil
+	}
+	zr, err := zip.OpenReader(w.DatasetZip)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", w.DatasetZip, err)
+	}
+	defer zr.Close()
+	byName := map[string]*zip.File{}
+	for _, f := range zr.File {
+		byName[path.Base(f.Name)] = f
+	}
+	repo := filepath.Join(w.TempDir, "dataset")
+	wf := filepath.Join(repo, ".github", "workflows")
+	if err := os.MkdirAll(wf, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(repo, ".git"), 0o755); err != nil {
+		return nil, err
+	}
+	var skipped []Skip
+	var rels []string
+	for _, m := range members {
+		f := byName[m]
+		if f == nil {
+			skipped = append(skipped, Skip{Source: "dataset:" + m, Reason: "no such member in " + w.DatasetZip, Stale: true})
+			continue
+		}
+		if err := extract(f, filepath.Join(wf, m)); err != nil {
+			return nil, err
+		}
+		rels = append(rels, ".github/workflows/"+m)
+	}
+	if len(rels) == 0 {
+		return skipped, nil
+	}
+	fs, err := run(ctx, repo, rels)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range fs {
+		s := "dataset:" + strings.TrimPrefix(f.Path, ".github/workflows/")
+		out[s] = append(out[s], f)
+	}
+	return skipped, nil
+}
+
+func extract(f *zip.File, dst string) error {
+	rc, err := f.Open()
+	if err != nil {
+		return fmt.Errorf("read %s from the dataset: %w", f.Name, err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, maxMember+1))
+	if err != nil {
+		return fmt.Errorf("read %s from the dataset: %w", f.Name, err)
+	}
+	if len(data) > maxMember {
+		return fmt.Errorf("dataset member %s is larger than %d bytes", f.Name, maxMember)
+	}
+	return os.WriteFile(dst, data, 0o644)
+}
+
+// run lints rels (slash paths below root) with the labelled set's options.
+func run(ctx context.Context, root string, rels []string) ([]report.Finding, error) {
+	rep, err := lint.Run(ctx, lint.Options{WorkDir: root, Paths: rels, Workflow: Options(), Jobs: 2})
+	if err != nil {
+		return nil, fmt.Errorf("lint %d files under %s: %w", len(rels), root, err)
+	}
+	return rep.Findings, nil
+}
+
+// escapeModule is the module cache's spelling of a module path: upper-case letters become
+// "!" and the lower-case letter (golang.org/x/mod/module.EscapePath, without the dependency).
+func escapeModule(mod string) string {
+	var b strings.Builder
+	for _, r := range mod {
+		if unicode.IsUpper(r) {
+			b.WriteByte('!')
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Locate finds the sources for a checkout at repoRoot: the module cache and actionlint's module
+// (for dataset.zip) through the go command, and the corpus (see CorpusDir). tempDir receives the
+// extracted dataset members. notes say what could not be found.
+func Locate(repoRoot, corpusOverride, tempDir string) (Where, []string) {
+	w := Where{TempDir: tempDir}
+	var notes []string
+	goCmd := func(args ...string) (string, error) {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = repoRoot
+		out, err := cmd.Output()
+		return strings.TrimSpace(string(out)), err
+	}
+	if out, err := goCmd("env", "GOMODCACHE"); err == nil && out != "" {
+		w.ModCache = out
+	} else {
+		notes = append(notes, fmt.Sprintf("go env GOMODCACHE: %v; module sources are skipped", err))
+	}
+	if out, err := goCmd("list", "-m", "-f", "{{.Dir}}", "github.com/rhysd/actionlint"); err == nil && out != "" {
+		w.DatasetZip = filepath.Join(out, "testdata", "realworld", "dataset.zip")
+	} else {
+		notes = append(notes, "actionlint's module is not downloaded (go mod download): dataset sources are skipped")
+	}
+	w.CorpusDir = CorpusDir(corpusOverride, repoRoot)
+	switch {
+	case w.CorpusDir == "" && corpusOverride != "":
+		notes = append(notes, fmt.Sprintf("no corpus: MOLECULE_CI_CORPUS=%s is not a directory; corpus sources are skipped", corpusOverride))
+	case w.CorpusDir == "":
+		notes = append(notes, "no corpus: ../shared/corpus does not exist; corpus sources are skipped")
+	}
+	return w, notes
+}
+
+// CorpusDir finds the organisation's corpus: override when set, else ../shared/corpus beside the
+// repository at repoRoot, else beside the main checkout when repoRoot is a git worktree (the
+// corpus sits beside the main checkout, not beside each worktree). "" when none exists.
+func CorpusDir(override, repoRoot string) string {
+	if override != "" {
+		if st, err := os.Stat(override); err == nil && st.IsDir() {
+			return override
+		}
+		return ""
+	}
+	cands := []string{filepath.Join(repoRoot, "..", "shared", "corpus")}
+	if out, err := exec.Command("git", "-C", repoRoot, "rev-parse", "--path-format=absolute", "--git-common-dir").Output(); err == nil {
+		common := strings.TrimSpace(string(out))
+		if filepath.Base(common) == ".git" {
+			cands = append(cands, filepath.Join(filepath.Dir(common), "..", "shared", "corpus"))
+		}
+	}
+	for _, c := range cands {
+		if st, err := os.Stat(c); err == nil && st.IsDir() {
+			if abs, err := filepath.Abs(c); err == nil {
+				return abs
+			}
+			return c
+		}
+	}
+	return ""
+}

@@ -1,0 +1,324 @@
+package secretscan
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/Molecule-AI/molecule-ci/internal/report"
+)
+
+// DiffOptions says which change the diff scan covers.
+type DiffOptions struct {
+	// Dir is the git working tree; finding paths are relative to it.
+	Dir string
+	// Base and Head are the ends of the change (Head "" means HEAD). They are validated and passed
+	// to git after --end-of-options, so a ref cannot become an option.
+	Base, Head string
+	// Git is the git executable ("" means git on PATH).
+	Git string
+	// SkipDirs, Ignored and Post are as in TreeOptions.
+	SkipDirs []string
+	Ignored  func(rel string) bool
+	Post     func(rel string, src []byte, fs []report.Finding) []report.Finding
+	// MaxDiffBytes bounds git's output; 0 means 256 MiB.
+	MaxDiffBytes int64
+}
+
+// RefError is a --diff ref that is malformed or that git cannot resolve to a commit: a usage
+// problem (exit 2), not a tool failure.
+type RefError struct {
+	Ref    string
+	Reason string
+}
+
+func (e *RefError) Error() string {
+	return fmt.Sprintf("--diff ref %s: %s", strconv.Quote(e.Ref), e.Reason)
+}
+
+// IsNullRef reports whether base means "no previous commit": empty, or all zeros as GitHub sends
+// for a new branch's push event. The whole tree is then new, as secret-scan.yml treats it.
+func IsNullRef(base string) bool {
+	return strings.Trim(base, "0") == ""
+}
+
+// ValidateRef checks that ref is a commit id or a ref name git would accept (the rules of
+// git check-ref-format, plus no leading "-" and no range or revision syntax).
+func ValidateRef(ref string) error {
+	bad := func(why string) error { return &RefError{Ref: ref, Reason: why} }
+	switch {
+	case ref == "":
+		return bad("empty")
+	case len(ref) > 256:
+		return bad("longer than 256 characters")
+	case strings.HasPrefix(ref, "-"):
+		return bad("starts with '-'")
+	case strings.Contains(ref, ".."):
+		return bad("contains '..' (give one commit, not a range)")
+	case strings.Contains(ref, "@{"), ref == "@":
+		return bad("reflog syntax is not accepted")
+	case strings.HasSuffix(ref, "/"), strings.HasSuffix(ref, "."), strings.HasSuffix(ref, ".lock"), strings.Contains(ref, "//"):
+		return bad("not a valid ref name")
+	}
+	for _, r := range ref {
+		if r < 0x20 || r == 0x7f || strings.ContainsRune(" ~^:?*[\\", r) {
+			return bad(fmt.Sprintf("contains %q, which no ref name or commit id has", r))
+		}
+	}
+	for _, part := range strings.Split(ref, "/") {
+		if strings.HasPrefix(part, ".") {
+			return bad("a path component starts with '.'")
+		}
+	}
+	return nil
+}
+
+// Diff scans only the lines added between opts.Base and opts.Head (files added, modified, renamed
+// or copied), as secret-scan.yml does: a credential already in the base is not this change's
+// doing, and a PR that removes one must not fail. Each file is scanned as its new version with
+// every line that is not added blanked out, so line and column numbers are the file's own and a
+// private key added as a block is still seen whole.
+func Diff(ctx context.Context, opts DiffOptions) (Result, error) {
+	head := opts.Head
+	if head == "" {
+		head = "HEAD"
+	}
+	for _, r := range []string{opts.Base, head} {
+		if err := ValidateRef(r); err != nil {
+			return Result{}, err
+		}
+	}
+	git := opts.Git
+	if git == "" {
+		git = "git"
+	}
+	for _, r := range []string{opts.Base, head} {
+		cmd := exec.CommandContext(ctx, git, "-C", opts.Dir, "rev-parse", "--verify", "--quiet", "--end-of-options", r+"^{commit}")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			var ee *exec.ExitError
+			if errors.As(err, &ee) && ctx.Err() == nil {
+				return Result{}, &RefError{Ref: r, Reason: "not a commit in this repository (a shallow clone may need `git fetch --depth=1 origin <sha>` first)" + gitStderr(stderr.Bytes())}
+			}
+			return Result{}, fmt.Errorf("git rev-parse %s: %w%s", r, err, gitStderr(stderr.Bytes()))
+		}
+	}
+	limit := opts.MaxDiffBytes
+	if limit <= 0 {
+		limit = 256 << 20
+	}
+	cmd := exec.CommandContext(ctx, git, "-C", opts.Dir,
+		"-c", "core.quotePath=true", "-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false",
+		"diff", "--no-color", "--no-ext-diff", "--no-textconv", "--unified=0", "--diff-filter=AMRC",
+		"--find-renames", "--src-prefix=a/", "--dst-prefix=b/", "--end-of-options", opts.Base, head, "--")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return Result{}, err
+	}
+	if err := cmd.Start(); err != nil {
+		return Result{}, fmt.Errorf("git diff: %w", err)
+	}
+	lr := &io.LimitedReader{R: out, N: limit + 1}
+	files, perr := parseDiff(lr)
+	if lr.N <= 0 || perr != nil {
+		_ = cmd.Process.Kill() // do not read the rest of a diff over the bound
+	}
+	_, _ = io.Copy(io.Discard, out)
+	werr := cmd.Wait()
+	switch {
+	case ctx.Err() != nil:
+		return Result{}, ctx.Err()
+	case lr.N <= 0:
+		return Result{}, fmt.Errorf("git diff %s %s: more than %s of changes; scan the tree instead", opts.Base, head, size(limit))
+	case perr != nil:
+		return Result{}, fmt.Errorf("git diff %s %s: %w", opts.Base, head, perr)
+	case werr != nil:
+		return Result{}, fmt.Errorf("git diff %s %s: %w%s", opts.Base, head, werr, gitStderr(stderr.Bytes()))
+	}
+
+	var res Result
+	for _, f := range files {
+		if skipped(f.path, opts.SkipDirs, opts.Ignored) {
+			continue
+		}
+		src := f.text()
+		res.Files++
+		fs := ScanText(f.path, src)
+		if len(fs) > 0 && opts.Post != nil {
+			fs = opts.Post(f.path, src, fs)
+		}
+		res.Findings = append(res.Findings, fs...)
+	}
+	return res, nil
+}
+
+func skipped(rel string, skipDirs []string, ignored func(string) bool) bool {
+	dirs := strings.Split(path.Dir(rel), "/")
+	if slices.Contains(dirs, ".git") {
+		return true
+	}
+	for _, d := range dirs {
+		if slices.Contains(skipDirs, d) {
+			return true
+		}
+	}
+	if ignored == nil {
+		return false
+	}
+	for p := rel; p != "." && p != "/" && p != ""; p = path.Dir(p) {
+		if ignored(p) {
+			return true
+		}
+	}
+	return false
+}
+
+func gitStderr(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return ""
+	}
+	return ": " + s
+}
+
+// addedFile is the added lines of one file, by their line number in the new version.
+type addedFile struct {
+	path   string
+	lines  []int
+	texts  [][]byte
+	binary bool
+}
+
+// text is the file's new version with every line that was not added left empty.
+func (f *addedFile) text() []byte {
+	var b bytes.Buffer
+	line := 1
+	for i, n := range f.lines {
+		for ; line < n; line++ {
+			b.WriteByte('\n')
+		}
+		b.Write(f.texts[i])
+		b.WriteByte('\n')
+		line++
+	}
+	return b.Bytes()
+}
+
+// maxDiffLine bounds one line of diff output held in memory (a minified file's single line).
+const maxDiffLine = 8 << 20
+
+// parseDiff reads `git diff --unified=0` output: `+++ b/<path>` names the file, `@@ -a,b +c,d @@`
+// where its added lines start, `+` lines are added. Binary files carry no lines.
+func parseDiff(r io.Reader) ([]*addedFile, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var files []*addedFile
+	var cur *addedFile
+	next := 0
+	inHunk := false
+	for {
+		line, err := readLine(br)
+		if len(line) > 0 || err == nil {
+			switch {
+			case bytes.HasPrefix(line, []byte("diff --git ")):
+				cur, inHunk = nil, false
+			case !inHunk && bytes.HasPrefix(line, []byte("+++ ")):
+				// git ends the name with a tab when it contains a space.
+				name := string(bytes.TrimRight(line[4:], "\r\t"))
+				if name == "/dev/null" {
+					cur = nil
+					break
+				}
+				p, uerr := unquotePath(name)
+				if uerr != nil {
+					return nil, uerr
+				}
+				cur = &addedFile{path: strings.TrimPrefix(p, "b/")}
+				files = append(files, cur)
+			case bytes.HasPrefix(line, []byte("@@ ")):
+				n, ok := hunkStart(line)
+				if !ok {
+					return nil, fmt.Errorf("unreadable hunk header %q", truncate(line))
+				}
+				next, inHunk = n, true
+			case inHunk && len(line) > 0 && line[0] == '+' && cur != nil:
+				cur.lines = append(cur.lines, next)
+				cur.texts = append(cur.texts, slices.Clone(line[1:]))
+				next++
+			case inHunk && len(line) > 0 && line[0] == ' ':
+				next++
+			}
+		}
+		if err == io.EOF {
+			return files, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// readLine returns one line without its newline; a line longer than maxDiffLine is cut there.
+func readLine(br *bufio.Reader) ([]byte, error) {
+	var out []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(out)+len(chunk) <= maxDiffLine {
+			out = append(out, chunk...)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		return bytes.TrimSuffix(out, []byte("\n")), err
+	}
+}
+
+// hunkStart returns c from `@@ -a[,b] +c[,d] @@`.
+func hunkStart(line []byte) (int, bool) {
+	i := bytes.Index(line, []byte(" +"))
+	if i < 0 {
+		return 0, false
+	}
+	rest := line[i+2:]
+	j := 0
+	for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
+		j++
+	}
+	n, err := strconv.Atoi(string(rest[:j]))
+	if err != nil {
+		return 0, false
+	}
+	if n == 0 { // an empty new side (+0,0): no added lines follow
+		n = 1
+	}
+	return n, true
+}
+
+// unquotePath undoes git's C-style quoting of a path with special characters.
+func unquotePath(s string) (string, error) {
+	if !strings.HasPrefix(s, `"`) {
+		return s, nil
+	}
+	u, err := strconv.Unquote(s)
+	if err != nil {
+		return "", fmt.Errorf("unreadable quoted path %s", truncate([]byte(s)))
+	}
+	return u, nil
+}
+
+func truncate(b []byte) string {
+	if len(b) > 80 {
+		b = b[:80]
+	}
+	return strconv.Quote(string(b))
+}

@@ -1,0 +1,345 @@
+package workflow
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/rhysd/actionlint"
+
+	"github.com/Molecule-AI/molecule-ci/internal/report"
+	"github.com/Molecule-AI/molecule-ci/internal/shell"
+)
+
+// effectiveShell resolves the shell of a run: step: step > job defaults > workflow defaults.
+func (fc *fileCtx) effectiveShell(e *actionlint.ExecRun) shellMode {
+	spec := ""
+	switch {
+	case e.Shell != nil:
+		spec = e.Shell.Value
+	case fc.job != nil && fc.job.Defaults != nil && fc.job.Defaults.Run != nil && fc.job.Defaults.Run.Shell != nil:
+		spec = fc.job.Defaults.Run.Shell.Value
+	case fc.wf != nil && fc.wf.Defaults != nil && fc.wf.Defaults.Run != nil && fc.wf.Defaults.Run.Shell != nil:
+		spec = fc.wf.Defaults.Run.Shell.Value
+	}
+	windows := false
+	if fc.job != nil && fc.job.RunsOn != nil {
+		for _, l := range fc.job.RunsOn.Labels {
+			if l != nil && strings.Contains(strings.ToLower(l.Value), "windows") {
+				windows = true
+			}
+		}
+	}
+	return resolveShell(spec, windows, fc.gitea)
+}
+
+// script parses a run: body once per step and shell for all the rules that read it. A script
+// over the shell analysis's limits is reported once and read as nothing.
+func (fc *fileCtx) script(s *actionlint.String, m shellMode) *shell.Script {
+	if fc.scriptOf == s && fc.scriptMode == m && fc.scriptParsed != nil {
+		return fc.scriptParsed
+	}
+	d := shell.Bash
+	if m.posix {
+		d = shell.POSIX
+	}
+	sc, err := shell.Parse(s.Value, shell.Options{Dialect: d, Errexit: m.errexit, Pipefail: m.pipefail, MaskExpressions: true})
+	var le *shell.LimitError
+	if errors.As(err, &le) {
+		if fc.limitReported != s {
+			fc.limitReported = s
+			fc.add(s.Pos, RuleGate, report.Warning, le.Error()+"; split it into a script file")
+		}
+		sc = &shell.Script{Src: s.Value}
+	}
+	fc.scriptOf, fc.scriptMode, fc.scriptParsed = s, m, sc
+	return sc
+}
+
+// gating reports whether the workflow runs where a failure blocks something: a push, a pull
+// request, the merge queue, a release or a caller. A workflow that only runs on a schedule, by
+// hand or for a comment (a cache warmer, a nightly report, a bot) gates nothing, so swallowing
+// its failures is a choice.
+func (fc *fileCtx) gating() bool {
+	if fc.wf == nil || len(fc.wf.On) == 0 {
+		return true
+	}
+	for _, e := range fc.wf.On {
+		if !nonGating[e.EventName()] {
+			return true
+		}
+	}
+	return false
+}
+
+// nonGating events start workflows nothing waits on: timers, manual runs, bots answering
+// comments, issues and labels.
+var nonGating = map[string]bool{
+	"schedule": true, "workflow_dispatch": true, "issue_comment": true, "issues": true,
+	"discussion": true, "discussion_comment": true, "label": true, "milestone": true, "watch": true,
+	"fork": true, "gollum": true, "public": true, "page_build": true, "project": true,
+	"project_card": true, "project_column": true,
+}
+
+// ---- gate-cannot-fail ----
+
+type gateRule struct {
+	actionlint.RuleBase
+	fc       *fileCtx
+	jobGates []string
+	stepIdx  int
+	// jobReported is set when a step of the job got a finding: the job's continue-on-error is
+	// then the same problem, reported once.
+	jobReported bool
+	// jobIntended is set when a step of the job is deliberately allowed to fail.
+	jobIntended bool
+}
+
+// gateActions are actions that run a test, lint, build or scan: continue-on-error on them
+// swallows a gate just like `|| true` does.
+var gateActions = []string{
+	"golangci/golangci-lint-action", "aquasecurity/trivy-action", "securego/gosec",
+	"hadolint/hadolint-action", "ludeeus/action-shellcheck", "reviewdog/", "raven-actions/actionlint",
+	"rhysd/actionlint", "docker/build-push-action", "docker/bake-action", "github/codeql-action/analyze",
+	"super-linter/super-linter", "github/super-linter", "pre-commit/action", "anchore/scan-action",
+	"snyk/actions", "returntocorp/semgrep-action", "semgrep/semgrep-action", "codespell-project/actions-codespell",
+}
+
+func (r *gateRule) gateAction(uses string) string {
+	l := strings.ToLower(uses)
+	if at := strings.IndexByte(l, '@'); at >= 0 {
+		l = l[:at]
+	}
+	for _, g := range gateActions {
+		if strings.HasPrefix(l, g) {
+			return l
+		}
+	}
+	org := strings.ToLower(r.fc.l.opts.Org) + "/molecule-ci"
+	if l == org || strings.HasPrefix(l, org+"/") {
+		return l
+	}
+	return ""
+}
+
+// stepGateName returns the step's name when it says the step is a gate: its first words (after
+// "run") name one — "Test", "Lint", "Run unit tests", "Check formatting", "Build" — and no
+// setup, upload or report word. "Set issue id for v1-10-test" is not one.
+func stepGateName(n *actionlint.String) string {
+	if n == nil || strings.Contains(n.Value, "${{") {
+		return ""
+	}
+	ts := tokens(n.Value)
+	for _, t := range ts {
+		if setupWords[t] {
+			return ""
+		}
+	}
+	if len(ts) > 0 && (ts[0] == "run" || ts[0] == "execute") {
+		ts = ts[1:]
+	}
+	for i, t := range ts {
+		if i > 1 {
+			break
+		}
+		if gateWords[t] {
+			return n.Value
+		}
+	}
+	return ""
+}
+
+// allowedToFail matches job and step names and ids that say the failure is expected:
+// "tests-quarantined", "unstable minors", "experimental", "allowed failures", "flaky".
+var allowedToFail = regexp.MustCompile(`(?i)quarantin|unstable|experimental|allow(ed)?[-_ ]?fail|may[-_ ]fail|flaky|optional|non[-_ ]?blocking|informational|canary|nightly`)
+
+// announces reports whether a script reports its own failure as an annotation (::warning or
+// ::error), which makes continue-on-error a visible, deliberate choice.
+func announces(s string) bool {
+	return strings.Contains(s, "::warning") || strings.Contains(s, "::error")
+}
+
+func (r *gateRule) VisitJobPre(j *actionlint.Job) error {
+	r.jobGates = r.jobGates[:0]
+	r.stepIdx = -1
+	r.jobReported, r.jobIntended = false, false
+	if j.WorkflowCall != nil && j.WorkflowCall.Uses != nil {
+		u := j.WorkflowCall.Uses.Value
+		if i := strings.IndexByte(u, '@'); i >= 0 {
+			u = u[:i]
+		}
+		if isGateTarget(strings.TrimSuffix(path.Base(u), path.Ext(u))) {
+			r.jobGates = append(r.jobGates, j.WorkflowCall.Uses.Value)
+		}
+	}
+	return nil
+}
+
+func (r *gateRule) VisitStep(s *actionlint.Step) error {
+	r.stepIdx++
+	if !r.fc.gating() {
+		return nil
+	}
+	stepGate := stepGateName(s.Name)
+	var gates []string
+	reported, deferred := false, false
+	switch e := s.Exec.(type) {
+	case *actionlint.ExecRun:
+		if e.Run == nil {
+			return nil
+		}
+		mode := r.fc.effectiveShell(e)
+		sc := r.fc.script(e.Run, mode)
+		res := analyzeGates(sc, mode, stepGate)
+		for _, f := range res.files {
+			if r.checkedLater(f, sc, len(sc.Src)) {
+				deferred = true
+			}
+		}
+		for _, is := range res.issues {
+			if is.file != "" && r.checkedLater(is.file, sc, is.off) {
+				continue // a deferred gate: a later command fails on what the gate wrote
+			}
+			r.fc.add(r.fc.scriptPos(e.Run, is.off), RuleGate, 0, is.msg)
+			reported = true
+		}
+		gates = res.gates
+	case *actionlint.ExecAction:
+		if e.Uses != nil {
+			if g := r.gateAction(e.Uses.Value); g != "" {
+				gates = []string{g}
+			}
+		}
+	}
+	if len(gates) == 0 && stepGate != "" {
+		gates = []string{stepGate}
+	}
+	if len(gates) == 0 {
+		return nil
+	}
+	r.jobGates = append(r.jobGates, gates...)
+	if reported {
+		r.jobReported = true
+	}
+	if deferred || stepAllowedToFail(s) || r.outcomeConsulted(s) {
+		if isTrue(s.ContinueOnError) {
+			r.jobIntended = true // the job's continue-on-error carries the same decision
+		}
+		return nil
+	}
+	// One finding per step: a script that swallows its gate already says so.
+	if coe := s.ContinueOnError; !reported && coe != nil && coe.Expression == nil && coe.Value && coe.Pos != nil && !r.fc.hasComment(coe.Pos.Line) {
+		r.fc.add(coe.Pos, RuleGate, 0, fmt.Sprintf("continue-on-error: true lets `%s` fail without failing the job; if that is intended, say why in a comment on this line", gates[0]))
+		r.jobReported = true
+	}
+	return nil
+}
+
+// outcomeConsulted reports whether a later step of the job branches on this step's outcome
+// (if: steps.<id>.outcome == 'failure'): continue-on-error is then how the job reads it.
+func (r *gateRule) outcomeConsulted(s *actionlint.Step) bool {
+	if s.ID == nil || r.fc.job == nil {
+		return false
+	}
+	for _, k := range []string{"steps." + s.ID.Value + ".outcome", "steps." + s.ID.Value + ".conclusion"} {
+		for _, st := range r.fc.job.Steps {
+			if st != nil && st.If != nil && strings.Contains(st.If.Value, k) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// stepAllowedToFail: a step named for an expected failure, or whose script announces its own
+// failure as an annotation.
+func stepAllowedToFail(s *actionlint.Step) bool {
+	if s.Name != nil && allowedToFail.MatchString(s.Name.Value) {
+		return true
+	}
+	if e, ok := s.Exec.(*actionlint.ExecRun); ok && e.Run != nil && announces(e.Run.Value) {
+		return true
+	}
+	return false
+}
+
+// checkRe recognises a command that fails on a file's contents: `test -s f && exit 1`,
+// `[ -s f ]`, `grep ... f`, `wc -l < f`, `if [ -n "$(cat f)" ]`, `::error`.
+// A grep for some patterns is not such a check: it misses a crash or a build failure.
+var checkRe = regexp.MustCompile(`exit\s+[1-9]|-s\s|\bwc\b|::error`)
+
+// checkedLater reports whether the gate's output file is checked after it: later in the same
+// script, or in a later step of the job.
+func (r *gateRule) checkedLater(file string, sc *shell.Script, off int) bool {
+	base := path.Base(file)
+	if base == "." || base == "/" || base == "/dev/null" || base == "null" {
+		return false
+	}
+	mentions := func(s string) bool {
+		if !strings.Contains(s, base) {
+			return false
+		}
+		for _, line := range strings.Split(s, "\n") {
+			if strings.Contains(line, base) && checkRe.MatchString(line) {
+				return true
+			}
+		}
+		return false
+	}
+	if rest := sc.Src[min(off, len(sc.Src)):]; strings.Count(rest, base) > 1 && mentions(rest[strings.Index(rest, base)+len(base):]) {
+		return true
+	}
+	if r.fc.job == nil || r.stepIdx < 0 {
+		return false
+	}
+	// A later step reads the file (it may turn it into a report first), and that step or one
+	// after it fails on what it found.
+	later := r.fc.job.Steps[min(r.stepIdx+1, len(r.fc.job.Steps)):]
+	read := -1
+	for i, st := range later {
+		run, ok := st.Exec.(*actionlint.ExecRun)
+		if !ok || run.Run == nil || !strings.Contains(run.Run.Value, base) {
+			continue
+		}
+		if mentions(run.Run.Value) {
+			return true
+		}
+		if read < 0 {
+			read = i
+		}
+	}
+	if read >= 0 {
+		for _, st := range later[read:] {
+			if run, ok := st.Exec.(*actionlint.ExecRun); ok && run.Run != nil && failsOnFinding.MatchString(run.Run.Value) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// failsOnFinding recognises a script that fails conditionally on what an earlier step found:
+// `if [ "$numFail" -gt 0 ]; then exit 2; fi`, `test -s f && exit 1`, `::error`.
+var failsOnFinding = regexp.MustCompile(`(?m)(\bif\b|\bthen\b|&&|\|\|).*\bexit\s+[1-9]|::error`)
+
+func (r *gateRule) VisitJobPost(j *actionlint.Job) error {
+	if r.fc.gitea || !r.fc.gating() {
+		return nil // Gitea ignores a job's continue-on-error (reported by gitea-compat)
+	}
+	if r.jobReported || r.jobIntended || j.ID != nil && allowedToFail.MatchString(j.ID.Value) || j.Name != nil && allowedToFail.MatchString(j.Name.Value) {
+		return nil
+	}
+	if coe := j.ContinueOnError; coe != nil && coe.Expression == nil && coe.Value && coe.Pos != nil && len(r.jobGates) > 0 && !r.fc.hasComment(coe.Pos.Line) {
+		r.fc.add(coe.Pos, RuleGate, 0, fmt.Sprintf("continue-on-error: true on job %q lets `%s` fail without failing the workflow; if that is intended, say why in a comment on this line", jobID(j), r.jobGates[0]))
+	}
+	return nil
+}
+
+func jobID(j *actionlint.Job) string {
+	if j.ID == nil {
+		return ""
+	}
+	return j.ID.Value
+}

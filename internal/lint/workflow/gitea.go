@@ -1,0 +1,74 @@
+package workflow
+
+import (
+	"github.com/rhysd/actionlint"
+)
+
+// gitea-compat: a .gitea/workflows file runs on Gitea Actions (act_runner), which accepts GitHub's
+// syntax but ignores some of it (https://docs.gitea.com/usage/actions/comparison, Gitea 1.25):
+// a key the workflow relies on that is silently ignored is a limit or a policy that does not
+// hold. The other Gitea differences are applied by the rules themselves:
+//   - a run: step without shell: runs `sh -e {0}` in the job container (act's setupShell), which
+//     is POSIX and has no pipefail (gate-cannot-fail reads such scripts that way);
+//   - runner labels are whatever the instance's runners registered, so actionlint's
+//     runner-label check is not applied;
+//   - missing-timeout is not reported (timeout-minutes is ignored; act_runner's runner.timeout,
+//     3h by default, bounds every job), nor the permissions findings (permissions: is ignored);
+//   - a job's continue-on-error is ignored, so it cannot swallow a gate.
+
+// RuleGitea is the id of the Gitea compatibility rule.
+const RuleGitea = "gitea-compat"
+
+type giteaRule struct {
+	actionlint.RuleBase
+	fc *fileCtx
+}
+
+func (r *giteaRule) ignored(pos *actionlint.Pos, key, since string) {
+	if pos == nil {
+		return
+	}
+	msg := key + " is ignored by Gitea Actions"
+	if since != "" {
+		msg += " up to " + since
+	}
+	r.fc.add(pos, RuleGitea, 0, msg+", so on a Gitea instance it neither limits nor protects anything; drop it or enforce it another way")
+}
+
+func (r *giteaRule) VisitWorkflowPre(w *actionlint.Workflow) error {
+	if !r.fc.gitea {
+		return nil
+	}
+	if w.Concurrency != nil {
+		r.ignored(w.Concurrency.Pos, "concurrency:", "1.25")
+	}
+	if w.Permissions != nil {
+		r.ignored(w.Permissions.Pos, "permissions:", "1.25")
+	}
+	return nil
+}
+
+func (r *giteaRule) VisitJobPre(j *actionlint.Job) error {
+	if !r.fc.gitea {
+		return nil
+	}
+	if j.Concurrency != nil {
+		r.ignored(j.Concurrency.Pos, "jobs.<job_id>.concurrency:", "1.25")
+	}
+	if j.Permissions != nil {
+		r.ignored(j.Permissions.Pos, "jobs.<job_id>.permissions:", "1.25")
+	}
+	if j.TimeoutMinutes != nil {
+		r.ignored(j.TimeoutMinutes.Pos, "jobs.<job_id>.timeout-minutes:", "1.26")
+	}
+	if j.ContinueOnError != nil && j.ContinueOnError.Pos != nil {
+		r.ignored(j.ContinueOnError.Pos, "jobs.<job_id>.continue-on-error:", "1.26")
+	}
+	if j.Environment != nil {
+		r.ignored(j.Environment.Pos, "jobs.<job_id>.environment:", "")
+	}
+	if j.RunsOn != nil && j.RunsOn.Group != nil {
+		r.fc.add(j.RunsOn.Group.Pos, RuleGitea, 0, "runs-on: with group: is not supported by Gitea Actions, which only accepts runs-on: <label> or [<label>, ...]")
+	}
+	return nil
+}

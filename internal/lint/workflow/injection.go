@@ -1,0 +1,530 @@
+package workflow
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/rhysd/actionlint"
+)
+
+// ---- template-injection ----
+//
+// Actions pastes the value of every ${{ }} into a run: script (and an actions/github-script
+// script:) before the shell or node reads it, so a value that someone outside the repository
+// controls — a pull request title, a branch name, a comment — is code. The rule reports each
+// such expression at its own line and column, once: actionlint's own "potentially untrusted"
+// check, which reports the same expressions at the run: line, is merged into this rule (see
+// mergedIntoInjection).
+//
+// What counts as attacker-controlled is actionlint's list (BuiltinUntrustedInputs) plus the
+// contexts below, plus values derived from them: env: variables set from them and read back as
+// ${{ env.X }}, outputs of steps that run after an artifact of a workflow_run was downloaded or
+// after a pull_request_target job checked out the pull request's code, and job outputs built from
+// such step outputs. Inputs of workflow_dispatch and workflow_call are not attacker-controlled
+// (whoever can dispatch a workflow can already change it).
+
+// moreUntrusted extends actionlint's untrusted inputs with contexts it does not list.
+var moreUntrusted = map[string][]string{
+	"event.workflow_run": {"head_branch", "display_title", "head_commit.message", "head_commit.author.name",
+		"head_commit.author.email", "head_commit.committer.name", "head_commit.committer.email",
+		"head_repository.description", "pull_requests.*.head.ref"},
+	"event.merge_group":  {"head_commit.message", "head_commit.author.name", "head_commit.author.email"},
+	"event.head_commit":  {"committer.name", "committer.email"},
+	"event.commits.*":    {"committer.name", "committer.email"},
+	"event.pull_request": {"head.repo.description"},
+	"event.changes":      {"title.from", "body.from"},
+}
+
+// untrustedRoots is actionlint's search tree of untrusted inputs with moreUntrusted grafted in.
+var untrustedRoots = func() actionlint.UntrustedInputSearchRoots {
+	github := cloneInputMap(actionlint.BuiltinUntrustedInputs["github"], nil)
+	prefixes := make([]string, 0, len(moreUntrusted))
+	for p := range moreUntrusted {
+		prefixes = append(prefixes, p)
+	}
+	slices.Sort(prefixes)
+	for _, prefix := range prefixes {
+		for _, leaf := range moreUntrusted[prefix] {
+			graft(github, strings.Split(prefix+"."+leaf, "."))
+		}
+	}
+	roots := actionlint.UntrustedInputSearchRoots{}
+	roots.AddRoot(github)
+	return roots
+}()
+
+func cloneInputMap(m, parent *actionlint.UntrustedInputMap) *actionlint.UntrustedInputMap {
+	c := &actionlint.UntrustedInputMap{Name: m.Name, Parent: parent}
+	if m.Children != nil {
+		c.Children = make(map[string]*actionlint.UntrustedInputMap, len(m.Children))
+		for k, ch := range m.Children {
+			c.Children[k] = cloneInputMap(ch, c)
+		}
+	}
+	return c
+}
+
+// graft adds the path below m, creating inner nodes; the last element is a leaf.
+func graft(m *actionlint.UntrustedInputMap, path []string) {
+	for i, name := range path {
+		if m.Children == nil {
+			m.Children = map[string]*actionlint.UntrustedInputMap{}
+		}
+		c, ok := m.Children[name]
+		switch {
+		case !ok:
+			c = &actionlint.UntrustedInputMap{Name: name, Parent: m}
+			m.Children[name] = c
+		case c.Children == nil:
+			return // already a leaf: everything below it is untrusted
+		case i == len(path)-1:
+			c.Children = nil // a leaf: the whole value is untrusted
+		}
+		m = c
+	}
+}
+
+// safeCalls return a boolean, never the value itself, so what they read cannot be injected.
+var safeCalls = map[string]bool{"contains": true, "startswith": true, "endswith": true}
+
+// derivedFrom says why a step output, job output or env var is attacker-controlled.
+type derivedFrom = string
+
+type injectionRule struct {
+	actionlint.RuleBase
+	fc *fileCtx
+
+	onWorkflowRun, onPRTarget bool
+	wfEnv                     map[string]derivedFrom
+	jobEnv                    map[string]derivedFrom
+	jobTrust                  []string // context prefixes the job's if: restricts to trusted people
+	wfTrust                   []string // context prefixes the triggers restrict to bots
+	// taintedSteps[job][step id] and taintedJobOutputs[job][output] are filled for the whole
+	// workflow before any step is visited, because a job may read needs.<job>.outputs of a job
+	// visited after it.
+	taintedSteps      map[*actionlint.Job]map[string]derivedFrom
+	taintedJobOutputs map[string]map[string]derivedFrom
+}
+
+func (r *injectionRule) VisitWorkflowPre(w *actionlint.Workflow) error {
+	for _, e := range w.On {
+		switch e.EventName() {
+		case "workflow_run":
+			r.onWorkflowRun = true
+		case "pull_request_target":
+			r.onPRTarget = true
+		}
+	}
+	r.wfEnv = r.envTaint(w.Env, nil)
+	if botBranchesOnly(w) {
+		r.wfTrust = []string{"github.event.commits.", "github.event.head_commit."}
+	}
+	r.taintedSteps = map[*actionlint.Job]map[string]derivedFrom{}
+	r.taintedJobOutputs = map[string]map[string]derivedFrom{}
+	ids := make([]string, 0, len(w.Jobs))
+	for id := range w.Jobs {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		j := w.Jobs[id]
+		if j == nil {
+			continue
+		}
+		steps := r.stepTaint(j)
+		r.taintedSteps[j] = steps
+		for name, o := range j.Outputs {
+			if o == nil || o.Value == nil {
+				continue
+			}
+			for _, e := range expressions(o.Value.Value) {
+				if _, src := r.derived(e.node, steps, nil); src != "" {
+					if r.taintedJobOutputs[strings.ToLower(id)] == nil {
+						r.taintedJobOutputs[strings.ToLower(id)] = map[string]derivedFrom{}
+					}
+					r.taintedJobOutputs[strings.ToLower(id)][strings.ToLower(name)] = src
+					break
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (r *injectionRule) VisitJobPre(j *actionlint.Job) error {
+	r.jobEnv = r.envTaint(j.Env, r.wfEnv)
+	r.jobTrust = trustedBy(j.If)
+	return nil
+}
+
+// A condition that admits only pull requests from branches of the repository itself, or only
+// authors with write access, makes the matching contexts trusted: nobody outside can set them.
+var (
+	sameRepoGuard = regexp.MustCompile(`head\.repo\.fork\s*==\s*false|!\s*github\.event\.pull_request\.head\.repo\.fork\b|head\.repo\.full_name\s*==\s*github\.repository\b`)
+	assocGuard    = regexp.MustCompile(`\b(comment|issue|pull_request|review)\.author_association\b`)
+	trustedRole   = regexp.MustCompile(`\b(OWNER|MEMBER|COLLABORATOR)\b`)
+)
+
+// botBranchesOnly reports whether a workflow runs only on pushes to the branches dependency bots
+// push to (dependabot/**, renovate/**), whose commits only the bot authors.
+func botBranchesOnly(w *actionlint.Workflow) bool {
+	if len(w.On) == 0 {
+		return false
+	}
+	for _, e := range w.On {
+		we, ok := e.(*actionlint.WebhookEvent)
+		if !ok || we.EventName() != "push" || we.Branches == nil || len(we.Branches.Values) == 0 {
+			return false
+		}
+		for _, b := range we.Branches.Values {
+			if b == nil || !(strings.HasPrefix(b.Value, "dependabot/") || strings.HasPrefix(b.Value, "renovate/")) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// trustedBy returns the context prefixes an if: condition restricts to trusted people.
+func trustedBy(cond *actionlint.String) []string {
+	if cond == nil {
+		return nil
+	}
+	v := cond.Value
+	var out []string
+	if sameRepoGuard.MatchString(v) {
+		out = append(out, "github.event.pull_request.", "github.head_ref")
+	}
+	if trustedRole.MatchString(v) && !strings.Contains(v, "!=") {
+		for _, m := range assocGuard.FindAllStringSubmatch(v, -1) {
+			out = append(out, "github.event."+m[1]+".")
+		}
+	}
+	return out
+}
+
+func trusted(path string, prefixes ...[]string) bool {
+	for _, ps := range prefixes {
+		for _, p := range ps {
+			if strings.HasPrefix(path, p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// stepTaint finds the steps of j whose outputs may carry attacker-controlled content: in a
+// workflow_run workflow, steps after one that downloads an artifact (the artifact was built by
+// the triggering run, which may be a fork's pull request); in a pull_request_target workflow,
+// steps after a checkout of the pull request's code.
+func (r *injectionRule) stepTaint(j *actionlint.Job) map[string]derivedFrom {
+	out := map[string]derivedFrom{}
+	why := ""
+	for _, s := range j.Steps {
+		if s == nil {
+			continue
+		}
+		if why == "" {
+			switch {
+			case r.onWorkflowRun && downloadsArtifact(s):
+				why = "an artifact of the triggering workflow_run"
+			case r.onPRTarget && checksOutPRHead(s):
+				why = "the pull request's code checked out by pull_request_target"
+			}
+		}
+		if why != "" && s.ID != nil && !producesOwnData(s) {
+			out[strings.ToLower(s.ID.Value)] = why
+		}
+	}
+	return out
+}
+
+// downloadsArtifact recognises the usual ways to fetch another run's artifacts.
+func downloadsArtifact(s *actionlint.Step) bool {
+	switch e := s.Exec.(type) {
+	case *actionlint.ExecAction:
+		if e.Uses == nil {
+			return false
+		}
+		u := strings.ToLower(e.Uses.Value)
+		if strings.Contains(u, "download-artifact") {
+			return true
+		}
+		if strings.HasPrefix(u, "actions/github-script@") {
+			if sc := e.Inputs["script"]; sc != nil && sc.Value != nil {
+				v := sc.Value.Value
+				return strings.Contains(v, "downloadArtifact") || strings.Contains(v, "listWorkflowRunArtifacts")
+			}
+		}
+	case *actionlint.ExecRun:
+		if e.Run != nil {
+			v := e.Run.Value
+			return strings.Contains(v, "gh run download") || strings.Contains(v, "/artifacts/") && strings.Contains(v, "/zip")
+		}
+	}
+	return false
+}
+
+// checksOutPRHead recognises a checkout of the pull request's head: actions/checkout with a ref
+// naming it, `gh pr checkout`, or a fetch of refs/pull/.
+func checksOutPRHead(s *actionlint.Step) bool {
+	switch e := s.Exec.(type) {
+	case *actionlint.ExecAction:
+		if e.Uses == nil || !isCheckout(e.Uses.Value) {
+			return false
+		}
+		for _, key := range []string{"ref", "repository"} {
+			if in := e.Inputs[key]; in != nil && in.Value != nil {
+				v := in.Value.Value
+				if prHeadExpr.MatchString(v) {
+					return true
+				}
+			}
+		}
+	case *actionlint.ExecRun:
+		if e.Run != nil {
+			v := e.Run.Value
+			return strings.Contains(v, "gh pr checkout") || strings.Contains(v, "git fetch") && strings.Contains(v, "pull/")
+		}
+	}
+	return false
+}
+
+// producesOwnData is for actions whose outputs describe the runner or a cache, never the
+// content they were given.
+func producesOwnData(s *actionlint.Step) bool {
+	e, ok := s.Exec.(*actionlint.ExecAction)
+	if !ok || e.Uses == nil {
+		return false
+	}
+	u := strings.ToLower(e.Uses.Value)
+	for _, p := range []string{"actions/setup-", "actions/cache@", "actions/cache/", "actions/checkout@", "actions/download-artifact@"} {
+		if strings.HasPrefix(u, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// envTaint returns the env vars of env whose values are attacker-controlled, on top of outer.
+func (r *injectionRule) envTaint(env *actionlint.Env, outer map[string]derivedFrom) map[string]derivedFrom {
+	if env == nil || len(env.Vars) == 0 {
+		return outer
+	}
+	out := map[string]derivedFrom{}
+	for k, v := range outer {
+		out[k] = v
+	}
+	for _, v := range env.Vars {
+		if v == nil || v.Name == nil || v.Value == nil {
+			continue
+		}
+		name := strings.ToLower(v.Name.Value)
+		delete(out, name) // an inner env: replaces the outer value
+		for _, e := range expressions(v.Value.Value) {
+			if path := r.untrusted(e.node); path != "" {
+				out[name] = fmt.Sprintf("`env.%s` holds `%s`, which is controlled by %s", v.Name.Value, path, actorOf(path))
+				break
+			}
+		}
+	}
+	return out
+}
+
+func (r *injectionRule) VisitStep(s *actionlint.Step) error {
+	var script *actionlint.String
+	js := false
+	switch e := s.Exec.(type) {
+	case *actionlint.ExecRun:
+		script = e.Run
+	case *actionlint.ExecAction:
+		if e.Uses != nil && strings.HasPrefix(strings.ToLower(e.Uses.Value), "actions/github-script@") {
+			if in := e.Inputs["script"]; in != nil {
+				script, js = in.Value, true
+			}
+		}
+	}
+	if script == nil || !strings.Contains(script.Value, "${{") {
+		return nil
+	}
+	env := r.envTaint(s.Env, r.jobEnv)
+	steps := r.taintedSteps[r.fc.job]
+	stepTrust := trustedBy(s.If)
+	for _, e := range expressions(script.Value) {
+		what := r.untrusted(e.node)
+		if what != "" && trusted(what, r.wfTrust, r.jobTrust, stepTrust) {
+			continue
+		}
+		if what != "" {
+			what = fmt.Sprintf("`%s` is controlled by %s", what, actorOf(what))
+		} else if w, _ := r.derived(e.node, steps, env); w != "" {
+			what = w
+		} else {
+			continue
+		}
+		fix := "pass it through env: and use \"$VAR\" (quoted)"
+		if js {
+			fix = "pass it through env: and read process.env.VAR"
+		}
+		r.fc.add(r.fc.scriptPos(script, e.off), RuleInjection, 0,
+			fmt.Sprintf("%s; ${{ }} pastes it into the script before it runs, so a crafted value runs as code: %s", what, fix))
+	}
+	return nil
+}
+
+// actors say who controls an untrusted context, by path prefix; the first match wins.
+var actors = []struct{ prefix, who string }{
+	{"github.event.pull_request.", "the pull request's author"},
+	{"github.head_ref", "the pull request's author (it is the branch name)"},
+	{"github.event.issue.", "the issue's author"},
+	{"github.event.comment.", "the comment's author"},
+	{"github.event.review.", "the review's author"},
+	{"github.event.review_comment.", "the review comment's author"},
+	{"github.event.discussion.", "the discussion's author"},
+	{"github.event.pages.", "the wiki page's editor"},
+	{"github.event.commits.", "the commit's author"},
+	{"github.event.head_commit.", "the commit's author"},
+	{"github.event.merge_group.", "the commit's author (the pull request's title and body become its message)"},
+	{"github.event.workflow_run.", "the author of the run's branch and commits, a fork's included"},
+	{"github.event.changes.", "whoever edited the issue or pull request"},
+}
+
+func actorOf(path string) string {
+	for _, a := range actors {
+		if strings.HasPrefix(path, a.prefix) {
+			return a.who
+		}
+	}
+	return "someone outside the repository"
+}
+
+// untrusted returns the first attacker-controlled context the expression reads, as a path, or "".
+func (r *injectionRule) untrusted(n actionlint.ExprNode) string {
+	c := actionlint.NewUntrustedInputChecker(untrustedRoots)
+	actionlint.VisitExprNode(n, func(n, _ actionlint.ExprNode, entering bool) {
+		if entering {
+			c.OnVisitNodeEnter(n)
+		} else {
+			c.OnVisitNodeLeave(n)
+		}
+	})
+	c.OnVisitEnd()
+	errs := c.Errs()
+	if len(errs) == 0 {
+		return ""
+	}
+	// The checker's message quotes the path: "\"github.event.issue.title\" is potentially ...".
+	msg := errs[0].Message
+	if i := strings.IndexByte(msg, '"'); i >= 0 {
+		if j := strings.IndexByte(msg[i+1:], '"'); j >= 0 {
+			return msg[i+1 : i+1+j]
+		}
+	}
+	return "an untrusted input"
+}
+
+// derived explains why an expression reads a value derived from attacker-controlled content —
+// steps.<id>.outputs, needs.<job>.outputs or env.<name> — as a sentence for the finding and as
+// the source a job output built from it inherits; both are "" when it does not.
+func (r *injectionRule) derived(n actionlint.ExprNode, steps, env map[string]derivedFrom) (what, source string) {
+	safe := 0
+	actionlint.VisitExprNode(n, func(n, parent actionlint.ExprNode, entering bool) {
+		if f, ok := n.(*actionlint.FuncCallNode); ok && safeCalls[strings.ToLower(f.Callee)] {
+			if entering {
+				safe++
+			} else {
+				safe--
+			}
+			return
+		}
+		if entering || safe > 0 || what != "" {
+			return
+		}
+		p := exprPath(n)
+		// Only the longest access chain counts: its parent must not extend it.
+		if len(p) == 0 || len(exprPath(parent)) > len(p) {
+			return
+		}
+		switch {
+		case len(p) >= 3 && p[0] == "steps" && p[2] == "outputs":
+			if why, ok := steps[p[1]]; ok {
+				source = fmt.Sprintf("an output of step %q, which reads %s", p[1], why)
+				what = fmt.Sprintf("`%s` is %s", strings.Join(p, "."), source)
+			}
+		case len(p) >= 4 && p[0] == "needs" && p[2] == "outputs":
+			if src, ok := r.taintedJobOutputs[p[1]][p[3]]; ok {
+				source = fmt.Sprintf("an output of job %q, set from %s", p[1], src)
+				what = fmt.Sprintf("`%s` is %s", strings.Join(p[:4], "."), source)
+			}
+		case len(p) >= 2 && p[0] == "env":
+			if w, ok := env[p[1]]; ok {
+				what, source = w, w
+			}
+		}
+	})
+	return what, source
+}
+
+// exprPath is the property path of an access chain (steps.build.outputs.x), or nil.
+func exprPath(n actionlint.ExprNode) []string {
+	switch n := n.(type) {
+	case *actionlint.VariableNode:
+		return []string{n.Name}
+	case *actionlint.ObjectDerefNode:
+		if p := exprPath(n.Receiver); p != nil {
+			return append(p, n.Property)
+		}
+	case *actionlint.IndexAccessNode:
+		if s, ok := n.Index.(*actionlint.StringNode); ok {
+			if p := exprPath(n.Operand); p != nil {
+				return append(p, strings.ToLower(s.Value))
+			}
+		}
+	}
+	return nil
+}
+
+type expr struct {
+	off  int // byte offset of "${{" in the string
+	node actionlint.ExprNode
+}
+
+// maxExprs bounds the expressions read from one string.
+const maxExprs = 1000
+
+// expressions parses every ${{ }} in s. An expression that does not parse is skipped
+// (actionlint/expression reports it) and reading goes on after its "}}".
+func expressions(s string) []expr {
+	var out []expr
+	for off := 0; len(out) < maxExprs; {
+		i := strings.Index(s[off:], "${{")
+		if i < 0 {
+			break
+		}
+		start := off + i
+		rest := s[start+3:]
+		l := actionlint.NewExprLexer(rest)
+		node, err := actionlint.NewExprParser().Parse(l)
+		if err != nil {
+			end := strings.Index(rest, "}}")
+			if end < 0 {
+				break
+			}
+			off = start + 3 + end + 2
+			continue
+		}
+		out = append(out, expr{off: start, node: node})
+		off = start + 3 + max(l.Offset(), 1)
+	}
+	return out
+}
+
+// mergedIntoInjection reports whether an actionlint error is its "potentially untrusted" check,
+// which template-injection reports too — at the expression rather than the run: line, and for a
+// superset of inputs — so that the user sees one finding per expression, not two.
+func mergedIntoInjection(e *actionlint.Error) bool {
+	return e.Kind == "expression" && strings.Contains(e.Message, "potentially untrusted")
+}

@@ -1,0 +1,448 @@
+package workflow
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/rhysd/actionlint"
+
+	"github.com/Molecule-AI/molecule-ci/internal/report"
+	"github.com/Molecule-AI/molecule-ci/internal/shell"
+)
+
+// secret-exposure tells a leak from a hygiene issue:
+//   - error: the secret is printed (echo/printf/cat/env to the log, a command under set -x),
+//     written into the job summary, into a file the job commits or uploads, placed in a
+//     front-end build's public variable (NEXT_PUBLIC_*, VITE_*, REACT_APP_*, PUBLIC_*... are
+//     inlined into the JavaScript every visitor downloads), or handed to a job that runs the
+//     pull request's code on pull_request_target/workflow_run;
+//   - warning: `${{ secrets.X }}` interpolated into a run: script (it is written into the
+//     script file and breaks on a quote: pass it through env:);
+//   - nothing for secrets that hold configuration rather than credentials (REGISTRY_ENDPOINT,
+//     CLUSTER_NAME, RESOURCE_GROUP, a variable's name): interpolating or printing them leaks
+//     nothing.
+
+type secretRule struct {
+	actionlint.RuleBase
+	fc                 *fileCtx
+	wfSecrets, jobSecr map[string]string
+	untrusted          string // the event, when the job runs PR code with the base's secrets
+	stepIdx            int
+}
+
+var secretExpr = regexp.MustCompile(`\bsecrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_-]*)|\[\s*['"]([^'"]+)['"]\s*\])`)
+
+// publicPrefix are the variables front-end builds inline into the browser bundle.
+var publicPrefix = regexp.MustCompile(`^(NEXT_PUBLIC_|VITE_|REACT_APP_|PUBLIC_|NUXT_PUBLIC_|EXPO_PUBLIC_|GATSBY_|VUE_APP_|STORYBOOK_)`)
+
+// publicAssign finds NAME=${{ secrets.X }} (or NAME: ...) with a public NAME in scripts and
+// with: inputs such as build-args.
+var publicAssign = regexp.MustCompile(`\b((?:NEXT_PUBLIC_|VITE_|REACT_APP_|PUBLIC_|NUXT_PUBLIC_|EXPO_PUBLIC_|GATSBY_|VUE_APP_|STORYBOOK_)[A-Za-z0-9_]*)\s*[=:]\s*["']?\$\{\{\s*secrets\.`)
+
+// credentialParts mark a secret name as a credential; configParts as configuration.
+var (
+	credentialParts = map[string]bool{
+		"TOKEN": true, "KEY": true, "SECRET": true, "PASSWORD": true, "PASS": true, "PASSWD": true, "PAT": true,
+		"CREDENTIAL": true, "CREDENTIALS": true, "CREDS": true, "AUTH": true, "PRIVATE": true, "CERT": true,
+		"CERTIFICATE": true, "WEBHOOK": true, "DSN": true, "SIGNING": true, "APIKEY": true, "COOKIE": true,
+		"SESSION": true, "SALT": true, "CONNECTION": true, "PASSPHRASE": true, "PEM": true, "P12": true,
+		"PFX": true, "KEYSTORE": true, "JWT": true, "BEARER": true, "OTP": true, "TOTP": true, "SSH": true,
+	}
+	configParts = map[string]bool{
+		"ENDPOINT": true, "URL": true, "URI": true, "HOST": true, "HOSTNAME": true, "REGISTRY": true,
+		"CLUSTER": true, "GROUP": true, "REGION": true, "NAME": true, "USER": true, "USERNAME": true,
+		"ACCOUNT": true, "PROJECT": true, "ZONE": true, "DOMAIN": true, "BUCKET": true, "ORG": true,
+		"EMAIL": true, "PORT": true, "PATH": true, "DIR": true, "VAR": true, "SERVER": true,
+		"NAMESPACE": true, "SUBSCRIPTION": true, "TENANT": true, "LOCATION": true, "ENV": true,
+		"ENVIRONMENT": true, "APP": true, "SERVICE": true, "REPO": true, "REPOSITORY": true, "IMAGE": true,
+		"CHANNEL": true, "CHAT": true, "ID": true, "VERSION": true, "BRANCH": true, "ROLE": true,
+		"BRANCHES": true, "ADDRESS": true, "IDENTITY": true, "SHORTNAME": true, "LIST": true,
+	}
+)
+
+// isConfigSecret reports whether a secret's name says it holds configuration, not a credential:
+// a name that ends in a configuration word (TOKEN_NAME, TokenName2, CLUSTER_NAME, DB_HOST, except
+// …_URL/…_URI, which often embed a token), or that has configuration words and no credential word.
+func isConfigSecret(name string) bool {
+	parts := nameParts(name)
+	if n := len(parts); n > 1 {
+		last := strings.TrimRight(parts[n-1], "0123456789")
+		if configParts[last] && last != "URL" && last != "URI" {
+			return true
+		}
+	}
+	config := false
+	for _, p := range parts {
+		if credentialParts[p] {
+			return false
+		}
+		if configParts[p] {
+			config = true
+		}
+	}
+	return config
+}
+
+// secretEnv returns the env vars whose values come from secrets, by name.
+func secretEnv(env *actionlint.Env) map[string]string {
+	if env == nil {
+		return nil
+	}
+	var out map[string]string
+	for _, v := range env.Vars {
+		if v == nil || v.Name == nil || v.Value == nil || !strings.Contains(v.Value.Value, "secrets") {
+			continue
+		}
+		if m := secretExpr.FindStringSubmatch(v.Value.Value); m != nil {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[v.Name.Value] = m[1] + m[2]
+		}
+	}
+	return out
+}
+
+// checkPublicEnv reports secrets placed in front-end public variables of an env: block.
+func (r *secretRule) checkPublicEnv(env *actionlint.Env) {
+	if env == nil {
+		return
+	}
+	for _, v := range env.Vars {
+		if v == nil || v.Name == nil || v.Value == nil || !publicPrefix.MatchString(v.Name.Value) {
+			continue
+		}
+		if m := secretExpr.FindStringSubmatch(v.Value.Value); m != nil {
+			r.fc.add(v.Value.Pos, RuleSecret, report.Error, publicMsg(v.Name.Value, m[1]+m[2]))
+		}
+	}
+}
+
+func publicMsg(name, secret string) string {
+	return fmt.Sprintf("${{ secrets.%s }} is placed in %s, which the front-end build inlines into the JavaScript every visitor downloads; a public build variable must not hold a credential", secret, name)
+}
+
+// checkUntrustedEnv reports secrets given through env: to a job that runs the PR's code.
+func (r *secretRule) checkUntrustedEnv(env *actionlint.Env, secrets map[string]string) {
+	if r.untrusted == "" || env == nil {
+		return
+	}
+	for _, v := range env.Vars {
+		if v == nil || v.Name == nil || v.Value == nil {
+			continue
+		}
+		if s, ok := secrets[v.Name.Value]; ok && !isConfigSecret(s) && s != "GITHUB_TOKEN" {
+			r.fc.add(v.Value.Pos, RuleSecret, report.Error, fmt.Sprintf("${{ secrets.%s }} is handed to a job that runs the pull request's code on %s; that code can read and send it anywhere", s, r.untrusted))
+		}
+	}
+}
+
+func (r *secretRule) VisitWorkflowPre(w *actionlint.Workflow) error {
+	r.wfSecrets = secretEnv(w.Env)
+	r.checkPublicEnv(w.Env)
+	return nil
+}
+
+func (r *secretRule) VisitJobPre(j *actionlint.Job) error {
+	r.jobSecr = secretEnv(j.Env)
+	r.stepIdx = -1
+	r.untrusted = ""
+	if r.fc.wf != nil {
+		for _, e := range r.fc.wf.On {
+			if n := e.EventName(); (n == "pull_request_target" || n == "workflow_run") && len(r.fc.prCodeCheckouts(j)) > 0 {
+				r.untrusted = n
+			}
+		}
+	}
+	r.checkPublicEnv(j.Env)
+	r.checkUntrustedEnv(j.Env, r.jobSecr)
+	return nil
+}
+
+func (r *secretRule) VisitStep(s *actionlint.Step) error {
+	r.stepIdx++
+	r.checkPublicEnv(s.Env)
+	stepSecr := secretEnv(s.Env)
+	r.checkUntrustedEnv(s.Env, stepSecr)
+	switch e := s.Exec.(type) {
+	case *actionlint.ExecAction:
+		for _, in := range e.Inputs {
+			if in == nil || in.Value == nil {
+				continue
+			}
+			for _, m := range publicAssign.FindAllStringSubmatchIndex(in.Value.Value, -1) {
+				v := in.Value.Value
+				sm := secretExpr.FindStringSubmatch(v[m[1]-len("secrets."):])
+				name := ""
+				if sm != nil {
+					name = sm[1] + sm[2]
+				}
+				r.fc.add(r.fc.scriptPos(in.Value, m[0]), RuleSecret, report.Error, publicMsg(v[m[2]:m[3]], name))
+			}
+		}
+		return nil
+	case *actionlint.ExecRun:
+		if e.Run == nil {
+			return nil
+		}
+		r.checkRun(e, stepSecr)
+	}
+	return nil
+}
+
+func (r *secretRule) checkRun(e *actionlint.ExecRun, stepSecr map[string]string) {
+	v := e.Run.Value
+	hasExpr := strings.Contains(v, "${{")
+	if !hasExpr && len(stepSecr) == 0 && len(r.jobSecr) == 0 && len(r.wfSecrets) == 0 {
+		return
+	}
+	sc := r.fc.script(e.Run, r.fc.effectiveShell(e))
+	reported := map[*shell.Cmd]bool{}
+	public := map[int]bool{} // offsets of the expressions already reported as public
+	if hasExpr {
+		for _, m := range publicAssign.FindAllStringSubmatchIndex(v, -1) {
+			sm := secretExpr.FindStringSubmatch(v[m[1]-len("secrets."):])
+			if sm != nil {
+				r.fc.add(r.fc.scriptPos(e.Run, m[0]), RuleSecret, report.Error, publicMsg(v[m[2]:m[3]], sm[1]+sm[2]))
+				public[strings.LastIndex(v[:m[1]], "${{")] = true
+			}
+		}
+		for off := 0; ; {
+			i := strings.Index(v[off:], "${{")
+			if i < 0 {
+				break
+			}
+			i += off
+			j := strings.Index(v[i:], "}}")
+			if j < 0 {
+				break
+			}
+			off = i + j + 2
+			m := secretExpr.FindStringSubmatch(v[i+3 : i+j])
+			if m == nil {
+				continue
+			}
+			name := m[1] + m[2]
+			if isConfigSecret(name) || public[i] {
+				continue
+			}
+			c := sc.CmdAt(i)
+			if c != nil && reported[c] {
+				continue
+			}
+			if msg := r.leak(c, sc, "${{ secrets."+name+" }}", true); msg != "" {
+				r.fc.add(r.fc.scriptPos(e.Run, i), RuleSecret, report.Error, msg)
+				if c != nil {
+					reported[c] = true
+				}
+				continue
+			}
+			r.fc.add(r.fc.scriptPos(e.Run, i), RuleSecret, report.Warning, fmt.Sprintf("${{ secrets.%s }} is interpolated into the run: script, where it is written into the script file and breaks on a quote; pass it through env: and use \"$%s\"", name, envName(name)))
+		}
+	}
+	// $TOKEN where TOKEN comes from a secret, printed or written where it leaks.
+	for _, c := range sc.Cmds {
+		if reported[c] || len(c.Args) < 2 || masks(c) {
+			continue
+		}
+		for _, w := range c.Args[1:] {
+			name, secret := r.secretVarIn(w.Raw, stepSecr)
+			if name == "" || isConfigSecret(secret) {
+				continue
+			}
+			if msg := r.leak(c, sc, fmt.Sprintf("$%s, which holds ${{ secrets.%s }},", name, secret), false); msg != "" {
+				r.fc.add(r.fc.scriptPos(e.Run, w.Off), RuleSecret, report.Error, msg)
+				reported[c] = true
+				break
+			}
+		}
+	}
+}
+
+// leak says how a command leaks the secret it is given (what names it), or "".
+func (r *secretRule) leak(c *shell.Cmd, sc *shell.Script, what string, direct bool) string {
+	if c == nil {
+		if r.untrusted != "" && direct {
+			return fmt.Sprintf("%s is used in a job that runs the pull request's code on %s; that code can read and send it anywhere", what, r.untrusted)
+		}
+		return ""
+	}
+	if masks(c) {
+		return ""
+	}
+	name := c.Name()
+	if c.Xtrace && !c.Prints() && c.Name() != "set" {
+		return fmt.Sprintf("`%s` runs under set -x, which prints %s to the log with its arguments; never print a secret", name, what)
+	}
+	if c.Prints() {
+		return fmt.Sprintf("`%s` prints %s to the log; never print a secret (the log mask misses transformed values)", name, what)
+	}
+	if f, ok := c.StdoutFile(); ok {
+		switch {
+		case strings.Contains(f.Raw, "GITHUB_STEP_SUMMARY"):
+			return fmt.Sprintf("`%s` writes %s into the job summary, which everyone who can read the repository sees", name, what)
+		case strings.Contains(f.Raw, "GITHUB_ENV") || strings.Contains(f.Raw, "GITHUB_OUTPUT") || strings.Contains(f.Raw, "GITHUB_PATH") || strings.Contains(f.Raw, "GITHUB_STATE") || f.Value == "/dev/null":
+		default:
+			if how := r.published(f.Value, sc, c); how != "" {
+				return fmt.Sprintf("`%s` writes %s into %s, which the job %s", name, what, f.Value, how)
+			}
+		}
+	}
+	if r.untrusted != "" && direct {
+		return fmt.Sprintf("%s is used in a job that runs the pull request's code on %s; that code can read and send it anywhere", what, r.untrusted)
+	}
+	return ""
+}
+
+// published says whether a file is committed (git add/commit later in the script) or uploaded
+// as an artifact by a later step of the job.
+func (r *secretRule) published(file string, sc *shell.Script, after *shell.Cmd) string {
+	base := path.Base(file)
+	if base == "" || base == "." {
+		return ""
+	}
+	for _, c := range sc.Cmds[after.Index+1:] {
+		vals := shell.Values(c.Args)
+		if len(vals) < 2 || vals[0] != "git" {
+			continue
+		}
+		switch vals[1] {
+		case "add":
+			for _, a := range vals[2:] {
+				if a == "." || a == "-A" || a == "--all" || strings.Contains(a, base) || strings.HasPrefix(file, strings.TrimSuffix(a, "/")+"/") {
+					return "commits"
+				}
+			}
+		case "commit":
+			for _, a := range vals[2:] {
+				if a == "-a" || a == "--all" || strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.Contains(a, "a") {
+					return "commits"
+				}
+			}
+		}
+	}
+	if r.fc.job == nil || r.stepIdx < 0 {
+		return ""
+	}
+	for _, st := range r.fc.job.Steps[min(r.stepIdx+1, len(r.fc.job.Steps)):] {
+		a, ok := st.Exec.(*actionlint.ExecAction)
+		if !ok || a.Uses == nil || !strings.HasPrefix(strings.ToLower(a.Uses.Value), "actions/upload-artifact@") {
+			continue
+		}
+		if p := a.Inputs["path"]; p != nil && p.Value != nil {
+			for _, line := range strings.Split(p.Value.Value, "\n") {
+				line = strings.TrimSpace(line)
+				if line == "" || strings.HasPrefix(line, "!") {
+					continue
+				}
+				if strings.Contains(line, base) || line == "." || strings.HasPrefix(file, strings.TrimSuffix(line, "/")+"/") {
+					return "uploads as an artifact"
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// masks reports whether an echo registers a value with the log mask (::add-mask::), which is
+// how a secret is hidden, not leaked.
+func masks(c *shell.Cmd) bool {
+	for _, w := range c.Args {
+		if strings.Contains(w.Raw, "::add-mask::") {
+			return true
+		}
+	}
+	return false
+}
+
+// nameParts splits a name at _, -, . and lower-to-upper case changes, upper-cased:
+// "TokenName2" -> TOKEN NAME2.
+func nameParts(key string) []string {
+	var parts []string
+	var cur []rune
+	flush := func() {
+		if len(cur) > 0 {
+			parts = append(parts, strings.ToUpper(string(cur)))
+			cur = cur[:0]
+		}
+	}
+	var prev rune
+	for _, r := range key {
+		switch {
+		case r == '_' || r == '-' || r == '.':
+			flush()
+		case r >= 'A' && r <= 'Z' && prev >= 'a' && prev <= 'z':
+			flush()
+			cur = append(cur, r)
+		default:
+			cur = append(cur, r)
+		}
+		prev = r
+	}
+	flush()
+	return parts
+}
+
+func envName(s string) string {
+	return strings.ToUpper(strings.ReplaceAll(s, "-", "_"))
+}
+
+// secretVarIn finds an expansion $NAME or ${NAME...} of an env var holding a secret in a word,
+// outside single quotes and command substitutions (which print their command's output).
+func (r *secretRule) secretVarIn(raw string, step map[string]string) (string, string) {
+	inDouble := false
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case c == '\\':
+			i++
+			continue
+		case c == '"':
+			inDouble = !inDouble
+			continue
+		case c == '\'' && !inDouble:
+			if j := strings.IndexByte(raw[i+1:], '\''); j >= 0 {
+				i += j + 1
+			} else {
+				i = len(raw)
+			}
+			continue
+		case c != '$' || i+1 >= len(raw):
+			continue
+		}
+		if raw[i+1] == '(' {
+			depth := 0
+			for ; i < len(raw); i++ {
+				if raw[i] == '(' {
+					depth++
+				} else if raw[i] == ')' {
+					depth--
+					if depth == 0 {
+						break
+					}
+				}
+			}
+			continue
+		}
+		j := i + 1
+		if raw[j] == '{' {
+			j++
+		}
+		k := j
+		for k < len(raw) && (raw[k] == '_' || raw[k] >= 'A' && raw[k] <= 'Z' || raw[k] >= 'a' && raw[k] <= 'z' || k > j && raw[k] >= '0' && raw[k] <= '9') {
+			k++
+		}
+		name := raw[j:k]
+		if name == "" {
+			continue
+		}
+		for _, m := range []map[string]string{step, r.jobSecr, r.wfSecrets} {
+			if expr, ok := m[name]; ok {
+				return name, expr
+			}
+		}
+	}
+	return "", ""
+}
