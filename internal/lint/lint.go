@@ -138,6 +138,9 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 		}
 	}
 	extra, extraFiles, err := runContracts(ctx, opts, files) // contracts.go
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, cerr
+	}
 	if err != nil {
 		return nil, err
 	}
