@@ -30,6 +30,8 @@ func TestLintBounds(t *testing.T) {
 		"lint:\n  tool-memory: 1000\n",
 		"lint:\n  tool-memory: -2\n",
 		"lint:\n  max-file-size: big\n",
+		"lint:\n  cache-dir: 5\n",
+		"lint:\n  shellcheck: true\n",
 	} {
 		_, err := Parse("bad.yml", []byte(src))
 		b.WriteString(strings.ReplaceAll(strings.TrimSpace(src), "\n", " | ") + "\n  => " + strings.ReplaceAll(errText(err), "\n", "\n  => ") + "\n")
