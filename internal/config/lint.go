@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
 
@@ -13,6 +14,14 @@ import (
 const (
 	PinSHA = "sha" // a full 40-character commit SHA
 	PinTag = "tag" // a tag or a SHA; branches are still rejected
+)
+
+// The defaults of the lint bounds: the largest file read, and the time and address space one
+// shellcheck or pyflakes process may use.
+const (
+	DefaultLintMaxFileSize = 8 << 20
+	DefaultLintToolTimeout = 5 * time.Second
+	DefaultLintToolMemory  = 1 << 30
 )
 
 // Settings for an external checker (shellcheck, pyflakes) other than a path to it.
@@ -32,14 +41,22 @@ type LintConfig struct {
 	// RunnerLabels are extra self-hosted runner labels actionlint accepts in runs-on.
 	RunnerLabels []string `yaml:"runner-labels" json:"runner-labels"`
 	// Shellcheck and Pyflakes are ToolAuto (default), ToolOff, or a path to the executable
-	// (containing a "/"; relative to Config.Dir, see Config.Resolve).
-	Shellcheck string `yaml:"shellcheck" json:"shellcheck"`
-	Pyflakes   string `yaml:"pyflakes" json:"pyflakes"`
+	// (containing a "/"; relative to Config.Dir, see Config.Resolve). A path inside the
+	// repository is only run with --trust-repo-tools.
+	Shellcheck string `yaml:"shellcheck" json:"shellcheck" check:"string"`
+	Pyflakes   string `yaml:"pyflakes" json:"pyflakes" check:"string"`
 	// CacheDir holds cached script-check results; "" leaves the choice to the CLI.
-	CacheDir string `yaml:"cache-dir" json:"cache-dir"`
+	CacheDir string `yaml:"cache-dir" json:"cache-dir" check:"string"`
 	// Jobs is how many files are linted at once; 0 means GOMAXPROCS.
-	Jobs    int           `yaml:"jobs" json:"jobs"`
-	Pinning PinningConfig `yaml:"pinning" json:"pinning"`
+	Jobs int `yaml:"jobs" json:"jobs"`
+	// MaxFileSize is the largest file lint reads, in bytes; 0 means DefaultLintMaxFileSize.
+	MaxFileSize int64 `yaml:"max-file-size" json:"max-file-size,omitempty"`
+	// ToolTimeout bounds one shellcheck or pyflakes process; 0 means DefaultLintToolTimeout.
+	ToolTimeout time.Duration `yaml:"tool-timeout" json:"tool-timeout,omitempty"`
+	// ToolMemory bounds the address space of one shellcheck or pyflakes process in bytes
+	// (applied on Linux through prlimit); 0 means DefaultLintToolMemory, -1 no limit.
+	ToolMemory int64         `yaml:"tool-memory" json:"tool-memory,omitempty"`
+	Pinning    PinningConfig `yaml:"pinning" json:"pinning"`
 	// MergeQueueBranches are branches protected by a merge queue, whose required workflows must
 	// also run on merge_group.
 	MergeQueueBranches []string     `yaml:"merge-queue-branches" json:"merge-queue-branches"`
@@ -108,6 +125,15 @@ func (l *LintConfig) Validate(v *Validation) {
 	validateTool(v, "pyflakes", l.Pyflakes)
 	if l.Jobs < 0 {
 		v.Errorf("jobs", "must be 0 (one per CPU) or more, got %d", l.Jobs)
+	}
+	if l.MaxFileSize < 0 {
+		v.Errorf("max-file-size", "must be a number of bytes, 0 for the default (%d), got %d", DefaultLintMaxFileSize, l.MaxFileSize)
+	}
+	if l.ToolTimeout < 0 {
+		v.Errorf("tool-timeout", "must be a duration such as 10s, 0 for the default (%s), got %s", DefaultLintToolTimeout, l.ToolTimeout)
+	}
+	if l.ToolMemory < -1 || l.ToolMemory > 0 && l.ToolMemory < 128<<20 {
+		v.Errorf("tool-memory", "must be at least 134217728 bytes (128 MiB: shellcheck's runtime needs 72 MiB to start), 0 for the default (%d) or -1 for no limit, got %d", DefaultLintToolMemory, l.ToolMemory)
 	}
 	switch l.Pinning.Policy {
 	case PinSHA, PinTag:

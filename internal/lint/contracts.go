@@ -39,22 +39,37 @@ var ErrNothingToScan = errors.New("secret scan: no text file to scan")
 func runContracts(ctx context.Context, opts Options, linted []file) ([]report.Finding, int, error) {
 	co := opts.Contracts
 	var out []report.Finding
-	if !co.SecretsOnly && coversRoot(opts.WorkDir, opts.Paths) {
-		fs, err := contract.Check(ctx, opts.WorkDir, co.Contract)
+	root := opts.Root
+	if root == "" {
+		root = opts.WorkDir
+	}
+	if !co.SecretsOnly && coversRoot(opts.WorkDir, root, opts.Paths) {
+		fs, err := contract.Check(ctx, root, co.Contract)
 		if err != nil {
 			return nil, 0, err
 		}
-		out = append(out, applyRuleConfigEach(fs, opts.Rules)...)
+		if root != opts.WorkDir {
+			// Contract findings are relative to the repository root; findings show paths
+			// relative to the working directory.
+			for i := range fs {
+				fs[i].Path = display(opts.WorkDir, filepath.Join(root, filepath.FromSlash(fs[i].Path)))
+			}
+		}
+		out = append(out, applyRuleConfig(fs, root, opts.WorkDir, opts.Rules)...)
 	}
 	done := map[string]bool{}
 	for _, f := range linted {
 		done[f.Path] = true
 	}
 	post := func(rel string, src []byte, fs []report.Finding) []report.Finding {
-		fs = applyRuleConfig(rel, fs, opts.Rules)
+		fs = applyRuleConfig(fs, root, opts.WorkDir, opts.Rules)
 		return applySuppressions(rel, fs, parseSuppressions(src), KnownRule)
 	}
-	isIgnored := func(rel string) bool { return ignored(rel, opts.Ignore) }
+	// Ignore globs are relative to the repository root; the scans name files relative to the
+	// working directory.
+	isIgnored := func(rel string) bool {
+		return ignored(relTo(root, filepath.Join(opts.WorkDir, filepath.FromSlash(rel))), opts.Ignore)
+	}
 	var res secretscan.Result
 	var err error
 	if co.DiffBase != "" && !secretscan.IsNullRef(co.DiffBase) {
@@ -92,27 +107,23 @@ func dropFiles(fs []report.Finding, done map[string]bool) []report.Finding {
 	return kept
 }
 
-func applyRuleConfigEach(fs []report.Finding, rules map[string]RuleConfig) []report.Finding {
-	var out []report.Finding
-	for _, f := range fs {
-		out = append(out, applyRuleConfig(f.Path, []report.Finding{f}, rules)...)
-	}
-	return out
-}
-
-// coversRoot reports whether the lint covers the repository root: no path given, or a path that
-// is the root itself.
-func coversRoot(workDir string, paths []string) bool {
-	if len(paths) == 0 {
-		return true
-	}
-	root, err := filepath.Abs(workDir)
+// coversRoot reports whether the lint covers the repository root: no path given while working
+// in the root, or a path that is the root itself.
+func coversRoot(workDir, root string, paths []string) bool {
+	wd, err := filepath.Abs(workDir)
 	if err != nil {
 		return false
 	}
+	root, err = filepath.Abs(root)
+	if err != nil {
+		return false
+	}
+	if len(paths) == 0 {
+		return wd == root
+	}
 	for _, p := range paths {
 		if !filepath.IsAbs(p) {
-			p = filepath.Join(root, p)
+			p = filepath.Join(wd, p)
 		}
 		if filepath.Clean(p) == root {
 			return true

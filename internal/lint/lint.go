@@ -5,8 +5,10 @@ package lint
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/Molecule-AI/molecule-ci/internal/config"
+	"github.com/Molecule-AI/molecule-ci/internal/fsutil"
 	"github.com/Molecule-AI/molecule-ci/internal/lint/contract"
 	"github.com/Molecule-AI/molecule-ci/internal/lint/dockerfile"
 	"github.com/Molecule-AI/molecule-ci/internal/lint/scriptcheck"
@@ -34,9 +37,15 @@ type RuleConfig struct {
 type Options struct {
 	WorkDir string   // paths in findings are relative to it
 	Paths   []string // files or directories; empty means WorkDir
-	Ignore  []string // path globs never linted
-	Rules   map[string]RuleConfig
-	Jobs    int // files linted at once; 0 means GOMAXPROCS
+	// Root is the repository the paths belong to: ignore globs (Ignore, rule ignores,
+	// DockerAllowRoot) are relative to it. Empty means WorkDir.
+	Root   string
+	Ignore []string // path globs never linted
+	Rules  map[string]RuleConfig
+	Jobs   int // files linted at once; 0 means GOMAXPROCS
+	// MaxFileSize is the largest file lint reads, in bytes; 0 means DefaultMaxFileSize. A larger
+	// file is a RuleNotLinted finding (a usage error when named on the command line).
+	MaxFileSize int64
 
 	Workflow workflow.Options
 	Scripts  scriptcheck.Options
@@ -51,6 +60,20 @@ type Options struct {
 // ConfigRule is the rule id of problems found in .molecule-ci.yml files.
 const ConfigRule = "config"
 
+// RuleNotLinted is the rule id of a file lint found but could not read: a FIFO, device or
+// socket with a lintable name, a symlink leading outside the repository, a file over the size
+// limit. Never silently skipped: a file that is not linted must not look like a clean one.
+const RuleNotLinted = "file-not-linted"
+
+// RuleScriptLimit is the rule id of a run: script that shellcheck or pyflakes could not check
+// within its time or memory limit.
+const RuleScriptLimit = scriptcheck.RuleLimit
+
+// DefaultMaxFileSize bounds every file lint reads: far above any real workflow, Dockerfile or
+// config (the largest of actionlint's 1,503 real-world workflows is 60 KB), far below what would
+// hurt a runner.
+const DefaultMaxFileSize = 8 << 20
+
 // Rules lists every rule lint can report, with its default severity and why it exists. The
 // actionlint/* and buildkit/* families are open-ended and represented by their prefix.
 func Rules() []report.Rule {
@@ -59,6 +82,8 @@ func Rules() []report.Rule {
 		{ID: "buildkit/*", Severity: report.Warning, Doc: "BuildKit's own Dockerfile checks, as `docker build --check` reports them", HelpURL: "https://docs.docker.com/reference/build-checks/"},
 		{ID: ConfigRule, Severity: report.Error, Doc: "a .molecule-ci.yml that molecule-ci cannot load fails every command that reads it"},
 		{ID: RuleSuppression, Severity: report.Error, Doc: "an ignore comment must name a known rule and say why, and must still hide something"},
+		{ID: RuleNotLinted, Severity: report.Error, Doc: "a file with a lintable name that lint cannot read (FIFO, device, socket, a symlink outside the repository, over lint.max-file-size) is reported, never skipped in silence"},
+		{ID: RuleScriptLimit, Severity: report.Warning, Doc: "a run: script that shellcheck or pyflakes could not check within lint.tool-timeout or lint.tool-memory was not checked; a hostile script must not hang or exhaust the runner"},
 	}
 	rs = append(rs, workflow.Rules()...)
 	rs = append(rs, dockerfile.Rules()...)
@@ -99,16 +124,29 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 			return nil, fmt.Errorf("unknown rule %q in configuration (run `molecule-ci lint --list-rules`)", id)
 		}
 	}
-	files, err := discover(opts.WorkDir, opts.Paths, opts.Ignore)
-	if err != nil {
-		return nil, err
+	if opts.Root == "" {
+		opts.Root = opts.WorkDir
 	}
-	if opts.Contracts.SecretsOnly || opts.Contracts.ContractOnly { // contracts.go
-		files = nil
+	if opts.MaxFileSize <= 0 {
+		opts.MaxFileSize = DefaultMaxFileSize
+	}
+	var files []file
+	var err error
+	if !opts.Contracts.SecretsOnly && !opts.Contracts.ContractOnly { // contracts.go: no CI files then
+		if files, err = discover(ctx, opts.WorkDir, opts.Root, opts.Paths, opts.Ignore, opts.MaxFileSize); err != nil {
+			return nil, err
+		}
 	}
 	extra, extraFiles, err := runContracts(ctx, opts, files) // contracts.go
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, cerr
+	}
 	if err != nil {
 		return nil, err
+	}
+	if len(files) == 0 && extraFiles == 0 && len(extra) == 0 && !opts.Contracts.SecretsOnly {
+		// A gate that checked nothing must not pass.
+		return nil, &PathError{Path: strings.Join(orDot(opts.Paths), " "), Msg: "nothing to lint: no workflow, action.yml, Dockerfile, .molecule-ci.yml, repository contract or text file in it"}
 	}
 
 	var needWorkflow bool
@@ -122,10 +160,13 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 			wopts.WorkDir = opts.WorkDir
 		}
 		if opts.Scripts.Shellcheck != "" || opts.Scripts.Pyflakes != "" {
-			sc, err := scriptcheck.New(opts.Scripts)
+			sc, err := scriptcheck.NewContext(ctx, opts.Scripts)
 			if err != nil {
 				return nil, err
 			}
+			// Tool processes and their temporary files are gone when Run returns, also when it
+			// was cancelled.
+			defer sc.Wait()
 			wopts.Scripts = sc
 		}
 		if wl, err = workflow.New(wopts); err != nil {
@@ -137,23 +178,40 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0)
 	}
+	if wl != nil && (opts.Scripts.Shellcheck != "" || opts.Scripts.Pyflakes != "") {
+		// A workflow's worker mostly waits for its scripts' tool processes (bounded separately by
+		// Scripts.Concurrency); more files in flight let shellcheck take many scripts per process.
+		jobs *= 32
+	}
 	results := make([][]report.Finding, len(files))
-	g, ctx := errgroup.WithContext(ctx)
+	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(jobs)
 	for i, f := range files {
+		if gctx.Err() != nil {
+			break
+		}
 		g.Go(func() error {
-			if err := ctx.Err(); err != nil {
+			if err := gctx.Err(); err != nil {
 				return err
 			}
-			fs, err := lintFile(f, wl, opts)
+			fs, err := lintFile(gctx, f, wl, opts)
 			if err != nil {
+				var pe *PathError
+				if errors.As(err, &pe) || gctx.Err() != nil {
+					return err
+				}
 				return fmt.Errorf("lint %s: %w", f.Path, err)
 			}
 			results[i] = fs
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
+	err = g.Wait()
+	if cerr := ctx.Err(); cerr != nil {
+		// Partial results are discarded: an interrupted lint is not a clean one.
+		return nil, cerr
+	}
+	if err != nil {
 		return nil, err
 	}
 
@@ -170,9 +228,24 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 	}, nil
 }
 
-func lintFile(f file, wl *workflow.Linter, opts Options) ([]report.Finding, error) {
-	src, err := os.ReadFile(f.Abs)
+// lintFile lints one file. ctx is checked between the stages of the work; the workflow linter
+// also honours it inside (its script checks kill their tool processes).
+func lintFile(ctx context.Context, f file, wl *workflow.Linter, opts Options) ([]report.Finding, error) {
+	if f.Problem != "" {
+		return applyRuleConfig([]report.Finding{notLinted(f, f.Problem)}, opts.Root, opts.WorkDir, opts.Rules), nil
+	}
+	src, err := fsutil.ReadRegular(f.Abs, opts.MaxFileSize)
 	if err != nil {
+		if !fsutil.IsLimit(err) {
+			return nil, err
+		}
+		if f.Explicit {
+			return nil, readProblem(f.Path, err)
+		}
+		msg := "not linted: " + readProblem(f.Path, err).(*PathError).Msg
+		return applyRuleConfig([]report.Finding{notLinted(f, msg)}, opts.Root, opts.WorkDir, opts.Rules), nil
+	}
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	var fs []report.Finding
@@ -185,9 +258,10 @@ func lintFile(f file, wl *workflow.Linter, opts Options) ([]report.Finding, erro
 		if fs, err = wl.Lint(f.Path, src, kind); err != nil {
 			return nil, err
 		}
+		fs = scriptLimits(fs)
 	case KindDockerfile:
 		fs = dockerfile.Lint(f.Path, src, dockerfile.Options{
-			AllowRoot:     ignored(f.Path, opts.DockerAllowRoot),
+			AllowRoot:     ignored(f.Rel, opts.DockerAllowRoot),
 			PrivilegeDrop: opts.DockerPrivilegeDrop,
 		})
 		fs = oneFindingPerSecret(append(fs, secretscan.Scan(f.Path, src)...))
@@ -195,8 +269,38 @@ func lintFile(f file, wl *workflow.Linter, opts Options) ([]report.Finding, erro
 		fs = lintConfig(f.Path, src)
 		fs = append(fs, secretscan.Scan(f.Path, src)...)
 	}
-	fs = applyRuleConfig(f.Path, fs, opts.Rules)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	fs = applyRuleConfig(fs, opts.Root, opts.WorkDir, opts.Rules)
 	return applySuppressions(f.Path, fs, parseSuppressions(src), KnownRule), nil
+}
+
+func orDot(paths []string) []string {
+	if len(paths) == 0 {
+		return []string{"."}
+	}
+	return paths
+}
+
+func notLinted(f file, msg string) report.Finding {
+	return report.Finding{
+		Path: f.Path, Rule: RuleNotLinted, Severity: report.Error, Message: msg,
+		Help: "make it a regular file inside the repository, or add it to lint.ignore",
+	}
+}
+
+// scriptLimits gives the script checker's limit findings, which the workflow linter reports as
+// actionlint/<kind> errors like every actionlint rule, their own rule id and severity.
+func scriptLimits(fs []report.Finding) []report.Finding {
+	for i := range fs {
+		if fs[i].Rule == "actionlint/"+scriptcheck.RuleLimit {
+			fs[i].Rule = RuleScriptLimit
+			fs[i].Severity = report.Warning
+			fs[i].Help = "split or simplify the script, or raise lint.tool-timeout / lint.tool-memory"
+		}
+	}
+	return fs
 }
 
 // oneFindingPerSecret keeps docker-secret, the most specific finding, where BuildKit's
@@ -240,13 +344,15 @@ func lintConfig(path string, src []byte) []report.Finding {
 }
 
 // applyRuleConfig drops disabled and path-ignored findings and applies severity overrides. Rule
-// settings for "actionlint" or "buildkit" apply to the whole family.
-func applyRuleConfig(path string, fs []report.Finding, rules map[string]RuleConfig) []report.Finding {
+// settings for "actionlint" or "buildkit" apply to the whole family. Rule ignore globs match the
+// finding's path relative to root (findings show it relative to workDir).
+func applyRuleConfig(fs []report.Finding, root, workDir string, rules map[string]RuleConfig) []report.Finding {
 	if len(rules) == 0 {
 		return fs
 	}
 	kept := fs[:0]
 	for _, f := range fs {
+		path := relTo(root, filepath.Join(workDir, filepath.FromSlash(f.Path)))
 		rc, ok := rules[f.Rule]
 		if !ok {
 			if fam, _, found := strings.Cut(f.Rule, "/"); found {

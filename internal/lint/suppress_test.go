@@ -49,7 +49,7 @@ func TestApplyRuleConfig(t *testing.T) {
 		{Path: "b.yml", Rule: "unpinned-action", Severity: report.Warning},
 		{Path: "b.yml", Rule: "buildkit/StageNameCasing", Severity: report.Warning},
 	}
-	got := applyRuleConfig("b.yml", fs[1:], map[string]RuleConfig{
+	got := applyRuleConfig(fs[1:], "/repo", "/repo", map[string]RuleConfig{
 		"missing-timeout": {Severity: report.Error},
 		"unpinned-action": {Disabled: true},
 		"buildkit/*":      {Severity: report.Info},
@@ -57,9 +57,16 @@ func TestApplyRuleConfig(t *testing.T) {
 	if len(got) != 2 || got[0].Severity != report.Error || got[1].Severity != report.Info {
 		t.Errorf("severity/disable: got %+v", got)
 	}
-	got = applyRuleConfig("legacy/a.yml", fs[:1], map[string]RuleConfig{"missing-timeout": {Ignore: []string{"legacy/**"}}})
+	got = applyRuleConfig(fs[:1], "/repo", "/repo", map[string]RuleConfig{"missing-timeout": {Ignore: []string{"legacy/**"}}})
 	if len(got) != 0 {
 		t.Errorf("ignore glob: got %+v", got)
+	}
+	// Globs are relative to the repository root, not to the working directory findings are
+	// shown relative to.
+	sub := []report.Finding{{Path: "svc/legacy/a.yml", Rule: "missing-timeout", Severity: report.Warning}}
+	got = applyRuleConfig(sub, "/work/svc", "/work", map[string]RuleConfig{"missing-timeout": {Ignore: []string{"legacy/**"}}})
+	if len(got) != 0 {
+		t.Errorf("ignore glob relative to the root: got %+v", got)
 	}
 }
 

@@ -28,9 +28,17 @@ type cacheEntry struct {
 	Diagnostics []diagnostic `json:"diagnostics"`
 }
 
-// cacheKey hashes everything that decides a tool's output. Fields are length-prefixed so that
-// no two different inputs can concatenate to the same bytes.
-func cacheKey(t *tool, args []string, shell, stdin string) string {
+// keyFormat changes whenever what a cache entry means changes (the output format read back).
+const keyFormat = "json1/2"
+
+// cacheKey hashes everything that decides a tool's output: the tool (path, version, leading
+// arguments), the arguments, the environment variables the tool reads, the shell and the script.
+// Fields are length-prefixed so that no two different inputs can concatenate to the same bytes.
+func (c *Checker) cacheKey(r request) string {
+	return cacheKey(r.tool, r.args, r.shell, r.stdin, c.envKey)
+}
+
+func cacheKey(t *tool, args []string, shell, stdin, env string) string {
 	h := sha256.New()
 	field := func(s string) {
 		var n [8]byte
@@ -38,8 +46,11 @@ func cacheKey(t *tool, args []string, shell, stdin string) string {
 		h.Write(n[:])
 		h.Write([]byte(s))
 	}
+	field(keyFormat)
 	field(t.name)
+	field(t.exe)
 	field(t.version)
+	field(env)
 	field(fmt.Sprint(len(t.args) + len(args)))
 	for _, a := range t.args {
 		field(a)

@@ -54,7 +54,7 @@ func lint(t *testing.T, opts actionlint.LinterOptions, paths []string) []string 
 func scriptFindings(errs []*actionlint.Error) []string {
 	out := []string{}
 	for _, e := range errs {
-		if e.Kind == "shellcheck" || e.Kind == "pyflakes" {
+		if e.Kind == "shellcheck" || e.Kind == "pyflakes" || e.Kind == RuleLimit {
 			out = append(out, fmt.Sprintf("%s:%d:%d: %s [%s]", filepath.ToSlash(e.Filepath), e.Line, e.Column, e.Message, e.Kind))
 		}
 	}

@@ -66,14 +66,20 @@ func TestParseShellcheck(t *testing.T) {
 	tests := []struct {
 		name    string
 		out     string
-		want    []diagnostic
+		want    map[string][]diagnostic
 		wantErr string
 	}{
-		{"none", "[]", []diagnostic{}, ""},
-		{"one", `[{"file":"-","line":2,"endLine":2,"column":6,"endColumn":10,"level":"info","code":2086,"message":"Double quote.","fix":null}]`,
-			[]diagnostic{{Line: 2, Column: 6, Level: "info", Code: 2086, Message: "Double quote."}}, ""},
+		{"none", `{"comments":[]}`, map[string][]diagnostic{}, ""},
+		{"two files", `{"comments":[{"file":"b.sh","line":2,"endLine":2,"column":6,"endColumn":10,"level":"info","code":2086,"message":"Double quote.","fix":null},` +
+			`{"file":"a.sh","line":1,"column":1,"level":"warning","code":2164,"message":"Use cd || exit."},{"file":"b.sh","line":3,"column":1,"level":"style","code":2129,"message":"x"}]}`,
+			map[string][]diagnostic{
+				"a.sh": {{Line: 1, Column: 1, Level: "warning", Code: 2164, Message: "Use cd || exit."}},
+				"b.sh": {{Line: 2, Column: 6, Level: "info", Code: 2086, Message: "Double quote."}, {Line: 3, Column: 1, Level: "style", Code: 2129, Message: "x"}},
+			}, ""},
 		{"not json", "oops", nil, `could not parse JSON output from shellcheck: invalid character 'o' looking for beginning of value: stdout="oops"`},
 		{"empty", "", nil, `could not parse JSON output from shellcheck: unexpected end of JSON input: stdout=""`},
+		{"json instead of json1", "[]", nil, `could not parse JSON output from shellcheck: json: cannot unmarshal array into Go value of type scriptcheck.json1: stdout="[]"`},
+		{"no comments", "{}", nil, `could not parse JSON output from shellcheck: no "comments" array: stdout="{}"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -87,9 +93,6 @@ func TestParseShellcheck(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatal(err)
-			}
-			if got == nil {
-				got = []diagnostic{}
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
@@ -156,7 +159,8 @@ func FuzzParsePyflakes(f *testing.F) {
 }
 
 func FuzzParseShellcheck(f *testing.F) {
-	f.Add(`[{"line":1,"column":1,"level":"info","code":1,"message":"m"}]`)
+	f.Add(`{"comments":[{"file":"a","line":1,"column":1,"level":"info","code":1,"message":"m"}]}`)
+	f.Add(`{"comments":[]}`)
 	f.Add(`[]`)
 	f.Add(`{}`)
 	f.Fuzz(func(t *testing.T, out string) {
@@ -173,7 +177,7 @@ func FuzzParseShellcheck(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var back []diagnostic
+		var back map[string][]diagnostic
 		if err := json.Unmarshal(b, &back); err != nil {
 			t.Fatal(err)
 		}

@@ -20,23 +20,27 @@ const (
 // scripts or artifacts of replacing `${{ }}` with underscores:
 // SC1091 sourced file not found locally; SC2194/SC2050/SC2157/SC2043 constant words, tests and
 // loops made of a placeholder; SC2153/SC2154 variables set by `env:`.
+// The scripts are given as files (many per process) and the results read back per file from
+// json1, whose comments carry the same fields as actionlint's `-f json`.
 func shellcheckArgs(sh string) []string {
-	return []string{"--norc", "-f", "json", "-x", "--shell", sh, "-e", "SC1091,SC2194,SC2050,SC2153,SC2154,SC2157,SC2043", "-"}
+	return []string{"--norc", "-f", "json1", "-x", "--shell", sh, "-e", "SC1091,SC2194,SC2050,SC2153,SC2154,SC2157,SC2043"}
 }
 
 // pending is one script handed to a tool; its result is read after the rule's WaitGroup.
 type pending struct {
 	pos   *actionlint.Pos
 	diags []diagnostic
+	limit *LimitError
 	err   error
 }
 
 // scripts tracks the asynchronous checks of one file, in step order, so the findings and the
 // error returned are deterministic whatever order the processes finish in.
 type scripts struct {
-	c    *Checker
-	wg   sync.WaitGroup
-	list []*pending
+	c     *Checker
+	wg    sync.WaitGroup
+	list  []*pending
+	limit *limitRule
 }
 
 func (s *scripts) start(pos *actionlint.Pos, r request) {
@@ -45,8 +49,24 @@ func (s *scripts) start(pos *actionlint.Pos, r request) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		p.diags, p.err = s.c.check(r)
+		p.diags, p.limit, p.err = s.c.check(r)
 	}()
+}
+
+// report turns a script over a limit into a finding of kind RuleLimit at its run:.
+func (s *scripts) report(p *pending) {
+	what := "lint.tool-timeout"
+	if p.limit.Kind == LimitMemory {
+		what = "lint.tool-memory"
+	}
+	s.limit.Errorf(p.pos, "this script was not checked: %s; simplify or split it, or raise %s", p.limit, what)
+}
+
+// limitRule only collects the RuleLimit findings of one file, so they carry their own kind.
+type limitRule struct{ actionlint.RuleBase }
+
+func newLimitRule() *limitRule {
+	return &limitRule{RuleBase: actionlint.NewRuleBase(RuleLimit, "Reports run: scripts that shellcheck or pyflakes could not check within their time or memory limit")}
 }
 
 // wait returns the finished checks and clears the list; the first error in step order wins.
@@ -71,8 +91,8 @@ type shellcheckRule struct {
 	runnerShell   string
 }
 
-func newShellcheckRule(c *Checker) *shellcheckRule {
-	return &shellcheckRule{RuleBase: actionlint.NewRuleBase("shellcheck", shellcheckDesc), scripts: scripts{c: c}}
+func newShellcheckRule(c *Checker, l *limitRule) *shellcheckRule {
+	return &shellcheckRule{RuleBase: actionlint.NewRuleBase("shellcheck", shellcheckDesc), scripts: scripts{c: c, limit: l}}
 }
 
 func (r *shellcheckRule) VisitWorkflowPre(n *actionlint.Workflow) error {
@@ -151,12 +171,27 @@ func (r *shellcheckRule) VisitStep(n *actionlint.Step) error {
 	}
 	t := r.c.shellcheck
 	r.Debug("%s: Run shellcheck for %s script:\n%s", pos, sh, src)
-	r.start(pos, request{
+	req := request{
 		tool:  t,
 		args:  args,
 		shell: sh,
 		stdin: fmt.Sprintf("%s\n%s\n", setup, src),
-		parse: parseShellcheck,
+	}
+	if len(t.args) > 0 {
+		// A command line such as "docker run --rm -i koalaman/shellcheck" cannot see files
+		// written here: the script goes on stdin, one per process, as actionlint does it.
+		req.args = append(args, "-")
+		req.parse = func(out []byte) ([]diagnostic, error) {
+			m, err := parseShellcheck(out)
+			return m["-"], err
+		}
+	}
+	r.start(pos, request{
+		tool:  req.tool,
+		args:  req.args,
+		shell: req.shell,
+		stdin: req.stdin,
+		parse: req.parse,
 		runErr: func(err error) error {
 			return &ToolError{Tool: t.name, Err: err, msg: fmt.Sprintf("`%s %s` did not run successfully while checking script at %s: %v", t.exe, strings.Join(args, " "), pos, err)}
 		},
@@ -164,12 +199,29 @@ func (r *shellcheckRule) VisitStep(n *actionlint.Step) error {
 	return nil
 }
 
-func parseShellcheck(out []byte) ([]diagnostic, error) {
-	var d []diagnostic
-	if err := json.Unmarshal(out, &d); err != nil {
+// json1 is shellcheck's `-f json1` output: every comment names its file.
+type json1 struct {
+	Comments []struct {
+		File string `json:"file"`
+		diagnostic
+	} `json:"comments"`
+}
+
+// parseShellcheck reads `-f json1` output into the diagnostics of each file, in output order.
+func parseShellcheck(out []byte) (map[string][]diagnostic, error) {
+	var j json1
+	if err := json.Unmarshal(out, &j); err != nil {
 		return nil, &ToolError{Tool: "shellcheck", Err: err, msg: fmt.Sprintf("could not parse JSON output from shellcheck: %v: stdout=%q", err, out)}
 	}
-	return d, nil
+	if j.Comments == nil {
+		err := fmt.Errorf("no \"comments\" array")
+		return nil, &ToolError{Tool: "shellcheck", Err: err, msg: fmt.Sprintf("could not parse JSON output from shellcheck: %v: stdout=%q", err, out)}
+	}
+	m := map[string][]diagnostic{}
+	for _, c := range j.Comments {
+		m[c.File] = append(m[c.File], c.diagnostic)
+	}
+	return m, nil
 }
 
 func (r *shellcheckRule) VisitWorkflowPost(*actionlint.Workflow) error {
@@ -181,6 +233,10 @@ func (r *shellcheckRule) VisitWorkflowPost(*actionlint.Workflow) error {
 	// Findings point at `run:`: block scalars may drop indentation and blank lines, so a line in
 	// the script cannot be mapped back to the file; the message carries the script position.
 	for _, p := range done {
+		if p.limit != nil {
+			r.report(p)
+			continue
+		}
 		for _, d := range p.diags {
 			line := d.Line - 1 // the first line is the setup line added above
 			msg := strings.TrimSuffix(d.Message, ".")
@@ -217,8 +273,8 @@ type pyflakesRule struct {
 	jobKind      pythonKind
 }
 
-func newPyflakesRule(c *Checker) *pyflakesRule {
-	return &pyflakesRule{RuleBase: actionlint.NewRuleBase("pyflakes", pyflakesDesc), scripts: scripts{c: c}}
+func newPyflakesRule(c *Checker, l *limitRule) *pyflakesRule {
+	return &pyflakesRule{RuleBase: actionlint.NewRuleBase("pyflakes", pyflakesDesc), scripts: scripts{c: c, limit: l}}
 }
 
 func (r *pyflakesRule) VisitWorkflowPre(n *actionlint.Workflow) error {
@@ -301,6 +357,10 @@ func (r *pyflakesRule) VisitWorkflowPost(*actionlint.Workflow) error {
 		return err
 	}
 	for _, p := range done {
+		if p.limit != nil {
+			r.report(p)
+			continue
+		}
 		for _, d := range p.diags {
 			r.Errorf(p.pos, "pyflakes reported issue in this script: %s", d.Message)
 		}

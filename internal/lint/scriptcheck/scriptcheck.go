@@ -17,18 +17,20 @@ package scriptcheck
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/mattn/go-shellwords"
 	"github.com/rhysd/actionlint"
-	"golang.org/x/sync/semaphore"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -45,12 +47,61 @@ type Options struct {
 	// Concurrency bounds the tool processes running at once across all files; 0 means
 	// runtime.NumCPU().
 	Concurrency int
+	// Timeout bounds one tool process; 0 means DefaultTimeout.
+	Timeout time.Duration
+	// MemoryLimit bounds the address space of one tool process in bytes, through prlimit(1)
+	// where it exists (Linux); 0 means DefaultMemoryLimit, a negative value no limit.
+	MemoryLimit int64
+	// Env holds the values of the environment variables the tools read (ToolEnv): they are set
+	// to exactly these values in every tool process (unset ones to "") and are part of the cache
+	// key, so a run with SHELLCHECK_OPTS="-e SC2086" never serves its results to a run without.
+	// The caller reads them from its environment; this package never reads the environment.
+	Env map[string]string
+}
+
+// ToolEnv are the environment variables that change what shellcheck and pyflakes report.
+var ToolEnv = []string{"SHELLCHECK_OPTS", "PYFLAKES_BUILTINS", "PYFLAKES_DOCTEST"}
+
+// The default limits of one tool process: far above what a real script needs (shellcheck checks
+// a typical `run:` script in milliseconds and 20 MB), far below what hurts a runner.
+const (
+	DefaultTimeout     = 5 * time.Second
+	DefaultMemoryLimit = 1 << 30
+)
+
+// maxBatch is the most scripts one shellcheck process gets: enough that start-up is amortised,
+// few enough that a batch finishes well inside the time limit.
+const maxBatch = 64
+
+// RuleLimit is the kind of the finding for a script a tool could not check within its limits.
+const RuleLimit = "script-check-limit"
+
+// The limits a tool process can exceed.
+const (
+	LimitTime   = "time"
+	LimitMemory = "memory"
+)
+
+// LimitError says that a tool did not finish checking a script within a limit.
+type LimitError struct {
+	Tool  string // "shellcheck" or "pyflakes"
+	Kind  string // LimitTime or LimitMemory
+	Limit string // "5s", "1024 MiB"
+}
+
+func (e *LimitError) Error() string {
+	if e.Kind == LimitTime {
+		return fmt.Sprintf("%s did not finish within its %s time limit", e.Tool, e.Limit)
+	}
+	return fmt.Sprintf("%s ran out of its %s memory limit", e.Tool, e.Limit)
 }
 
 // Stats count what the Checker did, for the caller's summary and for tests.
 type Stats struct {
-	// Runs is the number of tool processes that were executed to check a script.
+	// Runs is the number of scripts handed to a tool (several may share one process).
 	Runs int64
+	// Processes is the number of tool processes started.
+	Processes int64
 	// CacheHits is the number of scripts whose diagnostics came from the cache (memory or disk)
 	// instead of a tool run.
 	CacheHits int64
@@ -75,15 +126,27 @@ func (e *ToolError) Unwrap() error { return e.Err }
 // Checker resolves the tools once and holds the state shared by all files: the process
 // semaphore, the cache and the statistics. It is safe for concurrent use.
 type Checker struct {
+	ctx        context.Context
 	shellcheck *tool
 	pyflakes   *tool
 	cacheDir   string
-	sema       *semaphore.Weighted
+	timeout    time.Duration
+	memLimit   int64
+	prlimit    string   // prlimit(1) when memory is capped, else ""
+	env        []string // the tool processes' environment
+	envKey     string   // the ToolEnv values, for the cache key
+	par, batch int
 
-	mem   sync.Map // cache key -> []diagnostic, so identical scripts across files run once
-	group singleflight.Group
+	mem    sync.Map // cache key -> []diagnostic, so identical scripts across files run once
+	limits sync.Map // cache key -> *LimitError, for this run only
+	group  singleflight.Group
 
-	runs, hits, writeErrs atomic.Int64
+	qmu     sync.Mutex
+	queue   []*job
+	workers int
+	idle    *sync.Cond // signalled when the last worker exits, for Wait
+
+	runs, procs, hits, writeErrs atomic.Int64
 }
 
 // tool is one resolved external command.
@@ -95,10 +158,14 @@ type tool struct {
 	combine bool     // read stderr with stdout (pyflakes writes syntax errors to stderr)
 }
 
-// New resolves the enabled tools and their versions. It fails naming the tool when an executable
-// is missing or does not answer `--version`, so a misconfigured tool is a usage error up front
-// rather than silently skipped (actionlint skips it).
-func New(opts Options) (*Checker, error) {
+// New is NewContext with a context that is never cancelled.
+func New(opts Options) (*Checker, error) { return NewContext(context.Background(), opts) }
+
+// NewContext resolves the enabled tools and their versions. It fails naming the tool when an
+// executable is missing or does not answer `--version`, so a misconfigured tool is a usage error
+// up front rather than silently skipped (actionlint skips it). When ctx is cancelled, running
+// tool processes are killed and every check fails with ctx's error.
+func NewContext(ctx context.Context, opts Options) (*Checker, error) {
 	par := opts.Concurrency
 	if par < 0 {
 		return nil, fmt.Errorf("scriptcheck: concurrency must not be negative, got %d", par)
@@ -106,7 +173,25 @@ func New(opts Options) (*Checker, error) {
 	if par == 0 {
 		par = runtime.NumCPU()
 	}
-	c := &Checker{cacheDir: opts.CacheDir, sema: semaphore.NewWeighted(int64(par))}
+	if opts.Timeout < 0 {
+		return nil, fmt.Errorf("scriptcheck: timeout must not be negative, got %s", opts.Timeout)
+	}
+	c := &Checker{ctx: ctx, cacheDir: opts.CacheDir, par: par, batch: maxBatch, timeout: opts.Timeout, memLimit: opts.MemoryLimit}
+	c.idle = sync.NewCond(&c.qmu)
+	if c.timeout == 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.memLimit == 0 {
+		c.memLimit = DefaultMemoryLimit
+	}
+	if c.memLimit > 0 && runtime.GOOS == "linux" {
+		// Without prlimit (not Linux, or no util-linux) only the time limit applies; MemoryCapped
+		// says so.
+		if p, err := exec.LookPath("prlimit"); err == nil {
+			c.prlimit = p
+		}
+	}
+	c.env, c.envKey = toolEnv(opts.Env)
 	// The version probes run in parallel: pyflakes' Python start-up alone can take longer than a
 	// whole warm-cache lint.
 	var wg sync.WaitGroup
@@ -181,16 +266,42 @@ func absolute(p string) string {
 // LinterOptions.OnRulesCreated. Only enabled tools have a rule.
 func (c *Checker) Rules() []actionlint.Rule {
 	var rules []actionlint.Rule
+	limit := newLimitRule()
 	if c.shellcheck != nil {
-		rules = append(rules, newShellcheckRule(c))
+		rules = append(rules, newShellcheckRule(c, limit))
 	}
 	if c.pyflakes != nil {
-		rules = append(rules, newPyflakesRule(c))
+		rules = append(rules, newPyflakesRule(c, limit))
+	}
+	if rules != nil {
+		rules = append(rules, limit)
 	}
 	return rules
 }
 
 // Stats returns the counters so far.
 func (c *Checker) Stats() Stats {
-	return Stats{Runs: c.runs.Load(), CacheHits: c.hits.Load(), CacheWriteErrors: c.writeErrs.Load()}
+	return Stats{Runs: c.runs.Load(), Processes: c.procs.Load(), CacheHits: c.hits.Load(), CacheWriteErrors: c.writeErrs.Load()}
+}
+
+// MemoryCapped reports whether tool processes run under the memory limit (Linux with prlimit).
+func (c *Checker) MemoryCapped() bool { return c.prlimit != "" }
+
+// toolEnv builds the tool processes' environment: the inherited one (as exec does by default)
+// with every ToolEnv variable replaced by its value in vars, and the key text of those values.
+func toolEnv(vars map[string]string) ([]string, string) {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(ToolEnv, name) {
+			env = append(env, kv)
+		}
+	}
+	var key strings.Builder
+	for _, name := range ToolEnv {
+		v := vars[name]
+		env = append(env, name+"="+v)
+		fmt.Fprintf(&key, "%d:%s=%d:%s;", len(name), name, len(v), v)
+	}
+	return env, key.String()
 }

@@ -1,0 +1,205 @@
+package scriptcheck
+
+import (
+	"context"
+	"errors"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// nestedScript is the shape that makes shellcheck's time grow exponentially with depth: a 3 KB
+// script of nested command substitutions runs for minutes.
+func nestedScript(depth int) string {
+	return "echo " + strings.Repeat(`$(echo `, depth) + "x" + strings.Repeat(")", depth)
+}
+
+func realShellcheck(t *testing.T) string {
+	t.Helper()
+	sc, err := exec.LookPath("shellcheck")
+	if err != nil {
+		t.Skip("shellcheck not installed: apt-get install shellcheck")
+	}
+	return sc
+}
+
+// workflowOf is a workflow with one step per script, in order (the first run: is on line 6).
+func workflowOf(scripts ...string) string {
+	var b strings.Builder
+	b.WriteString("on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n")
+	for _, s := range scripts {
+		b.WriteString("      - run: " + s + "\n")
+	}
+	return b.String()
+}
+
+// TestTimeLimit: a script shellcheck cannot finish within the limit gets a script-check-limit
+// finding at its run:, and the scripts batched with it are still checked.
+func TestTimeLimit(t *testing.T) {
+	sc := realShellcheck(t)
+	nested := nestedScript(400)
+	if len(nested) < 3000 {
+		t.Fatalf("nested script is %d bytes, want the 3 KB case", len(nested))
+	}
+	c, err := New(Options{Shellcheck: sc, Timeout: 2 * time.Second, Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	got, err := lintSource(c, workflowOf("echo $2", nested, "echo $1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("3 KB nested script with a 2s limit: lint took %s", time.Since(start))
+	want := []string{
+		"test.yaml:6:9: shellcheck reported issue in this script: SC2086:info:1:6: Double quote to prevent globbing and word splitting [shellcheck]",
+		"test.yaml:7:9: this script was not checked: shellcheck did not finish within its 2s time limit; simplify or split it, or raise lint.tool-timeout [script-check-limit]",
+		"test.yaml:8:9: shellcheck reported issue in this script: SC2086:info:1:6: Double quote to prevent globbing and word splitting [shellcheck]",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}
+
+// TestMemoryLimit: under an address-space limit shellcheck's runtime cannot start with, the
+// script gets the memory finding (Linux with prlimit only).
+func TestMemoryLimit(t *testing.T) {
+	sc := realShellcheck(t)
+	c, err := New(Options{Shellcheck: sc, MemoryLimit: 40 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.MemoryCapped() {
+		t.Skip("no memory limit on this system: needs Linux and prlimit (util-linux)")
+	}
+	got, err := lintSource(c, workflowOf("echo $1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"test.yaml:6:9: this script was not checked: shellcheck ran out of its 40 MiB memory limit; simplify or split it, or raise lint.tool-memory [script-check-limit]"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+
+	// The default limit leaves real scripts alone.
+	c, err = New(Options{Shellcheck: sc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = lintSource(c, workflowOf("echo $1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []string{"test.yaml:6:9: shellcheck reported issue in this script: SC2086:info:1:6: Double quote to prevent globbing and word splitting [shellcheck]"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("default limit: findings (-want +got):\n%s", diff)
+	}
+}
+
+// TestEnvInCacheKey: SHELLCHECK_OPTS changes what shellcheck reports, so a run with exclusions
+// must not serve its results to a run without them, in either order, through the disk cache.
+func TestEnvInCacheKey(t *testing.T) {
+	sc := realShellcheck(t)
+	cache := t.TempDir()
+	src := workflowOf("echo $1")
+	sc2086 := "test.yaml:6:9: shellcheck reported issue in this script: SC2086:info:1:6: Double quote to prevent globbing and word splitting [shellcheck]"
+	for i, tc := range []struct {
+		opts string
+		want []string
+		runs int64
+	}{
+		{"-e SC2086", []string{}, 1},
+		{"", []string{sc2086}, 1},
+		{"-e SC2086", []string{}, 0}, // both now cached under their own keys
+		{"", []string{sc2086}, 0},
+	} {
+		c, err := New(Options{Shellcheck: sc, CacheDir: cache, Env: map[string]string{"SHELLCHECK_OPTS": tc.opts}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := lintSource(c, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("run %d with SHELLCHECK_OPTS=%q: findings (-want +got):\n%s", i, tc.opts, diff)
+		}
+		if s := c.Stats(); s.Runs != tc.runs {
+			t.Errorf("run %d: %d scripts checked by a tool, want %d", i, s.Runs, tc.runs)
+		}
+	}
+}
+
+// TestCancel: cancelling the context kills a running tool process and fails the check with the
+// context's error, well before the time limit.
+func TestCancel(t *testing.T) {
+	sc := realShellcheck(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	c, err := NewContext(ctx, Options{Shellcheck: sc, Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(200*time.Millisecond, cancel)
+	start := time.Now()
+	_, err = lintSource(c, workflowOf(nestedScript(400)))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	t.Logf("cancelled after 200ms; lint returned after %s", time.Since(start))
+	// A checker whose context is done runs nothing.
+	if _, err := lintSource(c, workflowOf("echo $1")); !errors.Is(err, context.Canceled) {
+		t.Errorf("after cancel: err = %v, want context.Canceled", err)
+	}
+}
+
+// TestBatching: scripts waiting together share shellcheck processes, and identical scripts are
+// checked once.
+func TestBatching(t *testing.T) {
+	sc := realShellcheck(t)
+	var scripts []string
+	for i := range 40 {
+		scripts = append(scripts, "echo $"+string(rune('A'+i%20))+strings.Repeat(" x", i))
+	}
+	scripts = append(scripts, scripts[0], scripts[1])
+	c, err := New(Options{Shellcheck: sc, Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := lintSource(c, workflowOf(scripts...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 42 {
+		t.Errorf("%d findings, want 42 (SC2086 on every script)", len(got))
+	}
+	s := c.Stats()
+	if s.Runs != 40 || s.Processes >= s.Runs || s.CacheHits != 2 {
+		t.Errorf("Stats = %+v, want 40 scripts checked in fewer processes, and 2 repeats from the cache", s)
+	}
+}
+
+// TestCommandLineTool: a tool given as a command line (a container, say) cannot see files
+// written on the host, so it gets each script on stdin, like actionlint does.
+func TestCommandLineTool(t *testing.T) {
+	bin := t.TempDir()
+	sc := fakeTool(t, bin, "shellcheck", "version: 1", `last=
+for a in "$@"; do last=$a; done
+[ "$last" = - ] || { echo "not stdin: $*" >&2; exit 3; }
+grep -q 'echo' || exit 3
+echo '{"comments":[{"file":"-","line":2,"column":3,"level":"warning","code":9999,"message":"fake finding."}]}'
+exit 1`)
+	c, err := New(Options{Shellcheck: "sh " + sc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := lintSource(c, oneScript)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{wantFake}, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}
