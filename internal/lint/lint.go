@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -260,10 +261,13 @@ func lintFile(ctx context.Context, f file, wl *workflow.Linter, opts Options) ([
 		}
 		fs = scriptLimits(fs)
 	case KindDockerfile:
-		fs = dockerfile.Lint(f.Path, src, dockerfile.Options{
-			AllowRoot:     ignored(f.Rel, opts.DockerAllowRoot),
-			PrivilegeDrop: opts.DockerPrivilegeDrop,
-		})
+		if fs, err = dockerfile.LintContext(ctx, f.Path, src, dockerfile.Options{
+			AllowRoot:       ignored(f.Rel, opts.DockerAllowRoot),
+			PrivilegeDrop:   opts.DockerPrivilegeDrop,
+			ContainerAction: containerAction(f.Abs, opts.Root),
+		}); err != nil {
+			return nil, err
+		}
 		fs = oneFindingPerSecret(append(fs, secretscan.Scan(f.Path, src)...))
 	case KindConfig:
 		fs = lintConfig(f.Path, src)
@@ -370,4 +374,31 @@ func applyRuleConfig(fs []report.Finding, root, workDir string, rules map[string
 		kept = append(kept, f)
 	}
 	return kept
+}
+
+// actionImage reads the image of a Docker container action's metadata: `image: 'Dockerfile'`.
+var actionImage = regexp.MustCompile(`(?m)^\s+image:\s*['"]?([^'"\s#]+)`)
+
+// containerAction reports whether the Dockerfile at abs is the image of a Docker container
+// action: an action.yml or action.yaml in its directory or up to three directories above it
+// (inside root) with `using: docker` and an `image:` that names this file. Such an image must run
+// as root (GitHub's runner mounts the workspace owned by root), so docker-root-user does not apply.
+func containerAction(abs, root string) bool {
+	dir := filepath.Dir(abs)
+	for range 4 {
+		for _, name := range []string{"action.yml", "action.yaml"} {
+			meta, err := fsutil.ReadRegular(filepath.Join(dir, name), 1<<20)
+			if err != nil || !dockerfile.IsContainerAction(meta) {
+				continue
+			}
+			if m := actionImage.FindSubmatch(meta); m != nil && filepath.Join(dir, filepath.FromSlash(string(m[1]))) == abs {
+				return true
+			}
+		}
+		if dir == root || dir == filepath.Dir(dir) {
+			break
+		}
+		dir = filepath.Dir(dir)
+	}
+	return false
 }

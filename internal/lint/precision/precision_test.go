@@ -114,7 +114,12 @@ func TestEveryOrgRuleLabelled(t *testing.T) {
 		// tests and scriptcheck's limit tests cover them.
 		"file-not-linted": true, "script-check-limit": true}
 	for _, r := range lint.Rules() {
-		if exempt[r.ID] {
+		// The contract/* rules judge a whole repository against the org's contract; their
+		// precision is held by a stronger property than labels: internal/lint/contract's
+		// TestCrossCheck runs the org's own Python validators next to them on every corpus
+		// repository and on mutated copies, and every verdict difference must be listed in
+		// MIGRATING.md with its reason.
+		if exempt[r.ID] || strings.HasPrefix(r.ID, "contract/") {
 			continue
 		}
 		if count[r.ID][0] == 0 {
