@@ -72,6 +72,9 @@ func Run(ctx context.Context, args []string, s Streams, env Env) int {
 		return ExitOK
 	case "-version", "--version":
 		name = "version"
+	case "action":
+		// Hidden: the entry point of action.yml (see action.go), not a command users type.
+		return exitCode(runAction(ctx, rest, s, env), s.Stderr)
 	}
 	for _, c := range commands() {
 		if c.name == name && c.run != nil {

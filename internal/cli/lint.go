@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/Molecule-AI/molecule-ci/internal/config"
@@ -53,7 +54,7 @@ func runLint(ctx context.Context, args []string, s Streams, env Env) error {
 	opts := lint.Options{
 		WorkDir: env.WorkDir,
 		Paths:   paths,
-		Ignore:  lc.Ignore,
+		Ignore:  append(slices.Clip(lc.Ignore), actionSelfIgnore(env)...),
 		Jobs:    firstNonZero(*jobs, lc.Jobs),
 		Rules:   map[string]lint.RuleConfig{},
 		Workflow: workflow.Options{
@@ -163,4 +164,20 @@ func firstNonZero(vs ...int) int {
 		}
 	}
 	return 0
+}
+
+// actionSelfIgnore keeps lint out of the copy of molecule-ci that is running it: a reusable
+// workflow checks molecule-ci out inside the caller's workspace (.molecule-ci-action, see
+// action.yml) and its test fixtures are defective on purpose. Only a strict subdirectory of the
+// working directory is left out, so `uses: ./` in molecule-ci's own repository still lints it all.
+func actionSelfIgnore(env Env) []string {
+	p := env.Actions.Getenv("GITHUB_ACTION_PATH")
+	if p == "" || env.WorkDir == "" || !filepath.IsAbs(p) {
+		return nil
+	}
+	rel, err := filepath.Rel(env.WorkDir, filepath.Clean(p))
+	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return nil
+	}
+	return []string{filepath.ToSlash(rel)}
 }
