@@ -18,7 +18,7 @@ const maxActionArgs = 64 << 10
 var actionCommands = []string{"build", "coverage", "lint", "probe", "version"}
 
 // runAction is the entry point of action.yml: it reads the action's inputs (INPUT_COMMAND,
-// INPUT_ARGS, INPUT_CONFIG, INPUT_SARIF-FILE, which action.yml passes to its run step), splits
+// INPUT_ARGS, INPUT_CONFIG, INPUT_SARIF_FILE, which action.yml passes to its run step), splits
 // args with shell quoting rules and runs the command as if it had been typed.
 func runAction(ctx context.Context, args []string, s Streams, env Env) error {
 	flags := newFlagSet("action", "", "Run the command the composite action's inputs name (used by action.yml).", s.Stderr)
@@ -26,7 +26,7 @@ func runAction(ctx context.Context, args []string, s Streams, env Env) error {
 		return err
 	}
 	argv, err := actionArgv(env.Actions.Input("command"), env.Actions.Input("args"),
-		env.Actions.Input("config"), env.Actions.Input("sarif-file"))
+		env.Actions.Input("config"), env.Actions.Input("sarif_file"))
 	if err != nil {
 		return err
 	}

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -33,6 +35,9 @@ var offlineBreaches = []string{"LocalRepositoryCache not matched", "failed to fe
 //	                        consumer (the caller template, so the test runs the shipped file)
 //	-- must-contain --      lines that act's raw output must contain
 //	-- must-not-contain --  lines that it must not contain
+//	-- release --           optional: "good" or "tampered": Molecule-AI/molecule-ci@v1 is a
+//	                        release commit whose binary a loopback server serves (see release_test.go);
+//	                        $RELEASE_URL in the consumer's files becomes that server's URL
 //	<files>                 the rest of the consumer repository, committed before act runs
 //	-- exit --              act's expected exit code
 //	-- want --              the expected transcript (see transcript)
@@ -145,6 +150,7 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 	repo := filepath.Join(work, "repo")
 	var workflow string
 	var mustContain, mustNotContain []string
+	var release string
 	expect := map[string]string{}
 	for _, f := range ar.Files {
 		switch f.Name {
@@ -166,6 +172,8 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 			mustContain = lines(f.Data)
 		case "must-not-contain":
 			mustNotContain = lines(f.Data)
+		case "release":
+			release = strings.TrimSpace(string(f.Data))
 		case "exit", "want":
 			expect[f.Name] = string(f.Data)
 		default:
@@ -174,6 +182,22 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 	}
 	if workflow == "" {
 		t.Fatal("no workflow section")
+	}
+	// The molecule-ci that Molecule-AI/molecule-ci@v1 and the reusable workflows' own checkout
+	// resolve to: this checkout (builds from source), or with a release section a release-commit
+	// stand-in whose binary comes from a loopback release server.
+	source := root
+	names := map[string]string{root: "$MOLECULE_CI", work: "$WORK"}
+	// A source build names the checkout's commit in its version (source-<rev>).
+	if rev, err := exec.Command("git", "-C", root, "rev-parse", "--short=12", "HEAD").Output(); err == nil {
+		names[strings.TrimSpace(string(rev))] = "$REV"
+	}
+	if release != "" {
+		var url string
+		var more map[string]string
+		source, url, more = releaseFixture(t, root, release)
+		replaceInTree(t, repo, "$RELEASE_URL", url)
+		maps.Copy(names, more)
 	}
 	// act reads the commit, ref and remote of the consumer from git.
 	git(t, repo, env, "init", "-q", "-b", "main")
@@ -186,10 +210,14 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 		"-P", "ubuntu-latest=-self-hosted",
 		"--pull=false", "--action-offline-mode", "--no-cache-server",
 		"--action-cache-path", filepath.Join(work, "act-cache"),
-		"--local-repository", "Molecule-AI/molecule-ci@v1=" + root,
+		"--local-repository", "Molecule-AI/molecule-ci@v1=" + source,
 		"--local-repository", "actions/setup-go@v5=" + filepath.Join(stubs, "setup-go"),
+		"--local-repository", "actions/setup-go@" + pinSetupGo + "=" + filepath.Join(stubs, "setup-go"),
 		"--local-repository", "github/codeql-action@v3=" + filepath.Join(stubs, "codeql-action"),
+		"--local-repository", "github/codeql-action@" + pinCodeQL + "=" + filepath.Join(stubs, "codeql-action"),
+		"--local-repository", "actions/checkout@" + pinCheckout + "=" + filepath.Join(stubs, "checkout"),
 	}
+	env = append(slices.Clip(env), "MOLECULE_E2E_SOURCE="+source)
 	ctx, cancel := context.WithTimeout(context.Background(), actTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, act, args...)
@@ -233,7 +261,7 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 	}
 	got := map[string]string{
 		"exit": strconv.Itoa(code) + "\n",
-		"want": transcript(out, map[string]string{root: "$MOLECULE_CI", work: "$WORK"}),
+		"want": transcript(out, names),
 	}
 	if golden.Update() {
 		for i, f := range ar.Files {
