@@ -25,9 +25,10 @@ FROM ${RUNTIME_IMAGE} AS tools
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates git shellcheck pyflakes3 \
  && rm -rf /var/lib/apt/lists/* \
- && git config --system --add safe.directory '*'
+ && git config --system --add safe.directory '*' \
+ && ln -s /usr/bin/pyflakes3 /usr/local/bin/pyflakes
 # (safe.directory: git must accept a mounted repository owned by another uid; coverage --base and
-# build --changed-since run git.)
+# build --changed-since run git. Debian names pyflakes `pyflakes3`; lint looks for `pyflakes`.)
 
 FROM tools
 ARG VERSION=devel
