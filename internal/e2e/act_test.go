@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"log"
 	"maps"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,8 +18,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/registry"
 	"golang.org/x/tools/txtar"
 
+	"github.com/Molecule-AI/molecule-ci/internal/build/buildtest"
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
 )
 
@@ -35,6 +40,9 @@ var offlineBreaches = []string{"LocalRepositoryCache not matched", "failed to fe
 //	                        consumer (the caller template, so the test runs the shipped file)
 //	-- must-contain --      lines that act's raw output must contain
 //	-- must-not-contain --  lines that it must not contain
+//	-- event --             optional: the event act sends (default push)
+//	-- event.json --        optional: its payload (act -e)
+//	-- needs --             optional: "buildkit": the test daemon, as the MOLECULE_CI_BUILDKIT_HOST variable
 //	-- release --           optional: "good" or "tampered": Molecule-AI/molecule-ci@v1 is a
 //	                        release commit whose binary a loopback server serves (see release_test.go);
 //	                        $RELEASE_URL in the consumer's files becomes that server's URL
@@ -150,7 +158,9 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 	repo := filepath.Join(work, "repo")
 	var workflow string
 	var mustContain, mustNotContain []string
-	var release string
+	var release, event string
+	var eventJSON []byte
+	var needs []string
 	expect := map[string]string{}
 	for _, f := range ar.Files {
 		switch f.Name {
@@ -162,11 +172,19 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 				if !ok {
 					t.Fatalf("copy: %q is not \"SRC DST\"", l)
 				}
-				b, err := os.ReadFile(filepath.Join(root, src))
+				if !filepath.IsAbs(src) {
+					src = filepath.Join(root, src)
+				}
+				b, err := os.ReadFile(src)
 				if err != nil {
 					t.Fatal(err)
 				}
 				writeFile(t, filepath.Join(repo, dst), b)
+				if fi, err := os.Stat(src); err == nil && fi.Mode()&0o111 != 0 {
+					if err := os.Chmod(filepath.Join(repo, dst), 0o755); err != nil {
+						t.Fatal(err)
+					}
+				}
 			}
 		case "must-contain":
 			mustContain = lines(f.Data)
@@ -174,6 +192,12 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 			mustNotContain = lines(f.Data)
 		case "release":
 			release = strings.TrimSpace(string(f.Data))
+		case "event":
+			event = strings.TrimSpace(string(f.Data))
+		case "event.json":
+			eventJSON = f.Data
+		case "needs":
+			needs = lines(f.Data)
 		case "exit", "want":
 			expect[f.Name] = string(f.Data)
 		default:
@@ -199,14 +223,35 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 		replaceInTree(t, repo, "$RELEASE_URL", url)
 		maps.Copy(names, more)
 	}
+	var needArgs []string
+	for _, n := range needs {
+		switch n {
+		case "buildkit":
+			// The reusable build workflow takes an organisation's BuildKit fleet from this
+			// variable; here it is the test daemon.
+			needArgs = append(needArgs, "--var", "MOLECULE_CI_BUILDKIT_HOST="+buildtest.Daemon(t))
+		case "registry":
+			// An OCI registry in-process on loopback, as $REGISTRY (host:port) in the files.
+			srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+			t.Cleanup(srv.Close)
+			host := strings.TrimPrefix(srv.URL, "http://")
+			replaceInTree(t, repo, "$REGISTRY", host)
+			names[host] = "$REGISTRY"
+		default:
+			t.Fatalf("needs: unknown %q (valid: buildkit, registry)", n)
+		}
+	}
 	// act reads the commit, ref and remote of the consumer from git.
 	git(t, repo, env, "init", "-q", "-b", "main")
 	git(t, repo, env, "add", "-A")
 	git(t, repo, env, "-c", "user.name=molecule-ci e2e", "-c", "user.email=e2e@molecule-ci.invalid",
 		"commit", "-q", "-m", "consumer")
 
+	if event == "" {
+		event = "push"
+	}
 	args := []string{
-		"push", "-W", workflow,
+		event, "-W", workflow,
 		"-P", "ubuntu-latest=-self-hosted",
 		"--pull=false", "--action-offline-mode", "--no-cache-server",
 		"--action-cache-path", filepath.Join(work, "act-cache"),
@@ -216,8 +261,16 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 		"--local-repository", "github/codeql-action@v3=" + filepath.Join(stubs, "codeql-action"),
 		"--local-repository", "github/codeql-action@" + pinCodeQL + "=" + filepath.Join(stubs, "codeql-action"),
 		"--local-repository", "actions/checkout@" + pinCheckout + "=" + filepath.Join(stubs, "checkout"),
+		"--local-repository", "docker/setup-buildx-action@" + pinSetupBuildx + "=" + filepath.Join(stubs, "setup-buildx"),
+		"--local-repository", "actions/download-artifact@" + pinDownloadArtifact + "=" + filepath.Join(stubs, "download-artifact"),
 	}
 	env = append(slices.Clip(env), "MOLECULE_E2E_SOURCE="+source)
+	args = append(args, needArgs...)
+	if eventJSON != nil {
+		p := filepath.Join(work, "event.json")
+		writeFile(t, p, eventJSON)
+		args = append(args, "-e", p)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), actTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, act, args...)
@@ -293,6 +346,9 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 
 var durationRE = regexp.MustCompile(`\s+\[[0-9][0-9.hmsunµ]*\]$`)
 
+// digestRE matches image digests, which depend on the consumer commit's time (the created label).
+var digestRE = regexp.MustCompile(`sha256:[0-9a-f]{64}`)
+
 // transcript keeps the deterministic part of act's log: the job-prefixed lines (step starts and
 // results, annotations, what the steps print) and act's closing error, with step durations and the
 // given paths replaced. It drops act's cache chatter and the ::set-output:: echoes and job
@@ -311,7 +367,7 @@ func transcript(out string, paths map[string]string) string {
 		if strings.Contains(l, "LocalRepositoryCache") || strings.Contains(l, "::set-output::") || strings.Contains(l, "Summary - ") {
 			continue
 		}
-		l = strings.TrimRight(l, " \t\r")
+		l = digestRE.ReplaceAllString(strings.TrimRight(l, " \t\r"), "sha256:$$DIGEST")
 		for durationRE.MatchString(l) {
 			l = strings.TrimRight(durationRE.ReplaceAllString(l, ""), " \t\r")
 		}

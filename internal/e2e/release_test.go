@@ -24,6 +24,9 @@ const (
 	pinCheckout = "11bd71901bbe5b1630ceea73d27597364c9af683" // actions/checkout v4.2.2
 	pinSetupGo  = "d35c59abb061a4a6fb18e82ac0862c26744d6ab5" // actions/setup-go v5.5.0
 	pinCodeQL   = "51f77329afa6477de8c49fc9c7046c15b9a4e79d" // github/codeql-action v3.29.5
+
+	pinSetupBuildx      = "e468171a9de216ec08956ac3ada2f0791b6bd435" // docker/setup-buildx-action v3.11.1
+	pinDownloadArtifact = "d3f86a106a0bac45b974a628896c90dbdf5c8093" // actions/download-artifact v4.3.0
 )
 
 // releaseVersion is the version of the release-commit stand-in; never a real release.
