@@ -42,7 +42,13 @@ var offlineBreaches = []string{"LocalRepositoryCache not matched", "failed to fe
 //	-- must-not-contain --  lines that it must not contain
 //	-- event --             optional: the event act sends (default push)
 //	-- event.json --        optional: its payload (act -e)
-//	-- needs --             optional: "buildkit": the test daemon, as the MOLECULE_CI_BUILDKIT_HOST variable
+//	-- needs --             optional, one a line: "buildkit" (the test daemon, as the
+//	                        MOLECULE_CI_BUILDKIT_HOST variable), "registry" (a loopback OCI
+//	                        registry as $REGISTRY), "fake-github" (a loopback GitHub API),
+//	                        "pr-comment" (skip unless coverage has --pr-comment)
+//	-- runs --              optional: how many times act runs the workflow (default 1)
+//	-- comments --          optional: with needs fake-github, the number of pull request
+//	                        comments there must be after the runs (each created once)
 //	-- release --           optional: "good" or "tampered": Molecule-AI/molecule-ci@v1 is a
 //	                        release commit whose binary a loopback server serves (see release_test.go);
 //	                        $RELEASE_URL in the consumer's files becomes that server's URL
@@ -159,6 +165,7 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 	var workflow string
 	var mustContain, mustNotContain []string
 	var release, event string
+	runs, wantComments := 1, -1
 	var eventJSON []byte
 	var needs []string
 	expect := map[string]string{}
@@ -198,6 +205,14 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 			eventJSON = f.Data
 		case "needs":
 			needs = lines(f.Data)
+		case "runs":
+			if runs, err = strconv.Atoi(strings.TrimSpace(string(f.Data))); err != nil || runs < 1 {
+				t.Fatalf("runs: %q is not a positive number", f.Data)
+			}
+		case "comments":
+			if wantComments, err = strconv.Atoi(strings.TrimSpace(string(f.Data))); err != nil || wantComments < 0 {
+				t.Fatalf("comments: %q is not a count", f.Data)
+			}
 		case "exit", "want":
 			expect[f.Name] = string(f.Data)
 		default:
@@ -224,6 +239,8 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 		maps.Copy(names, more)
 	}
 	var needArgs []string
+	var gh *fakeGitHub
+	remote := false
 	for _, n := range needs {
 		switch n {
 		case "buildkit":
@@ -237,8 +254,22 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 			host := strings.TrimPrefix(srv.URL, "http://")
 			replaceInTree(t, repo, "$REGISTRY", host)
 			names[host] = "$REGISTRY"
+		case "pr-comment":
+			// `coverage --pr-comment` is built on another branch (helper coverage); until it is
+			// merged, the scenarios that use it cannot run.
+			if b, err := os.ReadFile(filepath.Join(root, "internal", "cli", "coverage.go")); err != nil || !bytes.Contains(b, []byte(`"pr-comment"`)) {
+				t.Skip("molecule-ci coverage has no --pr-comment flag in this checkout yet (it comes with the coverage branch): the workflow's sticky comment cannot run")
+			}
+		case "fake-github":
+			// The GitHub API on loopback (see fakegithub_test.go), a token for it, and an
+			// origin remote so act knows the consumer repository's name.
+			var url string
+			gh, url = startFakeGitHub(t)
+			needArgs = append(needArgs, "--env", "GITHUB_API_URL="+url, "--secret", "GITHUB_TOKEN=ghs_e2eFakeToken")
+			names[url] = "$GITHUB_API_URL"
+			remote = true
 		default:
-			t.Fatalf("needs: unknown %q (valid: buildkit, registry)", n)
+			t.Fatalf("needs: unknown %q (valid: buildkit, registry, pr-comment, fake-github)", n)
 		}
 	}
 	// act reads the commit, ref and remote of the consumer from git.
@@ -246,7 +277,16 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 	git(t, repo, env, "add", "-A")
 	git(t, repo, env, "-c", "user.name=molecule-ci e2e", "-c", "user.email=e2e@molecule-ci.invalid",
 		"commit", "-q", "-m", "consumer")
+	if remote {
+		git(t, repo, env, "remote", "add", "origin", "https://github.com/Molecule-AI/consumer.git")
+	}
 
+	// The consumer's commit appears in tags ({sha7}) and labels; its hash changes with the time.
+	if sha, err := exec.Command("git", "-C", repo, "rev-parse", "HEAD").Output(); err == nil {
+		full := strings.TrimSpace(string(sha))
+		names[full] = "$CONSUMER_SHA"
+		names["-sha-"+full[:7]] = "-sha-$SHA7"
+	}
 	if event == "" {
 		event = "push"
 	}
@@ -273,12 +313,32 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), actTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, act, args...)
-	cmd.Dir = repo
-	cmd.Env = env
-	cmd.WaitDelay = 10 * time.Second
+	var raw []byte
 	start := time.Now()
-	raw, err := cmd.CombinedOutput()
+	// With "-- runs --" N, act runs the same commit N times (a re-run, or a second push to the
+	// pull request); the checks below are on the last run.
+	for i := 0; i < runs; i++ {
+		cmd := exec.CommandContext(ctx, act, args...)
+		cmd.Dir = repo
+		cmd.Env = env
+		cmd.WaitDelay = 10 * time.Second
+		raw, err = cmd.CombinedOutput()
+		if i < runs-1 && err != nil {
+			t.Fatalf("act run %d of %d: %v\n%s", i+1, runs, err, raw)
+		}
+	}
+	if gh != nil && wantComments >= 0 {
+		gh.mu.Lock()
+		var all []fakeComment
+		for _, l := range gh.comments {
+			all = append(all, l...)
+		}
+		creates, edits := gh.creates, gh.edits
+		gh.mu.Unlock()
+		if len(all) != wantComments || (wantComments > 0 && creates != 1) {
+			t.Errorf("pull request comments after %d runs: %d (created %d times, edited %d times); want %d, created once:\n%v", runs, len(all), creates, edits, wantComments, all)
+		}
+	}
 	code := 0
 	var exitErr *exec.ExitError
 	switch {
@@ -346,6 +406,12 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 
 var durationRE = regexp.MustCompile(`\s+\[[0-9][0-9.hmsunµ]*\]$`)
 
+// progressRE matches the lines of BuildKit's progress display inside a step's output.
+var progressRE = regexp.MustCompile(`^\[[^]]*\]\s+\|\s+(=>|#\d+ |\[\+\] Building)`)
+
+// stepsRE matches build's per-image step counts, which depend on what the daemon has cached.
+var stepsRE = regexp.MustCompile(`\d+ steps? run, \d+ cached`)
+
 // digestRE matches image digests, which depend on the consumer commit's time (the created label).
 var digestRE = regexp.MustCompile(`sha256:[0-9a-f]{64}`)
 
@@ -367,7 +433,13 @@ func transcript(out string, paths map[string]string) string {
 		if strings.Contains(l, "LocalRepositoryCache") || strings.Contains(l, "::set-output::") || strings.Contains(l, "Summary - ") {
 			continue
 		}
+		// BuildKit's progress display (act runs steps on a pty, so build shows the tty display):
+		// its timings and interleaving differ on every run.
+		if strings.Contains(l, "\x1b[") || progressRE.MatchString(l) {
+			continue
+		}
 		l = digestRE.ReplaceAllString(strings.TrimRight(l, " \t\r"), "sha256:$$DIGEST")
+		l = stepsRE.ReplaceAllString(l, "N steps run, M cached")
 		for durationRE.MatchString(l) {
 			l = strings.TrimRight(durationRE.ReplaceAllString(l, ""), " \t\r")
 		}
