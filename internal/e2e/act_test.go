@@ -46,6 +46,8 @@ var offlineBreaches = []string{"LocalRepositoryCache not matched", "failed to fe
 //	                        MOLECULE_CI_BUILDKIT_HOST variable), "registry" (a loopback OCI
 //	                        registry as $REGISTRY), "fake-github" (a loopback GitHub API),
 //	                        "pr-comment" (skip unless coverage has --pr-comment)
+//	-- replace --           optional FILE|OLD|NEW lines: edits of the copied files ($RELEASE_URL
+//	                        and $RELEASE_SHA256 are then filled in by a release section)
 //	-- no-transcript --     optional, with the reason: no want section (act interleaves a failing
 //	                        step's long output with its status lines differently on each run)
 //	-- runs --              optional: how many times act runs the workflow (default 1)
@@ -169,6 +171,7 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 	var release, event string
 	runs, wantComments := 1, -1
 	noTranscript := false
+	var replaces []string
 	var eventJSON []byte
 	var needs []string
 	expect := map[string]string{}
@@ -208,6 +211,8 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 			eventJSON = f.Data
 		case "needs":
 			needs = lines(f.Data)
+		case "replace":
+			replaces = lines(f.Data)
 		case "no-transcript":
 			// The reason is the section's text; exit code and must-contain still apply.
 			noTranscript = true
@@ -231,6 +236,20 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 	// The molecule-ci that Molecule-AI/molecule-ci@v1 and the reusable workflows' own checkout
 	// resolve to: this checkout (builds from source), or with a release section a release-commit
 	// stand-in whose binary comes from a loopback release server.
+	// "-- replace --" lines are FILE|OLD|NEW edits of the consumer's files after the copies: a
+	// shipped template adapted the way its comments tell a user to.
+	for _, r := range replaces {
+		parts := strings.SplitN(r, "|", 3)
+		if len(parts) != 3 {
+			t.Fatalf("replace: %q is not FILE|OLD|NEW", r)
+		}
+		p := filepath.Join(repo, parts[0])
+		b, err := os.ReadFile(p)
+		if err != nil || !bytes.Contains(b, []byte(parts[1])) {
+			t.Fatalf("replace: %s has no %q (%v)", parts[0], parts[1], err)
+		}
+		writeFile(t, p, bytes.ReplaceAll(b, []byte(parts[1]), []byte(parts[2])))
+	}
 	source := root
 	names := map[string]string{root: "$MOLECULE_CI", work: "$WORK"}
 	// A source build names the checkout's commit in its version (source-<rev>).
@@ -242,6 +261,11 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 		var more map[string]string
 		source, url, more = releaseFixture(t, root, release)
 		replaceInTree(t, repo, "$RELEASE_URL", url)
+		for k, v := range more {
+			if v == "$SHA256" {
+				replaceInTree(t, repo, "$RELEASE_SHA256", k)
+			}
+		}
 		maps.Copy(names, more)
 	}
 	var needArgs []string
@@ -364,6 +388,12 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 		if strings.Contains(out, s) {
 			t.Errorf("act tried to fetch from GitHub (%q in its output)", s)
 			failed = true
+		}
+	}
+	// The checks see the output with run-dependent strings named, as in the transcript.
+	for p, name := range names {
+		if p != "" {
+			out = strings.ReplaceAll(out, p, name)
 		}
 	}
 	for _, s := range mustContain {
