@@ -24,9 +24,16 @@ type fakeGitHub struct {
 }
 
 type fakeComment struct {
-	ID   int64  `json:"id"`
-	Body string `json:"body"`
-	URL  string `json:"html_url"`
+	ID   int64    `json:"id"`
+	Body string   `json:"body"`
+	URL  string   `json:"html_url"`
+	User fakeUser `json:"user"`
+}
+
+// fakeUser is the comment's author: the job's GITHUB_TOKEN acts as the github-actions app.
+type fakeUser struct {
+	Login string `json:"login"`
+	Type  string `json:"type"`
 }
 
 func startFakeGitHub(t *testing.T) (*fakeGitHub, string) {
@@ -46,7 +53,9 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"message":"Requires authentication","documentation_url":"https://docs.github.com/rest"}`)
 		return
 	}
-	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	// go-github talks to any API URL but api.github.com as GitHub Enterprise Server does, under
+	// /api/v3; the fake answers both.
+	parts := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/api/v3"), "/"), "/")
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	switch {
@@ -72,7 +81,8 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			f.nextID++
-			c := fakeComment{ID: f.nextID, Body: in.Body, URL: fmt.Sprintf("https://github.com/%s/%s/pull/%d#issuecomment-%d", parts[1], parts[2], n, f.nextID)}
+			c := fakeComment{ID: f.nextID, Body: in.Body, URL: fmt.Sprintf("https://github.com/%s/%s/pull/%d#issuecomment-%d", parts[1], parts[2], n, f.nextID),
+				User: fakeUser{Login: "github-actions[bot]", Type: "Bot"}}
 			f.comments[n] = append(f.comments[n], c)
 			f.creates++
 			w.WriteHeader(http.StatusCreated)
