@@ -26,6 +26,9 @@ apt_install() {
 
 # Linters the lint tests run for real.
 apt_install shellcheck pyflakes3
+# The end-to-end workflows use curl (the action's release download) and jq (reading build
+# metadata), as hosted runners have them.
+apt_install curl jq
 
 # Headless Chromium for the status page tests (internal/probe).
 apt_install chromium

@@ -209,6 +209,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 // one per image.
 func connect(ctx context.Context, addr string, tls TLS) (*client.Client, error) {
 	addr = cmp.Or(addr, DefaultAddr)
+	if err := checkAddr(addr); err != nil {
+		return nil, err
+	}
 	var copts []client.ClientOpt
 	if tls.CACert != "" {
 		copts = append(copts, client.WithServerConfig(tls.ServerName, tls.CACert))

@@ -143,6 +143,9 @@ func run(ctx context.Context, args []string, s Streams, env Env) int {
 		return ExitOK
 	case "-version", "--version":
 		name = "version"
+	case "action":
+		// Hidden: the entry point of action.yml (see action.go), not a command users type.
+		return exitCode(ctx, runAction(ctx, rest, s, env), s.Stderr)
 	}
 	for _, c := range commands() {
 		if c.name == name && c.run != nil {
