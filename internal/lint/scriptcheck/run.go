@@ -217,7 +217,7 @@ func (c *Checker) runBatch(batch []*job) {
 		return
 	}
 
-	dir, err := os.MkdirTemp("", "molecule-ci-shellcheck-")
+	dir, err := c.batchDir()
 	if err != nil {
 		for _, j := range batch {
 			finish(j, outcome{err: err})
@@ -333,4 +333,21 @@ func (c *Checker) execute(t *tool, args []string, dir, stdin string) ([]byte, *L
 		return nil, nil, fmt.Errorf("%s exited with status %d but stdout was empty. stderr: %q", t.exe, code, errText)
 	}
 	return out, nil, nil
+}
+
+// batchDir makes the directory a batch's scripts are written to: under the system temporary
+// directory, or under the cache directory when there is none or it is not writable (a minimal or
+// read-only container: the cache directory is the one place lint must be able to write anyway).
+func (c *Checker) batchDir() (string, error) {
+	dir, err := os.MkdirTemp("", "molecule-ci-shellcheck-")
+	if err == nil || c.cacheDir == "" {
+		return dir, err
+	}
+	if mkErr := os.MkdirAll(c.cacheDir, 0o755); mkErr != nil {
+		return "", fmt.Errorf("%w (and the cache directory: %v)", err, mkErr)
+	}
+	if dir, err2 := os.MkdirTemp(c.cacheDir, "batch-"); err2 == nil {
+		return dir, nil
+	}
+	return "", err
 }
