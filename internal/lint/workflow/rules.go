@@ -505,10 +505,16 @@ func (r *mergeQueueRule) notACheck(w *actionlint.Workflow) bool {
 		names = append(names, w.Name.Value)
 	}
 	for _, n := range names {
-		for _, t := range tokens(n) {
+		ts := tokens(n)
+		for _, t := range ts {
 			if notCheckWords[t] {
 				return true
 			}
+		}
+		// A benchmark only prints timings, unless the workflow says it also tests or lints.
+		if slices.ContainsFunc(ts, func(t string) bool { return t == "benchmark" || t == "benchmarks" }) &&
+			!slices.ContainsFunc(ts, func(t string) bool { return gateWords[t] }) {
+			return true
 		}
 	}
 	return false
