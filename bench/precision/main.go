@@ -3,12 +3,15 @@
 // error-severity rule at least 90% precise, every warning at least 80%.
 //
 //	go run ./bench/precision [-labels FILE] [-pending FILE] [-diff]
-//	go run ./bench/precision -sample RULE [-n 10] [-seed 1]
+//	go run ./bench/precision -sample RULE [-n 10] [-seed 1] [-per-source 0] [-match RE] [-skip RE]
 //
 // -sample grows the set: it lints every dataset workflow and corpus file, picks n findings of
 // RULE that no label names, at random with the seed (from the findings sorted by place, so a
 // seed always picks the same ones), and prints each with its source lines and a JSONL line to
-// complete with the label and the reason after reading it.
+// complete with the label and the reason after reading it. -per-source caps the findings taken
+// from one file (one workflow with 60 copies of a job must not fill the sample); -match and
+// -skip keep only the findings whose message matches, or does not match, a regular expression
+// (to sample one kind of a rule's findings).
 //
 // Run it from the repository root (bench/precision/run.sh does). The corpus is found at
 // ../shared/corpus or $MOLECULE_CI_CORPUS. Exit status: 0 every rule meets its goal, 1 a rule
@@ -23,6 +26,7 @@ import (
 	"math/rand"
 	"os"
 	"os/signal"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -45,6 +49,9 @@ func run(ctx context.Context) int {
 	sample := flag.String("sample", "", "print unlabelled findings of this rule to judge, instead of the table")
 	n := flag.Int("n", 10, "with -sample: how many findings")
 	seed := flag.Int64("seed", 1, "with -sample: random seed")
+	perSource := flag.Int("per-source", 0, "with -sample: at most this many findings from one file (0: no cap)")
+	match := flag.String("match", "", "with -sample: only findings whose message matches this regular expression")
+	skip := flag.String("skip", "", "with -sample: no findings whose message matches this regular expression")
 	flag.Parse()
 
 	data, err := os.ReadFile(*labelsPath)
@@ -75,7 +82,23 @@ func run(ctx context.Context) int {
 		fmt.Fprintln(os.Stderr, "precision: note:", n)
 	}
 	if *sample != "" {
-		return sampleRule(ctx, *sample, *n, *seed, labels, w)
+		var f filter
+		for _, p := range []struct {
+			re  **regexp.Regexp
+			src string
+		}{{&f.match, *match}, {&f.skip, *skip}} {
+			if p.src == "" {
+				continue
+			}
+			re, err := regexp.Compile(p.src)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "precision: -match/-skip:", err)
+				return 2
+			}
+			*p.re = re
+		}
+		f.perSource = *perSource
+		return sampleRule(ctx, *sample, *n, *seed, f, labels, w)
 	}
 	findings, skipped, err := precision.Lint(ctx, labels, w)
 	if err != nil {
@@ -132,8 +155,18 @@ func severityOf(rule string) report.Severity {
 	return report.Error
 }
 
+// filter narrows the findings -sample picks from.
+type filter struct {
+	match, skip *regexp.Regexp
+	perSource   int
+}
+
+func (f filter) keep(msg string) bool {
+	return (f.match == nil || f.match.MatchString(msg)) && (f.skip == nil || !f.skip.MatchString(msg))
+}
+
 // sampleRule prints n unlabelled findings of rule, chosen at random with seed, for judging.
-func sampleRule(ctx context.Context, rule string, n int, seed int64, labels []precision.Label, w precision.Where) int {
+func sampleRule(ctx context.Context, rule string, n int, seed int64, flt filter, labels []precision.Label, w precision.Where) int {
 	srcs, err := precision.AllSources(w)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "precision:", err)
@@ -158,7 +191,7 @@ func sampleRule(ctx context.Context, rule string, n int, seed int64, labels []pr
 	var cands []cand
 	for src, fs := range findings {
 		for _, f := range fs {
-			if f.Rule == rule && !named[precision.Key{Source: src, Line: f.Line, Rule: rule}] {
+			if f.Rule == rule && flt.keep(f.Message) && !named[precision.Key{Source: src, Line: f.Line, Rule: rule}] {
 				cands = append(cands, cand{src, f})
 			}
 		}
@@ -173,7 +206,19 @@ func sampleRule(ctx context.Context, rule string, n int, seed int64, labels []pr
 		return a.f.Col - b.f.Col
 	})
 	rand.New(rand.NewSource(seed)).Shuffle(len(cands), func(i, j int) { cands[i], cands[j] = cands[j], cands[i] })
-	fmt.Printf("%d unlabelled findings of %s; %d picked with seed %d\n", len(cands), rule, min(n, len(cands)), seed)
+	total := len(cands)
+	if flt.perSource > 0 {
+		perSrc := map[string]int{}
+		kept := cands[:0]
+		for _, c := range cands {
+			if perSrc[c.src] < flt.perSource {
+				perSrc[c.src]++
+				kept = append(kept, c)
+			}
+		}
+		cands = kept
+	}
+	fmt.Printf("%d unlabelled findings of %s (%d within the cap of %d a file); %d picked with seed %d\n", total, rule, len(cands), flt.perSource, min(n, len(cands)), seed)
 	for _, c := range cands[:min(n, len(cands))] {
 		fmt.Printf("\n%s:%d:%d: %s\n", c.src, c.f.Line, c.f.Col, c.f.Message)
 		if text, err := precision.SourceText(c.src, w); err == nil {

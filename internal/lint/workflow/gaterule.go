@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/rhysd/actionlint"
@@ -193,13 +194,22 @@ func (r *gateRule) VisitStep(s *actionlint.Step) error {
 		mode := r.fc.effectiveShell(e)
 		sc := r.fc.script(e.Run, mode)
 		res := analyzeGates(sc, mode, stepGate)
+		if !mode.analyze {
+			// PowerShell and the like: the script is not read as a shell, but where it keeps
+			// its output (Tee-Object, Out-File) tells a deferred gate all the same.
+			res.files = append(res.files, psOutputFiles(e.Run.Value)...)
+		}
 		for _, f := range res.files {
 			if r.checkedLater(f, sc, len(sc.Src)) {
 				deferred = true
 			}
 		}
+		reporter := r.reportedLater()
+		if reporter {
+			deferred = true
+		}
 		for _, is := range res.issues {
-			if is.file != "" && r.checkedLater(is.file, sc, is.off) {
+			if is.file != "" && r.checkedLater(is.file, sc, is.off) || reporter {
 				continue // a deferred gate: a later command fails on what the gate wrote
 			}
 			r.fc.add(r.fc.scriptPos(e.Run, is.off), RuleGate, 0, is.msg)
@@ -223,7 +233,7 @@ func (r *gateRule) VisitStep(s *actionlint.Step) error {
 	if reported {
 		r.jobReported = true
 	}
-	if deferred || stepAllowedToFail(s) || r.outcomeConsulted(s) {
+	if deferred || stepAllowedToFail(s) || r.outcomeConsulted(s) || r.reportedLater() {
 		if isTrue(s.ContinueOnError) {
 			r.jobIntended = true // the job's continue-on-error carries the same decision
 		}
@@ -265,6 +275,102 @@ func stepAllowedToFail(s *actionlint.Step) bool {
 	return false
 }
 
+// reporterActions publish test results as a check run of their own whose conclusion is failure
+// when a test failed (mikepenz/action-junit-report, dorny/test-reporter,
+// EnricoMi/publish-unit-test-result-action): a test step before one that may fail is a
+// deferred gate, not a swallowed one.
+var reporterActions = []string{
+	"mikepenz/action-junit-report", "dorny/test-reporter", "enricomi/publish-unit-test-result-action",
+	"scacap/action-surefire-report",
+}
+
+// reportedLater reports whether a later step of the job publishes test results with a
+// reporter that fails on a failed test.
+func (r *gateRule) reportedLater() bool {
+	if r.fc.job == nil || r.stepIdx < 0 {
+		return false
+	}
+	return reports(r.fc.job.Steps[min(r.stepIdx+1, len(r.fc.job.Steps)):])
+}
+
+// reports reports whether one of steps publishes test results with a reporter whose check run
+// fails when a test failed — not told otherwise: EnricoMi's fail_on: nothing, or mikepenz's
+// annotate_only: true (no check run) without fail_on_failure: true.
+func reports(steps []*actionlint.Step) bool {
+	for _, st := range steps {
+		if st == nil {
+			continue
+		}
+		a, ok := st.Exec.(*actionlint.ExecAction)
+		if !ok || a.Uses == nil {
+			continue
+		}
+		u := strings.ToLower(a.Uses.Value)
+		i := slices.IndexFunc(reporterActions, func(p string) bool { return strings.HasPrefix(u, p+"@") })
+		if i < 0 {
+			continue
+		}
+		in := func(k string) string {
+			if v := a.Inputs[k]; v != nil && v.Value != nil {
+				return strings.ToLower(strings.TrimSpace(v.Value.Value))
+			}
+			return ""
+		}
+		switch reporterActions[i] {
+		case "enricomi/publish-unit-test-result-action":
+			if in("fail_on") == "nothing" {
+				continue
+			}
+		case "mikepenz/action-junit-report":
+			if in("annotate_only") == "true" && in("fail_on_failure") != "true" {
+				continue
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// psOutput finds where a PowerShell script keeps a command's output: `| Tee-Object -FilePath f`,
+// `| Out-File f`.
+var psOutput = regexp.MustCompile(`(?i)\b(?:Tee-Object|Out-File)\s+(?:-FilePath\s+|-Path\s+)?["']?([^"'\s|;)]+)`)
+
+func psOutputFiles(script string) []string {
+	var out []string
+	for _, m := range psOutput.FindAllStringSubmatch(script, -1) {
+		if f := m[1]; !strings.HasPrefix(f, "$") && !strings.HasPrefix(f, "-") {
+			out = append(out, strings.ReplaceAll(f, `\`, "/"))
+		}
+	}
+	return out
+}
+
+// checkScript recognises a later command that checks a file it is given: a script of the
+// repository named for a check (./.github/scripts/check_build_result.sh out.log).
+func checkScript(line, base string) bool {
+	f := strings.Fields(line)
+	if len(f) < 2 || !slices.ContainsFunc(f[1:], func(a string) bool { return strings.Contains(a, base) }) {
+		return false
+	}
+	w := f[0]
+	if interpreters[path.Base(w)] && len(f) > 2 {
+		w = f[1]
+	}
+	if !strings.Contains(w, "/") && !strings.Contains(w, ".") {
+		return false
+	}
+	name := strings.TrimSuffix(path.Base(w), path.Ext(w))
+	for _, t := range tokens(name) {
+		if checkWords[t] {
+			return true
+		}
+	}
+	return false
+}
+
+// checkWords name a script that judges a result.
+var checkWords = map[string]bool{"check": true, "verify": true, "validate": true, "assert": true, "evaluate": true}
+
 // checkRe recognises a command that fails on a file's contents: `test -s f && exit 1`,
 // `[ -s f ]`, `grep ... f`, `wc -l < f`, `if [ -n "$(cat f)" ]`, `::error`.
 // A grep for some patterns is not such a check: it misses a crash or a build failure.
@@ -273,7 +379,7 @@ var checkRe = regexp.MustCompile(`exit\s+[1-9]|-s\s|\bwc\b|::error`)
 // checkedLater reports whether the gate's output file is checked after it: later in the same
 // script, or in a later step of the job.
 func (r *gateRule) checkedLater(file string, sc *shell.Script, off int) bool {
-	base := path.Base(file)
+	base := path.Base(strings.ReplaceAll(file, `\`, "/"))
 	if base == "." || base == "/" || base == "/dev/null" || base == "null" {
 		return false
 	}
@@ -282,7 +388,7 @@ func (r *gateRule) checkedLater(file string, sc *shell.Script, off int) bool {
 			return false
 		}
 		for _, line := range strings.Split(s, "\n") {
-			if strings.Contains(line, base) && checkRe.MatchString(line) {
+			if strings.Contains(line, base) && (checkRe.MatchString(line) || checkScript(line, base)) {
 				return true
 			}
 		}
@@ -322,13 +428,13 @@ func (r *gateRule) checkedLater(file string, sc *shell.Script, off int) bool {
 
 // failsOnFinding recognises a script that fails conditionally on what an earlier step found:
 // `if [ "$numFail" -gt 0 ]; then exit 2; fi`, `test -s f && exit 1`, `::error`.
-var failsOnFinding = regexp.MustCompile(`(?m)(\bif\b|\bthen\b|&&|\|\|).*\bexit\s+[1-9]|::error`)
+var failsOnFinding = regexp.MustCompile(`(?im)(\bif\b|\bthen\b|&&|\|\|).*\bexit\s+[1-9]|::error`)
 
 func (r *gateRule) VisitJobPost(j *actionlint.Job) error {
 	if r.fc.gitea || !r.fc.gating() {
 		return nil // Gitea ignores a job's continue-on-error (reported by gitea-compat)
 	}
-	if r.jobReported || r.jobIntended || j.ID != nil && allowedToFail.MatchString(j.ID.Value) || j.Name != nil && allowedToFail.MatchString(j.Name.Value) {
+	if r.jobReported || r.jobIntended || reports(j.Steps) || j.ID != nil && allowedToFail.MatchString(j.ID.Value) || j.Name != nil && allowedToFail.MatchString(j.Name.Value) {
 		return nil
 	}
 	if coe := j.ContinueOnError; coe != nil && coe.Expression == nil && coe.Value && coe.Pos != nil && len(r.jobGates) > 0 && !r.fc.hasComment(coe.Pos.Line) {

@@ -24,8 +24,12 @@ type prCheckout struct {
 // actions/checkout with a ref: or repository: naming the PR head (directly, through env: or
 // through a step's outputs computed from it), `gh pr checkout`, `git fetch ... pull/...` and
 // git checkout/switch/reset/clone of a PR head expression.
+//
+// A job whose if: admits only trusted authors — pull requests from the repository's own
+// branches, authors with write access, or a dependency bot's pull requests — checks out no
+// outsider's code, so it has none.
 func (fc *fileCtx) prCodeCheckouts(j *actionlint.Job) []prCheckout {
-	if j == nil {
+	if j == nil || trustedAuthorsOnly(j.If) {
 		return nil
 	}
 	prEnv := map[string]bool{}
@@ -221,4 +225,19 @@ func runsCode(steps []*actionlint.Step, from int, sc *shell.Script) bool {
 		}
 	}
 	return false
+}
+
+// botAuthorGuard matches a condition on the pull request's author being a dependency bot, which
+// nobody else can open a pull request as.
+var botAuthorGuard = regexp.MustCompile(`pull_request\.user\.login\s*==\s*'(dependabot|renovate)\[bot\]'`)
+
+// trustedAuthorsOnly reports whether a job's if: lets only trusted authors' pull requests in.
+func trustedAuthorsOnly(cond *actionlint.String) bool {
+	if cond == nil {
+		return false
+	}
+	if botAuthorGuard.MatchString(cond.Value) {
+		return true
+	}
+	return trusted("github.event.pull_request.", trustedBy(cond))
 }

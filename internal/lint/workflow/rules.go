@@ -85,7 +85,7 @@ func (r *pinRule) VisitStep(s *actionlint.Step) error {
 		// The workflow's own repository at a literal branch: on a tag push that builds the
 		// branch, not the tag that was pushed.
 		v := strings.TrimSpace(ref.Value.Value)
-		if trig := r.fc.tagTrigger(); trig != "" && v != "" && !r.fc.jobPushesFrom(inputValue(e, "path")) && !strings.Contains(v, "${{") && !isFullSHA(v) && !isReleaseTag(v) && !strings.HasPrefix(v, "refs/tags/") {
+		if trig := r.fc.tagTrigger(); trig != "" && v != "" && !r.fc.jobPushesFrom(inputValue(e, "path")) && r.fc.buildsAfter(s) && !strings.Contains(v, "${{") && !isFullSHA(v) && !isReleaseTag(v) && !strings.HasPrefix(v, "refs/tags/") {
 			r.fc.add(ref.Value.Pos, RuleFloating, 0, fmt.Sprintf("actions/checkout at ref: %s in a workflow triggered by %s builds the head of %s, not the tag that was pushed; drop ref: (the default is the triggering tag) or use ${{ github.ref }}", v, trig, v))
 		}
 		return nil
@@ -102,6 +102,46 @@ func (r *pinRule) VisitStep(s *actionlint.Step) error {
 	}
 	r.fc.add(repo.Value.Pos, RuleFloating, 0, fmt.Sprintf("actions/checkout of %s has no ref:, so the job builds whatever its default branch holds when it runs; pin ref: to a tag or commit SHA", v))
 	return nil
+}
+
+// buildActions build, package or publish what is checked out.
+var buildActions = []string{
+	"docker/build-push-action", "docker/bake-action", "goreleaser/goreleaser-action", "softprops/action-gh-release",
+	"svenstaro/upload-release-action", "actions/upload-release-asset", "actions/upload-artifact",
+	"pypa/gh-action-pypi-publish", "actions-rs/cargo", "gradle/gradle-build-action", "gradle/actions",
+	"peaceiris/actions-gh-pages", "jamesives/github-pages-deploy-action", "actions/upload-pages-artifact",
+	"ncipollo/release-action", "jreleaser/release-action", "samuelmeuli/action-electron-builder",
+}
+
+var buildOrGateActions = append(slices.Clip(buildActions), gateActions...)
+
+// buildsAfter reports whether the current job builds anything after step s: a run: step, a
+// local action, or an action that builds or publishes. A job that only hands the checkout to
+// an action that reads its history (to comment on released pull requests) builds nothing.
+func (fc *fileCtx) buildsAfter(s *actionlint.Step) bool {
+	if fc.job == nil {
+		return true
+	}
+	i := slices.Index(fc.job.Steps, s)
+	if i < 0 {
+		return true
+	}
+	for _, st := range fc.job.Steps[i+1:] {
+		switch e := st.Exec.(type) {
+		case *actionlint.ExecRun:
+			return true
+		case *actionlint.ExecAction:
+			if e.Uses == nil {
+				continue
+			}
+			u := strings.ToLower(e.Uses.Value)
+			if strings.HasPrefix(u, "./") || strings.HasPrefix(u, "docker://") ||
+				slices.ContainsFunc(buildOrGateActions, func(p string) bool { return strings.HasPrefix(u, p) }) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // ownRepo matches a repository: input that names the workflow's own repository.
@@ -451,9 +491,9 @@ func (r *mergeQueueRule) VisitWorkflowPre(w *actionlint.Workflow) error {
 }
 
 // notCheckWords name workflows that run on pull requests without being a check anyone requires:
-// bots that comment, label or greet, stats, notifiers, previews and publishing.
+// bots that comment, label, greet, warn or merge, stats, notifiers, previews and publishing.
 var notCheckWords = map[string]bool{
-	"publish": true, "release": true, "deploy": true, "notify": true, "notifier": true, "stats": true,
+	"publish": true, "release": true, "deploy": true, "notify": true, "automerge": true, "warn": true, "warning": true, "notifier": true, "stats": true,
 	"comment": true, "comments": true, "label": true, "labeler": true, "labels": true, "preview": true,
 	"welcome": true, "greetings": true, "greeting": true, "stale": true, "triage": true, "size": true,
 }
@@ -465,10 +505,16 @@ func (r *mergeQueueRule) notACheck(w *actionlint.Workflow) bool {
 		names = append(names, w.Name.Value)
 	}
 	for _, n := range names {
-		for _, t := range tokens(n) {
+		ts := tokens(n)
+		for _, t := range ts {
 			if notCheckWords[t] {
 				return true
 			}
+		}
+		// A benchmark only prints timings, unless the workflow says it also tests or lints.
+		if slices.ContainsFunc(ts, func(t string) bool { return t == "benchmark" || t == "benchmarks" }) &&
+			!slices.ContainsFunc(ts, func(t string) bool { return gateWords[t] }) {
+			return true
 		}
 	}
 	return false

@@ -169,8 +169,8 @@ func (r *secretRule) VisitStep(s *actionlint.Step) error {
 	switch e := s.Exec.(type) {
 	case *actionlint.ExecAction:
 		for _, in := range e.Inputs {
-			if in == nil || in.Value == nil {
-				continue
+			if in == nil || in.Value == nil || !strings.Contains(in.Value.Value, "secrets") {
+				continue // publicAssign needs ${{ secrets.…: skip the expression on the rest
 			}
 			for _, m := range publicAssign.FindAllStringSubmatchIndex(in.Value.Value, -1) {
 				v := in.Value.Value
@@ -201,7 +201,7 @@ func (r *secretRule) checkRun(e *actionlint.ExecRun, stepSecr map[string]string)
 	sc := r.fc.script(e.Run, r.fc.effectiveShell(e))
 	reported := map[*shell.Cmd]bool{}
 	public := map[int]bool{} // offsets of the expressions already reported as public
-	if hasExpr {
+	if hasExpr && strings.Contains(v, "secrets") {
 		for _, m := range publicAssign.FindAllStringSubmatchIndex(v, -1) {
 			sm := secretExpr.FindStringSubmatch(v[m[1]-len("secrets."):])
 			if sm != nil {
