@@ -109,12 +109,56 @@ var assignment = regexp.MustCompile(`(?i)\b([A-Za-z0-9_]*(?:TOKEN|SECRET|PASSWOR
 // shown in a report (`DB_PASSWORD=...`) would otherwise print it.
 func assignments(src []byte) []Hit {
 	var hits []Hit
+	// A match lies within one line and names a credential word: the regular expression (whose
+	// leading [A-Za-z0-9_]* backtracks at every position) only runs on the lines that hold one.
+	for start := 0; start < len(src); {
+		end := bytes.IndexByte(src[start:], '\n')
+		if end < 0 {
+			end = len(src)
+		} else {
+			end += start
+		}
+		line := src[start:end]
+		if hasCredentialWord(line) {
+			hits = assignmentsIn(line, start, hits)
+		}
+		start = end + 1
+	}
+	return hits
+}
+
+var credentialWords = [][]byte{[]byte("token"), []byte("secret"), []byte("passw"), []byte("passphrase"), []byte("api"), []byte("private_key"), []byte("access_key"), []byte("credential")}
+
+func hasCredentialWord(line []byte) bool {
+	var buf [256]byte
+	low := buf[:0]
+	if len(line) > len(buf) {
+		low = make([]byte, 0, len(line))
+	}
+	for _, c := range line {
+		if c >= 0x80 {
+			return true // (?i) folds some non-ASCII letters onto the words (K: U+212A): let the expression judge
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		low = append(low, c)
+	}
+	for _, w := range credentialWords {
+		if bytes.Contains(low, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func assignmentsIn(src []byte, base int, hits []Hit) []Hit {
 	for _, m := range assignment.FindAllSubmatchIndex(src, -1) {
 		v := src[m[4]:m[5]]
 		if bytes.HasPrefix(v, []byte("${")) || bytes.HasPrefix(v, []byte("$(")) || placeholder(v) || !random(v) {
 			continue
 		}
-		hits = append(hits, Hit{Off: m[4], End: m[5], Kind: "credential", Shown: ""})
+		hits = append(hits, Hit{Off: base + m[4], End: base + m[5], Kind: "credential", Shown: ""})
 	}
 	return hits
 }
