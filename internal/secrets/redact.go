@@ -119,7 +119,7 @@ func assignments(src []byte) []Hit {
 			end += start
 		}
 		line := src[start:end]
-		if hasCredentialWord(line) {
+		if mayHoldAssignment(line) {
 			hits = assignmentsIn(line, start, hits)
 		}
 		start = end + 1
@@ -129,7 +129,10 @@ func assignments(src []byte) []Hit {
 
 var credentialWords = [][]byte{[]byte("token"), []byte("secret"), []byte("passw"), []byte("passphrase"), []byte("api"), []byte("private_key"), []byte("access_key"), []byte("credential")}
 
-func hasCredentialWord(line []byte) bool {
+// mayHoldAssignment is a necessary condition of an assignment match, cheap enough to run on every
+// output line: a credential word followed, after more name characters and blanks, by '=' or ':'.
+// The regular expression stays the judge; it only runs on lines that pass.
+func mayHoldAssignment(line []byte) bool {
 	var buf [256]byte
 	low := buf[:0]
 	if len(line) > len(buf) {
@@ -145,8 +148,22 @@ func hasCredentialWord(line []byte) bool {
 		low = append(low, c)
 	}
 	for _, w := range credentialWords {
-		if bytes.Contains(low, w) {
-			return true
+		for from := 0; from < len(low); {
+			i := bytes.Index(low[from:], w)
+			if i < 0 {
+				break
+			}
+			j := from + i + len(w)
+			for j < len(low) && isWordByte(low[j]) {
+				j++
+			}
+			for j < len(low) && (low[j] == ' ' || low[j] == '\t') {
+				j++
+			}
+			if j < len(low) && (low[j] == '=' || low[j] == ':') {
+				return true
+			}
+			from += i + 1
 		}
 	}
 	return false

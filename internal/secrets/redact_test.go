@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 )
@@ -39,6 +40,39 @@ func FuzzRedact(f *testing.F) {
 		r := Redact(s)
 		for _, h := range Find([]byte(r)) {
 			t.Fatalf("Redact left a %s at %d in %q", h.Kind, h.Off, r)
+		}
+	})
+}
+
+// The assignment pre-filter must never hide a line the expression would match: on every input,
+// running the expression on all lines and only on the lines the filter passes gives the same
+// spans.
+func FuzzAssignmentPrefilter(f *testing.F) {
+	f.Add("DB_PASSWORD=Zk3mQ9vL2pX8rT1wY6nB4cD7")
+	f.Add("export client_secret : 'abcdefGHIJKL1234'")
+	f.Add("the secret is interpolated into the run: script")
+	f.Add("api_key\t=\tQWERTYUIOPASDFGH12")
+	f.Fuzz(func(t *testing.T, s string) {
+		src := []byte(s)
+		var all []Hit
+		for start := 0; start <= len(src); {
+			end := bytes.IndexByte(src[start:], '\n')
+			if end < 0 {
+				end = len(src)
+			} else {
+				end += start
+			}
+			all = assignmentsIn(src[start:end], start, all)
+			start = end + 1
+		}
+		got := assignments(src)
+		if len(got) != len(all) {
+			t.Fatalf("pre-filtered %v, expression on every line %v, input %q", got, all, s)
+		}
+		for i := range got {
+			if got[i] != all[i] {
+				t.Fatalf("pre-filtered %v, expression on every line %v, input %q", got, all, s)
+			}
 		}
 	})
 }
