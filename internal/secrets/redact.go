@@ -63,6 +63,9 @@ func mayHoldSecret(s string) bool {
 // loose finds token-shaped values after the known literal prefixes regardless of entropy.
 func loose(src []byte) []Hit {
 	var hits []Hit
+	if !anyPrefix(src) {
+		return nil
+	}
 	for _, p := range prefixes {
 		if !p.boundary {
 			continue // PEM blocks: Find's structure check is the only sound boundary

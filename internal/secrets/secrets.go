@@ -30,6 +30,9 @@ type hit = Hit
 // Find returns every credential in src in offset order, one per start offset.
 func Find(src []byte) []Hit {
 	var hits []hit
+	if !anyPrefix(src) {
+		return telegram(src)
+	}
 	for _, p := range prefixes {
 		from := 0
 		for from < len(src) {
@@ -50,6 +53,30 @@ func Find(src []byte) []Hit {
 	hits = append(hits, telegram(src)...)
 	slices.SortFunc(hits, func(a, b hit) int { return a.Off - b.Off })
 	return slices.CompactFunc(hits, func(a, b hit) bool { return a.Off == b.Off })
+}
+
+// firstBytes holds the first byte of every literal prefix: anyPrefix looks only at those bytes.
+var firstBytes = func() (t [256]bool) {
+	for _, p := range prefixes {
+		t[p.lit[0]] = true
+	}
+	return t
+}()
+
+// anyPrefix reports whether any literal prefix occurs in src, in one pass: most text a report
+// prints holds none, and one pass is far cheaper than a search per prefix.
+func anyPrefix(src []byte) bool {
+	for i, c := range src {
+		if !firstBytes[c] {
+			continue
+		}
+		for _, p := range prefixes {
+			if p.lit[0] == c && bytes.HasPrefix(src[i:], p.lit) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 type prefix struct {
