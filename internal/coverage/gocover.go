@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -17,11 +18,14 @@ const (
 // goFile accumulates one source file's blocks. Blocks repeated by -coverpkg (one copy per test
 // binary) are merged as they are read, so memory grows with distinct blocks, not with lines.
 type goFile struct {
-	data  *FileData
+	data *FileData
+	// index finds an earlier copy of a block. It is built only once the file's blocks stop
+	// arriving in increasing position order (as the go tool writes them); until then a binary
+	// search finds the copy, and a block after the last one is new without any lookup.
 	index map[blockPos]int32
 	// next is where the previous block of this file was found plus one: repeated copies of a
-	// file list its blocks in the same order, so the next block is almost always there and the
-	// map lookup is skipped.
+	// file list its blocks in the same order, so the next block is almost always there and no
+	// search is needed.
 	next int
 }
 
@@ -96,6 +100,20 @@ func (p *goParser) modeLineAt(line []byte, n int) error {
 
 // block parses and merges one block line, returning what is wrong with it or "".
 func (p *goParser) block(l []byte) string {
+	var b Block
+	// The fast path: a line naming the same file as the one before (the usual case: a file's
+	// blocks are written together) is recognised by comparing the name once, and the rest is
+	// read forward. Anything it does not accept goes through parseBlock, which accepts exactly
+	// the same lines and says what is wrong with the others.
+	if f := p.last; f != nil {
+		n := len(f.data.Name)
+		if len(l) > n && l[n] == ':' && string(l[:n]) == f.data.Name && parseTail(l[n+1:], &b) {
+			return p.add(f, &b)
+		}
+	}
+	if i := bytes.LastIndexByte(l, ':'); i > 0 && parseTail(l[i+1:], &b) {
+		return p.add(p.file(l[:i]), &b)
+	}
 	b, name, msg := parseBlock(l)
 	if msg != "" {
 		if bytes.Count(l, []byte(" ")) < 2 {
@@ -103,7 +121,41 @@ func (p *goParser) block(l []byte) string {
 		}
 		return msg
 	}
-	return p.merge(name, &b)
+	return p.add(p.file(name), &b)
+}
+
+// parseTail reads the part of a block line after the file name's colon, L1.C1,L2.C2 numStmt
+// count, when it is well formed: every number short enough that it cannot be out of range, and
+// the block plausible. It reports false for anything else, which parseBlock then judges. As
+// these numbers hold no ':', the colon before them is the line's last one, where parseBlock,
+// reading from the end, splits the name too.
+func parseTail(t []byte, b *Block) bool {
+	var v [6]int64
+	i := 0
+	for k := range v {
+		start := i
+		var n int64
+		for i < len(t) && t[i]-'0' <= 9 {
+			n = n*10 + int64(t[i]-'0')
+			i++
+		}
+		// Nine digits always fit an int32, eighteen an int64 (the count).
+		if d := i - start; d == 0 || d > 9 && (k < 5 || d > 18) {
+			return false
+		}
+		v[k] = n
+		if k < 5 {
+			if i >= len(t) || t[i] != ".,. "[min(k, 3)] {
+				return false
+			}
+			i++
+		}
+	}
+	if i != len(t) {
+		return false
+	}
+	*b = Block{StartLine: int32(v[0]), StartCol: int32(v[1]), EndLine: int32(v[2]), EndCol: int32(v[3]), NumStmt: int32(v[4]), Count: v[5]}
+	return b.StartLine >= 1 && (b.EndLine > b.StartLine || b.EndLine == b.StartLine && b.EndCol >= b.StartCol)
 }
 
 // parseBlock parses file:L1.C1,L2.C2 numStmt count.
@@ -147,29 +199,36 @@ func parseBlock(l []byte) (b Block, name []byte, msg string) {
 	return b, name, ""
 }
 
-// merge adds a parsed block to its file, merging it with an earlier copy of the same block.
-func (p *goParser) merge(name []byte, b *Block) string {
+// file returns the named file's accumulator, adding it (in order of first appearance) when new.
+func (p *goParser) file(name []byte) *goFile {
 	f := p.last
 	if f == nil || string(name) != f.data.Name {
 		f = p.files[string(name)]
 		if f == nil {
-			f = &goFile{data: &FileData{Name: string(name), Unit: UnitStatements}, index: make(map[blockPos]int32)}
+			f = &goFile{data: &FileData{Name: string(name), Unit: UnitStatements}}
 			p.files[f.data.Name] = f
 			p.order = append(p.order, f)
 		}
 		p.last = f
 	}
+	return f
+}
+
+// add merges a parsed block into its file: with an earlier copy of the same block, or as a new
+// block after the file's others.
+func (p *goParser) add(f *goFile, b *Block) string {
 	blocks := f.data.Blocks
 	i := f.next
+	if i == len(blocks) {
+		i = 0 // the next copy of the file starts over
+	}
 	if i >= len(blocks) || !blocks[i].samePos(b) {
-		j, ok := f.index[blockPos{b.StartLine, b.StartCol, b.EndLine, b.EndCol}]
+		j, ok := f.find(b)
 		if !ok {
-			f.index[blockPos{b.StartLine, b.StartCol, b.EndLine, b.EndCol}] = int32(len(blocks))
-			f.data.Blocks = append(blocks, *b)
-			f.next = len(f.data.Blocks)
+			f.append(b)
 			return ""
 		}
-		i = int(j)
+		i = j
 	}
 	f.next = i + 1
 	old := &blocks[i]
@@ -179,6 +238,39 @@ func (p *goParser) merge(name []byte, b *Block) string {
 	old.Count = mergeCount(p.mode == ModeSet, old.Count, b.Count)
 	return ""
 }
+
+// find returns the index of the file's block at b's position.
+func (f *goFile) find(b *Block) (int, bool) {
+	if f.index != nil {
+		j, ok := f.index[b.pos()]
+		return int(j), ok
+	}
+	blocks := f.data.Blocks
+	if n := len(blocks); n == 0 || comparePos(blocks[n-1], *b) < 0 {
+		return n, false
+	}
+	return slices.BinarySearchFunc(blocks, *b, comparePos)
+}
+
+// append adds a block the file does not have yet.
+func (f *goFile) append(b *Block) {
+	blocks := f.data.Blocks
+	n := len(blocks)
+	if f.index == nil && n > 0 && comparePos(blocks[n-1], *b) > 0 {
+		// Out of position order: from now on a map finds earlier copies.
+		f.index = make(map[blockPos]int32, n+1)
+		for k := range blocks {
+			f.index[blocks[k].pos()] = int32(k)
+		}
+	}
+	if f.index != nil {
+		f.index[b.pos()] = int32(n)
+	}
+	f.data.Blocks = append(blocks, *b)
+	f.next = n + 1
+}
+
+func (b *Block) pos() blockPos { return blockPos{b.StartLine, b.StartCol, b.EndLine, b.EndCol} }
 
 // mergeCount combines two counts of one block: OR for set mode, a sum (saturating, so a hostile
 // profile cannot wrap it negative) otherwise.
