@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -72,20 +73,33 @@ func benchProfile(b *testing.B) (dir, path string, size int64) {
 	return dir, path, st.Size()
 }
 
-// BenchmarkParseGo parses the ~100 MB profile of bench/coverage.
+// BenchmarkParseGo parses the ~100 MB profile of bench/coverage with ParseGo (in parallel when
+// GOMAXPROCS > 1), then serially and in parallel with 2 and 4 workers.
 func BenchmarkParseGo(b *testing.B) {
 	_, path, size := benchProfile(b)
-	b.SetBytes(size)
-	defer reportCPU(b, cpuTime(b))
-	for b.Loop() {
-		f, err := os.Open(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := ParseGo(path, f); err != nil {
-			b.Fatal(err)
-		}
-		f.Close()
+	for _, bb := range []struct {
+		name  string
+		parse func(string, io.Reader) (*Profile, error)
+	}{
+		{"ParseGo", ParseGo},
+		{"serial", parseGoSerial},
+		{"parallel-2", func(p string, r io.Reader) (*Profile, error) { return parseGoParallel(p, r, 2, chunkBytes) }},
+		{"parallel-4", func(p string, r io.Reader) (*Profile, error) { return parseGoParallel(p, r, 4, chunkBytes) }},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			b.SetBytes(size)
+			defer reportCPU(b, cpuTime(b))
+			for b.Loop() {
+				f, err := os.Open(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := bb.parse(path, f); err != nil {
+					b.Fatal(err)
+				}
+				f.Close()
+			}
+		})
 	}
 }
 

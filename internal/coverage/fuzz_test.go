@@ -3,10 +3,14 @@ package coverage
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"testing"
+	"testing/iotest"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // seeds adds every committed report and a few broken ones to a fuzz corpus.
@@ -119,4 +123,32 @@ func FuzzParseBaseline(f *testing.F) {
 			t.Fatalf("percent %v", b.Total.Percent)
 		}
 	})
+}
+
+// FuzzParseGoParallel: the parallel parser gives the profile, or the error, of the serial one,
+// however the input is cut into chunks (size and workers come from the input too).
+func FuzzParseGoParallel(f *testing.F) {
+	seeds(f, "*/*.out", "*/*/*.out")
+	for _, s := range []string{"\xef\xbb\xbfmode: set\r\na.go:1.1,2.2 1 1\r\n\r\nb.go:1.1,1.1 1 0",
+		"mode: count\na.go:1.1,2.2 1 1\na.go:3.1,4.2 2 1\nmode: count\na.go:1.1,2.2 1 1\na.go:3.1,4.2 3 1\n",
+		"a.go:1.1,2.2 1 1\nmode: set\n", "mode: set\na.go:1.1,2.2 1 1\nmode: atomic\n", "mode: set\nx\n\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want, wantErr := parseGoSerial("in", bytes.NewReader(data))
+		size, workers := 1+len(data)%61, 1+len(data)%3
+		got, err := parseGoParallel("in", iotest.HalfReader(bytes.NewReader(data)), workers, size)
+		sameParse(t, want, wantErr, got, err)
+	})
+}
+
+// sameParse fails unless two parses gave the same profile, or the same error.
+func sameParse(t *testing.T, want *Profile, wantErr error, got *Profile, err error) {
+	t.Helper()
+	if fmt.Sprint(err) != fmt.Sprint(wantErr) {
+		t.Fatalf("parallel error %v, serial %v", err, wantErr)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("parallel profile differs from the serial one (-serial +parallel):\n%s", diff)
+	}
 }

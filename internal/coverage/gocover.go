@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 )
@@ -43,9 +44,20 @@ type goParser struct {
 // ParseGo reads a Go coverprofile: a `mode:` line, then `file:L1.C1,L2.C2 numStmt count` lines.
 // Several profiles concatenated (extra `mode:` lines of the same mode) are one profile; blocks
 // repeated by -coverpkg are merged (OR for set, sum for count and atomic), as `go tool cover`
-// merges them.
+// merges them. With more than one CPU the lines are parsed in parallel (parseGoParallel); the
+// profile and any error are the same either way.
 func ParseGo(path string, r io.Reader) (*Profile, error) {
-	p := &goParser{path: path, files: make(map[string]*goFile)}
+	if n := runtime.GOMAXPROCS(0); n > 1 {
+		// Twice as many workers as CPUs: a worker waiting for its turn to read leaves its CPU
+		// to another.
+		return parseGoParallel(path, r, min(2*n, maxParseWorkers), chunkBytes)
+	}
+	return parseGoSerial(path, r)
+}
+
+// parseGoSerial parses a profile a line at a time on the calling goroutine.
+func parseGoSerial(path string, r io.Reader) (*Profile, error) {
+	p := newGoParser(path)
 	lr := newLineReader(path, r)
 	for {
 		line, ok, err := lr.next()
@@ -58,23 +70,42 @@ func ParseGo(path string, r io.Reader) (*Profile, error) {
 		if len(line) == 0 {
 			continue
 		}
-		if line[0] == 'm' && bytes.HasPrefix(line, []byte("mode:")) {
+		if isModeLine(line) {
 			if err := p.modeLineAt(line, lr.n); err != nil {
 				return nil, err
 			}
 			continue
 		}
 		if p.mode == "" {
-			return nil, parseErrorf(path, lr.n, "missing mode line: a Go coverprofile starts with \"mode: set\", \"mode: count\" or \"mode: atomic\"")
+			return nil, p.missingMode(lr.n)
 		}
 		if msg := p.block(line); msg != "" {
-			return nil, parseErrorf(path, lr.n, "%s in %q", msg, clip(string(line), 120))
+			return nil, p.blockError(lr.n, msg, line)
 		}
 	}
+	return p.profile(lr.n)
+}
+
+func newGoParser(path string) *goParser {
+	return &goParser{path: path, files: make(map[string]*goFile)}
+}
+
+func isModeLine(line []byte) bool { return line[0] == 'm' && bytes.HasPrefix(line, []byte("mode:")) }
+
+func (p *goParser) missingMode(n int) error {
+	return parseErrorf(p.path, n, "missing mode line: a Go coverprofile starts with \"mode: set\", \"mode: count\" or \"mode: atomic\"")
+}
+
+func (p *goParser) blockError(n int, msg string, line []byte) error {
+	return parseErrorf(p.path, n, "%s in %q", msg, clip(string(line), 120))
+}
+
+// profile is the parsed profile of lines lines.
+func (p *goParser) profile(lines int) (*Profile, error) {
 	if p.mode == "" {
-		return nil, parseErrorf(path, lr.n, "no mode line: not a Go coverprofile")
+		return nil, parseErrorf(p.path, lines, "no mode line: not a Go coverprofile")
 	}
-	prof := &Profile{Path: path, Format: FormatGo, Mode: p.mode, ModeLine: p.modeLine, Files: make([]*FileData, len(p.order))}
+	prof := &Profile{Path: p.path, Format: FormatGo, Mode: p.mode, ModeLine: p.modeLine, Files: make([]*FileData, len(p.order))}
 	for i, f := range p.order {
 		prof.Files[i] = f.data
 	}
@@ -101,27 +132,43 @@ func (p *goParser) modeLineAt(line []byte, n int) error {
 // block parses and merges one block line, returning what is wrong with it or "".
 func (p *goParser) block(l []byte) string {
 	var b Block
-	// The fast path: a line naming the same file as the one before (the usual case: a file's
-	// blocks are written together) is recognised by comparing the name once, and the rest is
-	// read forward. Anything it does not accept goes through parseBlock, which accepts exactly
-	// the same lines and says what is wrong with the others.
-	if f := p.last; f != nil {
-		n := len(f.data.Name)
-		if len(l) > n && l[n] == ':' && string(l[:n]) == f.data.Name && parseTail(l[n+1:], &b) {
-			return p.add(f, &b)
-		}
+	var prev string
+	if p.last != nil {
+		prev = p.last.data.Name
 	}
-	if i := bytes.LastIndexByte(l, ':'); i > 0 && parseTail(l[i+1:], &b) {
-		return p.add(p.file(l[:i]), &b)
-	}
-	b, name, msg := parseBlock(l)
+	n, same, msg := scanBlock(l, prev, &b)
 	if msg != "" {
-		if bytes.Count(l, []byte(" ")) < 2 {
-			return "malformed block: truncated, or not file:line.col,line.col statements count"
-		}
 		return msg
 	}
-	return p.add(p.file(name), &b)
+	f := p.last
+	if !same {
+		f = p.file(l[:n])
+	}
+	return p.add(f, &b)
+}
+
+// scanBlock parses the block line l into b, returning the length of its file name, and whether
+// that name is prev; msg says what is wrong with a line that is not a block. A line naming the
+// same file as the one before (the usual case: a file's blocks are written together) is
+// recognised by comparing the name once, and the rest is read forward. Anything parseTail does
+// not accept goes through parseBlock, which accepts exactly the same lines and says what is
+// wrong with the others.
+func scanBlock[S string | []byte](l []byte, prev S, b *Block) (n int, same bool, msg string) {
+	if n = len(prev); n > 0 && len(l) > n && l[n] == ':' && string(l[:n]) == string(prev) && parseTail(l[n+1:], b) {
+		return n, true, ""
+	}
+	if n = bytes.LastIndexByte(l, ':'); n > 0 && parseTail(l[n+1:], b) {
+		return n, false, ""
+	}
+	var name []byte
+	*b, name, msg = parseBlock(l)
+	if msg != "" {
+		if bytes.Count(l, []byte(" ")) < 2 {
+			msg = "malformed block: truncated, or not file:line.col,line.col statements count"
+		}
+		return 0, false, msg
+	}
+	return len(name), false, ""
 }
 
 // parseTail reads the part of a block line after the file name's colon, L1.C1,L2.C2 numStmt
@@ -130,32 +177,52 @@ func (p *goParser) block(l []byte) string {
 // these numbers hold no ':', the colon before them is the line's last one, where parseBlock,
 // reading from the end, splits the name too.
 func parseTail(t []byte, b *Block) bool {
-	var v [6]int64
-	i := 0
-	for k := range v {
-		start := i
-		var n int64
-		for i < len(t) && t[i]-'0' <= 9 {
-			n = n*10 + int64(t[i]-'0')
-			i++
-		}
-		// Nine digits always fit an int32, eighteen an int64 (the count).
-		if d := i - start; d == 0 || d > 9 && (k < 5 || d > 18) {
-			return false
-		}
-		v[k] = n
-		if k < 5 {
-			if i >= len(t) || t[i] != ".,. "[min(k, 3)] {
-				return false
-			}
-			i++
-		}
-	}
-	if i != len(t) {
+	sl, i, ok := field(t, 0, '.')
+	if !ok {
 		return false
 	}
-	*b = Block{StartLine: int32(v[0]), StartCol: int32(v[1]), EndLine: int32(v[2]), EndCol: int32(v[3]), NumStmt: int32(v[4]), Count: v[5]}
-	return b.StartLine >= 1 && (b.EndLine > b.StartLine || b.EndLine == b.StartLine && b.EndCol >= b.StartCol)
+	sc, i, ok := field(t, i, ',')
+	if !ok {
+		return false
+	}
+	el, i, ok := field(t, i, '.')
+	if !ok {
+		return false
+	}
+	ec, i, ok := field(t, i, ' ')
+	if !ok {
+		return false
+	}
+	ns, i, ok := field(t, i, ' ')
+	if !ok {
+		return false
+	}
+	count, end := digits(t, i)
+	if end == i || end-i > 18 || end != len(t) { // eighteen digits always fit an int64
+		return false
+	}
+	*b = Block{StartLine: int32(sl), StartCol: int32(sc), EndLine: int32(el), EndCol: int32(ec), NumStmt: int32(ns), Count: count}
+	return sl >= 1 && (el > sl || el == sl && ec >= sc)
+}
+
+// field reads a decimal of one to nine digits (always within an int32) at t[i:] and the
+// separator sep after it, returning the number and where the next field starts.
+func field(t []byte, i int, sep byte) (v int64, next int, ok bool) {
+	v, end := digits(t, i)
+	return v, end + 1, end > i && end-i <= 9 && end < len(t) && t[end] == sep
+}
+
+// digits reads the decimal digits at t[i:], returning their value (which may overflow: the
+// caller bounds how many there are) and where they end.
+func digits(t []byte, i int) (v int64, end int) {
+	for ; i < len(t); i++ {
+		d := t[i] - '0'
+		if d > 9 {
+			break
+		}
+		v = v*10 + int64(d)
+	}
+	return v, i
 }
 
 // parseBlock parses file:L1.C1,L2.C2 numStmt count.

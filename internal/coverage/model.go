@@ -203,19 +203,12 @@ func (a *acc) file() (*File, error) {
 		blocks = slices.Clone(blocks)
 		slices.SortStableFunc(blocks, comparePos)
 	}
-	merged := blocks[:0:0]
-	for i := range blocks {
-		b := blocks[i]
-		if n := len(merged); n > 0 && merged[n-1].samePos(&b) {
-			last := &merged[n-1]
-			if last.NumStmt != b.NumStmt {
-				return nil, fmt.Errorf("%s: the block at %d.%d,%d.%d has %d statements in one report and %d in another: the reports are of different versions of the file",
-					a.path, b.StartLine, b.StartCol, b.EndLine, b.EndCol, last.NumStmt, b.NumStmt)
-			}
-			last.Count = mergeCount(a.set, last.Count, b.Count)
-			continue
+	merged := blocks
+	if hasRepeats(blocks) {
+		var err error
+		if merged, err = a.mergeRepeats(blocks); err != nil {
+			return nil, err
 		}
-		merged = append(merged, b)
 	}
 	var covered, total int
 	for i := range merged {
@@ -233,11 +226,40 @@ func (a *acc) file() (*File, error) {
 	return f, nil
 }
 
+// mergeRepeats merges the blocks at the same position of sorted blocks into a new slice.
+func (a *acc) mergeRepeats(blocks []Block) ([]Block, error) {
+	merged := make([]Block, 0, len(blocks))
+	for i := range blocks {
+		b := blocks[i]
+		if n := len(merged); n > 0 && merged[n-1].samePos(&b) {
+			last := &merged[n-1]
+			if last.NumStmt != b.NumStmt {
+				return nil, fmt.Errorf("%s: the block at %d.%d,%d.%d has %d statements in one report and %d in another: the reports are of different versions of the file",
+					a.path, b.StartLine, b.StartCol, b.EndLine, b.EndCol, last.NumStmt, b.NumStmt)
+			}
+			last.Count = mergeCount(a.set, last.Count, b.Count)
+			continue
+		}
+		merged = append(merged, b)
+	}
+	return merged, nil
+}
+
+// hasRepeats reports whether sorted blocks hold two at the same position.
+func hasRepeats(blocks []Block) bool {
+	for i := 1; i < len(blocks); i++ {
+		if blocks[i].samePos(&blocks[i-1]) {
+			return true
+		}
+	}
+	return false
+}
+
 type interval struct{ start, end int32 }
 
-// union merges sorted-by-start intervals that overlap or touch.
+// union merges sorted-by-start intervals that overlap or touch, in place.
 func union(in []interval) []interval {
-	var out []interval
+	out := in[:0]
 	for _, iv := range in {
 		if n := len(out); n > 0 && iv.start <= out[n-1].end+1 {
 			out[n-1].end = max(out[n-1].end, iv.end)
@@ -253,7 +275,8 @@ func union(in []interval) []interval {
 // uncovered body counts as covered, and overlapping blocks never count a line twice. Blocks of
 // no statements mark no lines.
 func segments(blocks []Block) []segment {
-	var all, cov []interval
+	all := make([]interval, 0, len(blocks))
+	cov := make([]interval, 0, len(blocks))
 	for i := range blocks {
 		b := &blocks[i]
 		if b.NumStmt <= 0 {
