@@ -39,7 +39,16 @@ type goParser struct {
 	files    map[string]*goFile
 	order    []*goFile
 	last     *goFile
+	// arena is memory for the blocks of new files: the newest file's blocks grow into it
+	// without being copied (in a profile a file's blocks are written together), and a file is
+	// capped when the next one starts, so its later blocks are copied out instead of
+	// overwriting the next file's.
+	arena  []Block
+	newest *goFile
 }
+
+// arenaBlocks is the size of a block arena.
+const arenaBlocks = 1 << 15
 
 // ParseGo reads a Go coverprofile: a `mode:` line, then `file:L1.C1,L2.C2 numStmt count` lines.
 // Several profiles concatenated (extra `mode:` lines of the same mode) are one profile; blocks
@@ -107,6 +116,8 @@ func (p *goParser) profile(lines int) (*Profile, error) {
 	}
 	prof := &Profile{Path: p.path, Format: FormatGo, Mode: p.mode, ModeLine: p.modeLine, Files: make([]*FileData, len(p.order))}
 	for i, f := range p.order {
+		n := len(f.data.Blocks)
+		f.data.Blocks = f.data.Blocks[:n:n] // an append copies rather than write into the arena
 		prof.Files[i] = f.data
 	}
 	return prof, nil
@@ -272,13 +283,29 @@ func (p *goParser) file(name []byte) *goFile {
 	if f == nil || string(name) != f.data.Name {
 		f = p.files[string(name)]
 		if f == nil {
-			f = &goFile{data: &FileData{Name: string(name), Unit: UnitStatements}}
+			f = &goFile{data: &FileData{Name: string(name), Unit: UnitStatements, Blocks: p.newBlocks()}}
 			p.files[f.data.Name] = f
 			p.order = append(p.order, f)
+			p.newest = f
 		}
 		p.last = f
 	}
 	return f
+}
+
+// newBlocks returns an empty slice for the blocks of a new file, in the arena.
+func (p *goParser) newBlocks() []Block {
+	if q := p.newest; q != nil {
+		n := len(q.data.Blocks)
+		q.data.Blocks = q.data.Blocks[:n:n]
+		if n > 0 && n <= len(p.arena) && &q.data.Blocks[0] == &p.arena[0] {
+			p.arena = p.arena[n:]
+		} // else its blocks outgrew the arena and were copied out: the arena is free again
+	}
+	if len(p.arena) < arenaBlocks/16 {
+		p.arena = make([]Block, arenaBlocks)
+	}
+	return p.arena[:0]
 }
 
 // add merges a parsed block into its file: with an earlier copy of the same block, or as a new

@@ -20,7 +20,7 @@ import (
 
 const (
 	// chunkBytes is how much input a worker parses at a time.
-	chunkBytes = 1 << 20
+	chunkBytes = 256 << 10
 	// maxParseWorkers bounds the workers: merging, which is sequential, keeps up with about this
 	// many.
 	maxParseWorkers = 4

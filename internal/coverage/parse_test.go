@@ -266,3 +266,22 @@ func TestParseGoParallel(t *testing.T) {
 type nothingReader struct{}
 
 func (nothingReader) Read([]byte) (int, error) { return 0, nil }
+
+// TestParseGoBlocksCapped: files' blocks share memory while they are parsed; appending to one
+// file's blocks afterwards (as merging two reports does) must not overwrite the next file's.
+func TestParseGoBlocksCapped(t *testing.T) {
+	p, err := ParseGo("p", strings.NewReader("mode: set\na.go:1.1,2.2 1 1\nb.go:3.1,4.2 1 0\na.go:5.1,6.2 1 1\nc.go:1.1,1.2 1 1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := fmt.Sprint(p.Files[1].Blocks, p.Files[2].Blocks)
+	for _, f := range p.Files {
+		_ = append(f.Blocks, Block{StartLine: 99, EndLine: 99, NumStmt: 1})
+	}
+	if after := fmt.Sprint(p.Files[1].Blocks, p.Files[2].Blocks); after != before {
+		t.Fatalf("appending to a file's blocks changed another file's: %s, was %s", after, before)
+	}
+	if want := "[{3 1 4 2 1 0}] [{1 1 1 2 1 1}]"; before != want {
+		t.Fatalf("blocks of b.go and c.go = %s, want %s", before, want)
+	}
+}
