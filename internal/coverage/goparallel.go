@@ -216,7 +216,8 @@ func (pl *goPipeline) read(c *goChunk) {
 func (c *goChunk) parse() {
 	buf := c.buf
 	c.blocks = slices.Grow(c.blocks, len(buf)/48) // a block line is rarely shorter
-	var name []byte                               // the file of the open run
+	// name is the file of the open run of blocks, the run the next line joins if it names it.
+	var name []byte
 	open := false
 	var b Block
 	for off := 0; off < len(buf); {
@@ -233,11 +234,13 @@ func (c *goChunk) parse() {
 			c.entries = append(c.entries, goEntry{kind: entryLong, line: c.lines})
 			return
 		}
-		line = bytes.TrimSuffix(line, []byte("\r"))
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1]
+		}
 		if c.first && c.lines == 1 && bytes.HasPrefix(line, utf8BOM) {
 			line, off = line[len(utf8BOM):], off+len(utf8BOM)
 		}
-		e := goEntry{line: c.lines, off: off, end: off + len(line)}
+		lineOff := off
 		off = next
 		switch {
 		case len(line) == 0:
@@ -245,20 +248,18 @@ func (c *goChunk) parse() {
 			continue
 		case isModeLine(line):
 			open = false
-			e.kind = entryMode
-			c.entries = append(c.entries, e)
+			c.entries = append(c.entries, goEntry{kind: entryMode, line: c.lines, off: lineOff, end: lineOff + len(line)})
 			continue
 		}
 		n, same, msg := scanBlock(line, name, &b)
 		if msg != "" {
-			e.kind, e.msg = entryBad, msg
-			c.entries = append(c.entries, e)
+			c.entries = append(c.entries, goEntry{kind: entryBad, line: c.lines, off: lineOff, end: lineOff + len(line), msg: msg})
 			return
 		}
 		if !open || !same {
 			name, open = line[:n], true
-			e.kind, e.name, e.from, e.to = entryRun, name, len(c.blocks), len(c.blocks)
-			c.entries = append(c.entries, e)
+			c.entries = append(c.entries, goEntry{kind: entryRun, line: c.lines, off: lineOff, end: lineOff + len(line),
+				name: name, from: len(c.blocks), to: len(c.blocks)})
 		}
 		c.blocks = append(c.blocks, b)
 		c.entries[len(c.entries)-1].to++
