@@ -257,41 +257,34 @@ func hasRepeats(blocks []Block) bool {
 
 type interval struct{ start, end int32 }
 
-// union merges sorted-by-start intervals that overlap or touch, in place.
-func union(in []interval) []interval {
-	out := in[:0]
-	for _, iv := range in {
-		if n := len(out); n > 0 && iv.start <= out[n-1].end+1 {
-			out[n-1].end = max(out[n-1].end, iv.end)
-			continue
-		}
-		out = append(out, iv)
+// addInterval adds iv to intervals sorted by start, none overlapping or touching another, where
+// iv starts no earlier than the last: it is joined to the last when they overlap or touch.
+func addInterval(out []interval, iv interval) []interval {
+	if n := len(out); n > 0 && iv.start <= out[n-1].end+1 {
+		out[n-1].end = max(out[n-1].end, iv.end)
+		return out
 	}
-	return out
+	return append(out, iv)
 }
 
 // segments splits the lines the blocks span into covered and uncovered runs. A line is covered
 // when any block over it ran: a Go line holding the end of a covered `if` and the start of an
 // uncovered body counts as covered, and overlapping blocks never count a line twice. Blocks of
-// no statements mark no lines.
+// no statements mark no lines. The blocks are sorted by position.
 func segments(blocks []Block) []segment {
-	all := make([]interval, 0, len(blocks))
-	cov := make([]interval, 0, len(blocks))
+	// The lines of all blocks and of the covered ones, as runs.
+	var all, cov []interval
 	for i := range blocks {
 		b := &blocks[i]
 		if b.NumStmt <= 0 {
 			continue
 		}
 		iv := interval{b.StartLine, b.EndLine}
-		all = append(all, iv)
+		all = addInterval(all, iv)
 		if b.Count > 0 {
-			cov = append(cov, iv)
+			cov = addInterval(cov, iv)
 		}
 	}
-	byStart := func(a, b interval) int { return int(a.start) - int(b.start) }
-	slices.SortFunc(all, byStart)
-	slices.SortFunc(cov, byStart)
-	all, cov = union(all), union(cov)
 	var out []segment
 	j := 0
 	for _, a := range all {
