@@ -188,32 +188,39 @@ func scanBlock[S string | []byte](l []byte, prev S, b *Block) (n int, same bool,
 // these numbers hold no ':', the colon before them is the line's last one, where parseBlock,
 // reading from the end, splits the name too.
 func parseTail(t []byte, b *Block) bool {
+	end, ok := parseFields(t, b)
+	return ok && end == len(t)
+}
+
+// parseFields is parseTail for a tail that may be followed by more input: it returns where the
+// count ends, for the caller to check that the line does.
+func parseFields(t []byte, b *Block) (end int, ok bool) {
 	sl, i, ok := field(t, 0, '.')
 	if !ok {
-		return false
+		return 0, false
 	}
 	sc, i, ok := field(t, i, ',')
 	if !ok {
-		return false
+		return 0, false
 	}
 	el, i, ok := field(t, i, '.')
 	if !ok {
-		return false
+		return 0, false
 	}
 	ec, i, ok := field(t, i, ' ')
 	if !ok {
-		return false
+		return 0, false
 	}
 	ns, i, ok := field(t, i, ' ')
 	if !ok {
-		return false
+		return 0, false
 	}
 	count, end := digits(t, i)
-	if end == i || end-i > 18 || end != len(t) { // eighteen digits always fit an int64
-		return false
+	if end == i || end-i > 18 { // eighteen digits always fit an int64
+		return 0, false
 	}
 	*b = Block{StartLine: int32(sl), StartCol: int32(sc), EndLine: int32(el), EndCol: int32(ec), NumStmt: int32(ns), Count: count}
-	return sl >= 1 && (el > sl || el == sl && ec >= sc)
+	return end, sl >= 1 && (el > sl || el == sl && ec >= sc)
 }
 
 // field reads a decimal of one to nine digits (always within an int32) at t[i:] and the

@@ -221,6 +221,20 @@ func (c *goChunk) parse() {
 	open := false
 	var b Block
 	for off := 0; off < len(buf); {
+		// The usual line: the open run's file again, and a well-formed block, read without
+		// looking for the line's end first.
+		if n := len(name); open && len(buf)-off > n && buf[off+n] == ':' && string(buf[off:off+n]) == string(name) {
+			if end, ok := parseFields(buf[off+n+1:], &b); ok {
+				end += off + n + 1
+				if end-off < maxLineBytes && (end == len(buf) || buf[end] == '\n') {
+					c.lines++
+					c.blocks = append(c.blocks, b)
+					c.entries[len(c.entries)-1].to++
+					off = end + 1
+					continue
+				}
+			}
+		}
 		end := bytes.IndexByte(buf[off:], '\n')
 		next := off + end + 1
 		if end < 0 {
