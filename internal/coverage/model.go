@@ -6,6 +6,7 @@ import (
 	"path"
 	"slices"
 	"sort"
+	"strconv"
 )
 
 // Counts is covered out of total, with the percentage (0 to 100) they make. Nothing to cover is
@@ -42,7 +43,9 @@ type Range struct {
 // MarshalJSON writes a range as [start, end]: a report of thousands of files lists tens of
 // thousands of ranges, and the pair is a third the size of {"start":..,"end":..}.
 func (r Range) MarshalJSON() ([]byte, error) {
-	return fmt.Appendf(nil, "[%d,%d]", r.Start, r.End), nil
+	b := make([]byte, 0, 24)
+	b = append(strconv.AppendInt(append(b, '['), int64(r.Start), 10), ',')
+	return append(strconv.AppendInt(b, int64(r.End), 10), ']'), nil
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
