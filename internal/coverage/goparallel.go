@@ -15,8 +15,9 @@ import (
 // chunk that is next in input order, unless another worker is already merging. Merging does
 // everything that depends on what came before (the mode, merging repeated blocks, line numbers
 // in errors) exactly as parseGoSerial does line by line, so the profile and the first error are
-// the same. A fixed set of chunks is recycled, so memory in flight is bounded whatever the input
-// size, and no goroutine waits for another while there is input left to parse.
+// the same. A fixed set of chunks (two per worker) is recycled, so memory in flight is bounded
+// whatever the input size; a worker waits for another only for its turn to read, or for a chunk
+// to be merged and freed.
 
 const (
 	// chunkBytes is how much input a worker parses at a time.
