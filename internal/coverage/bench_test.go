@@ -83,6 +83,7 @@ func BenchmarkParseGo(b *testing.B) {
 	}{
 		{"ParseGo", ParseGo},
 		{"serial", parseGoSerial},
+		{"parallel-1", func(p string, r io.Reader) (*Profile, error) { return parseGoParallel(p, r, 1, chunkBytes) }},
 		{"parallel-2", func(p string, r io.Reader) (*Profile, error) { return parseGoParallel(p, r, 2, chunkBytes) }},
 		{"parallel-4", func(p string, r io.Reader) (*Profile, error) { return parseGoParallel(p, r, 4, chunkBytes) }},
 	} {

@@ -53,46 +53,16 @@ const arenaBlocks = 1 << 15
 // ParseGo reads a Go coverprofile: a `mode:` line, then `file:L1.C1,L2.C2 numStmt count` lines.
 // Several profiles concatenated (extra `mode:` lines of the same mode) are one profile; blocks
 // repeated by -coverpkg are merged (OR for set, sum for count and atomic), as `go tool cover`
-// merges them. With more than one CPU the lines are parsed in parallel (parseGoParallel); the
-// profile and any error are the same either way.
+// merges them. The input is read in chunks, parsed in parallel when there is more than one CPU
+// (parseGoParallel); the profile and any error are the same either way.
 func ParseGo(path string, r io.Reader) (*Profile, error) {
+	workers := 1
 	if n := runtime.GOMAXPROCS(0); n > 1 {
 		// Twice as many workers as CPUs: a worker waiting for its turn to read leaves its CPU
 		// to another.
-		return parseGoParallel(path, r, min(2*n, maxParseWorkers), chunkBytes)
+		workers = min(2*n, maxParseWorkers)
 	}
-	return parseGoSerial(path, r)
-}
-
-// parseGoSerial parses a profile a line at a time on the calling goroutine.
-func parseGoSerial(path string, r io.Reader) (*Profile, error) {
-	p := newGoParser(path)
-	lr := newLineReader(path, r)
-	for {
-		line, ok, err := lr.next()
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
-		if len(line) == 0 {
-			continue
-		}
-		if isModeLine(line) {
-			if err := p.modeLineAt(line, lr.n); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if p.mode == "" {
-			return nil, p.missingMode(lr.n)
-		}
-		if msg := p.block(line); msg != "" {
-			return nil, p.blockError(lr.n, msg, line)
-		}
-	}
-	return p.profile(lr.n)
+	return parseGoParallel(path, r, workers, chunkBytes)
 }
 
 func newGoParser(path string) *goParser {
@@ -138,24 +108,6 @@ func (p *goParser) modeLineAt(line []byte, n int) error {
 		return parseErrorf(p.path, n, "mode %q conflicts with mode %q on line %d: merge only profiles of one -covermode", m, p.mode, p.modeLine)
 	}
 	return nil
-}
-
-// block parses and merges one block line, returning what is wrong with it or "".
-func (p *goParser) block(l []byte) string {
-	var b Block
-	var prev string
-	if p.last != nil {
-		prev = p.last.data.Name
-	}
-	n, same, msg := scanBlock(l, prev, &b)
-	if msg != "" {
-		return msg
-	}
-	f := p.last
-	if !same {
-		f = p.file(l[:n])
-	}
-	return p.add(f, &b)
 }
 
 // scanBlock parses the block line l into b, returning the length of its file name, and whether

@@ -14,8 +14,8 @@ import (
 // (what is line-local: splitting lines, numbers, malformed lines), and then merges every parsed
 // chunk that is next in input order, unless another worker is already merging. Merging does
 // everything that depends on what came before (the mode, merging repeated blocks, line numbers
-// in errors) exactly as parseGoSerial does line by line, so the profile and the first error are
-// the same. A fixed set of chunks (two per worker) is recycled, so memory in flight is bounded
+// in errors) exactly as a parser reading a line at a time does (parseGoSerial, the tests'
+// reference), so the profile and the first error are the same. A fixed set of chunks (two per worker) is recycled, so memory in flight is bounded
 // whatever the input size; a worker waits for another only for its turn to read, or for a chunk
 // to be merged and freed.
 
@@ -82,8 +82,8 @@ type goPipeline struct {
 	stop    atomic.Bool
 }
 
-// parseGoParallel parses a profile with workers goroutines (the caller's among them) parsing
-// chunks of about size bytes.
+// parseGoParallel parses a profile with workers goroutines (the caller's among them, alone when
+// workers is 1) parsing chunks of about size bytes.
 func parseGoParallel(path string, r io.Reader, workers, size int) (*Profile, error) {
 	nchunks := 2 * workers
 	pl := &goPipeline{free: make(chan *goChunk, nchunks), r: r, size: size, p: newGoParser(path), parsed: make([]*goChunk, nchunks)}
