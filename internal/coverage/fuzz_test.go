@@ -3,10 +3,15 @@ package coverage
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+	"testing/iotest"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // seeds adds every committed report and a few broken ones to a fuzz corpus.
@@ -117,6 +122,66 @@ func FuzzParseBaseline(f *testing.F) {
 		}
 		if b.Total.Percent < 0 || b.Total.Percent > 100 {
 			t.Fatalf("percent %v", b.Total.Percent)
+		}
+	})
+}
+
+// FuzzParseGoParallel: the parallel parser gives the profile, or the error, of the serial one,
+// however the input is cut into chunks (size and workers come from the input too).
+func FuzzParseGoParallel(f *testing.F) {
+	seeds(f, "*/*.out", "*/*/*.out")
+	for _, s := range []string{"\xef\xbb\xbfmode: set\r\na.go:1.1,2.2 1 1\r\n\r\nb.go:1.1,1.1 1 0",
+		"mode: count\na.go:1.1,2.2 1 1\na.go:3.1,4.2 2 1\nmode: count\na.go:1.1,2.2 1 1\na.go:3.1,4.2 3 1\n",
+		"a.go:1.1,2.2 1 1\nmode: set\n", "mode: set\na.go:1.1,2.2 1 1\nmode: atomic\n", "mode: set\nx\n\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want, wantErr := parseGoSerial("in", bytes.NewReader(data))
+		size, workers := 1+len(data)%61, 1+len(data)%3
+		got, err := parseGoParallel("in", iotest.HalfReader(bytes.NewReader(data)), workers, size)
+		sameParse(t, want, wantErr, got, err)
+	})
+}
+
+// sameParse fails unless two parses gave the same profile, or the same error.
+func sameParse(t *testing.T, want *Profile, wantErr error, got *Profile, err error) {
+	t.Helper()
+	if fmt.Sprint(err) != fmt.Sprint(wantErr) {
+		t.Fatalf("parallel error %v, serial %v", err, wantErr)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("parallel profile differs from the serial one (-serial +parallel):\n%s", diff)
+	}
+}
+
+// FuzzSegments: every line's state from segments (executable, covered) is what the blocks over
+// it say — covered when a block of statements over it ran — and the segments are sorted, apart
+// and maximal (two neighbours with the same state would be one run).
+func FuzzSegments(f *testing.F) {
+	f.Add([]byte{1, 3, 1, 1, 2, 2, 0, 1, 5, 5, 1, 0, 4, 9, 1, 1})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var blocks []Block
+		for ; len(data) >= 4; data = data[4:] {
+			start := int32(data[0]%40) + 1
+			blocks = append(blocks, Block{StartLine: start, EndLine: start + int32(data[1]%6), NumStmt: int32(data[2] % 3), Count: int64(data[3] % 2)})
+		}
+		slices.SortStableFunc(blocks, comparePos)
+		f := &File{segs: segments(blocks)}
+		for i, s := range f.segs {
+			if s.start > s.end || i > 0 && (f.segs[i-1].end >= s.start || f.segs[i-1].end+1 == s.start && f.segs[i-1].covered == s.covered) {
+				t.Fatalf("bad segments %v", f.segs)
+			}
+		}
+		for line := int32(0); line <= 50; line++ {
+			var exec, cov bool
+			for _, b := range blocks {
+				if b.NumStmt > 0 && b.StartLine <= line && line <= b.EndLine {
+					exec, cov = true, cov || b.Count > 0
+				}
+			}
+			if e, c := f.lineState(int(line)); e != exec || c != cov {
+				t.Fatalf("line %d: executable %v covered %v, want %v %v (segments %v, blocks %v)", line, e, c, exec, cov, f.segs, blocks)
+			}
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"path"
 	"slices"
 	"sort"
+	"strconv"
 )
 
 // Counts is covered out of total, with the percentage (0 to 100) they make. Nothing to cover is
@@ -42,7 +43,9 @@ type Range struct {
 // MarshalJSON writes a range as [start, end]: a report of thousands of files lists tens of
 // thousands of ranges, and the pair is a third the size of {"start":..,"end":..}.
 func (r Range) MarshalJSON() ([]byte, error) {
-	return fmt.Appendf(nil, "[%d,%d]", r.Start, r.End), nil
+	b := make([]byte, 0, 24)
+	b = append(strconv.AppendInt(append(b, '['), int64(r.Start), 10), ',')
+	return append(strconv.AppendInt(b, int64(r.End), 10), ']'), nil
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -203,19 +206,12 @@ func (a *acc) file() (*File, error) {
 		blocks = slices.Clone(blocks)
 		slices.SortStableFunc(blocks, comparePos)
 	}
-	merged := blocks[:0:0]
-	for i := range blocks {
-		b := blocks[i]
-		if n := len(merged); n > 0 && merged[n-1].samePos(&b) {
-			last := &merged[n-1]
-			if last.NumStmt != b.NumStmt {
-				return nil, fmt.Errorf("%s: the block at %d.%d,%d.%d has %d statements in one report and %d in another: the reports are of different versions of the file",
-					a.path, b.StartLine, b.StartCol, b.EndLine, b.EndCol, last.NumStmt, b.NumStmt)
-			}
-			last.Count = mergeCount(a.set, last.Count, b.Count)
-			continue
+	merged := blocks
+	if hasRepeats(blocks) {
+		var err error
+		if merged, err = a.mergeRepeats(blocks); err != nil {
+			return nil, err
 		}
-		merged = append(merged, b)
 	}
 	var covered, total int
 	for i := range merged {
@@ -233,26 +229,53 @@ func (a *acc) file() (*File, error) {
 	return f, nil
 }
 
-type interval struct{ start, end int32 }
-
-// union merges sorted-by-start intervals that overlap or touch.
-func union(in []interval) []interval {
-	var out []interval
-	for _, iv := range in {
-		if n := len(out); n > 0 && iv.start <= out[n-1].end+1 {
-			out[n-1].end = max(out[n-1].end, iv.end)
+// mergeRepeats merges the blocks at the same position of sorted blocks into a new slice.
+func (a *acc) mergeRepeats(blocks []Block) ([]Block, error) {
+	merged := make([]Block, 0, len(blocks))
+	for i := range blocks {
+		b := blocks[i]
+		if n := len(merged); n > 0 && merged[n-1].samePos(&b) {
+			last := &merged[n-1]
+			if last.NumStmt != b.NumStmt {
+				return nil, fmt.Errorf("%s: the block at %d.%d,%d.%d has %d statements in one report and %d in another: the reports are of different versions of the file",
+					a.path, b.StartLine, b.StartCol, b.EndLine, b.EndCol, last.NumStmt, b.NumStmt)
+			}
+			last.Count = mergeCount(a.set, last.Count, b.Count)
 			continue
 		}
-		out = append(out, iv)
+		merged = append(merged, b)
 	}
-	return out
+	return merged, nil
+}
+
+// hasRepeats reports whether sorted blocks hold two at the same position.
+func hasRepeats(blocks []Block) bool {
+	for i := 1; i < len(blocks); i++ {
+		if blocks[i].samePos(&blocks[i-1]) {
+			return true
+		}
+	}
+	return false
+}
+
+type interval struct{ start, end int32 }
+
+// addInterval adds iv to intervals sorted by start, none overlapping or touching another, where
+// iv starts no earlier than the last: it is joined to the last when they overlap or touch.
+func addInterval(out []interval, iv interval) []interval {
+	if n := len(out); n > 0 && iv.start <= out[n-1].end+1 {
+		out[n-1].end = max(out[n-1].end, iv.end)
+		return out
+	}
+	return append(out, iv)
 }
 
 // segments splits the lines the blocks span into covered and uncovered runs. A line is covered
 // when any block over it ran: a Go line holding the end of a covered `if` and the start of an
 // uncovered body counts as covered, and overlapping blocks never count a line twice. Blocks of
-// no statements mark no lines.
+// no statements mark no lines. The blocks are sorted by position.
 func segments(blocks []Block) []segment {
+	// The lines of all blocks and of the covered ones, as runs.
 	var all, cov []interval
 	for i := range blocks {
 		b := &blocks[i]
@@ -260,15 +283,11 @@ func segments(blocks []Block) []segment {
 			continue
 		}
 		iv := interval{b.StartLine, b.EndLine}
-		all = append(all, iv)
+		all = addInterval(all, iv)
 		if b.Count > 0 {
-			cov = append(cov, iv)
+			cov = addInterval(cov, iv)
 		}
 	}
-	byStart := func(a, b interval) int { return int(a.start) - int(b.start) }
-	slices.SortFunc(all, byStart)
-	slices.SortFunc(cov, byStart)
-	all, cov = union(all), union(cov)
 	var out []segment
 	j := 0
 	for _, a := range all {

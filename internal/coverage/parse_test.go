@@ -3,10 +3,14 @@ package coverage
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -173,5 +177,111 @@ func TestRunErrors(t *testing.T) {
 	_, err = Run(context.Background(), Options{Reports: []string{a, b}, RepoRoot: dir})
 	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "x/a.go: the block at 1.1,2.2 has 1 statements in one report and 3 in another") {
 		t.Errorf("inconsistent reports: %v", err)
+	}
+}
+
+// TestParseGoParallel: the parallel parser gives the serial parser's profile, or its error at
+// the same line, wherever the chunks are cut and however many workers there are: blocks merged
+// across chunks, errors far into the input, lines too long, read errors, a reader that stalls.
+func TestParseGoParallel(t *testing.T) {
+	var synth strings.Builder
+	synth.WriteString("\xef\xbb\xbfmode: count\r\n")
+	for r := range 3 {
+		for i := range 3000 {
+			fmt.Fprintf(&synth, "example.com/m/p%d/f%d.go:%d.%d,%d.%d %d %d\n", i/500, i/50, 10+i%50*3, 2, 11+i%50*3, 4, 1+i%3, (i+r)%4)
+			if i%997 == 0 {
+				synth.WriteString("\n")
+			}
+		}
+		if r == 1 {
+			synth.WriteString("mode: count\n")
+		}
+	}
+	good := synth.String()
+	long := strings.Repeat("x", maxLineBytes)
+	lines := strings.SplitAfter(good, "\n")
+	at := func(n int, s string) string { // good with line n replaced by s
+		return strings.Join(lines[:n-1], "") + s + "\n" + strings.Join(lines[n:], "")
+	}
+	tooLong := "line is longer than 1 MiB: not a coverage report, or a corrupt one"
+	inputs := []struct{ name, in, wantErr string }{
+		{"good", good, ""},
+		{"no final newline", strings.TrimSuffix(good, "\n"), ""},
+		{"out of order", good + "example.com/m/p0/f0.go:1.1,1.2 1 1\nexample.com/m/p0/f0.go:10.2,11.4 1 5\n", ""},
+		{"huge numbers", good + "example.com/m/p0/f0.go:0000000001.1,2.3 1 000000000000000000009\nexample.com/m/p0/f0.go:1.1,2.3 1 9223372036854775807\n", ""},
+		{"bad line late", at(7000, "example.com/m/p0/f0.go:10.2,11.4 1 x"),
+			`p:7000: malformed count (want file:line.col,line.col statements count) in "example.com/m/p0/f0.go:10.2,11.4 1 x"`},
+		{"statement count late", at(8500, "example.com/m/p0/f0.go:10.2,11.4 7 1"),
+			`p:8500: statement count 7 differs from the 1 reported earlier for the same block in "example.com/m/p0/f0.go:10.2,11.4 7 1"`},
+		{"mode conflict late", at(5000, "mode: set"), `p:5000: mode "set" conflicts with mode "count" on line 1: merge only profiles of one -covermode`},
+		{"unknown mode late", at(5000, "mode: sometimes"), `p:5000: unknown coverage mode "sometimes" (valid: set, count, atomic)`},
+		{"truncated late", at(6001, "example.com/m/p0/f0.go:10.2"),
+			`p:6001: malformed block: truncated, or not file:line.col,line.col statements count in "example.com/m/p0/f0.go:10.2"`},
+		{"long line late", at(4000, long), "p:4000: " + tooLong},
+		{"long line first", long + "\n" + good, "p:1: " + tooLong},
+		{"long final line", good + long, "p:9015: " + tooLong},
+		{"almost long final line", good + long[1:], "p:9015: malformed block: truncated, or not file:line.col,line.col statements count in " + strconv.Quote(clip(long, 120))},
+		{"missing mode", strings.Join(lines[1:], ""), `p:1: missing mode line: a Go coverprofile starts with "mode: set", "mode: count" or "mode: atomic"`},
+		{"only blank", "\n\n\r\n", "p:3: no mode line: not a Go coverprofile"},
+		{"empty", "", "p: no mode line: not a Go coverprofile"},
+	}
+	for _, tt := range inputs {
+		for _, cut := range []struct{ workers, size int }{{1, 1}, {2, 100}, {3, 4096}, {4, 1 << 20}} {
+			t.Run(fmt.Sprintf("%s/%d-workers-%d-bytes", tt.name, cut.workers, cut.size), func(t *testing.T) {
+				want, wantErr := parseGoSerial("p", strings.NewReader(tt.in))
+				if got := fmt.Sprint(wantErr); tt.wantErr == "" && wantErr != nil || tt.wantErr != "" && got != tt.wantErr {
+					t.Fatalf("serial parser: error %s, want %q", clip(got, 200), tt.wantErr)
+				}
+				got, err := parseGoParallel("p", iotest.HalfReader(strings.NewReader(tt.in)), cut.workers, cut.size)
+				sameParse(t, want, wantErr, got, err)
+			})
+		}
+	}
+	// A read error after some lines, and a reader that returns nothing forever.
+	for _, tt := range []struct {
+		name    string
+		r       func() io.Reader
+		wantErr string
+	}{
+		{"read error", func() io.Reader {
+			return io.MultiReader(strings.NewReader(good[:len(good)/2]), iotest.ErrReader(errors.New("disk on fire")))
+		}, "p:4514: cannot read report: disk on fire"},
+		{"no progress", func() io.Reader { return io.MultiReader(strings.NewReader(good[:4000]), nothingReader{}) },
+			"p:108: cannot read report: multiple Read calls return no data or error"},
+	} {
+		for _, workers := range []int{1, 2, 4} {
+			t.Run(fmt.Sprintf("%s/%d-workers", tt.name, workers), func(t *testing.T) {
+				want, wantErr := parseGoSerial("p", tt.r())
+				if fmt.Sprint(wantErr) != tt.wantErr {
+					t.Fatalf("serial parser: error %v, want %q", wantErr, tt.wantErr)
+				}
+				got, err := parseGoParallel("p", tt.r(), workers, 1000)
+				sameParse(t, want, wantErr, got, err)
+			})
+		}
+	}
+}
+
+// nothingReader returns no data and no error, forever.
+type nothingReader struct{}
+
+func (nothingReader) Read([]byte) (int, error) { return 0, nil }
+
+// TestParseGoBlocksCapped: files' blocks share memory while they are parsed; appending to one
+// file's blocks afterwards (as merging two reports does) must not overwrite the next file's.
+func TestParseGoBlocksCapped(t *testing.T) {
+	p, err := ParseGo("p", strings.NewReader("mode: set\na.go:1.1,2.2 1 1\nb.go:3.1,4.2 1 0\na.go:5.1,6.2 1 1\nc.go:1.1,1.2 1 1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := fmt.Sprint(p.Files[1].Blocks, p.Files[2].Blocks)
+	for _, f := range p.Files {
+		_ = append(f.Blocks, Block{StartLine: 99, EndLine: 99, NumStmt: 1})
+	}
+	if after := fmt.Sprint(p.Files[1].Blocks, p.Files[2].Blocks); after != before {
+		t.Fatalf("appending to a file's blocks changed another file's: %s, was %s", after, before)
+	}
+	if want := "[{3 1 4 2 1 0}] [{1 1 1 2 1 1}]"; before != want {
+		t.Fatalf("blocks of b.go and c.go = %s, want %s", before, want)
 	}
 }

@@ -211,9 +211,9 @@ func (l *lineReader) next() (line []byte, ok bool, err error) {
 			return nil, false, nil
 		}
 	case errors.Is(err, bufio.ErrBufferFull):
-		return nil, false, parseErrorf(l.path, l.n+1, "line is longer than %d MiB: not a coverage report, or a corrupt one", maxLineBytes>>20)
+		return nil, false, longLineError(l.path, l.n+1)
 	default:
-		return nil, false, &ParseError{Path: l.path, Line: l.n + 1, Msg: "cannot read report: " + err.Error(), Err: err}
+		return nil, false, readError(l.path, l.n+1, err)
 	}
 	l.n++
 	b = bytes.TrimSuffix(b, []byte("\n"))
@@ -222,6 +222,14 @@ func (l *lineReader) next() (line []byte, ok bool, err error) {
 		b = bytes.TrimPrefix(b, utf8BOM)
 	}
 	return b, true, nil
+}
+
+func longLineError(path string, n int) error {
+	return parseErrorf(path, n, "line is longer than %d MiB: not a coverage report, or a corrupt one", maxLineBytes>>20)
+}
+
+func readError(path string, n int, err error) error {
+	return &ParseError{Path: path, Line: n, Msg: "cannot read report: " + err.Error(), Err: err}
 }
 
 // sortedKeys returns a map's keys in order, so output never depends on map iteration.
