@@ -55,6 +55,8 @@ func Kind(m fs.FileMode) string {
 		return "a character device"
 	case m&fs.ModeDevice != 0:
 		return "a device"
+	case m&fs.ModeSymlink != 0:
+		return "a symlink"
 	default:
 		return "mode " + m.String()
 	}

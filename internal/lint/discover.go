@@ -179,7 +179,7 @@ func discover(ctx context.Context, workDir, root string, paths, ignore []string,
 		}
 		if !info.IsDir() {
 			if !info.Mode().IsRegular() {
-				return nil, &PathError{Path: p, Msg: fmt.Sprintf("not a regular file (%s); lint reads only regular files", modeName(info.Mode()))}
+				return nil, &PathError{Path: p, Msg: fmt.Sprintf("not a regular file (%s); lint reads only regular files", fsutil.Kind(info.Mode()))}
 			}
 			kind, err := classifyExplicit(relTo(root, abs), func() ([]byte, error) { return fsutil.ReadRegular(abs, maxSize) })
 			if err != nil {
@@ -265,7 +265,7 @@ func isCIDir(rel string) bool {
 // symlink to a regular file inside the repository (which is then linted like any other file).
 func irregular(root, p string, mode fs.FileMode) string {
 	if mode&fs.ModeSymlink == 0 {
-		return fmt.Sprintf("not linted: %s, not a regular file", modeName(mode))
+		return fmt.Sprintf("not linted: %s, not a regular file", fsutil.Kind(mode))
 	}
 	target, err := filepath.EvalSymlinks(p)
 	if err != nil {
@@ -283,7 +283,7 @@ func irregular(root, p string, mode fs.FileMode) string {
 		return fmt.Sprintf("not linted: a symlink to %s, outside the repository; only files inside it are linted", target)
 	}
 	if !st.Mode().IsRegular() {
-		return fmt.Sprintf("not linted: a symlink to %s, %s, not a regular file", target, modeName(st.Mode()))
+		return fmt.Sprintf("not linted: a symlink to %s, %s, not a regular file", target, fsutil.Kind(st.Mode()))
 	}
 	return ""
 }
@@ -301,24 +301,6 @@ func unwrapPath(err error) error {
 	return err
 }
 
-func modeName(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m&fs.ModeSymlink != 0:
-		return "a symlink"
-	}
-	return "mode " + m.String()
-}
-
 // readProblem turns a refused read of an explicit file into a *PathError naming what was wrong.
 func readProblem(p string, err error) error {
 	var tl *fsutil.TooLargeError
@@ -327,7 +309,7 @@ func readProblem(p string, err error) error {
 	case errors.As(err, &tl):
 		return &PathError{Path: p, Msg: sizeMsg(tl), Err: err}
 	case errors.As(err, &nr):
-		return &PathError{Path: p, Msg: fmt.Sprintf("not a regular file (%s); lint reads only regular files", modeName(nr.Mode)), Err: err}
+		return &PathError{Path: p, Msg: fmt.Sprintf("not a regular file (%s); lint reads only regular files", fsutil.Kind(nr.Mode)), Err: err}
 	}
 	return &PathError{Path: p, Msg: unwrapPath(err).Error(), Err: err}
 }

@@ -7,10 +7,11 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"unicode"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
+	"github.com/Molecule-AI/molecule-ci/internal/secrets"
 )
 
 const secretHelp = "pass secrets with RUN --mount=type=secret,id=... so they never reach a layer or the image history"
@@ -92,7 +93,7 @@ func publicBuildVar(key string) (string, bool) {
 // publishable names keys made to be public: Supabase's anon key, Stripe's publishable key, a
 // reCAPTCHA site key, Firebase's web API key.
 func publishable(name string) bool {
-	for _, p := range nameParts(name) {
+	for _, p := range secrets.NameParts(name) {
 		switch p {
 		case "ANON", "PUBLISHABLE", "SITE", "FIREBASE", "PUBLIC":
 			return true
@@ -136,7 +137,7 @@ var (
 // secretName reports whether a variable name has a credential word as one of its components, so
 // GITHUB_TOKEN and apiKey match but TOKENIZERS_PARALLELISM and PATH do not.
 func secretName(key string) bool {
-	parts := nameParts(key)
+	parts := secrets.NameParts(key)
 	if len(parts) == 0 || notSecretLast[parts[len(parts)-1]] {
 		return false
 	}
@@ -149,33 +150,6 @@ func secretName(key string) bool {
 		}
 	}
 	return false
-}
-
-// nameParts splits a variable name at _, -, . and lower-to-upper case changes, upper-cased.
-func nameParts(key string) []string {
-	var parts []string
-	var cur []rune
-	flush := func() {
-		if len(cur) > 0 {
-			parts = append(parts, strings.ToUpper(string(cur)))
-			cur = cur[:0]
-		}
-	}
-	var prev rune
-	for _, r := range key {
-		switch {
-		case r == '_' || r == '-' || r == '.':
-			flush()
-		case unicode.IsUpper(r) && unicode.IsLower(prev):
-			flush()
-			cur = append(cur, r)
-		default:
-			cur = append(cur, r)
-		}
-		prev = r
-	}
-	flush()
-	return parts
 }
 
 var tokenShapes = []struct {

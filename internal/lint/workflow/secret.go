@@ -9,6 +9,7 @@ import (
 	"github.com/rhysd/actionlint"
 
 	"github.com/Molecule-AI/molecule-ci/internal/report"
+	"github.com/Molecule-AI/molecule-ci/internal/secrets"
 	"github.com/Molecule-AI/molecule-ci/internal/shell"
 )
 
@@ -66,7 +67,7 @@ var (
 // a name that ends in a configuration word (TOKEN_NAME, TokenName2, CLUSTER_NAME, DB_HOST, except
 // …_URL/…_URI, which often embed a token), or that has configuration words and no credential word.
 func isConfigSecret(name string) bool {
-	parts := nameParts(name)
+	parts := secrets.NameParts(name)
 	if n := len(parts); n > 1 {
 		last := strings.TrimRight(parts[n-1], "0123456789")
 		if configParts[last] && last != "URL" && last != "URI" {
@@ -355,34 +356,6 @@ func masks(c *shell.Cmd) bool {
 		}
 	}
 	return false
-}
-
-// nameParts splits a name at _, -, . and lower-to-upper case changes, upper-cased:
-// "TokenName2" -> TOKEN NAME2.
-func nameParts(key string) []string {
-	var parts []string
-	var cur []rune
-	flush := func() {
-		if len(cur) > 0 {
-			parts = append(parts, strings.ToUpper(string(cur)))
-			cur = cur[:0]
-		}
-	}
-	var prev rune
-	for _, r := range key {
-		switch {
-		case r == '_' || r == '-' || r == '.':
-			flush()
-		case r >= 'A' && r <= 'Z' && prev >= 'a' && prev <= 'z':
-			flush()
-			cur = append(cur, r)
-		default:
-			cur = append(cur, r)
-		}
-		prev = r
-	}
-	flush()
-	return parts
 }
 
 func envName(s string) string {
