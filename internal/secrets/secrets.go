@@ -55,23 +55,25 @@ func Find(src []byte) []Hit {
 	return slices.CompactFunc(hits, func(a, b hit) bool { return a.Off == b.Off })
 }
 
-// firstBytes holds the first byte of every literal prefix: anyPrefix looks only at those bytes.
-var firstBytes = func() (t [256]bool) {
+// prefixPairs marks the first two bytes of every literal prefix, and byFirst lists the prefixes
+// by their first byte: anyPrefix looks up each pair of bytes once instead of searching per prefix.
+var prefixPairs, byFirst = func() (pairs [1 << 16]bool, first [256][]prefix) {
 	for _, p := range prefixes {
-		t[p.lit[0]] = true
+		pairs[uint16(p.lit[0])<<8|uint16(p.lit[1])] = true
+		first[p.lit[0]] = append(first[p.lit[0]], p)
 	}
-	return t
+	return pairs, first
 }()
 
 // anyPrefix reports whether any literal prefix occurs in src, in one pass: most text a report
 // prints holds none, and one pass is far cheaper than a search per prefix.
 func anyPrefix(src []byte) bool {
-	for i, c := range src {
-		if !firstBytes[c] {
+	for i := 0; i+1 < len(src); i++ {
+		if !prefixPairs[uint16(src[i])<<8|uint16(src[i+1])] {
 			continue
 		}
-		for _, p := range prefixes {
-			if p.lit[0] == c && bytes.HasPrefix(src[i:], p.lit) {
+		for _, p := range byFirst[src[i]] {
+			if bytes.HasPrefix(src[i:], p.lit) {
 				return true
 			}
 		}
