@@ -294,8 +294,8 @@ func TestHostileLint(t *testing.T) {
 // and github formats.
 func TestHostileGolden(t *testing.T) {
 	repo := hostileRepo(t)
-	// Without the expression step, whose rule other branches are changing, so the golden pins
-	// the encoding rather than a rule's wording.
+	// Without the expression step, so that the golden pins the encoding rather than a rule's
+	// wording.
 	for _, name := range hostileNames[:3] {
 		p := filepath.Join(repo, ".github", "workflows", name)
 		wf := strings.Split(hostileWorkflow, "      - run: echo \"${{")[0]

@@ -393,7 +393,6 @@ func firstNonZero(vs ...int) int {
 // action.yml) and its test fixtures are defective on purpose. Only a strict subdirectory of the
 // working directory is left out, so `uses: ./` in molecule-ci's own repository still lints it all.
 // The glob is relative to the repository root, like every ignore glob.
-// (Same as the delivery branch's function, adapted to one config per repository.)
 func actionSelfIgnore(env Env, root string) []string {
 	p := env.Actions.Getenv("GITHUB_ACTION_PATH")
 	if p == "" || env.WorkDir == "" || !filepath.IsAbs(p) {

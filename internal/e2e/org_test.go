@@ -251,7 +251,7 @@ func orgCapabilities(t *testing.T, root string) map[string]string {
 		}
 	}
 	for n, why := range map[string]string{
-		"contracts": "this checkout's lint has no --contract-only/--secrets-only (the contracts branch is not merged)",
+		"contracts": "this binary's lint has no --contract-only/--secrets-only",
 		"buildkit":  "BUILDKIT_HOST is not set or /bin/busybox is missing: `source .ci/setup-buildkit.sh` to run the publish cases",
 	} {
 		if _, ok := have[n]; !ok {

@@ -20,7 +20,7 @@
 // (one `<rule> <source>:<line>` a line); they are reported but do not fail the test, and an entry
 // there that passes again fails it, so the list only shrinks. The list must be empty once the
 // rule fixes are merged: `go test ./internal/lint/precision -strict` ignores it, and
-// `-update` rewrites it from the current disagreements (for the lead, after review — never to
+// `-update` rewrites it from the current disagreements (for a maintainer, after review — never to
 // make a label agree with a rule). bench/precision prints precision and recall per rule.
 //
 // This package holds the parsing, running and comparing; it never prints and reads no
