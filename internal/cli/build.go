@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -425,27 +426,19 @@ func publishBuild(ctx context.Context, res *build.Result, dir string, f buildFla
 		}
 	}
 	if env.Actions.InActions() {
-		if err := env.Actions.AddSummary("## molecule-ci build\n\n" + res.Markdown()); err != nil {
-			return fmt.Errorf("job summary: %w", err)
-		}
 		outs, err := res.StepOutputs()
 		if err != nil {
 			return fmt.Errorf("step outputs: %w", err)
 		}
-		names := make([]string, 0, len(outs))
-		for k := range outs {
-			names = append(names, k)
-		}
-		slices.Sort(names)
-		for _, k := range names {
-			if err := env.Actions.SetOutput(k, outs[k]); err != nil {
-				return fmt.Errorf("step output %s: %w", k, err)
-			}
+		list := make([]output, 0, len(outs)+1)
+		for _, k := range slices.Sorted(maps.Keys(outs)) {
+			list = append(list, output{k, outs[k]})
 		}
 		if f.metadataFile != "" {
-			if err := env.Actions.SetOutput("metadata-file", f.metadataFile); err != nil {
-				return fmt.Errorf("step output metadata-file: %w", err)
-			}
+			list = append(list, output{"metadata-file", f.metadataFile})
+		}
+		if err := reportToActions(env.Actions, "## molecule-ci build\n\n"+res.Markdown(), list); err != nil {
+			return err
 		}
 	}
 	if res.Failed() {

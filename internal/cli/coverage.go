@@ -151,20 +151,13 @@ func runCoverage(ctx context.Context, args []string, s Streams, env Env) error {
 	if *prComment {
 		prCommentCoverage(ctx, res.Markdown(), s, env)
 	}
-	if gha := env.Actions; gha.InActions() {
-		if err := gha.AddSummary(res.Markdown()); err != nil {
-			return fmt.Errorf("job summary: %w", err)
-		}
-		for _, o := range [][2]string{
-			{"percent", strconv.FormatFloat(res.Total.Percent, 'f', 2, 64)},
-			{"covered", strconv.Itoa(res.Total.Covered)},
-			{"total", strconv.Itoa(res.Total.Total)},
-			{"passed", strconv.FormatBool(res.Passed)},
-		} {
-			if err := gha.SetOutput(o[0], o[1]); err != nil {
-				return fmt.Errorf("step output %s: %w", o[0], err)
-			}
-		}
+	if err := reportToActions(env.Actions, res.Markdown(), []output{
+		{"percent", strconv.FormatFloat(res.Total.Percent, 'f', 2, 64)},
+		{"covered", strconv.Itoa(res.Total.Covered)},
+		{"total", strconv.Itoa(res.Total.Total)},
+		{"passed", strconv.FormatBool(res.Passed)},
+	}); err != nil {
+		return err
 	}
 	if !res.Passed {
 		return errFindings

@@ -252,25 +252,20 @@ func runProbe(ctx context.Context, args []string, s Streams, env Env) error {
 	if _, werr := s.Stdout.Write(out.Bytes()); werr != nil {
 		return werr
 	}
-	if gha.InActions() {
-		if serr := gha.AddSummary(res.Markdown()); serr != nil {
-			return fmt.Errorf("job summary: %w", serr)
+	worst := probe.Up
+	down := 0
+	for _, svc := range res.Services {
+		if svc.Status == probe.Down {
+			down++
+			worst = probe.Down
+		} else if svc.Status != probe.Up && worst == probe.Up {
+			worst = svc.Status
 		}
-		worst := probe.Up
-		down := 0
-		for _, svc := range res.Services {
-			if svc.Status == probe.Down {
-				down++
-				worst = probe.Down
-			} else if svc.Status != probe.Up && worst == probe.Up {
-				worst = svc.Status
-			}
-		}
-		for _, o := range [][2]string{{"status", string(worst)}, {"down", strconv.Itoa(down)}, {"services", strconv.Itoa(len(res.Services))}} {
-			if oerr := gha.SetOutput(o[0], o[1]); oerr != nil {
-				return fmt.Errorf("step output %s: %w", o[0], oerr)
-			}
-		}
+	}
+	if oerr := reportToActions(gha, res.Markdown(), []output{
+		{"status", string(worst)}, {"down", strconv.Itoa(down)}, {"services", strconv.Itoa(len(res.Services))},
+	}); oerr != nil {
+		return oerr
 	}
 	if err != nil {
 		return err

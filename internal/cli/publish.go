@@ -71,7 +71,6 @@ func publish(ctx context.Context, rep *report.Report, po publishOptions, s Strea
 		return err // interrupted: a partial report is not printed
 	}
 	gha := env.Actions
-	inActions := gha != nil && gha.InActions()
 	format := defaultFormat(po, env)
 
 	// The Checks API carries every annotation; workflow commands show only 10 per severity and
@@ -97,25 +96,16 @@ func publish(ctx context.Context, rep *report.Report, po publishOptions, s Strea
 			return fmt.Errorf("write SARIF: %w", err)
 		}
 	}
-	if inActions {
-		if err := gha.AddSummary(report.Markdown(rep)); err != nil {
-			return fmt.Errorf("job summary: %w", err)
-		}
-		errs, warns, infos := rep.Counts()
-		outputs := []struct {
-			name  string
-			value int
-		}{{"findings", len(rep.Findings)}, {"errors", errs}, {"warnings", warns}, {"notices", infos}, {"files-checked", rep.FilesChecked}}
-		for _, o := range outputs {
-			if err := gha.SetOutput(o.name, strconv.Itoa(o.value)); err != nil {
-				return fmt.Errorf("step output %s: %w", o.name, err)
-			}
-		}
-		if po.sarifFile != "" {
-			if err := gha.SetOutput("sarif-file", po.sarifFile); err != nil {
-				return fmt.Errorf("step output sarif-file: %w", err)
-			}
-		}
+	errs, warns, infos := rep.Counts()
+	outs := []output{
+		{"findings", strconv.Itoa(len(rep.Findings))}, {"errors", strconv.Itoa(errs)}, {"warnings", strconv.Itoa(warns)},
+		{"notices", strconv.Itoa(infos)}, {"files-checked", strconv.Itoa(rep.FilesChecked)},
+	}
+	if po.sarifFile != "" {
+		outs = append(outs, output{"sarif-file", po.sarifFile})
+	}
+	if err := reportToActions(gha, report.Markdown(rep), outs); err != nil {
+		return err
 	}
 	if failing(rep, po.failOn) {
 		return errFindings
