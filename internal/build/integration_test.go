@@ -40,9 +40,15 @@ func daemon(t *testing.T) string { return buildtest.Daemon(t) }
 // fixture copies testdata/build/itest into a fresh directory named itest (so the convention tags
 // itest:<name>), adds the static busybox, and lays extra files over it.
 func fixture(t *testing.T, extra map[string]string) string {
+	return copyFixture(t, "itest", "itest", extra)
+}
+
+// copyFixture copies testdata/build/<name> into a fresh directory called dirName, adds the static
+// busybox the images are built from, and lays extra files over it.
+func copyFixture(t *testing.T, name, dirName string, extra map[string]string) string {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "itest")
-	src := filepath.Join(testdataDir, "itest")
+	dir := filepath.Join(t.TempDir(), dirName)
+	src := filepath.Join(testdataDir, name)
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -57,7 +63,7 @@ func fixture(t *testing.T, extra map[string]string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bb, err := os.ReadFile("/bin/busybox")
+	bb, err := os.ReadFile(buildtest.BusyboxPath)
 	if err != nil {
 		t.Fatal(err)
 	}

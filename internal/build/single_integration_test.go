@@ -3,9 +3,6 @@ package build
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,39 +16,7 @@ import (
 // templateFixture copies testdata/build/template (a single-image repository) into a directory
 // named like the organisation's template repositories, with the static busybox and extra files.
 func templateFixture(t *testing.T, extra map[string]string) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "molecule-ai-workspace-template-smoketest")
-	src := filepath.Join(testdataDir, "template")
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		dt, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return writeFile(filepath.Join(dir, rel), dt)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bb, err := os.ReadFile(buildtest.BusyboxPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := writeFile(filepath.Join(dir, "busybox"), bb); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(filepath.Join(dir, "busybox"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for p, c := range extra {
-		if err := writeFile(filepath.Join(dir, p), []byte(c)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
+	return copyFixture(t, "template", "molecule-ai-workspace-template-smoketest", extra)
 }
 
 // templateConfig is the build: section the publish-template-image workflow writes: the
