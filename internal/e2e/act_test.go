@@ -383,12 +383,8 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 			t.Errorf("pull request comments after %d runs: %d (created %d times, edited %d times); want %d, created once:\n%v", runs, len(all), creates, edits, wantComments, all)
 		}
 	}
-	code := 0
-	var exitErr *exec.ExitError
-	switch {
-	case errors.As(err, &exitErr):
-		code = exitErr.ExitCode()
-	case err != nil:
+	code, ok := actExit(err)
+	if !ok {
 		t.Fatalf("act: %v\n%s", err, raw)
 	}
 	t.Logf("act ran in %s, exit %d", time.Since(start).Round(time.Millisecond), code)
@@ -460,17 +456,24 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 	}
 }
 
+// actExit is act's exit code from the error of running it (-1 when a signal ended it, as on a
+// timeout); ok is false when act could not be run at all.
+func actExit(err error) (code int, ok bool) {
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, true
+	case errors.As(err, &exitErr):
+		return exitErr.ExitCode(), true
+	}
+	return 0, false
+}
+
 // actLostLines reports whether a run ended with the expected exit code but its output misses an
 // expected line or differs from the expected transcript.
 func actLostLines(raw []byte, err error, expect, names map[string]string, mustContain []string, noTranscript bool) bool {
-	code := 0
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) {
-		code = exitErr.ExitCode()
-	} else if err != nil {
-		return false
-	}
-	if strconv.Itoa(code)+"\n" != expect["exit"] {
+	code, ok := actExit(err)
+	if !ok || strconv.Itoa(code)+"\n" != expect["exit"] {
 		return false
 	}
 	out := string(raw)

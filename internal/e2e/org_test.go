@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -436,12 +435,8 @@ func runOrgCase(t *testing.T, act, root, corpus string, stubs map[string]string,
 		cmd.WaitDelay = 10 * time.Second
 		start := time.Now()
 		raw, err := cmd.CombinedOutput()
-		code := 0
-		var exitErr *exec.ExitError
-		switch {
-		case errors.As(err, &exitErr):
-			code = exitErr.ExitCode()
-		case err != nil:
+		code, ok := actExit(err)
+		if !ok {
 			t.Fatalf("act: %v\n%s", err, raw)
 		}
 		t.Logf("act ran in %s, exit %d", time.Since(start).Round(time.Millisecond), code)
