@@ -22,8 +22,11 @@ func Redact(s string) string {
 		return s
 	}
 	b := []byte(s)
-	spans := Find(b)
-	spans = append(spans, loose(b)...)
+	prefixed := anyPrefix(b)
+	spans := find(b, prefixed)
+	if prefixed {
+		spans = append(spans, loose(b)...)
+	}
 	spans = append(spans, assignments(b)...)
 	if len(spans) == 0 {
 		return s
@@ -60,12 +63,10 @@ func mayHoldSecret(s string) bool {
 	return false
 }
 
-// loose finds token-shaped values after the known literal prefixes regardless of entropy.
+// loose finds token-shaped values after the known literal prefixes regardless of entropy. The
+// caller has found that one of them occurs (anyPrefix).
 func loose(src []byte) []Hit {
 	var hits []Hit
-	if !anyPrefix(src) {
-		return nil
-	}
 	for _, p := range prefixes {
 		if !p.boundary {
 			continue // PEM blocks: Find's structure check is the only sound boundary
@@ -130,46 +131,92 @@ func assignments(src []byte) []Hit {
 	return hits
 }
 
-var credentialWords = [][]byte{[]byte("token"), []byte("secret"), []byte("passw"), []byte("passphrase"), []byte("api"), []byte("private_key"), []byte("access_key"), []byte("credential")}
+// credentialWords are lower-case prefixes of the credential words of assignment, loose enough to
+// be a necessary condition: "api" stands for API_?KEY, "pass" for PASSWORD, PASSWD and PASSPHRASE.
+var credentialWords = [][]byte{[]byte("token"), []byte("secret"), []byte("pass"), []byte("api"), []byte("private_key"), []byte("access_key"), []byte("credential")}
 
 // mayHoldAssignment is a necessary condition of an assignment match, cheap enough to run on every
-// output line: a credential word followed, after more name characters and blanks, by '=' or ':'.
+// output line in one forward pass without copying it: a '=' or ':' preceded (after blanks) by a
+// run of name characters that holds a credential word, and followed (after blanks and an
+// optional quote) by at least 12 value characters — where the expression's value must start.
 // The regular expression stays the judge; it only runs on lines that pass.
 func mayHoldAssignment(line []byte) bool {
-	var buf [256]byte
-	low := buf[:0]
-	if len(line) > len(buf) {
-		low = make([]byte, 0, len(line))
-	}
-	for _, c := range line {
+	for i, c := range line {
 		if c >= 0x80 {
 			return true // (?i) folds some non-ASCII letters onto the words (K: U+212A): let the expression judge
 		}
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
+		if c != '=' && c != ':' || len(line)-i-1 < 12 {
+			continue
 		}
-		low = append(low, c)
-	}
-	for _, w := range credentialWords {
-		for from := 0; from < len(low); {
-			i := bytes.Index(low[from:], w)
-			if i < 0 {
-				break
-			}
-			j := from + i + len(w)
-			for j < len(low) && isWordByte(low[j]) {
-				j++
-			}
-			for j < len(low) && (low[j] == ' ' || low[j] == '\t') {
-				j++
-			}
-			if j < len(low) && (low[j] == '=' || low[j] == ':') {
-				return true
-			}
-			from += i + 1
+		v := i + 1
+		for v < len(line) && (line[v] == ' ' || line[v] == '\t') {
+			v++
+		}
+		if v < len(line) && (line[v] == '"' || line[v] == '\'') {
+			v++
+		}
+		n := 0
+		for v+n < len(line) && n < 12 && !notValue[line[v+n]] {
+			n++
+		}
+		if n < 12 {
+			continue
+		}
+		end := i
+		for end > 0 && (line[end-1] == ' ' || line[end-1] == '\t') {
+			end--
+		}
+		start := end
+		for start > 0 && isWordByte(line[start-1]) {
+			start--
+		}
+		if hasCredentialWord(line[start:end]) {
+			return true
 		}
 	}
 	return false
+}
+
+// notValue are the bytes assignment's value class excludes: \s (RE2's [\t\n\f\r ]) and "'#,;.
+var notValue = func() (t [256]bool) {
+	for _, c := range "\t\n\f\r \"'#,;" {
+		t[c] = true
+	}
+	return t
+}()
+
+// hasCredentialWord reports whether name holds one of credentialWords, ignoring ASCII case.
+func hasCredentialWord(name []byte) bool {
+	for k := range name {
+		switch name[k] | 0x20 {
+		case 't', 's', 'p', 'a', 'c':
+		default:
+			continue
+		}
+		for _, w := range credentialWords {
+			if hasPrefixFold(name[k:], w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hasPrefixFold is bytes.HasPrefix ignoring the ASCII case of s; lower is lower case.
+func hasPrefixFold(s, lower []byte) bool {
+	if len(s) < len(lower) {
+		return false
+	}
+	for i, c := range lower {
+		b := s[i]
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		if b != c {
+			return false
+		}
+	}
+	return true
 }
 
 func assignmentsIn(src []byte, base int, hits []Hit) []Hit {

@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -75,4 +76,25 @@ func FuzzAssignmentPrefilter(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkRedact measures Redact on what it sees most: a lint report, lines of
+// "path:line:col: message [rule]" with a source excerpt and a caret under each.
+//
+//	go test -run NONE -bench Redact -benchmem ./internal/secrets/
+func BenchmarkRedact(b *testing.B) {
+	var src strings.Builder
+	for i := 0; src.Len() < 4<<20; i++ {
+		fmt.Fprintf(&src, ".github/workflows/repo_%d_.github_workflows_ci.yml:%d:%d: action actions/checkout is at \"master\", which is not a release tag; pin a release tag or a full commit SHA [unpinned-action]\n", i, i%300, i%40)
+		fmt.Fprintf(&src, "%d |       uses: actions/checkout@master\n", i%300)
+		fmt.Fprintf(&src, "   |             ^\n")
+		fmt.Fprintf(&src, "%d |         API_TOKEN: ${{ secrets.API_TOKEN }} # token: see docs\n", i%300)
+	}
+	s := src.String()
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		if Redact(s) != s {
+			b.Fatal("a clean report was changed")
+		}
+	}
 }

@@ -28,9 +28,12 @@ type Hit struct {
 type hit = Hit
 
 // Find returns every credential in src in offset order, one per start offset.
-func Find(src []byte) []Hit {
+func Find(src []byte) []Hit { return find(src, anyPrefix(src)) }
+
+// find is Find when the caller already knows whether any literal prefix occurs in src.
+func find(src []byte, prefixed bool) []Hit {
 	var hits []hit
-	if !anyPrefix(src) {
+	if !prefixed {
 		return telegram(src)
 	}
 	for _, p := range prefixes {
