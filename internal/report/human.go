@@ -32,24 +32,40 @@ func writeHuman(w *output, rep *Report, opts Options) error {
 		return color + s + ansiReset
 	}
 	src := sourceCache{read: opts.Source, files: map[string][]string{}}
+	var num []byte
 	for _, f := range rep.Findings {
 		// Without colour this is exactly f.String() (control characters aside), so the problem
 		// matcher and grep see the canonical form.
-		fmt.Fprintf(w, "%s %s %s\n",
-			paint(ansiBold, terminalSafe(fmt.Sprintf("%s:%d:%d:", f.Path, f.Line, f.Col), false)),
-			paint(severityColors[f.Severity], terminalSafe(f.Message, false)),
-			paint(ansiGray, "["+terminalSafe(f.Rule, true)+"]"))
+		num = strconv.AppendInt(num[:0], int64(f.Line), 10)
+		loc := terminalSafe(f.Path, false) + ":" + string(num) + ":" + strconv.Itoa(f.Col) + ":"
+		w.WriteString(paint(ansiBold, loc))
+		w.WriteByte(' ')
+		w.WriteString(paint(severityColors[f.Severity], terminalSafe(f.Message, false)))
+		w.WriteByte(' ')
+		w.WriteString(paint(ansiGray, "["+terminalSafe(f.Rule, true)+"]"))
+		w.WriteByte('\n')
 		line, ok := src.line(f.Path, f.Line)
 		if !ok {
 			continue
 		}
-		num := strconv.Itoa(f.Line)
-		pad := strings.Repeat(" ", len(num))
 		shown, col := excerpt(line, f.Col)
 		text, caretPad := sourceDisplay(shown, col)
-		fmt.Fprintf(w, "%s %s %s\n", paint(ansiGray, num), paint(ansiGray, "|"), text)
+		w.WriteString(paint(ansiGray, string(num)))
+		w.WriteByte(' ')
+		w.WriteString(paint(ansiGray, "|"))
+		w.WriteByte(' ')
+		w.WriteString(text)
+		w.WriteByte('\n')
 		if f.Col > 0 {
-			fmt.Fprintf(w, "%s %s %s%s\n", pad, paint(ansiGray, "|"), caretPad, paint(ansiBold+severityColors[f.Severity], "^"))
+			for range num {
+				w.WriteByte(' ')
+			}
+			w.WriteByte(' ')
+			w.WriteString(paint(ansiGray, "|"))
+			w.WriteByte(' ')
+			w.WriteString(caretPad)
+			w.WriteString(paint(ansiBold+severityColors[f.Severity], "^"))
+			w.WriteByte('\n')
 		}
 	}
 	summaryColor := ansiGreen
@@ -161,6 +177,17 @@ func excerpt(l srcLine, col int) (string, int) {
 // column col (1-based, counted in characters). Tabs are kept in both so they expand alike; wide
 // characters take two cells; a column past the end points just after the last character.
 func sourceDisplay(line string, col int) (text, caretPad string) {
+	if printableASCII(line) {
+		// The common case: every byte is one cell and shown as it is.
+		n := min(max(col-1, 0), len(line))
+		pad := []byte(strings.Repeat(" ", n))
+		for i := range n {
+			if line[i] == '\t' {
+				pad[i] = '\t'
+			}
+		}
+		return line, string(pad)
+	}
 	var t, p strings.Builder
 	i := 0
 	for _, r := range line {
@@ -187,6 +214,17 @@ func sourceDisplay(line string, col int) (text, caretPad string) {
 	return t.String(), p.String()
 }
 
+// printableASCII reports whether s holds only printable ASCII and tabs: text that terminalSafe
+// and sourceDisplay show unchanged.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 0x20 && c != '\t') || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
 func runeCells(r rune) int {
 	switch width.LookupRune(r).Kind() {
 	case width.EastAsianWide, width.EastAsianFullwidth:
@@ -198,6 +236,9 @@ func runeCells(r rune) int {
 // terminalSafe shows control characters and bidirectional overrides as escapes, so text quoted
 // from a checked file cannot move the cursor, recolour the terminal or reorder what is shown.
 func terminalSafe(s string, keepNewlines bool) string {
+	if printableASCII(s) {
+		return s
+	}
 	var b strings.Builder
 	for _, r := range s {
 		if r == '\n' && keepNewlines {
