@@ -437,7 +437,7 @@ func publishBuild(ctx context.Context, res *build.Result, dir string, f buildFla
 		if f.metadataFile != "" {
 			list = append(list, output{"metadata-file", f.metadataFile})
 		}
-		if err := reportToActions(env.Actions, "## molecule-ci build\n\n"+res.Markdown(), list); err != nil {
+		if err := reportToActions(env.Actions, func() string { return "## molecule-ci build\n\n" + res.Markdown() }, list); err != nil {
 			return err
 		}
 	}

@@ -151,7 +151,7 @@ func runCoverage(ctx context.Context, args []string, s Streams, env Env) error {
 	if *prComment {
 		prCommentCoverage(ctx, res.Markdown(), s, env)
 	}
-	if err := reportToActions(env.Actions, res.Markdown(), []output{
+	if err := reportToActions(env.Actions, res.Markdown, []output{
 		{"percent", strconv.FormatFloat(res.Total.Percent, 'f', 2, 64)},
 		{"covered", strconv.Itoa(res.Total.Covered)},
 		{"total", strconv.Itoa(res.Total.Total)},

@@ -262,7 +262,7 @@ func runProbe(ctx context.Context, args []string, s Streams, env Env) error {
 			worst = svc.Status
 		}
 	}
-	if oerr := reportToActions(gha, res.Markdown(), []output{
+	if oerr := reportToActions(gha, res.Markdown, []output{
 		{"status", string(worst)}, {"down", strconv.Itoa(down)}, {"services", strconv.Itoa(len(res.Services))},
 	}); oerr != nil {
 		return oerr

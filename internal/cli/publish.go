@@ -104,7 +104,7 @@ func publish(ctx context.Context, rep *report.Report, po publishOptions, s Strea
 	if po.sarifFile != "" {
 		outs = append(outs, output{"sarif-file", po.sarifFile})
 	}
-	if err := reportToActions(gha, report.Markdown(rep), outs); err != nil {
+	if err := reportToActions(gha, func() string { return report.Markdown(rep) }, outs); err != nil {
 		return err
 	}
 	if failing(rep, po.failOn) {
