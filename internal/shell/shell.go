@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"sync"
 
 	"mvdan.cc/sh/v3/syntax"
 )
@@ -268,9 +269,21 @@ func parse(text string, lang syntax.LangVariant) (f *syntax.File, err error) {
 			f, err = nil, fmt.Errorf("shell parser panicked: %v", r)
 		}
 	}()
-	p := syntax.NewParser(syntax.Variant(lang), syntax.RecoverErrors(8))
-	return p.Parse(strings.NewReader(text), "")
+	pool := &bashParsers
+	if lang == syntax.LangPOSIX {
+		pool = &posixParsers
+	}
+	p, _ := pool.Get().(*syntax.Parser)
+	if p == nil {
+		p = syntax.NewParser(syntax.Variant(lang), syntax.RecoverErrors(8))
+	}
+	f, err = p.Parse(strings.NewReader(text), "")
+	pool.Put(p) // not after a panic: a parser that panicked is dropped
+	return f, err
 }
+
+// Parsers are reused (Parse resets them): building one costs more than parsing a short script.
+var bashParsers, posixParsers sync.Pool
 
 // nesting is an upper bound of how deep the parser will recurse: the deepest run of unclosed
 // ( and { (quotes ignored, which only over-counts), with backquotes counted as one level each.
@@ -617,9 +630,26 @@ func (w *walker) applySet(args []string) {
 
 // words walks the command substitutions inside a word.
 func (w *walker) words(c ctx, word *syntax.Word) {
-	if word != nil {
+	if word != nil && mayNest(word.Parts) {
 		w.node(c, word)
 	}
+}
+
+// mayNest reports whether word parts can hold a command or process substitution: literals and
+// single quotes (most words) cannot, so they are not walked.
+func mayNest(parts []syntax.WordPart) bool {
+	for _, p := range parts {
+		switch x := p.(type) {
+		case *syntax.Lit, *syntax.SglQuoted:
+		case *syntax.DblQuoted:
+			if mayNest(x.Parts) {
+				return true
+			}
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 // node walks the command and process substitutions anywhere under n.
@@ -689,6 +719,11 @@ func (w *walker) word(x *syntax.Word) Word {
 	off, end := int(x.Pos().Offset()), int(x.End().Offset())
 	end = min(max(end, off), len(w.text))
 	off = min(off, end)
+	if len(x.Parts) == 1 {
+		if l, ok := x.Parts[0].(*syntax.Lit); ok {
+			return Word{Raw: w.s.Src[off:end], Value: unescape(l.Value, false), Static: true, Off: off, End: end}
+		}
+	}
 	var b strings.Builder
 	static := true
 	w.parts(&b, x.Parts, &static, false)
