@@ -156,6 +156,33 @@ func stepGateName(n *actionlint.String) string {
 // "tests-quarantined", "unstable minors", "experimental", "allowed failures", "flaky".
 var allowedToFail = regexp.MustCompile(`(?i)quarantin|unstable|experimental|allow(ed)?[-_ ]?fail|may[-_ ]fail|flaky|optional|non[-_ ]?blocking|informational|canary|nightly`)
 
+// allowedToFailWords hold a literal part of every alternative of allowedToFail, in lower case.
+var allowedToFailWords = []string{"quarantin", "unstable", "experimental", "fail", "flaky", "optional", "blocking", "informational", "canary", "nightly"}
+
+// namedAllowedToFail is allowedToFail.MatchString, with the expression run only on names that
+// may match: most names hold none of its words.
+func namedAllowedToFail(name string) bool {
+	return mayMatchFold(name, allowedToFailWords) && allowedToFail.MatchString(name)
+}
+
+// mayMatchFold is a necessary condition of a (?i) expression whose every match holds one of
+// words (lower case): s holds one of them in any ASCII case, or s is not ASCII (case folding
+// maps some non-ASCII letters onto ASCII ones: K U+212A, ſ U+017F), where the expression judges.
+func mayMatchFold(s string, words []string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return true
+		}
+	}
+	l := strings.ToLower(s)
+	for _, w := range words {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // announces reports whether a script reports its own failure as an annotation (::warning or
 // ::error), which makes continue-on-error a visible, deliberate choice.
 func announces(s string) bool {
@@ -266,7 +293,7 @@ func (r *gateRule) outcomeConsulted(s *actionlint.Step) bool {
 // stepAllowedToFail: a step named for an expected failure, or whose script announces its own
 // failure as an annotation.
 func stepAllowedToFail(s *actionlint.Step) bool {
-	if s.Name != nil && allowedToFail.MatchString(s.Name.Value) {
+	if s.Name != nil && namedAllowedToFail(s.Name.Value) {
 		return true
 	}
 	if e, ok := s.Exec.(*actionlint.ExecRun); ok && e.Run != nil && announces(e.Run.Value) {
@@ -418,7 +445,7 @@ func (r *gateRule) checkedLater(file string, sc *shell.Script, off int) bool {
 	}
 	if read >= 0 {
 		for _, st := range later[read:] {
-			if run, ok := st.Exec.(*actionlint.ExecRun); ok && run.Run != nil && failsOnFinding.MatchString(run.Run.Value) {
+			if run, ok := st.Exec.(*actionlint.ExecRun); ok && run.Run != nil && mayMatchFold(run.Run.Value, failsOnFindingWords) && failsOnFinding.MatchString(run.Run.Value) {
 				return true
 			}
 		}
@@ -430,11 +457,14 @@ func (r *gateRule) checkedLater(file string, sc *shell.Script, off int) bool {
 // `if [ "$numFail" -gt 0 ]; then exit 2; fi`, `test -s f && exit 1`, `::error`.
 var failsOnFinding = regexp.MustCompile(`(?im)(\bif\b|\bthen\b|&&|\|\|).*\bexit\s+[1-9]|::error`)
 
+// failsOnFindingWords hold a literal part of every match of failsOnFinding.
+var failsOnFindingWords = []string{"exit", "::error"}
+
 func (r *gateRule) VisitJobPost(j *actionlint.Job) error {
 	if r.fc.gitea || !r.fc.gating() {
 		return nil // Gitea ignores a job's continue-on-error (reported by gitea-compat)
 	}
-	if r.jobReported || r.jobIntended || reports(j.Steps) || j.ID != nil && allowedToFail.MatchString(j.ID.Value) || j.Name != nil && allowedToFail.MatchString(j.Name.Value) {
+	if r.jobReported || r.jobIntended || reports(j.Steps) || j.ID != nil && namedAllowedToFail(j.ID.Value) || j.Name != nil && namedAllowedToFail(j.Name.Value) {
 		return nil
 	}
 	if coe := j.ContinueOnError; coe != nil && coe.Expression == nil && coe.Value && coe.Pos != nil && len(r.jobGates) > 0 && !r.fc.hasComment(coe.Pos.Line) {
