@@ -185,6 +185,7 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 		jobs *= 32
 	}
 	results := make([][]report.Finding, len(files))
+	sources := make([][]byte, len(files))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(jobs)
 	for i, f := range files {
@@ -195,7 +196,7 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			fs, err := lintFile(gctx, f, wl, opts)
+			fs, src, err := lintFile(gctx, f, wl, opts)
 			if err != nil {
 				var pe *PathError
 				if errors.As(err, &pe) || gctx.Err() != nil {
@@ -204,6 +205,9 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 				return fmt.Errorf("lint %s: %w", f.Path, err)
 			}
 			results[i] = fs
+			if len(fs) > 0 {
+				sources[i] = src
+			}
 			return nil
 		})
 	}
@@ -217,8 +221,12 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 	}
 
 	var all []report.Finding
-	for _, fs := range results {
+	srcs := map[string][]byte{}
+	for i, fs := range results {
 		all = append(all, fs...)
+		if sources[i] != nil {
+			srcs[files[i].Path] = sources[i]
+		}
 	}
 	all = append(all, extra...) // contracts.go
 	return &report.Report{
@@ -226,28 +234,29 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 		Findings:     report.Sort(all),
 		FilesChecked: len(files) + extraFiles,
 		Rules:        Rules(),
+		Sources:      srcs,
 	}, nil
 }
 
 // lintFile lints one file. ctx is checked between the stages of the work; the workflow linter
 // also honours it inside (its script checks kill their tool processes).
-func lintFile(ctx context.Context, f file, wl *workflow.Linter, opts Options) ([]report.Finding, error) {
+func lintFile(ctx context.Context, f file, wl *workflow.Linter, opts Options) ([]report.Finding, []byte, error) {
 	if f.Problem != "" {
-		return applyRuleConfig([]report.Finding{notLinted(f, f.Problem)}, opts.Root, opts.WorkDir, opts.Rules), nil
+		return applyRuleConfig([]report.Finding{notLinted(f, f.Problem)}, opts.Root, opts.WorkDir, opts.Rules), nil, nil
 	}
 	src, err := fsutil.ReadRegular(f.Abs, opts.MaxFileSize)
 	if err != nil {
 		if !fsutil.IsLimit(err) {
-			return nil, err
+			return nil, nil, err
 		}
 		if f.Explicit {
-			return nil, readProblem(f.Path, err)
+			return nil, nil, readProblem(f.Path, err)
 		}
 		msg := "not linted: " + readProblem(f.Path, err).(*PathError).Msg
-		return applyRuleConfig([]report.Finding{notLinted(f, msg)}, opts.Root, opts.WorkDir, opts.Rules), nil
+		return applyRuleConfig([]report.Finding{notLinted(f, msg)}, opts.Root, opts.WorkDir, opts.Rules), nil, nil
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var fs []report.Finding
 	switch f.Kind {
@@ -257,7 +266,7 @@ func lintFile(ctx context.Context, f file, wl *workflow.Linter, opts Options) ([
 			kind = workflow.KindAction
 		}
 		if fs, err = wl.Lint(f.Path, src, kind); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		fs = scriptLimits(fs)
 	case KindDockerfile:
@@ -266,7 +275,7 @@ func lintFile(ctx context.Context, f file, wl *workflow.Linter, opts Options) ([
 			PrivilegeDrop:   opts.DockerPrivilegeDrop,
 			ContainerAction: containerAction(f.Abs, opts.Root),
 		}); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		fs = oneFindingPerSecret(append(fs, secretscan.Scan(f.Path, src)...))
 	case KindConfig:
@@ -274,10 +283,10 @@ func lintFile(ctx context.Context, f file, wl *workflow.Linter, opts Options) ([
 		fs = append(fs, secretscan.Scan(f.Path, src)...)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fs = applyRuleConfig(fs, opts.Root, opts.WorkDir, opts.Rules)
-	return applySuppressions(f.Path, fs, parseSuppressions(src), KnownRule), nil
+	return applySuppressions(f.Path, fs, parseSuppressions(src), KnownRule), src, nil
 }
 
 func orDot(paths []string) []string {

@@ -123,6 +123,10 @@ type Report struct {
 	Findings     []Finding
 	FilesChecked int
 	Rules        []Rule
+	// Sources are the files the findings point into, by Path, as they were when checked: the
+	// human format's excerpts then show what was checked, without reading the files again.
+	// Optional (Options.Source is asked for the others); part of no format.
+	Sources map[string][]byte
 }
 
 // Counts returns how many findings there are of each severity.

@@ -31,7 +31,7 @@ func writeHuman(w *output, rep *Report, opts Options) error {
 		}
 		return color + s + ansiReset
 	}
-	src := sourceCache{read: opts.Source, files: map[string][]string{}}
+	src := sourceCache{read: opts.Source, known: rep.Sources, files: map[string]*srcFile{}}
 	var num []byte
 	for _, f := range rep.Findings {
 		// Without colour this is exactly f.String() (control characters aside), so the problem
@@ -93,39 +93,47 @@ type srcLine struct {
 // shown at most once.
 type sourceCache struct {
 	read  func(string) ([]byte, error)
-	files map[string][]string // nil entry: the file could not be read
-	lines map[[2]any]srcLine
+	known map[string][]byte // Report.Sources
+	files map[string]*srcFile
+}
+
+// srcFile is one file's lines and the lines already prepared for display (nil: not yet).
+type srcFile struct {
+	lines []string // nil: the file could not be read
+	shown []*srcLine
 }
 
 func (c *sourceCache) line(path string, n int) (srcLine, bool) {
-	if c.read == nil || n <= 0 {
+	if n <= 0 {
 		return srcLine{}, false
 	}
-	lines, seen := c.files[path]
-	if !seen {
+	f := c.files[path]
+	if f == nil {
+		f = &srcFile{}
 		// A file that cannot be read only costs its source lines: the finding is what matters.
-		if b, err := c.read(path); err == nil {
-			lines = strings.Split(string(b), "\n")
+		if b, ok := c.known[path]; ok {
+			f.lines = strings.Split(string(b), "\n")
+		} else if c.read != nil {
+			if b, err := c.read(path); err == nil {
+				f.lines = strings.Split(string(b), "\n")
+			}
 		}
-		c.files[path] = lines
+		f.shown = make([]*srcLine, len(f.lines))
+		c.files[path] = f
 	}
-	if n > len(lines) {
+	if n > len(f.lines) {
 		return srcLine{}, false
 	}
-	key := [2]any{path, n}
-	if l, ok := c.lines[key]; ok {
-		return l, true
-	}
-	if c.lines == nil {
-		c.lines = map[[2]any]srcLine{}
+	if l := f.shown[n-1]; l != nil {
+		return *l, true
 	}
 	// The source line is the file as written, credentials included: they are masked before it is
 	// cut, so a cut cannot leave half a token that no longer looks like one.
-	text := secrets.Redact(strings.TrimSuffix(lines[n-1], "\r"))
-	l := srcLine{text: text, runes: utf8.RuneCountInString(text)}
+	text := secrets.Redact(strings.TrimSuffix(f.lines[n-1], "\r"))
+	l := &srcLine{text: text, runes: utf8.RuneCountInString(text)}
 	l.ascii = l.runes == len(text)
-	c.lines[key] = l
-	return l, true
+	f.shown[n-1] = l
+	return *l, true
 }
 
 // excerpt returns what is shown of l: all of it when it is short, else excerptWidth characters
