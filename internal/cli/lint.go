@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -250,11 +251,12 @@ func mergeReports(reps []*report.Report) *report.Report {
 	if len(reps) == 1 {
 		return reps[0]
 	}
-	out := &report.Report{Command: "lint", Rules: lint.Rules()}
+	out := &report.Report{Command: "lint", Rules: lint.Rules(), Sources: map[string][]byte{}}
 	var all []report.Finding
 	for _, r := range reps {
 		all = append(all, r.Findings...)
 		out.FilesChecked += r.FilesChecked
+		maps.Copy(out.Sources, r.Sources)
 	}
 	out.Findings = report.Sort(all)
 	return out
