@@ -132,11 +132,21 @@ func Redacted(rep *Report) *Report {
 	}
 	view := *rep
 	view.Findings = make([]Finding, len(rep.Findings))
+	// Paths, rules and help texts repeat across findings: each distinct one is redacted once.
+	seen := map[string]string{}
+	redact := func(s string) string {
+		r, ok := seen[s]
+		if !ok {
+			r = secrets.Redact(s)
+			seen[s] = r
+		}
+		return r
+	}
 	for i, f := range rep.Findings {
-		f.Path = secrets.Redact(f.Path)
+		f.Path = redact(f.Path)
 		f.Message = secrets.Redact(f.Message)
-		f.Help = secrets.Redact(f.Help)
-		f.Rule = secrets.Redact(f.Rule)
+		f.Help = redact(f.Help)
+		f.Rule = redact(f.Rule)
 		view.Findings[i] = f
 	}
 	return &view
