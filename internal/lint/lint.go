@@ -155,19 +155,30 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 		needWorkflow = needWorkflow || f.Kind == KindWorkflow || f.Kind == KindAction
 	}
 	var wl *workflow.Linter
+	release := func() {} // the script checker's Hold
 	if needWorkflow {
 		wopts := opts.Workflow
 		if wopts.WorkDir == "" {
 			wopts.WorkDir = opts.WorkDir
 		}
 		if opts.Scripts.Shellcheck != "" || opts.Scripts.Pyflakes != "" {
-			sc, err := scriptcheck.NewContext(ctx, opts.Scripts)
+			sctx, cancelScripts := context.WithCancel(ctx)
+			sc, err := scriptcheck.NewContext(sctx, opts.Scripts)
 			if err != nil {
+				cancelScripts()
 				return nil, err
 			}
+			// Every file queues its scripts while it is linted and the results are collected
+			// once all files are: held until then, the tools get them in full batches (a
+			// shellcheck start costs more than checking a dozen scripts).
+			release = sc.Hold()
 			// Tool processes and their temporary files are gone when Run returns, also when it
-			// was cancelled.
-			defer sc.Wait()
+			// failed (scripts still queued are dropped) or was cancelled.
+			defer func() {
+				release()
+				cancelScripts()
+				sc.Wait()
+			}()
 			wopts.Scripts = sc
 		}
 		if wl, err = workflow.New(wopts); err != nil {
@@ -179,13 +190,7 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0)
 	}
-	if wl != nil && (opts.Scripts.Shellcheck != "" || opts.Scripts.Pyflakes != "") {
-		// A workflow's worker mostly waits for its scripts' tool processes (bounded separately by
-		// Scripts.Concurrency); more files in flight let shellcheck take many scripts per process.
-		jobs *= 32
-	}
-	results := make([][]report.Finding, len(files))
-	sources := make([][]byte, len(files))
+	results := make([]fileResult, len(files))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(jobs)
 	for i, f := range files {
@@ -196,22 +201,31 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			fs, src, err := lintFile(gctx, f, wl, opts)
+			res, err := lintFile(gctx, f, wl, opts)
 			if err != nil {
-				var pe *PathError
-				if errors.As(err, &pe) || gctx.Err() != nil {
-					return err
-				}
-				return fmt.Errorf("lint %s: %w", f.Path, err)
+				return fileError(gctx, f, err)
 			}
-			results[i] = fs
-			if len(fs) > 0 {
-				sources[i] = src
-			}
+			results[i] = res
 			return nil
 		})
 	}
 	err = g.Wait()
+	release()
+	if err == nil {
+		// The script checks, in file order: the first tool failure is the one reported.
+		for i, f := range files {
+			if err = ctx.Err(); err != nil {
+				break
+			}
+			if results[i].pending == nil {
+				continue
+			}
+			if results[i].findings, err = finishFile(ctx, f, results[i], opts); err != nil {
+				err = fileError(ctx, f, err)
+				break
+			}
+		}
+	}
 	if cerr := ctx.Err(); cerr != nil {
 		// Partial results are discarded: an interrupted lint is not a clean one.
 		return nil, cerr
@@ -222,10 +236,10 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 
 	var all []report.Finding
 	srcs := map[string][]byte{}
-	for i, fs := range results {
-		all = append(all, fs...)
-		if sources[i] != nil {
-			srcs[files[i].Path] = sources[i]
+	for i, res := range results {
+		all = append(all, res.findings...)
+		if len(res.findings) > 0 && res.src != nil {
+			srcs[files[i].Path] = res.src
 		}
 	}
 	all = append(all, extra...) // contracts.go
@@ -238,26 +252,64 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 	}, nil
 }
 
+// fileError gives a file's error the file's name, unless it already names it or is the end of
+// the run.
+func fileError(ctx context.Context, f file, err error) error {
+	var pe *PathError
+	if errors.As(err, &pe) || ctx.Err() != nil {
+		return err
+	}
+	return fmt.Errorf("lint %s: %w", f.Path, err)
+}
+
+// fileResult is what linting one file gave: its findings, its text as it was checked, and for a
+// workflow or action whose scripts are still being checked, their pending findings — then
+// findings are not final yet (finishFile).
+type fileResult struct {
+	findings []report.Finding
+	src      []byte
+	pending  workflow.Pending
+}
+
+// finishFile adds a file's script findings and applies the rule settings and suppressions,
+// which judge every finding of the file together (an unused suppression is a finding).
+func finishFile(ctx context.Context, f file, res fileResult, opts Options) ([]report.Finding, error) {
+	more, err := res.pending()
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return finalFindings(f, scriptLimits(append(res.findings, more...)), res.src, opts), nil
+}
+
+func finalFindings(f file, fs []report.Finding, src []byte, opts Options) []report.Finding {
+	fs = applyRuleConfig(fs, opts.Root, opts.WorkDir, opts.Rules)
+	return applySuppressions(f.Path, fs, parseSuppressions(src), KnownRule)
+}
+
 // lintFile lints one file. ctx is checked between the stages of the work; the workflow linter
 // also honours it inside (its script checks kill their tool processes).
-func lintFile(ctx context.Context, f file, wl *workflow.Linter, opts Options) ([]report.Finding, []byte, error) {
+func lintFile(ctx context.Context, f file, wl *workflow.Linter, opts Options) (fileResult, error) {
 	if f.Problem != "" {
-		return applyRuleConfig([]report.Finding{notLinted(f, f.Problem)}, opts.Root, opts.WorkDir, opts.Rules), nil, nil
+		return fileResult{findings: applyRuleConfig([]report.Finding{notLinted(f, f.Problem)}, opts.Root, opts.WorkDir, opts.Rules)}, nil
 	}
 	src, err := fsutil.ReadRegular(f.Abs, opts.MaxFileSize)
 	if err != nil {
 		if !fsutil.IsLimit(err) {
-			return nil, nil, err
+			return fileResult{}, err
 		}
 		if f.Explicit {
-			return nil, nil, readProblem(f.Path, err)
+			return fileResult{}, readProblem(f.Path, err)
 		}
 		msg := "not linted: " + readProblem(f.Path, err).(*PathError).Msg
-		return applyRuleConfig([]report.Finding{notLinted(f, msg)}, opts.Root, opts.WorkDir, opts.Rules), nil, nil
+		return fileResult{findings: applyRuleConfig([]report.Finding{notLinted(f, msg)}, opts.Root, opts.WorkDir, opts.Rules)}, nil
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, nil, err
+		return fileResult{}, err
 	}
+	res := fileResult{src: src}
 	var fs []report.Finding
 	switch f.Kind {
 	case KindWorkflow, KindAction:
@@ -265,8 +317,12 @@ func lintFile(ctx context.Context, f file, wl *workflow.Linter, opts Options) ([
 		if f.Kind == KindAction {
 			kind = workflow.KindAction
 		}
-		if fs, err = wl.Lint(f.Path, src, kind); err != nil {
-			return nil, nil, err
+		if fs, res.pending, err = wl.LintDeferred(f.Path, src, kind); err != nil {
+			return fileResult{}, err
+		}
+		if res.pending != nil {
+			res.findings = fs // finished by finishFile, with the script findings
+			return res, nil
 		}
 		fs = scriptLimits(fs)
 	case KindDockerfile:
@@ -275,7 +331,7 @@ func lintFile(ctx context.Context, f file, wl *workflow.Linter, opts Options) ([
 			PrivilegeDrop:   opts.DockerPrivilegeDrop,
 			ContainerAction: containerAction(f.Abs, opts.Root),
 		}); err != nil {
-			return nil, nil, err
+			return fileResult{}, err
 		}
 		fs = oneFindingPerSecret(append(fs, secretscan.Scan(f.Path, src)...))
 	case KindConfig:
@@ -283,10 +339,10 @@ func lintFile(ctx context.Context, f file, wl *workflow.Linter, opts Options) ([
 		fs = append(fs, secretscan.Scan(f.Path, src)...)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, nil, err
+		return fileResult{}, err
 	}
-	fs = applyRuleConfig(fs, opts.Root, opts.WorkDir, opts.Rules)
-	return applySuppressions(f.Path, fs, parseSuppressions(src), KnownRule), src, nil
+	res.findings = finalFindings(f, fs, src, opts)
+	return res, nil
 }
 
 func orDot(paths []string) []string {

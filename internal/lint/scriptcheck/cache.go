@@ -29,7 +29,7 @@ type cacheEntry struct {
 }
 
 // keyFormat changes whenever what a cache entry means changes (the output format read back).
-const keyFormat = "json1/2"
+const keyFormat = "json1/3"
 
 // cacheKey hashes everything that decides a tool's output: the tool (path, version, leading
 // arguments), the arguments, the environment variables the tool reads, the shell and the script.

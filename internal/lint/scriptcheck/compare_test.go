@@ -2,16 +2,18 @@ package scriptcheck
 
 import (
 	"archive/zip"
+	"cmp"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/rhysd/actionlint"
 
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
@@ -66,6 +68,57 @@ func withChecker(c *Checker) actionlint.LinterOptions {
 	return actionlint.LinterOptions{OnRulesCreated: func(rs []actionlint.Rule) []actionlint.Rule {
 		return append(rs, c.Rules()...)
 	}}
+}
+
+// lintHeld is the way the workflow linter runs a whole repository: every file's scripts are
+// queued (File, under Hold) while the files are linted one by one, and collected at the end.
+func lintHeld(t *testing.T, c *Checker, paths []string) []string {
+	t.Helper()
+	release := c.Hold()
+	defer release()
+	cwd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := make([]*File, len(paths))
+	for i, p := range paths {
+		l, err := actionlint.NewLinter(io.Discard, &actionlint.LinterOptions{
+			Color: actionlint.ColorOptionKindNever,
+			OnRulesCreated: func(rs []actionlint.Rule) []actionlint.Rule {
+				files[i] = c.File()
+				return append(rs, files[i].Rules()...)
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.LintFile(p, nil); err != nil {
+			t.Fatalf("lint %s: %v", p, err)
+		}
+	}
+	release()
+	var all []*actionlint.Error
+	for i, f := range files {
+		if f == nil {
+			continue // not a workflow actionlint visits
+		}
+		errs, err := f.Wait()
+		if err != nil {
+			t.Fatalf("scripts of %s: %v", paths[i], err)
+		}
+		path := paths[i]
+		if r, err := filepath.Rel(cwd, path); err == nil {
+			path = r
+		}
+		for _, e := range errs {
+			e.Filepath = path
+		}
+		slices.SortStableFunc(errs, func(a, b *actionlint.Error) int {
+			return cmp.Or(a.Line-b.Line, a.Column-b.Column, strings.Compare(a.Message, b.Message))
+		})
+		all = append(all, errs...)
+	}
+	return scriptFindings(all)
 }
 
 // actionlintDir is the module directory of the actionlint version in go.mod, for its test data.
@@ -198,8 +251,15 @@ func TestMatchesActionlint(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := lint(t, withChecker(c), paths)
-			if diff := cmp.Diff(want, got); diff != "" {
+			if diff := gocmp.Diff(want, got); diff != "" {
 				t.Errorf("findings differ from actionlint's (-actionlint +ours):\n%s", diff)
+			}
+			held, err := New(Options{Shellcheck: sc, Pyflakes: pf})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := gocmp.Diff(want, lintHeld(t, held, paths)); diff != "" {
+				t.Errorf("findings of the held, deferred run differ from actionlint's (-actionlint +ours):\n%s", diff)
 			}
 			if len(got) < tc.minFindings {
 				t.Errorf("only %d findings on %d files, want at least %d", len(got), len(paths), tc.minFindings)
@@ -248,7 +308,7 @@ func TestRealCacheSecondRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := lint(t, withChecker(second), paths)
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := gocmp.Diff(want, got); diff != "" {
 		t.Errorf("cached findings differ (-first +second):\n%s", diff)
 	}
 	s := second.Stats()

@@ -3,7 +3,10 @@ package scriptcheck
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -178,6 +181,76 @@ func TestBatching(t *testing.T) {
 	s := c.Stats()
 	if s.Runs != 40 || s.Processes >= s.Runs || s.CacheHits != 2 {
 		t.Errorf("Stats = %+v, want 40 scripts checked in fewer processes, and 2 repeats from the cache", s)
+	}
+}
+
+// TestHeldBatches: scripts queued under Hold wait for release and then leave in as few processes
+// as the concurrency allows (one here), however many files they came from.
+func TestHeldBatches(t *testing.T) {
+	sc := realShellcheck(t)
+	dir := t.TempDir()
+	var paths []string
+	for i := range 30 {
+		p := filepath.Join(dir, fmt.Sprintf("w%02d.yaml", i))
+		if err := os.WriteFile(p, []byte(workflowOf(fmt.Sprintf("echo $A%d", i), "echo $B")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	c, err := New(Options{Shellcheck: sc, Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := lintHeld(t, c, paths)
+	if len(got) != 60 {
+		t.Errorf("%d findings, want 60 (SC2086 on every script):\n%s", len(got), strings.Join(got, "\n"))
+	}
+	if s := c.Stats(); s != (Stats{Runs: 31, Processes: 1, CacheHits: 29}) {
+		t.Errorf("Stats = %+v, want the 31 distinct scripts in 1 process and 29 repeats from the cache", s)
+	}
+}
+
+// TestLimitSplitsBatch: a script over the time limit in a large batch costs the others nothing
+// but time: the batch is checked again in smaller batches, the one holding the slow script
+// script by script, and only that script gets the limit finding.
+func TestLimitSplitsBatch(t *testing.T) {
+	sc := realShellcheck(t)
+	var scripts []string
+	for i := range 2*splitBatch + 3 {
+		scripts = append(scripts, fmt.Sprintf("echo $V%d", i))
+	}
+	scripts[splitBatch+1] = nestedScript(400)
+	c, err := New(Options{Shellcheck: sc, Timeout: 2 * time.Second, Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, "w.yaml")
+	if err := os.WriteFile(p, []byte(workflowOf(scripts...)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := lintHeld(t, c, []string{p})
+	var want []string
+	for i := range scripts {
+		line := 6 + i
+		if i == splitBatch+1 {
+			want = append(want, fmt.Sprintf("w.yaml:%d:9: this script was not checked: shellcheck did not finish within its 2s time limit; simplify or split it, or raise lint.tool-timeout [script-check-limit]", line))
+			continue
+		}
+		want = append(want, fmt.Sprintf("w.yaml:%d:9: shellcheck reported issue in this script: SC2086:info:1:6: Double quote to prevent globbing and word splitting [shellcheck]", line))
+	}
+	for i := range got {
+		if j := strings.Index(got[i], "w.yaml:"); j >= 0 {
+			got[i] = got[i][j:] // the path relative to the working directory
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+	// 1 batch of 35 over the limit, 3 of 16, 16, 3, one of them over the limit again, then its 16
+	// scripts one by one.
+	if s := c.Stats(); s.Processes != 1+3+16 {
+		t.Errorf("Stats = %+v, want 20 processes", s)
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/rhysd/actionlint"
 )
@@ -26,9 +25,10 @@ func shellcheckArgs(sh string) []string {
 	return []string{"--norc", "-f", "json1", "-x", "--shell", sh, "-e", "SC1091,SC2194,SC2050,SC2153,SC2154,SC2157,SC2043"}
 }
 
-// pending is one script handed to a tool; its result is read after the rule's WaitGroup.
+// pending is one script handed to a tool; its result is read by wait.
 type pending struct {
 	pos   *actionlint.Pos
+	t     *ticket
 	diags []diagnostic
 	limit *LimitError
 	err   error
@@ -38,19 +38,15 @@ type pending struct {
 // error returned are deterministic whatever order the processes finish in.
 type scripts struct {
 	c     *Checker
-	wg    sync.WaitGroup
 	list  []*pending
 	limit *limitRule
+	// deferred: VisitWorkflowPost leaves the results to File.Wait instead of waiting for them,
+	// so the file's syntax tree is released while its scripts are still being checked.
+	deferred bool
 }
 
 func (s *scripts) start(pos *actionlint.Pos, r request) {
-	p := &pending{pos: pos}
-	s.list = append(s.list, p)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		p.diags, p.limit, p.err = s.c.check(r)
-	}()
+	s.list = append(s.list, &pending{pos: pos, t: s.c.submit(r)})
 }
 
 // report turns a script over a limit into a finding of kind RuleLimit at its run:.
@@ -71,9 +67,12 @@ func newLimitRule() *limitRule {
 
 // wait returns the finished checks and clears the list; the first error in step order wins.
 func (s *scripts) wait() ([]*pending, error) {
-	s.wg.Wait()
 	list := s.list
 	s.list = nil
+	for _, p := range list {
+		p.diags, p.limit, p.err = s.c.wait(p.t)
+		p.t = nil
+	}
 	for _, p := range list {
 		if p.err != nil {
 			return nil, p.err
@@ -183,6 +182,7 @@ func (r *shellcheckRule) VisitStep(n *actionlint.Step) error {
 		req.args = append(args, "-")
 		req.parse = func(out []byte) ([]diagnostic, error) {
 			m, err := parseShellcheck(out)
+			tabColumns(req.stdin, m["-"])
 			return m["-"], err
 		}
 	}
@@ -207,6 +207,36 @@ type json1 struct {
 	} `json:"comments"`
 }
 
+// tabColumns turns the columns of json1, which count characters, into those of `-f json`, which
+// actionlint reads and which count a tab as far as the next tab stop of 8 (Parsec's columns): a
+// finding after a tab is reported where actionlint reports it.
+func tabColumns(script string, ds []diagnostic) {
+	if !strings.Contains(script, "\t") {
+		return
+	}
+	lines := strings.Split(script, "\n")
+	for i, d := range ds {
+		if d.Line < 1 || d.Line > len(lines) || !strings.Contains(lines[d.Line-1], "\t") {
+			continue
+		}
+		col, n := 1, 0
+		for _, r := range lines[d.Line-1] {
+			if n++; n >= d.Column {
+				break
+			}
+			if r == '\t' {
+				col += 8 - (col-1)%8
+			} else {
+				col++
+			}
+		}
+		if n < d.Column {
+			col += d.Column - n // past the end of the line
+		}
+		ds[i].Column = col
+	}
+}
+
 // parseShellcheck reads `-f json1` output into the diagnostics of each file, in output order.
 func parseShellcheck(out []byte) (map[string][]diagnostic, error) {
 	var j json1
@@ -226,6 +256,14 @@ func parseShellcheck(out []byte) (map[string][]diagnostic, error) {
 
 func (r *shellcheckRule) VisitWorkflowPost(*actionlint.Workflow) error {
 	r.workflowShell = ""
+	if r.deferred {
+		return nil
+	}
+	return r.collect()
+}
+
+// collect waits for the file's scripts and reports what shellcheck found.
+func (r *shellcheckRule) collect() error {
 	done, err := r.wait()
 	if err != nil {
 		return err
@@ -352,6 +390,14 @@ func parsePyflakes(out []byte, pos *actionlint.Pos) ([]diagnostic, error) {
 
 func (r *pyflakesRule) VisitWorkflowPost(*actionlint.Workflow) error {
 	r.workflowKind = pythonUnspecified
+	if r.deferred {
+		return nil
+	}
+	return r.collect()
+}
+
+// collect waits for the file's scripts and reports what pyflakes found.
+func (r *pyflakesRule) collect() error {
 	done, err := r.wait()
 	if err != nil {
 		return err

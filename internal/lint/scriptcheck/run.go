@@ -8,8 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -32,9 +34,12 @@ func (r request) batched() bool { return r.parse == nil }
 
 // job is one script waiting for a tool process.
 type job struct {
-	key  string
-	req  request
-	solo bool // run alone: its batch hit a limit, so which script did is found out one by one
+	key string
+	req request
+	// cap bounds the batch the job joins after its batch hit a limit: the scripts are checked
+	// again in smaller batches (splitBatch), and those of a small batch that hits it one by one,
+	// so only the script that is too hard gets the limit finding. 0: no bound of its own.
+	cap  int
 	done chan struct{}
 	res  outcome
 }
@@ -47,115 +52,205 @@ type outcome struct {
 	err   error
 }
 
-// check returns the diagnostics for r from the memory cache, the disk cache or a tool run, in
-// that order. Identical scripts checked concurrently (common across files: `npm ci`) share one
-// run. Only successful runs are cached on disk; a script over a limit is remembered for this
-// run only, since the limit depends on the machine's load.
-func (c *Checker) check(r request) ([]diagnostic, *LimitError, error) {
+// ticket is one script's check: resolved at once from a cache, or waiting for the job that
+// checks it, which every identical script submitted meanwhile shares.
+type ticket struct {
+	r     request
+	job   *job // nil: resolved
+	diags []diagnostic
+	limit *LimitError
+	err   error
+}
+
+// submit starts the check of r without waiting for it: the diagnostics come from the memory
+// cache, the disk cache or a tool run, in that order. Identical scripts (common across files:
+// `npm ci`) share one run. Only successful runs are cached on disk; a script over a limit is
+// remembered for this run only, since the limit depends on the machine's load. A ticket costs
+// no goroutine, so a whole repository's scripts can wait in the queue.
+func (c *Checker) submit(r request) *ticket {
 	if err := c.ctx.Err(); err != nil {
-		return nil, nil, err
+		return &ticket{err: err}
 	}
 	key := c.cacheKey(r)
-	if v, ok := c.mem.Load(key); ok {
-		c.hits.Add(1)
-		return v.([]diagnostic), nil, nil
-	}
-	if v, ok := c.limits.Load(key); ok {
-		return nil, v.(*LimitError), nil
+	if t, ok := c.known(key); ok {
+		return t
 	}
 	if d, ok := c.readCache(r.tool, key); ok {
 		c.mem.Store(key, d)
 		c.hits.Add(1)
-		return d, nil, nil
+		return &ticket{diags: d}
 	}
-
-	executed := false
-	v, err, _ := c.group.Do(key, func() (any, error) {
-		if d, ok := c.mem.Load(key); ok {
-			return outcome{diags: d.([]diagnostic)}, nil
-		}
-		executed = true
-		j := &job{key: key, req: r, done: make(chan struct{})}
+	c.fmu.Lock()
+	// A job that completed since the look-up above has stored its result before leaving
+	// inflight (complete), so under fmu the key is either known or in flight.
+	if t, ok := c.known(key); ok {
+		c.fmu.Unlock()
+		return t
+	}
+	j, shared := c.inflight[key]
+	if !shared {
+		j = &job{key: key, req: r, done: make(chan struct{})}
+		c.inflight[key] = j
+	}
+	c.fmu.Unlock()
+	if shared {
+		c.hits.Add(1)
+	} else {
 		c.enqueue(j)
-		select {
-		case <-j.done:
-		case <-c.ctx.Done():
-			return nil, c.ctx.Err()
-		}
-		o := j.res
-		if o.err != nil {
-			return nil, o.err
-		}
-		if o.limit != nil {
-			c.limits.Store(key, o.limit)
-			return o, nil
-		}
-		if o.out != nil {
-			d, err := r.parse(o.out)
-			if err != nil {
-				return o, nil // not cached; every caller re-parses for its own position
-			}
-			o.diags = d
-		}
-		if o.diags == nil {
-			o.diags = []diagnostic{}
-		}
-		c.mem.Store(key, o.diags)
-		if err := c.writeCache(r.tool, key, o.diags); err != nil {
-			c.writeErrs.Add(1)
-		}
-		return outcome{diags: o.diags}, nil
-	})
-	if err != nil {
+	}
+	return &ticket{r: r, job: j}
+}
+
+// known resolves key from this run's memory: a result, or a limit the script exceeded.
+func (c *Checker) known(key string) (*ticket, bool) {
+	if v, ok := c.mem.Load(key); ok {
+		c.hits.Add(1)
+		return &ticket{diags: v.([]diagnostic)}, true
+	}
+	if v, ok := c.limits.Load(key); ok {
+		return &ticket{limit: v.(*LimitError)}, true
+	}
+	return nil, false
+}
+
+// wait blocks until t's check is done, or the Checker's context ends.
+func (c *Checker) wait(t *ticket) ([]diagnostic, *LimitError, error) {
+	if t.job == nil {
+		return t.diags, t.limit, t.err
+	}
+	select {
+	case <-t.job.done:
+	case <-c.ctx.Done():
+		return nil, nil, c.ctx.Err()
+	}
+	o := t.job.res
+	switch {
+	case o.err != nil:
 		if cerr := c.ctx.Err(); cerr != nil {
 			return nil, nil, cerr
 		}
 		var te *ToolError
-		if errors.As(err, &te) {
-			return nil, nil, err
+		if errors.As(o.err, &te) {
+			return nil, nil, o.err
 		}
-		return nil, nil, r.runErr(err)
-	}
-	o := v.(outcome)
-	if o.limit != nil {
+		return nil, nil, t.r.runErr(o.err)
+	case o.limit != nil:
 		return nil, o.limit, nil
-	}
-	if o.diags == nil && o.out != nil {
-		_, err := r.parse(o.out)
+	case o.diags == nil && o.out != nil:
+		// The output did not parse: each script gets the error with its own position.
+		_, err := t.r.parse(o.out)
 		return nil, nil, err
-	}
-	if !executed {
-		c.hits.Add(1)
 	}
 	return o.diags, nil, nil
 }
 
-// enqueue hands j to the workers, starting one when fewer than the concurrency bound run. Jobs
-// that arrive while every worker is busy pile up and leave together, many scripts per process.
+// complete records the outcome of j's check, caches it, and wakes the scripts waiting for it.
+func (c *Checker) complete(j *job, o outcome) {
+	switch {
+	case o.err != nil:
+	case o.limit != nil:
+		c.limits.Store(j.key, o.limit)
+	default:
+		if o.out != nil {
+			d, err := j.req.parse(o.out)
+			if err != nil {
+				break // not cached; every script re-parses for its own position
+			}
+			o.diags, o.out = d, nil
+		}
+		if o.diags == nil {
+			o.diags = []diagnostic{}
+		}
+		c.mem.Store(j.key, o.diags)
+		if err := c.writeCache(j.req.tool, j.key, o.diags); err != nil {
+			c.writeErrs.Add(1)
+		}
+	}
+	j.res = o
+	c.fmu.Lock()
+	delete(c.inflight, j.key)
+	c.fmu.Unlock()
+	close(j.done)
+}
+
+// enqueue hands jobs to the workers, starting them as batches become ready. Jobs that arrive
+// while every worker is busy pile up and leave together, many scripts per process.
 func (c *Checker) enqueue(jobs ...*job) {
 	c.qmu.Lock()
 	defer c.qmu.Unlock()
 	c.queue = append(c.queue, jobs...)
-	for c.workers < c.par && c.workers < len(c.queue) {
+	c.startWorkers()
+}
+
+// requeue puts the jobs of a batch that hit a limit back at the front of the queue.
+func (c *Checker) requeue(jobs []*job) {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	c.queue = append(slices.Clone(jobs), c.queue...)
+	c.startWorkers()
+}
+
+// startWorkers starts workers, up to the concurrency bound, while a batch is ready. c.qmu is held.
+func (c *Checker) startWorkers() {
+	for c.workers < c.par && c.workers < len(c.queue) && c.ready() {
 		c.workers++
 		go c.work()
 	}
 }
 
+// Hold makes the workers wait for full batches until release is called, for a producer that
+// queues the scripts of many files before it needs any result (File): without it, the first
+// scripts would leave one process at a time as they arrive. release may be called more than once.
+func (c *Checker) Hold() (release func()) {
+	c.qmu.Lock()
+	c.holds++
+	c.qmu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			c.qmu.Lock()
+			defer c.qmu.Unlock()
+			c.holds--
+			c.startWorkers()
+		})
+	}
+}
+
+// ready reports whether a batch may leave now. c.qmu is held.
+func (c *Checker) ready() bool {
+	return len(c.queue) > 0 && (c.holds == 0 || len(c.queue) >= c.batch || c.queue[0].cap > 0)
+}
+
+// batchSize is how many scripts the next batch takes. Held, batches are full; afterwards each
+// takes its share of what is left (guided scheduling): few processes, since every shellcheck
+// start costs tens of milliseconds, and no core left idle at the end by one long last batch.
+func (c *Checker) batchSize(first *job) int {
+	switch {
+	case !first.req.batched():
+		return 1
+	case first.cap > 0:
+		return first.cap
+	case c.holds > 0:
+		return c.batch
+	}
+	return min(c.batch, max(1, (len(c.queue)+c.par-1)/c.par))
+}
+
 // take removes the next batch from the queue: the first job and, when its tool takes files,
-// up to maxBatch-1 later jobs for the same tool, arguments and shell.
+// later jobs for the same tool, arguments, shell and bound, up to batchSize. c.qmu is held.
 func (c *Checker) take() []*job {
-	if len(c.queue) == 0 {
+	if !c.ready() {
 		return nil
 	}
 	first := c.queue[0]
+	size := c.batchSize(first)
 	batch := []*job{first}
 	rest := c.queue[1:]
-	if first.req.batched() && !first.solo {
+	if size > 1 {
 		kept := rest[:0]
 		for _, j := range rest {
-			if len(batch) < c.batch && !j.solo && j.req.tool == first.req.tool && j.req.shell == first.req.shell &&
-				strings.Join(j.req.args, "\x00") == strings.Join(first.req.args, "\x00") {
+			if len(batch) < size && j.cap == first.cap && j.req.tool == first.req.tool && j.req.shell == first.req.shell &&
+				slices.Equal(j.req.args, first.req.args) {
 				batch = append(batch, j)
 				continue
 			}
@@ -194,18 +289,14 @@ func (c *Checker) Wait() {
 	}
 }
 
-func finish(j *job, o outcome) {
-	j.res = o
-	close(j.done)
-}
-
 // runBatch runs one tool process for the jobs of batch. A batch of several scripts that hits a
-// limit is split into solo runs, so only the script that is too hard gets the limit finding.
+// limit is checked again in smaller batches, and a small one script by script, so only the
+// script that is too hard gets the limit finding.
 func (c *Checker) runBatch(batch []*job) {
 	first := batch[0]
 	if err := c.ctx.Err(); err != nil {
 		for _, j := range batch {
-			finish(j, outcome{err: err})
+			c.complete(j, outcome{err: err})
 		}
 		return
 	}
@@ -213,14 +304,14 @@ func (c *Checker) runBatch(batch []*job) {
 		c.procs.Add(1)
 		c.runs.Add(1)
 		out, lim, err := c.execute(first.req.tool, first.req.args, "", first.req.stdin)
-		finish(first, outcome{out: out, limit: lim, err: err})
+		c.complete(first, outcome{out: out, limit: lim, err: err})
 		return
 	}
 
 	dir, err := c.batchDir()
 	if err != nil {
 		for _, j := range batch {
-			finish(j, outcome{err: err})
+			c.complete(j, outcome{err: err})
 		}
 		return
 	}
@@ -230,7 +321,7 @@ func (c *Checker) runBatch(batch []*job) {
 		names[i] = "script-" + strconv.Itoa(i) + ".sh"
 		if err := os.WriteFile(filepath.Join(dir, names[i]), []byte(j.req.stdin), 0o600); err != nil {
 			for _, j := range batch {
-				finish(j, outcome{err: err})
+				c.complete(j, outcome{err: err})
 			}
 			return
 		}
@@ -241,24 +332,28 @@ func (c *Checker) runBatch(batch []*job) {
 	switch {
 	case err != nil:
 		for _, j := range batch {
-			finish(j, outcome{err: err})
+			c.complete(j, outcome{err: err})
 		}
 		return
 	case lim != nil && len(batch) > 1:
-		c.runs.Add(-int64(len(batch))) // counted again when run alone
-		for _, j := range batch {
-			j.solo = true
+		c.runs.Add(-int64(len(batch))) // counted again when run again
+		next := 1
+		if len(batch) > splitBatch {
+			next = splitBatch
 		}
-		c.enqueue(batch...)
+		for _, j := range batch {
+			j.cap = next
+		}
+		c.requeue(batch)
 		return
 	case lim != nil:
-		finish(first, outcome{limit: lim})
+		c.complete(first, outcome{limit: lim})
 		return
 	}
 	byFile, err := parseShellcheck(out)
 	if err != nil {
 		for _, j := range batch {
-			finish(j, outcome{err: err})
+			c.complete(j, outcome{err: err})
 		}
 		return
 	}
@@ -267,7 +362,8 @@ func (c *Checker) runBatch(batch []*job) {
 		if d == nil {
 			d = []diagnostic{}
 		}
-		finish(j, outcome{diags: d})
+		tabColumns(j.req.stdin, d)
+		c.complete(j, outcome{diags: d})
 	}
 }
 

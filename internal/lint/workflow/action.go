@@ -139,7 +139,7 @@ func (l *Linter) visitSteps(fc *fileCtx, p *project, steps []*actionlint.Step) e
 	id := &actionlint.String{Value: "composite", Pos: steps[0].Pos}
 	job := &actionlint.Job{ID: id, Steps: steps, Pos: steps[0].Pos}
 	w := &actionlint.Workflow{Jobs: map[string]*actionlint.Job{"composite": job}}
-	errs, err := l.visit(fc, p, w, stepRules(fc))
+	errs, err := l.visit(fc, p, w, l.withScripts(fc, p, stepRules(fc)))
 	if err != nil {
 		return err
 	}

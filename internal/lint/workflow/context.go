@@ -18,6 +18,7 @@ type fileCtx struct {
 	kind     Kind
 	l        *Linter
 	findings []report.Finding
+	pending  Pending // the script checks' findings, when a checker is configured
 
 	lineStarts []int // byte offset of each line, computed on first use
 

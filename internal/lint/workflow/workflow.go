@@ -21,6 +21,7 @@ import (
 
 	"github.com/rhysd/actionlint"
 
+	"github.com/Molecule-AI/molecule-ci/internal/lint/scriptcheck"
 	"github.com/Molecule-AI/molecule-ci/internal/lint/secretscan"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
@@ -34,12 +35,6 @@ const (
 	KindWorkflow Kind = iota
 	KindAction
 )
-
-// ScriptChecker adds rules that check run: scripts with external tools (shellcheck, pyflakes).
-// Rules must return fresh rule instances on every call: a rule collects the errors of one file.
-type ScriptChecker interface {
-	Rules() []actionlint.Rule
-}
 
 // Options configures a Linter. The zero value is the organisation's defaults.
 type Options struct {
@@ -55,7 +50,7 @@ type Options struct {
 	// RunnerLabels are extra self-hosted runner labels for actionlint's runner-label check.
 	RunnerLabels []string
 	// Scripts adds shellcheck/pyflakes rules; nil runs none.
-	Scripts ScriptChecker
+	Scripts *scriptcheck.Checker
 	// WorkDir is where relative paths start; it enables local action and reusable workflow
 	// resolution. Empty disables both.
 	WorkDir string
@@ -208,17 +203,36 @@ func exists(p string) bool {
 // Lint lints one file. path is what findings show and, when relative, is resolved against
 // WorkDir for local action lookups. The error is only for the tool itself failing (a script
 // checker crashed, a repository's actionlint.yaml is broken); problems in src are findings.
-func (l *Linter) Lint(path string, src []byte, kind Kind) (fs []report.Finding, err error) {
+func (l *Linter) Lint(path string, src []byte, kind Kind) ([]report.Finding, error) {
+	fs, pending, err := l.LintDeferred(path, src, kind)
+	if err != nil || pending == nil {
+		return fs, err
+	}
+	more, err := pending()
+	if err != nil {
+		return nil, err
+	}
+	return report.Sort(append(fs, more...)), nil
+}
+
+// Pending returns the findings of a file's script checks once the tools have answered, or the
+// error of a tool that failed.
+type Pending func() ([]report.Finding, error)
+
+// LintDeferred is Lint with the script checks' findings left to pending (nil when there are
+// none): the caller can lint many files, releasing each syntax tree, while the tools check
+// their scripts in large batches, and collect the results at the end.
+func (l *Linter) LintDeferred(path string, src []byte, kind Kind) (fs []report.Finding, pending Pending, err error) {
 	defer func() {
 		// A panic inside actionlint on hostile input must not take down a parallel lint run; it is
 		// a defect in the tool, reported as such with the stack for the bug report.
 		if r := recover(); r != nil {
-			fs, err = nil, fmt.Errorf("workflow linter panicked on %s: %v\n%s", path, r, debug.Stack())
+			fs, pending, err = nil, nil, fmt.Errorf("workflow linter panicked on %s: %v\n%s", path, r, debug.Stack())
 		}
 	}()
 	p, err := l.projectFor(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fc := &fileCtx{path: path, src: src, kind: kind, l: l, gitea: strings.Contains(filepath.ToSlash(path), ".gitea/workflows/")}
 	switch kind {
@@ -228,10 +242,10 @@ func (l *Linter) Lint(path string, src []byte, kind Kind) (fs []report.Finding, 
 		err = l.lintWorkflow(fc, p)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fc.findings = append(fc.findings, secretscan.Scan(path, src)...)
-	return report.Sort(fc.findings), nil
+	return report.Sort(fc.findings), fc.pending, nil
 }
 
 // ActionlintHelp is the documentation every actionlint/<kind> finding links to.
@@ -257,7 +271,7 @@ func (l *Linter) lintWorkflow(fc *fileCtx, p *project) error {
 			actionlint.NewRuleDeprecatedCommands(),
 			actionlint.NewRuleIfCond(),
 		}
-		found, err := l.visit(fc, p, w, append(rules, orgRules(fc)...))
+		found, err := l.visit(fc, p, w, l.withScripts(fc, p, append(rules, orgRules(fc)...)))
 		if err != nil {
 			return err
 		}
@@ -267,12 +281,30 @@ func (l *Linter) lintWorkflow(fc *fileCtx, p *project) error {
 	return nil
 }
 
-// visit runs rules, plus the script checkers' when configured, over one parsed workflow in a
-// single pass and collects what they found.
-func (l *Linter) visit(fc *fileCtx, p *project, w *actionlint.Workflow, rules []actionlint.Rule) ([]*actionlint.Error, error) {
-	if l.opts.Scripts != nil {
-		rules = append(rules, l.opts.Scripts.Rules()...)
+// withScripts appends the script checkers' rules for the file, when configured, and makes the
+// file's pending findings collect them. The closure keeps what addActionlint needs, not the
+// file's syntax tree.
+func (l *Linter) withScripts(fc *fileCtx, p *project, rules []actionlint.Rule) []actionlint.Rule {
+	if l.opts.Scripts == nil {
+		return rules
 	}
+	scripts := l.opts.Scripts.File()
+	path, gitea, cfg := fc.path, fc.gitea, p.config
+	fc.pending = func() ([]report.Finding, error) {
+		errs, err := scripts.Wait()
+		if err != nil {
+			return nil, fmt.Errorf("lint %s: %w", path, err)
+		}
+		out := &fileCtx{path: path, gitea: gitea}
+		out.addActionlint(errs, cfg)
+		return out.findings, nil
+	}
+	return append(rules, scripts.Rules()...)
+}
+
+// visit runs rules over one parsed workflow in a single pass and collects what they found (the
+// deferred script rules' findings come later, from their Wait).
+func (l *Linter) visit(fc *fileCtx, p *project, w *actionlint.Workflow, rules []actionlint.Rule) ([]*actionlint.Error, error) {
 	v := actionlint.NewVisitor()
 	for _, r := range rules {
 		if p.config != nil {
