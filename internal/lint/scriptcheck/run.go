@@ -222,8 +222,9 @@ func (c *Checker) ready() bool {
 }
 
 // batchSize is how many scripts the next batch takes. Held, batches are full; afterwards each
-// takes its share of what is left (guided scheduling): few processes, since every shellcheck
-// start costs tens of milliseconds, and no core left idle at the end by one long last batch.
+// takes its share of what is left (guided scheduling), but at least minShare: few processes,
+// since every shellcheck start costs tens of milliseconds, and no core left idle at the end by
+// one long last batch.
 func (c *Checker) batchSize(first *job) int {
 	switch {
 	case !first.req.batched():
@@ -233,7 +234,7 @@ func (c *Checker) batchSize(first *job) int {
 	case c.holds > 0:
 		return c.batch
 	}
-	return min(c.batch, max(1, (len(c.queue)+c.par-1)/c.par))
+	return min(c.batch, max(minShare, (len(c.queue)+c.par-1)/c.par))
 }
 
 // take removes the next batch from the queue: the first job and, when its tool takes files,

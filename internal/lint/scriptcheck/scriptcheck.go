@@ -76,6 +76,10 @@ const (
 // still take well under a second, far inside the time limit.
 const maxBatch = 256
 
+// minShare is the smallest batch guided scheduling hands out while scripts are left: 32 typical
+// scripts take about as long as one shellcheck start.
+const minShare = 32
+
 // splitBatch is the size of the batches the scripts of a batch that hit a limit are checked
 // again in.
 const splitBatch = 16
