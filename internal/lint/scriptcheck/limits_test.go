@@ -254,6 +254,48 @@ func TestLimitSplitsBatch(t *testing.T) {
 	}
 }
 
+// TestBatchPlaces: a batch's scripts go to memory when the system has a memory-backed directory,
+// and to the next place when that one cannot take them.
+func TestBatchPlaces(t *testing.T) {
+	batch := []*job{{req: request{stdin: "echo one\n"}}, {req: request{stdin: "echo two\n"}}}
+	names := []string{"script-0.sh", "script-1.sh"}
+	check := func(t *testing.T, c *Checker, wantBase string) {
+		t.Helper()
+		dir, err := c.writeBatch(batch, names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		if got := filepath.Dir(dir); got != filepath.Clean(wantBase) {
+			t.Errorf("batch written under %s, want %s", got, wantBase)
+		}
+		for i, n := range names {
+			b, err := os.ReadFile(filepath.Join(dir, n))
+			if err != nil || string(b) != batch[i].req.stdin {
+				t.Errorf("%s = %q, %v; want %q", n, b, err, batch[i].req.stdin)
+			}
+		}
+	}
+	t.Run("memory", func(t *testing.T) {
+		if st, err := os.Stat(memoryDir); err != nil || !st.IsDir() {
+			t.Skipf("no %s on this system", memoryDir)
+		}
+		check(t, &Checker{}, memoryDir)
+	})
+	t.Run("memory unusable", func(t *testing.T) {
+		defer func(d string) { memoryDir = d }(memoryDir)
+		memoryDir = "/proc" // a directory no one can create anything in, root included
+		check(t, &Checker{}, os.TempDir())
+	})
+	t.Run("temporary directory unusable", func(t *testing.T) {
+		defer func(d string) { memoryDir = d }(memoryDir)
+		memoryDir = "/proc"
+		cache := t.TempDir()
+		t.Setenv("TMPDIR", "/proc")
+		check(t, &Checker{cacheDir: cache}, cache)
+	})
+}
+
 // TestCommandLineTool: a tool given as a command line (a container, say) cannot see files
 // written on the host, so it gets each script on stdin, like actionlint does.
 func TestCommandLineTool(t *testing.T) {

@@ -309,7 +309,11 @@ func (c *Checker) runBatch(batch []*job) {
 		return
 	}
 
-	dir, err := c.batchDir()
+	names := make([]string, len(batch))
+	for i := range batch {
+		names[i] = "script-" + strconv.Itoa(i) + ".sh"
+	}
+	dir, err := c.writeBatch(batch, names)
 	if err != nil {
 		for _, j := range batch {
 			c.complete(j, outcome{err: err})
@@ -317,16 +321,6 @@ func (c *Checker) runBatch(batch []*job) {
 		return
 	}
 	defer os.RemoveAll(dir)
-	names := make([]string, len(batch))
-	for i, j := range batch {
-		names[i] = "script-" + strconv.Itoa(i) + ".sh"
-		if err := os.WriteFile(filepath.Join(dir, names[i]), []byte(j.req.stdin), 0o600); err != nil {
-			for _, j := range batch {
-				c.complete(j, outcome{err: err})
-			}
-			return
-		}
-	}
 	c.procs.Add(1)
 	c.runs.Add(int64(len(batch)))
 	out, lim, err := c.execute(first.req.tool, append(append([]string{}, first.req.args...), names...), dir, "")
@@ -432,19 +426,57 @@ func (c *Checker) execute(t *tool, args []string, dir, stdin string) ([]byte, *L
 	return out, nil, nil
 }
 
-// batchDir makes the directory a batch's scripts are written to: under the system temporary
-// directory, or under the cache directory when there is none or it is not writable (a minimal or
-// read-only container: the cache directory is the one place lint must be able to write anyway).
-func (c *Checker) batchDir() (string, error) {
-	dir, err := os.MkdirTemp("", "molecule-ci-shellcheck-")
-	if err == nil || c.cacheDir == "" {
-		return dir, err
+// writeBatch writes the scripts of batch, as names, into a new directory and returns it. The
+// directory is made, in order of preference, in memory (/dev/shm: creating thousands of small
+// files on a disk costs more system time than checking them), in the system temporary
+// directory, or in the cache directory when neither is writable (a minimal or read-only
+// container: the cache directory is the one place lint must be able to write anyway). A place
+// that is full (a container's small /dev/shm) passes the batch to the next.
+func (c *Checker) writeBatch(batch []*job, names []string) (string, error) {
+	var first error
+	for _, base := range c.batchBases() {
+		dir, err := writeScripts(base, batch, names)
+		if err == nil {
+			return dir, nil
+		}
+		if first == nil {
+			first = err
+		}
 	}
-	if mkErr := os.MkdirAll(c.cacheDir, 0o755); mkErr != nil {
-		return "", fmt.Errorf("%w (and the cache directory: %v)", err, mkErr)
+	return "", first
+}
+
+// batchBases are the places writeBatch tries, "" being the system temporary directory.
+func (c *Checker) batchBases() []string {
+	var bases []string
+	if st, err := os.Stat(memoryDir); err == nil && st.IsDir() {
+		bases = append(bases, memoryDir)
 	}
-	if dir, err2 := os.MkdirTemp(c.cacheDir, "batch-"); err2 == nil {
-		return dir, nil
+	bases = append(bases, "")
+	if c.cacheDir != "" {
+		bases = append(bases, c.cacheDir)
 	}
-	return "", err
+	return bases
+}
+
+// memoryDir is Linux's memory-backed directory for shared memory, writable by every user.
+var memoryDir = "/dev/shm"
+
+func writeScripts(base string, batch []*job, names []string) (string, error) {
+	if base != "" {
+		if err := os.MkdirAll(base, 0o755); err != nil {
+			return "", err
+		}
+	}
+	dir, err := os.MkdirTemp(base, "molecule-ci-shellcheck-")
+	if err != nil {
+		return "", err
+	}
+	for i, j := range batch {
+		if err := os.WriteFile(filepath.Join(dir, names[i]), []byte(j.req.stdin), 0o600); err != nil {
+			os.RemoveAll(dir)
+			return "", err
+		}
+	}
+	return dir, nil
 }
