@@ -161,6 +161,10 @@ func (r *shellcheckRule) VisitStep(n *actionlint.Step) error {
 		return nil
 	}
 	src := sanitizeExpressions(run.Run.Value)
+	if sh == "bash" && r.c.skipLiteral && literalOnly(src) {
+		r.c.skipped.Add(1) // nothing shellcheck could report (literal.go)
+		return nil
+	}
 	pos := run.RunPos
 	args := shellcheckArgs(sh)
 	// The options GitHub runs the shell with, so shellcheck reasons about the same script.

@@ -116,6 +116,9 @@ type Stats struct {
 	// CacheHits is the number of scripts whose diagnostics came from the cache (memory or disk)
 	// instead of a tool run.
 	CacheHits int64
+	// Skipped is the number of scripts not handed to shellcheck because their shape leaves it
+	// nothing to report (literalOnly).
+	Skipped int64
 	// CacheWriteErrors counts cache entries that could not be stored. The lint result is not
 	// affected; a non-zero value only means the next run will be slower.
 	CacheWriteErrors int64
@@ -159,7 +162,11 @@ type Checker struct {
 	holds   int        // Hold calls not yet released
 	idle    *sync.Cond // signalled when the last worker exits, for Wait
 
-	runs, procs, hits, writeErrs atomic.Int64
+	// skipLiteral: literalOnly scripts are not handed to shellcheck (a validated version, no
+	// SHELLCHECK_OPTS).
+	skipLiteral bool
+
+	runs, procs, hits, skipped, writeErrs atomic.Int64
 }
 
 // tool is one resolved external command.
@@ -225,6 +232,7 @@ func NewContext(ctx context.Context, opts Options) (*Checker, error) {
 	if pfErr != nil {
 		return nil, pfErr
 	}
+	c.skipLiteral = c.shellcheck != nil && literalVersions[versionOf(c.shellcheck.version)] && opts.Env["SHELLCHECK_OPTS"] == ""
 	if c.cacheDir != "" {
 		if err := os.MkdirAll(c.cacheDir, 0o755); err != nil {
 			return nil, fmt.Errorf("scriptcheck: create cache directory: %w", err)
@@ -343,7 +351,7 @@ func (c *Checker) rules(deferred bool) *File {
 
 // Stats returns the counters so far.
 func (c *Checker) Stats() Stats {
-	return Stats{Runs: c.runs.Load(), Processes: c.procs.Load(), CacheHits: c.hits.Load(), CacheWriteErrors: c.writeErrs.Load()}
+	return Stats{Runs: c.runs.Load(), Processes: c.procs.Load(), CacheHits: c.hits.Load(), Skipped: c.skipped.Load(), CacheWriteErrors: c.writeErrs.Load()}
 }
 
 // MemoryCapped reports whether tool processes run under the memory limit (Linux with prlimit).
