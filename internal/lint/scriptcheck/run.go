@@ -234,7 +234,11 @@ func (c *Checker) batchSize(first *job) int {
 	case c.holds > 0:
 		return c.batch
 	}
-	return min(c.batch, max(minShare, (len(c.queue)+c.par-1)/c.par))
+	n := max(minShare, (len(c.queue)+c.par-1)/c.par)
+	if len(c.queue)-n < minShare {
+		n = len(c.queue) // no last batch too small to be worth a process
+	}
+	return min(c.batch, n)
 }
 
 // take removes the next batch from the queue: the first job and, when its tool takes files,
