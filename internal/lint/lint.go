@@ -175,8 +175,8 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 			// Tool processes and their temporary files are gone when Run returns, also when it
 			// failed (scripts still queued are dropped) or was cancelled.
 			defer func() {
-				release()
 				cancelScripts()
+				release()
 				sc.Wait()
 			}()
 			wopts.Scripts = sc
