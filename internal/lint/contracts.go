@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"sync"
 
 	"github.com/Molecule-AI/molecule-ci/internal/config"
 	"github.com/Molecule-AI/molecule-ci/internal/lint/contract"
@@ -34,9 +35,9 @@ var ErrNothingToScan = errors.New("secret scan: no text file to scan")
 
 // runContracts checks the repository contract (when the lint covers the repository root) and
 // scans every text file for credentials, except the files lint already scanned whole. It
-// returns the findings, with rule configuration and suppressions applied, and the number of
-// files it read.
-func runContracts(ctx context.Context, opts Options, linted []file) ([]report.Finding, int, error) {
+// returns the findings, with rule configuration applied (Run applies suppressions, once per
+// file), the number of files it read, and the text of the files the scan found something in.
+func runContracts(ctx context.Context, opts Options, linted []file) ([]report.Finding, int, map[string][]byte, error) {
 	co := opts.Contracts
 	var out []report.Finding
 	root := opts.Root
@@ -46,7 +47,7 @@ func runContracts(ctx context.Context, opts Options, linted []file) ([]report.Fi
 	if !co.SecretsOnly && coversRoot(opts.WorkDir, root, opts.Paths) {
 		fs, err := contract.Check(ctx, root, co.Contract)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, nil, err
 		}
 		if root != opts.WorkDir {
 			// Contract findings are relative to the repository root; findings show paths
@@ -61,9 +62,13 @@ func runContracts(ctx context.Context, opts Options, linted []file) ([]report.Fi
 	for _, f := range linted {
 		done[f.Path] = true
 	}
+	var mu sync.Mutex
+	scanned := map[string][]byte{}
 	post := func(rel string, src []byte, fs []report.Finding) []report.Finding {
-		fs = applyRuleConfig(fs, root, opts.WorkDir, opts.Rules)
-		return applySuppressions(rel, fs, parseSuppressions(src), KnownRule)
+		mu.Lock()
+		scanned[rel] = src
+		mu.Unlock()
+		return applyRuleConfig(fs, root, opts.WorkDir, opts.Rules)
 	}
 	// Ignore globs are relative to the repository root; the scans name files relative to the
 	// working directory.
@@ -90,9 +95,9 @@ func runContracts(ctx context.Context, opts Options, linted []file) ([]report.Fi
 		}
 	}
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
-	return append(out, res.Findings...), res.Files, nil
+	return append(out, res.Findings...), res.Files, scanned, nil
 }
 
 // dropFiles removes diff findings in files lint already scanned whole, so one secret is one

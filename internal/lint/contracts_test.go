@@ -132,3 +132,30 @@ func TestDiffHook(t *testing.T) {
 		t.Errorf("unknown base: got %v, want a RefError", err)
 	}
 }
+
+// TestContractSuppressions: a suppression comment covers a contract finding like any other, in a
+// file lint does not read itself, and is judged once with every finding of its file: one that
+// covers nothing is reported.
+func TestContractSuppressions(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"plugin.yaml": "# molecule-ci: ignore[contract/plugin-manifest] the version comes from the release tag\n" +
+			"name: p\ndescription: d\n",
+		"SKILL.md": "# P\n",
+	})
+	opts := Options{WorkDir: dir, Rules: map[string]RuleConfig{}}
+	if got, want := lines(t, opts), "files: 2\n"; got != want {
+		t.Errorf("suppressed contract finding:\n%s\nwant:\n%s", got, want)
+	}
+
+	writeFiles(t, dir, map[string]string{
+		"plugin.yaml": "# molecule-ci: ignore[contract/plugin-content] no such finding here\n" +
+			"name: p\ndescription: d\n",
+	})
+	want := "plugin.yaml:1:1: suppression of contract/plugin-content matches no finding on this line or the next; remove it [suppression]\n" +
+		"plugin.yaml:2:1: plugin.yaml is missing the required field version [contract/plugin-manifest]\n" +
+		"files: 2\n"
+	if got := lines(t, opts); got != want {
+		t.Errorf("unused suppression:\n%s\nwant:\n%s", got, want)
+	}
+}

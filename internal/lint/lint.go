@@ -4,6 +4,7 @@
 package lint
 
 import (
+	"maps"
 	"context"
 	"errors"
 	"fmt"
@@ -138,7 +139,7 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 			return nil, err
 		}
 	}
-	extra, extraFiles, err := runContracts(ctx, opts, files) // contracts.go
+	extra, extraFiles, scanned, err := runContracts(ctx, opts, files) // contracts.go
 	if cerr := ctx.Err(); cerr != nil {
 		return nil, cerr
 	}
@@ -234,15 +235,28 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 		return nil, err
 	}
 
+	// Suppressions are judged once per file, over all its findings: lint's, the secret scan's
+	// and the contract's (an unused suppression is itself a finding).
+	byPath := map[string][]report.Finding{}
+	for _, f := range extra {
+		byPath[f.Path] = append(byPath[f.Path], f)
+	}
 	var all []report.Finding
 	srcs := map[string][]byte{}
 	for i, res := range results {
-		all = append(all, res.findings...)
-		if len(res.findings) > 0 && res.src != nil {
+		fs := append(res.findings, byPath[files[i].Path]...)
+		delete(byPath, files[i].Path)
+		if res.src != nil {
+			fs = applySuppressions(files[i].Path, fs, parseSuppressions(res.src), KnownRule)
+		}
+		all = append(all, fs...)
+		if len(fs) > 0 && res.src != nil {
 			srcs[files[i].Path] = res.src
 		}
 	}
-	all = append(all, extra...) // contracts.go
+	for _, path := range slices.Sorted(maps.Keys(byPath)) {
+		all = append(all, applySuppressions(path, byPath[path], suppressionsOf(path, scanned, opts), KnownRule)...)
+	}
 	return &report.Report{
 		Command:      "lint",
 		Findings:     report.Sort(all),
@@ -271,8 +285,7 @@ type fileResult struct {
 	pending  workflow.Pending
 }
 
-// finishFile adds a file's script findings and applies the rule settings and suppressions,
-// which judge every finding of the file together (an unused suppression is a finding).
+// finishFile adds a file's script findings and applies the rule settings.
 func finishFile(ctx context.Context, f file, res fileResult, opts Options) ([]report.Finding, error) {
 	more, err := res.pending()
 	if err != nil {
@@ -281,12 +294,21 @@ func finishFile(ctx context.Context, f file, res fileResult, opts Options) ([]re
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return finalFindings(f, scriptLimits(append(res.findings, more...)), res.src, opts), nil
+	return applyRuleConfig(scriptLimits(append(res.findings, more...)), opts.Root, opts.WorkDir, opts.Rules), nil
 }
 
-func finalFindings(f file, fs []report.Finding, src []byte, opts Options) []report.Finding {
-	fs = applyRuleConfig(fs, opts.Root, opts.WorkDir, opts.Rules)
-	return applySuppressions(f.Path, fs, parseSuppressions(src), KnownRule)
+// suppressionsOf returns the suppression comments of a file lint did not read itself: from the
+// secret scan, which read it, or else read now (bounded, as lint reads files). A file that cannot
+// be read has none.
+func suppressionsOf(path string, scanned map[string][]byte, opts Options) []*suppression {
+	src, ok := scanned[path]
+	if !ok {
+		var err error
+		if src, err = fsutil.ReadRegular(filepath.Join(opts.WorkDir, filepath.FromSlash(path)), opts.MaxFileSize); err != nil {
+			return nil
+		}
+	}
+	return parseSuppressions(src)
 }
 
 // lintFile lints one file. ctx is checked between the stages of the work; the workflow linter
@@ -341,7 +363,7 @@ func lintFile(ctx context.Context, f file, wl *workflow.Linter, opts Options) (f
 	if err := ctx.Err(); err != nil {
 		return fileResult{}, err
 	}
-	res.findings = finalFindings(f, fs, src, opts)
+	res.findings = applyRuleConfig(fs, opts.Root, opts.WorkDir, opts.Rules)
 	return res, nil
 }
 
