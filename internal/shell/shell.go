@@ -229,7 +229,7 @@ func Parse(src string, o Options) (*Script, error) {
 	if len(src) > lim.MaxBytes {
 		return nil, &LimitError{What: "size", Got: len(src), Limit: lim.MaxBytes}
 	}
-	if d := nesting(src); d > lim.MaxDepth {
+	if d := Nesting(src); d > lim.MaxDepth {
 		return nil, &LimitError{What: "nesting", Got: d, Limit: lim.MaxDepth}
 	}
 	text := src
@@ -285,9 +285,11 @@ func parse(text string, lang syntax.LangVariant) (f *syntax.File, err error) {
 // Parsers are reused (Parse resets them): building one costs more than parsing a short script.
 var bashParsers, posixParsers sync.Pool
 
-// nesting is an upper bound of how deep the parser will recurse: the deepest run of unclosed
+// Nesting is an upper bound of how deep a parser will recurse: the deepest run of unclosed
 // ( and { (quotes ignored, which only over-counts), with backquotes counted as one level each.
-func nesting(s string) int {
+// Time and memory of shell parsers grow fast with it (shellcheck's exponentially with nested
+// command substitutions).
+func Nesting(s string) int {
 	depth, max, ticks := 0, 0, 0
 	for i := 0; i < len(s); i++ {
 		switch s[i] {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -212,39 +213,33 @@ func TestHeldBatches(t *testing.T) {
 
 // TestLimitSplitsBatch: a script over the time limit in a large batch costs the others nothing
 // but time: the batch is checked again in smaller batches, the one holding the slow script
-// script by script, and only that script gets the limit finding.
+// script by script, and only that script gets the limit finding. The stand-in shellcheck hangs
+// on any batch holding the script that says SLOW (real scripts that slow are nested deeply and
+// run alone from the start: TestDeepScriptAlone).
 func TestLimitSplitsBatch(t *testing.T) {
-	sc := realShellcheck(t)
+	bin := t.TempDir()
+	sc := fakeTool(t, bin, "shellcheck", "version: 1", `for a in "$@"; do case "$a" in *.sh) grep -q SLOW "$a" && exec sleep 30;; esac; done
+`+fakeShellcheckBody)
 	var scripts []string
 	for i := range 2*splitBatch + 3 {
 		scripts = append(scripts, fmt.Sprintf("echo $V%d", i))
 	}
-	scripts[splitBatch+1] = nestedScript(400)
-	c, err := New(Options{Shellcheck: sc, Timeout: 2 * time.Second, Concurrency: 1})
+	scripts[splitBatch+1] = "echo SLOW"
+	c, err := New(Options{Shellcheck: sc, Timeout: time.Second, Concurrency: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	p := filepath.Join(dir, "w.yaml")
-	if err := os.WriteFile(p, []byte(workflowOf(scripts...)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	got := lintHeld(t, c, []string{p})
+	got := lintHeld(t, c, []string{writeWorkflow(t, scripts...)})
 	var want []string
 	for i := range scripts {
 		line := 6 + i
 		if i == splitBatch+1 {
-			want = append(want, fmt.Sprintf("w.yaml:%d:9: this script was not checked: shellcheck did not finish within its 2s time limit; simplify or split it, or raise lint.tool-timeout [script-check-limit]", line))
+			want = append(want, fmt.Sprintf("w.yaml:%d:9: this script was not checked: shellcheck did not finish within its 1s time limit; simplify or split it, or raise lint.tool-timeout [script-check-limit]", line))
 			continue
 		}
-		want = append(want, fmt.Sprintf("w.yaml:%d:9: shellcheck reported issue in this script: SC2086:info:1:6: Double quote to prevent globbing and word splitting [shellcheck]", line))
+		want = append(want, fmt.Sprintf("w.yaml:%d:9: shellcheck reported issue in this script: SC9999:warning:1:3: fake finding [shellcheck]", line))
 	}
-	for i := range got {
-		if j := strings.Index(got[i], "w.yaml:"); j >= 0 {
-			got[i] = got[i][j:] // the path relative to the working directory
-		}
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, relative(got)); diff != "" {
 		t.Errorf("findings (-want +got):\n%s", diff)
 	}
 	// 1 batch of 35 over the limit, 3 of 16, 16, 3, one of them over the limit again, then its 16
@@ -252,6 +247,59 @@ func TestLimitSplitsBatch(t *testing.T) {
 	if s := c.Stats(); s.Processes != 1+3+16 {
 		t.Errorf("Stats = %+v, want 20 processes", s)
 	}
+}
+
+// TestDeepScriptAlone: a script nested deeply enough to take shellcheck past its limit is checked
+// alone from the start, so the scripts queued with it are checked once, in one batch.
+func TestDeepScriptAlone(t *testing.T) {
+	sc := realShellcheck(t)
+	var scripts []string
+	for i := range 40 {
+		scripts = append(scripts, fmt.Sprintf("echo $V%d", i))
+	}
+	scripts[20] = nestedScript(400)
+	c, err := New(Options{Shellcheck: sc, Timeout: 2 * time.Second, Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := lintHeld(t, c, []string{writeWorkflow(t, scripts...)})
+	var want []string
+	for i := range scripts {
+		line := 6 + i
+		if i == 20 {
+			want = append(want, fmt.Sprintf("w.yaml:%d:9: this script was not checked: shellcheck did not finish within its 2s time limit; simplify or split it, or raise lint.tool-timeout [script-check-limit]", line))
+			continue
+		}
+		want = append(want, fmt.Sprintf("w.yaml:%d:9: shellcheck reported issue in this script: SC2086:info:1:6: Double quote to prevent globbing and word splitting [shellcheck]", line))
+	}
+	if diff := cmp.Diff(want, relative(got)); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+	if s := c.Stats(); s.Processes != 2 || s.Runs != 40 {
+		t.Errorf("Stats = %+v, want 40 scripts in 2 processes: the batch, and the deep script alone", s)
+	}
+}
+
+// writeWorkflow writes workflowOf(scripts) to w.yaml in a new directory and returns its path.
+func writeWorkflow(t *testing.T, scripts ...string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "w.yaml")
+	if err := os.WriteFile(p, []byte(workflowOf(scripts...)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// relative cuts the directory from findings on w.yaml (their paths are relative to the working
+// directory).
+func relative(findings []string) []string {
+	out := slices.Clone(findings)
+	for i := range out {
+		if j := strings.Index(out[i], "w.yaml:"); j >= 0 {
+			out[i] = out[i][j:]
+		}
+	}
+	return out
 }
 
 // TestBatchPlaces: a batch's scripts go to memory when the system has a memory-backed directory,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/Molecule-AI/molecule-ci/internal/shell"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -90,6 +91,11 @@ func (c *Checker) submit(r request) *ticket {
 	j, shared := c.inflight[key]
 	if !shared {
 		j = &job{key: key, req: r, done: make(chan struct{})}
+		if shell.Nesting(r.stdin) > soloDepth {
+			// Likely to take shellcheck past its time limit: alone from the start, so the
+			// scripts it would have been batched with are not held up and checked twice.
+			j.cap = 1
+		}
 		c.inflight[key] = j
 	}
 	c.fmu.Unlock()

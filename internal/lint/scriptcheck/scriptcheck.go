@@ -80,6 +80,11 @@ const maxBatch = 256
 // scripts take about as long as one shellcheck start.
 const minShare = 32
 
+// soloDepth is the nesting (shell.Nesting) above which a script is checked alone: shellcheck's
+// time grows exponentially with nested command substitutions (depth 12: 1 s; 20: minutes), while
+// real scripts stay shallow (at most 6 in actionlint's real-world corpus).
+const soloDepth = 8
+
 // splitBatch is the size of the batches the scripts of a batch that hit a limit are checked
 // again in.
 const splitBatch = 16
