@@ -23,16 +23,24 @@ func Redact(s string) string {
 		return s
 	}
 	b := unsafe.Slice(unsafe.StringData(s), len(s)) // read only: nothing below writes to b
-	prefixed := anyPrefix(b)
-	spans := find(b, prefixed)
-	if prefixed {
-		spans = append(spans, loose(b)...)
+	spans := telegram(b)
+	if anyPrefix(b) {
+		// One walk over the prefixes serves Find's checks and the looser token shape; at a
+		// shared offset Find's hit comes first and names the kind more precisely.
+		for p, i := range prefixOccurrences(b) {
+			if h, ok := p.check(b, i); ok {
+				spans = append(spans, h)
+			}
+			if h, ok := looseAt(b, p, i); ok {
+				spans = append(spans, h)
+			}
+		}
 	}
 	spans = append(spans, assignments(b)...)
 	if len(spans) == 0 {
 		return s
 	}
-	slices.SortFunc(spans, func(a, b Hit) int { return a.Off - b.Off })
+	slices.SortStableFunc(spans, func(a, b Hit) int { return a.Off - b.Off })
 	var out bytes.Buffer
 	out.Grow(len(b))
 	at := 0
@@ -52,7 +60,7 @@ func Redact(s string) string {
 	return out.String()
 }
 
-// mayHoldSecret is a cheap filter: every shape Find, loose and assignments know has one of
+// mayHoldSecret is a cheap filter: every shape Find, looseAt and assignments know has one of
 // these bytes (B for "Bearer ").
 func mayHoldSecret(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -64,42 +72,26 @@ func mayHoldSecret(s string) bool {
 	return false
 }
 
-// loose finds token-shaped values after the known literal prefixes regardless of entropy. The
-// caller has found that one of them occurs (anyPrefix).
-func loose(src []byte) []Hit {
-	var hits []Hit
-	for _, p := range prefixes {
-		if !p.boundary {
-			continue // PEM blocks: Find's structure check is the only sound boundary
-		}
-		lit := string(p.lit)
-		from := 0
-		for from < len(src) {
-			i := bytes.Index(src[from:], p.lit)
-			if i < 0 {
-				break
-			}
-			i += from
-			from = i + len(p.lit)
-			if i > 0 && isWordByte(src[i-1]) {
-				continue
-			}
-			ok := isTokenByte
-			if lit == "AKIA" || lit == "ASIA" {
-				ok = isUpperDigit
-			}
-			n := run(src, i+len(p.lit), ok)
-			if n < looseMin {
-				continue
-			}
-			shown := lit
-			if lit == "xox" && n > 2 {
-				shown = string(src[i : i+5])
-			}
-			hits = append(hits, Hit{Off: i, End: i + len(p.lit) + n, Kind: "token", Shown: shown})
-		}
+// looseAt reports a token-shaped value after the literal prefix p at i regardless of entropy.
+// PEM blocks are left to Find's structure check, the only sound boundary.
+func looseAt(src []byte, p prefix, i int) (Hit, bool) {
+	if !p.boundary {
+		return Hit{}, false
 	}
-	return hits
+	lit := string(p.lit)
+	ok := isTokenByte
+	if lit == "AKIA" || lit == "ASIA" {
+		ok = isUpperDigit
+	}
+	n := run(src, i+len(p.lit), ok)
+	if n < looseMin {
+		return Hit{}, false
+	}
+	shown := lit
+	if lit == "xox" && n > 2 {
+		shown = string(src[i : i+5])
+	}
+	return Hit{Off: i, End: i + len(p.lit) + n, Kind: "token", Shown: shown}, true
 }
 
 // CredentialName matches names of variables that hold credentials (GH_TOKEN, DB_PASSWORD,

@@ -12,6 +12,7 @@ package secrets
 
 import (
 	"bytes"
+	"iter"
 	"math"
 	"slices"
 	"strings"
@@ -28,34 +29,42 @@ type Hit struct {
 type hit = Hit
 
 // Find returns every credential in src in offset order, one per start offset.
-func Find(src []byte) []Hit { return find(src, anyPrefix(src)) }
-
-// find is Find when the caller already knows whether any literal prefix occurs in src.
-func find(src []byte, prefixed bool) []Hit {
-	var hits []hit
-	if !prefixed {
+func Find(src []byte) []Hit {
+	if !anyPrefix(src) {
 		return telegram(src)
 	}
-	for _, p := range prefixes {
-		from := 0
-		for from < len(src) {
-			i := bytes.Index(src[from:], p.lit)
-			if i < 0 {
-				break
-			}
-			i += from
-			from = i + len(p.lit)
-			if i > 0 && p.boundary && isWordByte(src[i-1]) {
-				continue
-			}
-			if h, ok := p.check(src, i); ok {
-				hits = append(hits, h)
-			}
+	var hits []hit
+	for p, i := range prefixOccurrences(src) {
+		if h, ok := p.check(src, i); ok {
+			hits = append(hits, h)
 		}
 	}
 	hits = append(hits, telegram(src)...)
 	slices.SortFunc(hits, func(a, b hit) int { return a.Off - b.Off })
 	return slices.CompactFunc(hits, func(a, b hit) bool { return a.Off == b.Off })
+}
+
+// prefixOccurrences yields every occurrence of a literal prefix in src, prefix by prefix, except
+// those glued to a preceding word byte where the prefix needs a boundary.
+func prefixOccurrences(src []byte) iter.Seq2[prefix, int] {
+	return func(yield func(prefix, int) bool) {
+		for _, p := range prefixes {
+			for from := 0; from < len(src); {
+				i := bytes.Index(src[from:], p.lit)
+				if i < 0 {
+					break
+				}
+				i += from
+				from = i + len(p.lit)
+				if i > 0 && p.boundary && isWordByte(src[i-1]) {
+					continue
+				}
+				if !yield(p, i) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // prefixPairs marks the first two bytes of every literal prefix, and byFirst lists the prefixes
