@@ -230,15 +230,7 @@ func TestLimitSplitsBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := lintHeld(t, c, []string{writeWorkflow(t, scripts...)})
-	var want []string
-	for i := range scripts {
-		line := 6 + i
-		if i == splitBatch+1 {
-			want = append(want, fmt.Sprintf("w.yaml:%d:9: this script was not checked: shellcheck did not finish within its 1s time limit; simplify or split it, or raise lint.tool-timeout [script-check-limit]", line))
-			continue
-		}
-		want = append(want, fmt.Sprintf("w.yaml:%d:9: shellcheck reported issue in this script: SC9999:warning:1:3: fake finding [shellcheck]", line))
-	}
+	want := oneOverLimit(len(scripts), splitBatch+1, "1s", "SC9999:warning:1:3: fake finding")
 	if diff := cmp.Diff(want, relative(got)); diff != "" {
 		t.Errorf("findings (-want +got):\n%s", diff)
 	}
@@ -263,21 +255,28 @@ func TestDeepScriptAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := lintHeld(t, c, []string{writeWorkflow(t, scripts...)})
-	var want []string
-	for i := range scripts {
-		line := 6 + i
-		if i == 20 {
-			want = append(want, fmt.Sprintf("w.yaml:%d:9: this script was not checked: shellcheck did not finish within its 2s time limit; simplify or split it, or raise lint.tool-timeout [script-check-limit]", line))
-			continue
-		}
-		want = append(want, fmt.Sprintf("w.yaml:%d:9: shellcheck reported issue in this script: SC2086:info:1:6: Double quote to prevent globbing and word splitting [shellcheck]", line))
-	}
+	want := oneOverLimit(len(scripts), 20, "2s", "SC2086:info:1:6: Double quote to prevent globbing and word splitting")
 	if diff := cmp.Diff(want, relative(got)); diff != "" {
 		t.Errorf("findings (-want +got):\n%s", diff)
 	}
 	if s := c.Stats(); s.Processes != 2 || s.Runs != 40 {
 		t.Errorf("Stats = %+v, want 40 scripts in 2 processes: the batch, and the deep script alone", s)
 	}
+}
+
+// oneOverLimit is the findings of writeWorkflow's n scripts when script slow is over the time
+// limit and every other one gets the shellcheck finding issue.
+func oneOverLimit(n, slow int, limit, issue string) []string {
+	var want []string
+	for i := range n {
+		line := 6 + i
+		if i == slow {
+			want = append(want, fmt.Sprintf("w.yaml:%d:9: this script was not checked: shellcheck did not finish within its %s time limit; simplify or split it, or raise lint.tool-timeout [script-check-limit]", line, limit))
+			continue
+		}
+		want = append(want, fmt.Sprintf("w.yaml:%d:9: shellcheck reported issue in this script: %s [shellcheck]", line, issue))
+	}
+	return want
 }
 
 // writeWorkflow writes workflowOf(scripts) to w.yaml in a new directory and returns its path.
