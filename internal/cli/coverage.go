@@ -111,30 +111,8 @@ func runCoverage(ctx context.Context, args []string, s Streams, env Env) error {
 		return err
 	}
 	var out bytes.Buffer
-	switch format {
-	case "json":
-		b, err := res.JSON()
-		if err != nil {
-			return err
-		}
-		out.Write(b)
-	case "sarif":
-		if err := report.Write(&out, "sarif", rep, report.Options{}); err != nil {
-			return err
-		}
-	default: // human, github: the table, then the findings as text or workflow commands
-		if err := res.Human(&out); err != nil {
-			return err
-		}
-		if len(res.Findings) > 0 {
-			if checked {
-				format = "human"
-			}
-			out.WriteString("\n")
-			if err := report.Write(&out, format, rep, writerOptions(po, env)); err != nil {
-				return err
-			}
-		}
+	if err := writeResult(&out, format, res, rep, writerOptions(po, env), checked, true); err != nil {
+		return err
 	}
 	if _, err := s.Stdout.Write(out.Bytes()); err != nil {
 		return err

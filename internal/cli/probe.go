@@ -231,23 +231,8 @@ func runProbe(ctx context.Context, args []string, s Streams, env Env) error {
 		f = defaultFormat(publishOptions{}, env)
 	}
 	var out bytes.Buffer
-	switch f {
-	case "json":
-		b, jerr := res.JSON()
-		if jerr != nil {
-			return jerr
-		}
-		out.Write(b)
-	default:
-		if herr := res.Human(&out); herr != nil {
-			return herr
-		}
-		if f == "github" && len(rep.Findings) > 0 {
-			out.WriteString("\n")
-			if werr := report.Write(&out, "github", rep, report.Options{}); werr != nil {
-				return werr
-			}
-		}
+	if werr := writeResult(&out, f, res, rep, report.Options{}, false, false); werr != nil {
+		return werr
 	}
 	if _, werr := s.Stdout.Write(out.Bytes()); werr != nil {
 		return werr
