@@ -12,14 +12,7 @@ import (
 func TestInjectionOnePerExpression(t *testing.T) {
 	src := "on: issue_comment\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    timeout-minutes: 1\n    steps:\n" +
 		"      - run: |\n          echo \"${{ github.event.comment.body }}\"\n          echo \"${{ github.event.issue.title }}${{ github.event.issue.body }}\"\n"
-	l, err := New(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs, err := l.Lint("w.yml", []byte(src), KindWorkflow)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs := lintDefaults(t, "w.yml", src, KindWorkflow)
 	var got []string
 	for _, f := range fs {
 		got = append(got, f.Rule+" "+strings.SplitN(f.String(), ": ", 2)[0])
@@ -37,14 +30,7 @@ func TestInjectionOnePerExpression(t *testing.T) {
 // TestInjectionComposite: composite action steps get the rule too.
 func TestInjectionComposite(t *testing.T) {
 	src := "name: a\ndescription: b\nruns:\n  using: composite\n  steps:\n    - shell: bash\n      run: echo ${{ github.event.pull_request.head.ref }} ${{ inputs.ref }}\n"
-	l, err := New(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs, err := l.Lint("action.yml", []byte(src), KindAction)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs := lintDefaults(t, "action.yml", src, KindAction)
 	var got []string
 	for _, f := range fs {
 		got = append(got, f.String())
@@ -95,14 +81,7 @@ func TestInjectionBotBranches(t *testing.T) {
 		"on:\n  push:\n": 1,
 	}
 	for on, want := range cases {
-		l, err := New(Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		fs, err := l.Lint("w.yml", []byte(on+body), KindWorkflow)
-		if err != nil {
-			t.Fatal(err)
-		}
+		fs := lintDefaults(t, "w.yml", on+body, KindWorkflow)
 		got := 0
 		for _, f := range fs {
 			if f.Rule == RuleInjection {

@@ -220,14 +220,7 @@ func TestScriptPos(t *testing.T) {
 func TestScriptOverLimits(t *testing.T) {
 	deep := strings.Repeat("$(", 300) + "x" + strings.Repeat(")", 300)
 	src := "on: push\npermissions: {contents: read}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    timeout-minutes: 5\n    steps:\n      - name: Test\n        run: echo " + deep + " || true\n"
-	l, err := New(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs, err := l.Lint("w.yml", []byte(src), KindWorkflow)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs := lintDefaults(t, "w.yml", src, KindWorkflow)
 	var got []string
 	for _, f := range fs {
 		if f.Rule == RuleGate {

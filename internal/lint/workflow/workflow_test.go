@@ -18,6 +18,20 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
 
+// lintDefaults lints src as path with the organisation's default options.
+func lintDefaults(t *testing.T, path, src string, kind Kind) []report.Finding {
+	t.Helper()
+	l, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := l.Lint(path, []byte(src), kind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
+
 // render is the golden form: the canonical line plus the severity.
 func render(fs []report.Finding) string {
 	var b strings.Builder
