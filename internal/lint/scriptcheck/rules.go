@@ -385,7 +385,7 @@ func parsePyflakes(out []byte, pos *actionlint.Pos) ([]diagnostic, error) {
 		if j < 0 {
 			return nil, &ToolError{Tool: "pyflakes", msg: fmt.Sprintf(`error message from pyflakes does not end with \n nor \r\n while checking script at %s. output: %q`, pos, out)}
 		}
-		msg := bytes.TrimSuffix(b[:j], []byte("\r"))
+		msg := bytes.TrimRight(b[:j], "\r") // CRLF, and any stray CR before it: one line
 		d = append(d, diagnostic{Message: string(msg)})
 		b = b[j+1:]
 	}
