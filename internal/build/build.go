@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/Molecule-AI/molecule-ci/internal/config"
+	"github.com/Molecule-AI/molecule-ci/internal/git"
 	"github.com/moby/buildkit/client"
 	digest "github.com/opencontainers/go-digest"
 )
@@ -406,7 +407,11 @@ func (r *runner) plan(ctx context.Context) error {
 		}
 		var err error
 		changed, err = diff(ctx, r.dir, r.opts.ChangedSince)
-		if err != nil {
+		var re *git.RefError
+		switch {
+		case errors.As(err, &re): // it names the ref: --changed-since ref "x": why
+			return fmt.Errorf("--changed-since %w", err)
+		case err != nil:
 			return fmt.Errorf("--changed-since %s: %w", r.opts.ChangedSince, err)
 		}
 	}

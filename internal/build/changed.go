@@ -1,47 +1,32 @@
 package build
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
+
+	"github.com/Molecule-AI/molecule-ci/internal/git"
 )
 
 // GitDiffFunc lists the files changed since ref, slash-separated and relative to dir.
 type GitDiffFunc func(ctx context.Context, dir, ref string) ([]string, error)
 
-// GitDiff runs `git diff --name-only --relative <ref>` in dir: committed and uncommitted changes
-// of tracked files under dir, plus untracked files (a new requirements file counts).
+// GitDiff lists what changed since ref in dir: tracked files whose content differs, committed or
+// not (a rename as both its paths), and untracked files (a new requirements file counts). A ref
+// that names no commit is a *git.RefError.
 func GitDiff(ctx context.Context, dir, ref string) ([]string, error) {
-	run := func(args ...string) ([]string, error) {
-		cmd := exec.CommandContext(ctx, "git", args...)
-		cmd.Dir = dir
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			return nil, fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
-		}
-		var files []string
-		for _, l := range strings.Split(string(out), "\n") {
-			if l = strings.TrimSpace(l); l != "" {
-				files = append(files, l)
-			}
-		}
-		return files, nil
-	}
-	changed, err := run("diff", "--name-only", "--relative", ref, "--")
+	repo := git.Repo{Dir: dir}
+	changed, err := repo.ChangedFiles(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	untracked, err := run("ls-files", "--others", "--exclude-standard")
+	untracked, err := repo.Untracked(ctx)
 	if err != nil {
 		return nil, err
 	}

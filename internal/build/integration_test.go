@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/Molecule-AI/molecule-ci/internal/build/buildtest"
 	"github.com/Molecule-AI/molecule-ci/internal/config"
+	"github.com/Molecule-AI/molecule-ci/internal/git/gittest"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -458,18 +458,8 @@ func TestIntegrationFailFast(t *testing.T) {
 func TestIntegrationCacheAndChangedSince(t *testing.T) {
 	addr := buildtest.Daemon(t)
 	dir := fixture(t, map[string]string{"adapters/alpha/requirements.txt": "alpha-dep==1.0\n# " + t.Name() + time.Now().String() + "\n"})
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
-	git("init", "-q")
-	git("add", ".")
-	git("commit", "-q", "-m", "init")
+	gittest.Init(t, dir)
+	gittest.Commit(t, dir, "init")
 
 	first := run(t, baseOpts(addr, dir))
 	if a, _ := first.Image("alpha"); len(a.Executed) == 0 {

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/Molecule-AI/molecule-ci/internal/build"
 	"github.com/Molecule-AI/molecule-ci/internal/config"
+	"github.com/Molecule-AI/molecule-ci/internal/git"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 	"github.com/tonistiigi/go-csvvalue"
 )
@@ -353,13 +353,8 @@ func registryAuth(f *buildFlags, registry string, env Env) ([]build.RegistryAuth
 // commitTime is the committer time of commit (HEAD when unknown) in dir's git repository, so that
 // rebuilding the same commit gives the same created label; outside git it is now.
 func commitTime(ctx context.Context, dir, commit string) time.Time {
-	cmd := exec.CommandContext(ctx, "git", "log", "-1", "--format=%cI", cmp.Or(commit, "HEAD"), "--")
-	cmd.Dir = dir
-	out, err := cmd.Output()
-	if err == nil {
-		if t, err := time.Parse(time.RFC3339, strings.TrimSpace(string(out))); err == nil {
-			return t
-		}
+	if t, err := (git.Repo{Dir: dir}).CommitTime(ctx, cmp.Or(commit, "HEAD")); err == nil {
+		return t
 	}
 	return time.Now()
 }
@@ -369,6 +364,10 @@ func commitTime(ctx context.Context, dir, commit string) time.Time {
 // (3), shown verbatim.
 func buildError(err error, dir string, cfg *config.Config, env Env) error {
 	var ce *build.ConfigError
+	var re *git.RefError
+	if errors.As(err, &re) { // --changed-since names no commit
+		return &usageError{err}
+	}
 	if errors.As(err, &ce) {
 		for i, f := range ce.Files {
 			if f == config.FileNames[0] && cfg != nil && cfg.Path != "" {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -20,6 +19,7 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/build"
 	"github.com/Molecule-AI/molecule-ci/internal/build/buildtest"
 	"github.com/Molecule-AI/molecule-ci/internal/ghaction"
+	"github.com/Molecule-AI/molecule-ci/internal/git/gittest"
 )
 
 // runIn runs one command line in dir with the given environment and returns exit code, stdout
@@ -202,9 +202,7 @@ func TestBuildOptions(t *testing.T) {
 // TestBuildNothingChanged runs a whole build in which --changed-since leaves nothing to do, so
 // no daemon is contacted: the table, the metadata, and in Actions the summary and step outputs.
 func TestBuildNothingChanged(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed: --changed-since needs it")
-	}
+	gittest.Need(t)
 	dir := filepath.Join(t.TempDir(), "tmpl")
 	writeFiles(t, dir, map[string]string{
 		"Dockerfile":                 "FROM scratch\nCOPY base.txt /\n",
@@ -216,17 +214,8 @@ func TestBuildNothingChanged(t *testing.T) {
 		"gh-summary":                 "",
 		".gitignore":                 "gh-*\nmeta.json\n",
 	})
-	for _, args := range [][]string{
-		{"init", "-q"},
-		{"add", "."},
-		{"-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "init"},
-	} {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
+	gittest.Init(t, dir)
+	gittest.Commit(t, dir, "init")
 	unreachable := "unix://" + filepath.Join(dir, "no-daemon.sock")
 
 	code, stdout, stderr := runIn(t, dir, nil, "build", "--changed-since", "HEAD", "--addr", unreachable, "--metadata-file", "meta.json")

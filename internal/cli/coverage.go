@@ -13,6 +13,7 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/config"
 	"github.com/Molecule-AI/molecule-ci/internal/coverage"
 	"github.com/Molecule-AI/molecule-ci/internal/fsutil"
+	"github.com/Molecule-AI/molecule-ci/internal/git"
 	"github.com/Molecule-AI/molecule-ci/internal/github"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
@@ -56,8 +57,8 @@ func runCoverage(ctx context.Context, args []string, s Streams, env Env) error {
 		}
 	}
 	if *base != "" {
-		if err := coverage.ValidateRef(*base); err != nil {
-			return &usageError{err}
+		if err := git.ValidateRef(*base); err != nil {
+			return &usageError{fmt.Errorf("--base %w", err)}
 		}
 	}
 	// The policy lives at the repository root, but a --config path is the user's, relative to
@@ -93,7 +94,7 @@ func runCoverage(ctx context.Context, args []string, s Streams, env Env) error {
 
 	res, err := coverage.Run(ctx, opts)
 	var pe *coverage.ParseError
-	var re *coverage.RefError
+	var re *git.RefError
 	switch {
 	case errors.As(err, &pe), errors.As(err, &re), errors.Is(err, fs.ErrNotExist):
 		return &usageError{err}

@@ -5,6 +5,7 @@ import (
 	"flag"
 
 	"github.com/Molecule-AI/molecule-ci/internal/config"
+	"github.com/Molecule-AI/molecule-ci/internal/git"
 	"github.com/Molecule-AI/molecule-ci/internal/lint"
 	"github.com/Molecule-AI/molecule-ci/internal/lint/secretscan"
 )
@@ -46,9 +47,9 @@ func (f *contractFlags) options(cc config.ContractConfig) (lint.ContractOptions,
 		return lint.ContractOptions{}, usagef("--diff-head needs --diff BASE")
 	}
 	if *f.diffBase != "" && !secretscan.IsNullRef(*f.diffBase) {
-		for _, r := range []string{*f.diffBase, *f.diffHead} {
-			if err := secretscan.ValidateRef(r); err != nil {
-				return lint.ContractOptions{}, usagef("%v", err)
+		for _, fr := range [][2]string{{"--diff", *f.diffBase}, {"--diff-head", *f.diffHead}} {
+			if err := git.ValidateRef(fr[1]); err != nil {
+				return lint.ContractOptions{}, usagef("%s %v", fr[0], err)
 			}
 		}
 	}
@@ -58,7 +59,7 @@ func (f *contractFlags) options(cc config.ContractConfig) (lint.ContractOptions,
 // contractRunError turns a --diff ref git cannot resolve, and a secret scan with no text file to
 // read, into usage errors (exit 2).
 func contractRunError(err error) error {
-	var re *secretscan.RefError
+	var re *git.RefError
 	if errors.As(err, &re) || errors.Is(err, lint.ErrNothingToScan) {
 		return usagef("%v", err)
 	}

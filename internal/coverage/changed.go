@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
-	"os/exec"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/Molecule-AI/molecule-ci/internal/git"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
 
@@ -17,65 +19,19 @@ import (
 type GitDiffFunc func(ctx context.Context, dir, base string) ([]byte, error)
 
 // GitDiff runs git. --relative keeps paths relative to dir (the repository root given to Run,
-// which may be a subdirectory of the git work tree); the prefixes are forced so a user's
-// diff.noprefix or diff.mnemonicPrefix cannot change the paths.
-//
-// base is validated (ValidateRef) and passed after --end-of-options, so a value such as
-// "--output=/path" is a revision git refuses, never an option it obeys.
+// which may be a subdirectory of the git work tree). A base that names no commit is a
+// *git.RefError: `--base ref "x": ...`.
 func GitDiff(ctx context.Context, dir, base string) ([]byte, error) {
-	if err := ValidateRef(base); err != nil {
-		return nil, err
+	var out []byte
+	err := git.Repo{Dir: dir}.Diff(ctx, git.DiffOptions{Base: base, Relative: true, Renames: true}, func(r io.Reader) (err error) {
+		out, err = io.ReadAll(r)
+		return err
+	})
+	var re *git.RefError
+	if errors.As(err, &re) {
+		return nil, fmt.Errorf("--base %w", err)
 	}
-	cmd := exec.CommandContext(ctx, "git", "-c", "core.quotePath=true", "diff", "--unified=0", "--no-color", "--no-ext-diff",
-		"--relative", "--src-prefix=a/", "--dst-prefix=b/", "--end-of-options", base, "--")
-	cmd.Dir = dir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if msg == "" {
-			return nil, fmt.Errorf("git diff %s: %w", base, err)
-		}
-		return nil, fmt.Errorf("git diff %s: %w: %s", base, err, msg)
-	}
-	return out, nil
-}
-
-// RefError is a --base value that is not a git revision this tool passes to git.
-type RefError struct {
-	Ref    string
-	Reason string
-}
-
-func (e *RefError) Error() string {
-	return fmt.Sprintf("--base %q is not a git revision: %s", e.Ref, e.Reason)
-}
-
-// ValidateRef accepts what a workflow passes as a base: a branch or remote-tracking ref
-// (origin/main), a tag, a commit SHA, HEAD~1 or HEAD^ forms. It refuses anything git could read
-// as an option, and the characters git-check-ref-format forbids.
-func ValidateRef(ref string) error {
-	switch {
-	case ref == "":
-		return &RefError{ref, "empty"}
-	case len(ref) > 255:
-		return &RefError{ref[:32] + "…", "longer than 255 bytes"}
-	case strings.HasPrefix(ref, "-"):
-		return &RefError{ref, "starts with '-' (git would read it as an option)"}
-	case strings.Contains(ref, ".."):
-		return &RefError{ref, "contains '..' (a range, not a revision)"}
-	case strings.Contains(ref, "@{"):
-		return &RefError{ref, "contains '@{' (reflog syntax is not accepted)"}
-	case strings.HasSuffix(ref, "/"), strings.HasSuffix(ref, ".lock"), strings.HasSuffix(ref, "."):
-		return &RefError{ref, "ends with '/', '.lock' or '.'"}
-	}
-	for _, r := range ref {
-		if r <= ' ' || r == 0x7f || strings.ContainsRune(`:?*[\`, r) {
-			return &RefError{ref, fmt.Sprintf("contains %q", r)}
-		}
-	}
-	return nil
+	return out, err
 }
 
 // ParseDiff returns the added or modified lines of each file in a unified diff (new-file line

@@ -8,44 +8,23 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/Molecule-AI/molecule-ci/internal/git"
+	"github.com/Molecule-AI/molecule-ci/internal/git/gittest"
 )
 
-func TestValidateRef(t *testing.T) {
-	for _, tc := range []struct{ ref, err string }{
-		{"origin/main", ""},
-		{"HEAD~1", ""},
-		{"HEAD^", ""},
-		{"v1.2.3", ""},
-		{"0123456789abcdef0123456789abcdef01234567", ""},
-		{"refs/remotes/origin/release-1.x", ""},
-		{"", `--base "" is not a git revision: empty`},
-		{"--output=/tmp/x", `--base "--output=/tmp/x" is not a git revision: starts with '-' (git would read it as an option)`},
-		{"-p", `--base "-p" is not a git revision: starts with '-' (git would read it as an option)`},
-		{"main..evil", `--base "main..evil" is not a git revision: contains '..' (a range, not a revision)`},
-		{"main@{1}", `--base "main@{1}" is not a git revision: contains '@{' (reflog syntax is not accepted)`},
-		{"a b", `--base "a b" is not a git revision: contains ' '`},
-		{"a\nb", `--base "a\nb" is not a git revision: contains '\n'`},
-		{"HEAD:secret.txt", `--base "HEAD:secret.txt" is not a git revision: contains ':'`},
-		{"main/", `--base "main/" is not a git revision: ends with '/', '.lock' or '.'`},
-	} {
-		err := ValidateRef(tc.ref)
-		got := ""
-		if err != nil {
-			got = err.Error()
-		}
-		if got != tc.err {
-			t.Errorf("ValidateRef(%q) = %q, want %q", tc.ref, got, tc.err)
-		}
-	}
-}
-
-// A --base smuggled past the CLI still never reaches git as an option.
+// A --base smuggled past the CLI reaches git only as a revision, after --end-of-options, and
+// fails as one that names no commit.
 func TestGitDiffRefusesOptions(t *testing.T) {
+	gittest.Need(t)
+	dir := t.TempDir()
+	gittest.Init(t, dir)
+	gittest.Commit(t, dir, "empty")
 	target := filepath.Join(t.TempDir(), "written")
-	_, err := GitDiff(context.Background(), t.TempDir(), "--output="+target)
-	var re *RefError
-	if !errors.As(err, &re) {
-		t.Fatalf("GitDiff(--output=...) error = %v, want a *RefError", err)
+	_, err := GitDiff(context.Background(), dir, "--output="+target)
+	var re *git.RefError
+	if want := `--base ref "--output=` + target + `": not a commit in this repository`; !errors.As(err, &re) || err.Error() != want {
+		t.Fatalf("GitDiff(--output=...) error = %v, want %s", err, want)
 	}
 	if _, err := os.Stat(target); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("git wrote %s: %v", target, err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/Molecule-AI/molecule-ci/internal/config"
+	"github.com/Molecule-AI/molecule-ci/internal/git/gittest"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
 
@@ -347,22 +347,11 @@ func TestChangedLines(t *testing.T) {
 
 // TestGitDiffReal runs the real git in a throwaway repository.
 func TestGitDiffReal(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("SKIP: git is not on PATH")
-	}
+	gittest.Need(t)
 	dir := t.TempDir()
-	gitc := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"}, args...)...)
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
-	gitc("init", "-q")
+	gittest.Init(t, dir)
 	writeReport(t, dir, "sub/a.go", "a\nb\nc\n")
-	gitc("add", ".")
-	gitc("commit", "-q", "-m", "one")
+	gittest.Commit(t, dir, "one")
 	writeReport(t, dir, "sub/a.go", "a\nB\nc\nd\n")
 	out, err := GitDiff(context.Background(), filepath.Join(dir, "sub"), "HEAD")
 	if err != nil {
@@ -376,8 +365,8 @@ func TestGitDiffReal(t *testing.T) {
 		t.Errorf("changed lines relative to sub/ (-want +got):\n%s", d)
 	}
 	_, err = GitDiff(context.Background(), dir, "no-such-ref")
-	if err == nil || !strings.Contains(err.Error(), "git diff no-such-ref: exit status 128: fatal:") {
-		t.Errorf("bad ref: %v", err)
+	if want := `--base ref "no-such-ref": not a commit in this repository`; err == nil || err.Error() != want {
+		t.Errorf("bad ref: %v, want %s", err, want)
 	}
 }
 

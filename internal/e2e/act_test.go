@@ -22,6 +22,8 @@ import (
 	"golang.org/x/tools/txtar"
 
 	"github.com/Molecule-AI/molecule-ci/internal/build/buildtest"
+	"github.com/Molecule-AI/molecule-ci/internal/git"
+	"github.com/Molecule-AI/molecule-ci/internal/git/gittest"
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
 )
 
@@ -253,8 +255,8 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 	source := root
 	names := map[string]string{root: "$MOLECULE_CI", work: "$WORK"}
 	// A source build names the checkout's commit in its version (source-<rev>).
-	if rev, err := exec.Command("git", "-C", root, "rev-parse", "--short=12", "HEAD").Output(); err == nil {
-		names[strings.TrimSpace(string(rev))] = "$REV"
+	if rev, err := (git.Repo{Dir: root}).RevParse(context.Background(), "HEAD"); err == nil {
+		names[rev[:12]] = "$REV"
 	}
 	if release != "" {
 		var url string
@@ -302,20 +304,18 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 		}
 	}
 	// act reads the commit, ref and remote of the consumer from git.
-	git(t, repo, env, "init", "-q", "-b", "main")
-	git(t, repo, env, "add", "-A")
-	git(t, repo, env, "-c", "user.name=molecule-ci e2e", "-c", "user.email=e2e@molecule-ci.invalid",
+	gittest.RunEnv(t, repo, env, "init", "-q", "-b", "main")
+	gittest.RunEnv(t, repo, env, "add", "-A")
+	gittest.RunEnv(t, repo, env, "-c", "user.name=molecule-ci e2e", "-c", "user.email=e2e@molecule-ci.invalid",
 		"commit", "-q", "-m", "consumer")
 	if remote {
-		git(t, repo, env, "remote", "add", "origin", "https://github.com/Molecule-AI/consumer.git")
+		gittest.RunEnv(t, repo, env, "remote", "add", "origin", "https://github.com/Molecule-AI/consumer.git")
 	}
 
 	// The consumer's commit appears in tags ({sha7}) and labels; its hash changes with the time.
-	if sha, err := exec.Command("git", "-C", repo, "rev-parse", "HEAD").Output(); err == nil {
-		full := strings.TrimSpace(string(sha))
-		names[full] = "$CONSUMER_SHA"
-		names["-sha-"+full[:7]] = "-sha-$SHA7"
-	}
+	full := gittest.RunEnv(t, repo, env, "rev-parse", "HEAD")
+	names[full] = "$CONSUMER_SHA"
+	names["-sha-"+full[:7]] = "-sha-$SHA7"
 	if event == "" {
 		event = "push"
 	}
@@ -556,18 +556,5 @@ func writeFile(t *testing.T, path string, data []byte) {
 	}
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func git(t *testing.T, dir string, env []string, args ...string) {
-	t.Helper()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = env
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 }

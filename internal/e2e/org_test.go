@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/Molecule-AI/molecule-ci/internal/git/gittest"
 )
 
 // The organisation's six workflows (issue 9) run end to end under act, each called the way a
@@ -391,16 +393,12 @@ func runOrgCase(t *testing.T, act, root, corpus string, stubs map[string]string,
 			os.Remove(o)
 		}
 	}
-	git(t, repo, env, "init", "-q", "-b", "main")
-	git(t, repo, env, "remote", "add", "origin", "https://github.com/Molecule-AI/"+c.remote+".git")
+	gittest.RunEnv(t, repo, env, "init", "-q", "-b", "main")
+	gittest.RunEnv(t, repo, env, "remote", "add", "origin", "https://github.com/Molecule-AI/"+c.remote+".git")
 	commit := func(msg string) string {
-		git(t, repo, env, "add", "-A")
-		git(t, repo, env, "-c", "user.name=molecule-ci e2e", "-c", "user.email=e2e@molecule-ci.invalid", "commit", "-q", "-m", msg)
-		out, err := exec.Command("git", "-C", repo, "rev-parse", "HEAD").Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return strings.TrimSpace(string(out))
+		gittest.RunEnv(t, repo, env, "add", "-A")
+		gittest.RunEnv(t, repo, env, "-c", "user.name=molecule-ci e2e", "-c", "user.email=e2e@molecule-ci.invalid", "commit", "-q", "-m", msg)
+		return gittest.RunEnv(t, repo, env, "rev-parse", "HEAD")
 	}
 	before := commit("consumer")
 	if c.change != nil {

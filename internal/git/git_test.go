@@ -202,6 +202,8 @@ func TestErrors(t *testing.T) {
 	add("unknown ref in a shallow clone", err)
 	_, err = Repo{Dir: notRepo}.RevParse(ctx, "HEAD")
 	add("not a repository", err)
+	_, err = Repo{Dir: notRepo}.ListRefs(ctx)
+	add("a command outside a repository", err)
 	_, err = Repo{Dir: f.dir, Exe: filepath.Join(notRepo, "no-git")}.RevParse(ctx, "HEAD")
 	add("no git executable", err)
 	add("output over the bound", Repo{Dir: f.dir, MaxOutput: 50}.Diff(ctx, DiffOptions{Base: f.first}, discard))

@@ -63,17 +63,21 @@ func ValidateRef(ref string) error {
 }
 
 // RevParse returns the full id of the commit ref names; an annotated tag gives its commit. A ref
-// that is malformed or names no commit is a *RefError.
+// that is malformed or that git cannot resolve is a *RefError: its reason is git's stderr
+// verbatim (Dir is not a repository, or one git refuses to read) or, when git names none, that
+// there is no such commit.
 func (r Repo) RevParse(ctx context.Context, ref string) (string, error) {
 	if err := ValidateRef(ref); err != nil {
 		return "", err
 	}
 	out, err := r.output(ctx, "rev-parse", "--verify", "--quiet", "--end-of-options", ref+"^{commit}")
 	var ge *Error
-	if errors.As(err, &ge) && ge.ExitCode() == 1 && ge.Stderr == "" { // --quiet: no such commit
+	switch {
+	case errors.As(err, &ge) && ge.ExitCode() > 0 && ge.Stderr != "":
+		return "", &RefError{Ref: ref, Reason: "in " + r.Dir + ": " + ge.Stderr}
+	case errors.As(err, &ge) && ge.ExitCode() > 0: // --quiet: no such commit
 		return "", &RefError{Ref: ref, Reason: r.notACommit(ctx)}
-	}
-	if err != nil {
+	case err != nil:
 		return "", err
 	}
 	id := strings.TrimSpace(string(out))

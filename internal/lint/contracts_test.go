@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/Molecule-AI/molecule-ci/internal/config"
-	"github.com/Molecule-AI/molecule-ci/internal/lint/secretscan"
+	"github.com/Molecule-AI/molecule-ci/internal/git"
+	"github.com/Molecule-AI/molecule-ci/internal/git/gittest"
 )
 
 // token is assembled at run time so that no credential is stored in this file.
@@ -94,27 +94,13 @@ func TestSecretsOnlyNothingToScan(t *testing.T) {
 
 // TestDiffHook runs --secrets-only --diff through lint on a real git repository.
 func TestDiffHook(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed")
-	}
+	gittest.Need(t)
 	dir := t.TempDir()
-	git := func(args ...string) string {
-		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t",
-			"GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_SYSTEM=/dev/null")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
-	git("init", "-q", "-b", "main")
+	gittest.Init(t, dir)
 	writeFiles(t, dir, map[string]string{"old.md": "t: " + token() + "\n", "new.md": "x\n"})
-	git("add", "-A")
-	git("commit", "-q", "-m", "base")
-	base := git("rev-parse", "HEAD")
+	base := gittest.Commit(t, dir, "base")
 	writeFiles(t, dir, map[string]string{"new.md": "x\ny: " + token() + "\n"})
-	git("commit", "-q", "-am", "change")
+	gittest.Commit(t, dir, "change")
 
 	opts := Options{WorkDir: dir, Contracts: ContractOptions{SecretsOnly: true, DiffBase: base}}
 	want := "new.md:2:4: GitHub personal access token (ghp_…) committed in plain text [secret-exposure]\nfiles: 1\n"
@@ -127,7 +113,7 @@ func TestDiffHook(t *testing.T) {
 	}
 	opts.Contracts.DiffBase = "refs/heads/nope"
 	_, err := Run(context.Background(), opts)
-	var re *secretscan.RefError
+	var re *git.RefError
 	if !errors.As(err, &re) {
 		t.Errorf("unknown base: got %v, want a RefError", err)
 	}

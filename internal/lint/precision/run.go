@@ -13,6 +13,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/Molecule-AI/molecule-ci/internal/git"
 	"github.com/Molecule-AI/molecule-ci/internal/lint"
 	"github.com/Molecule-AI/molecule-ci/internal/lint/workflow"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
@@ -347,8 +348,7 @@ func CorpusDir(override, repoRoot string) string {
 		return ""
 	}
 	cands := []string{filepath.Join(repoRoot, "..", "shared", "corpus")}
-	if out, err := exec.Command("git", "-C", repoRoot, "rev-parse", "--path-format=absolute", "--git-common-dir").Output(); err == nil {
-		common := strings.TrimSpace(string(out))
+	if common, err := (git.Repo{Dir: repoRoot}).CommonDir(context.Background()); err == nil {
 		if filepath.Base(common) == ".git" {
 			cands = append(cands, filepath.Join(filepath.Dir(common), "..", "shared", "corpus"))
 		}

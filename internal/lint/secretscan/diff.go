@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os/exec"
 	"path"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/Molecule-AI/molecule-ci/internal/git"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
 
@@ -20,8 +20,8 @@ import (
 type DiffOptions struct {
 	// Dir is the git working tree; finding paths are relative to it.
 	Dir string
-	// Base and Head are the ends of the change (Head "" means HEAD). They are validated and passed
-	// to git after --end-of-options, so a ref cannot become an option.
+	// Base and Head are the ends of the change (Head "" means HEAD). internal/git validates them
+	// and passes them after --end-of-options, so a ref cannot become an option.
 	Base, Head string
 	// Git is the git executable ("" means git on PATH).
 	Git string
@@ -33,52 +33,10 @@ type DiffOptions struct {
 	MaxDiffBytes int64
 }
 
-// RefError is a --diff ref that is malformed or that git cannot resolve to a commit: a usage
-// problem (exit 2), not a tool failure.
-type RefError struct {
-	Ref    string
-	Reason string
-}
-
-func (e *RefError) Error() string {
-	return fmt.Sprintf("--diff ref %s: %s", strconv.Quote(e.Ref), e.Reason)
-}
-
 // IsNullRef reports whether base means "no previous commit": empty, or all zeros as GitHub sends
 // for a new branch's push event. The whole tree is then new, as secret-scan.yml treats it.
 func IsNullRef(base string) bool {
 	return strings.Trim(base, "0") == ""
-}
-
-// ValidateRef checks that ref is a commit id or a ref name git would accept (the rules of
-// git check-ref-format, plus no leading "-" and no range or revision syntax).
-func ValidateRef(ref string) error {
-	bad := func(why string) error { return &RefError{Ref: ref, Reason: why} }
-	switch {
-	case ref == "":
-		return bad("empty")
-	case len(ref) > 256:
-		return bad("longer than 256 characters")
-	case strings.HasPrefix(ref, "-"):
-		return bad("starts with '-'")
-	case strings.Contains(ref, ".."):
-		return bad("contains '..' (give one commit, not a range)")
-	case strings.Contains(ref, "@{"), ref == "@":
-		return bad("reflog syntax is not accepted")
-	case strings.HasSuffix(ref, "/"), strings.HasSuffix(ref, "."), strings.HasSuffix(ref, ".lock"), strings.Contains(ref, "//"):
-		return bad("not a valid ref name")
-	}
-	for _, r := range ref {
-		if r < 0x20 || r == 0x7f || strings.ContainsRune(" ~^:?*[\\", r) {
-			return bad(fmt.Sprintf("contains %q, which no ref name or commit id has", r))
-		}
-	}
-	for _, part := range strings.Split(ref, "/") {
-		if strings.HasPrefix(part, ".") {
-			return bad("a path component starts with '.'")
-		}
-	}
-	return nil
 }
 
 // Diff scans only the lines added between opts.Base and opts.Head (files added, modified, renamed
@@ -91,60 +49,32 @@ func Diff(ctx context.Context, opts DiffOptions) (Result, error) {
 	if head == "" {
 		head = "HEAD"
 	}
-	for _, r := range []string{opts.Base, head} {
-		if err := ValidateRef(r); err != nil {
-			return Result{}, err
-		}
-	}
-	git := opts.Git
-	if git == "" {
-		git = "git"
-	}
-	for _, r := range []string{opts.Base, head} {
-		cmd := exec.CommandContext(ctx, git, "-C", opts.Dir, "rev-parse", "--verify", "--quiet", "--end-of-options", r+"^{commit}")
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Run(); err != nil {
-			var ee *exec.ExitError
-			if errors.As(err, &ee) && ctx.Err() == nil {
-				return Result{}, &RefError{Ref: r, Reason: "not a commit in this repository (a shallow clone may need `git fetch --depth=1 origin <sha>` first)" + gitStderr(stderr.Bytes())}
-			}
-			return Result{}, fmt.Errorf("git rev-parse %s: %w%s", r, err, gitStderr(stderr.Bytes()))
-		}
-	}
 	limit := opts.MaxDiffBytes
 	if limit <= 0 {
 		limit = 256 << 20
 	}
-	cmd := exec.CommandContext(ctx, git, "-C", opts.Dir,
-		"-c", "core.quotePath=true", "-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false",
-		"diff", "--no-color", "--no-ext-diff", "--no-textconv", "--unified=0", "--diff-filter=AMRC",
-		"--find-renames", "--src-prefix=a/", "--dst-prefix=b/", "--end-of-options", opts.Base, head, "--")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return Result{}, err
-	}
-	if err := cmd.Start(); err != nil {
-		return Result{}, fmt.Errorf("git diff: %w", err)
-	}
-	lr := &io.LimitedReader{R: out, N: limit + 1}
-	files, perr := parseDiff(lr)
-	if lr.N <= 0 || perr != nil {
-		_ = cmd.Process.Kill() // do not read the rest of a diff over the bound
-	}
-	_, _ = io.Copy(io.Discard, out)
-	werr := cmd.Wait()
+	var files []*addedFile
+	repo := git.Repo{Dir: opts.Dir, Exe: opts.Git, MaxOutput: limit}
+	err := repo.Diff(ctx, git.DiffOptions{Base: opts.Base, Head: head, Filter: "AMRC", Renames: true}, func(r io.Reader) (err error) {
+		files, err = parseDiff(r)
+		return err
+	})
+	var re *git.RefError
+	var le *git.LimitError
+	var ge *git.Error
 	switch {
 	case ctx.Err() != nil:
 		return Result{}, ctx.Err()
-	case lr.N <= 0:
+	case errors.As(err, &re) && re.Ref != opts.Base: // a usage problem, naming the ref
+		return Result{}, fmt.Errorf("--diff-head %w", err)
+	case errors.As(err, &re): // --diff ref "x": why
+		return Result{}, fmt.Errorf("--diff %w", err)
+	case errors.As(err, &le):
 		return Result{}, fmt.Errorf("git diff %s %s: more than %s of changes; scan the tree instead", opts.Base, head, size(limit))
-	case perr != nil:
-		return Result{}, fmt.Errorf("git diff %s %s: %w", opts.Base, head, perr)
-	case werr != nil:
-		return Result{}, fmt.Errorf("git diff %s %s: %w%s", opts.Base, head, werr, gitStderr(stderr.Bytes()))
+	case errors.As(err, &ge): // names the command and carries git's stderr
+		return Result{}, err
+	case err != nil: // the diff is unreadable
+		return Result{}, fmt.Errorf("git diff %s %s: %w", opts.Base, head, err)
 	}
 
 	var res Result
@@ -182,14 +112,6 @@ func skipped(rel string, skipDirs []string, ignored func(string) bool) bool {
 		}
 	}
 	return false
-}
-
-func gitStderr(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if s == "" {
-		return ""
-	}
-	return ": " + s
 }
 
 // addedFile is the added lines of one file, by their line number in the new version.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/Molecule-AI/molecule-ci/internal/git"
+	"github.com/Molecule-AI/molecule-ci/internal/git/gittest"
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
@@ -122,65 +123,21 @@ func TestIsExampleEnv(t *testing.T) {
 	}
 }
 
-func TestValidateRef(t *testing.T) {
-	for _, ok := range []string{"HEAD", "main", "origin/staging", "refs/heads/feature/x", "8e304e69", strings.Repeat("a", 40), "v1.2.3", "HEAD~1"[:4]} {
-		if err := ValidateRef(ok); err != nil {
-			t.Errorf("ValidateRef(%q) = %v", ok, err)
-		}
-	}
-	for ref, why := range map[string]string{
-		"":                       "empty",
-		"--output=/tmp/x":        "starts with '-'",
-		"-p":                     "starts with '-'",
-		"a..b":                   "contains '..' (give one commit, not a range)",
-		"main@{1}":               "reflog syntax is not accepted",
-		"HEAD~1":                 `contains '~', which no ref name or commit id has`,
-		"a b":                    `contains ' ', which no ref name or commit id has`,
-		"a\nb":                   `contains '\n', which no ref name or commit id has`,
-		"x:y":                    `contains ':', which no ref name or commit id has`,
-		"refs/heads/.hidden":     "a path component starts with '.'",
-		"branch.lock":            "not a valid ref name",
-		strings.Repeat("a", 300): "longer than 256 characters",
-	} {
-		err := ValidateRef(ref)
-		var re *RefError
-		if !errors.As(err, &re) || re.Reason != why {
-			t.Errorf("ValidateRef(%q) = %v, want reason %q", ref, err, why)
-		}
-	}
-}
-
-func git(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t",
-		"GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_SYSTEM=/dev/null")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
 // TestDiff runs the diff scan against a real git repository: a credential already in the base,
 // one removed, and new ones added to a modified file, a new file with a quoted name, a renamed
 // file and a private key added as a block. Only the added ones are reported, at their line and
 // column in the new file.
 func TestDiff(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed")
-	}
+	gittest.Need(t)
 	rng = rand.New(rand.NewPCG(9, 10))
 	ghp := func() string { return tok("gh", "p_", b62(36)) }
 	dir := t.TempDir()
-	git(t, dir, "init", "-q", "-b", "main")
+	gittest.Init(t, dir)
 	old := ghp()
 	write(t, dir, "docs/old.md", "line 1\nold token: "+old+"\nline 3\n")
 	write(t, dir, "gone.md", "a\n"+ghp()+"\n")
 	write(t, dir, "moved-before.txt", strings.Repeat("stable line\n", 20))
-	git(t, dir, "add", "-A")
-	git(t, dir, "commit", "-q", "-m", "base")
-	base := git(t, dir, "rev-parse", "HEAD")
+	base := gittest.Commit(t, dir, "base")
 
 	write(t, dir, "docs/old.md", "line 1\nold token: "+old+"\nline 3\nnew: "+ghp()+"\n")
 	if err := os.Remove(filepath.Join(dir, "gone.md")); err != nil {
@@ -194,8 +151,7 @@ func TestDiff(t *testing.T) {
 	write(t, dir, "keys/id", tok("-----BEGIN ", "OPENSSH PRIVATE KEY-----\n")+b62(70)+"\n"+b62(70)+"\n-----END OPENSSH PRIVATE KEY-----\n")
 	write(t, dir, "node_modules/x.js", ghp()+"\n")
 	write(t, dir, ".env.example", "TOKEN=\nSECRET_KEY="+b62(30)+"\n")
-	git(t, dir, "add", "-A")
-	git(t, dir, "commit", "-q", "-m", "change")
+	gittest.Commit(t, dir, "change")
 
 	res, err := Diff(context.Background(), DiffOptions{Dir: dir, Base: base, SkipDirs: []string{"node_modules"}})
 	if err != nil {
@@ -219,15 +175,14 @@ func TestDiff(t *testing.T) {
 		t.Fatalf("over the bound: got %v", err)
 	}
 
-	// A base git does not have is a RefError naming the fix.
-	_, err = Diff(context.Background(), DiffOptions{Dir: dir, Base: strings.Repeat("1", 40)})
-	var re *RefError
-	if !errors.As(err, &re) || !strings.Contains(re.Reason, "git fetch --depth=1") {
-		t.Fatalf("unknown base: got %v", err)
-	}
-	// An option-shaped ref never reaches git.
-	if _, err = Diff(context.Background(), DiffOptions{Dir: dir, Base: "--output=/tmp/pwned"}); !errors.As(err, &re) {
-		t.Fatalf("option-shaped base: got %v", err)
+	// A base git does not have is a RefError; one shaped like an option reaches git only as a
+	// revision, after --end-of-options, and is not one either.
+	for _, ref := range []string{strings.Repeat("1", 40), "--output=/tmp/pwned"} {
+		_, err = Diff(context.Background(), DiffOptions{Dir: dir, Base: ref})
+		var re *git.RefError
+		if want := `--diff ref "` + ref + `": not a commit in this repository`; !errors.As(err, &re) || err.Error() != want {
+			t.Errorf("unknown base: got %v, want %s", err, want)
+		}
 	}
 	if _, err := os.Stat("/tmp/pwned"); err == nil {
 		t.Fatal("git wrote /tmp/pwned")
