@@ -9,12 +9,14 @@
 // they can hold YAML anchors for sections to alias.
 //
 // A section type (BuildConfig, CoverageConfig, ...) takes part by declaring `yaml:"kebab-name"`
-// tags on its fields, with `check:"min=0"`, `check:"min=1,max=64"` or `check:"string"` for the
-// common bounds (see fieldChecks), and may implement Defaulter (non-zero defaults) and Validator
-// (checks that need more than the Go type, reported at the offending key's position).
+// tags on its fields, and may implement Defaulter (non-zero defaults) and Validator (bounds,
+// enumerations and everything else the Go type cannot say, reported at the offending key's
+// position).
 //
-// Reading is bounded: the file must be a regular file under 4 MiB (fsutil.ReadRegular), and
-// aliases and merge keys may expand to at most maxValues values.
+// Decoding walks yaml.v3's node tree once against the Go type (decode.go, scalar.go), taking
+// each value through the node pass (expand.go: aliases and merge keys, x- keys, duplicate keys,
+// positions). Reading is bounded: the file must be a regular file under 4 MiB
+// (fsutil.ReadRegular), and aliases and merge keys may expand to at most maxValues values.
 package config
 
 import (
@@ -222,6 +224,23 @@ func (v *Validation) Errorf(key, format string, args ...any) {
 	*v.errs = append(*v.errs, v.cfg.at(v.cfg.nearest(full, false), full+": "+fmt.Sprintf(format, args...)))
 }
 
+// RequireString reports each of keys whose value in the file is not a YAML string: for a
+// setting such as a path, `5` or `true` is more likely a slip than a name (elsewhere numbers and
+// dates are taken as their text, so `go: 1.22` means "1.22"). What else the section checks about
+// such a key is not reported.
+func (v *Validation) RequireString(keys ...string) {
+	for _, key := range keys {
+		n := v.cfg.node(v.full(key))
+		if n == nil || v.failed[v.full(key)] || isNull(n) || (n.Kind == yaml.ScalarNode && n.ShortTag() == tagStr) {
+			continue
+		}
+		v.Errorf(key, "expected a string, got %s", describe(n))
+		if v.failed != nil {
+			v.failed[v.full(key)] = true
+		}
+	}
+}
+
 // KeyErrorf reports a problem with key itself (e.g. a map key naming something that does not
 // exist), pointing at the key rather than its value.
 func (v *Validation) KeyErrorf(key, format string, args ...any) {
@@ -330,10 +349,9 @@ func Parse(path string, data []byte) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	dropExtensions(root)
-	d := newDecoder(path)
-	d.pos = c.pos
+	d := newDecoder(path, c.pos, maxValues)
 	if root != nil {
+		dropExtensions(root)
 		d.decode(root, reflect.ValueOf(c).Elem(), "")
 	}
 	errs := d.errs
@@ -363,28 +381,19 @@ func Parse(path string, data []byte) (*Config, error) {
 	return c, nil
 }
 
-// dropExtensions removes top-level keys starting with "x-", which exist to hold YAML anchors
-// that sections then alias (the convention docker compose uses), so they are not unknown keys.
-func dropExtensions(root *yaml.Node) {
-	if root == nil || root.Kind != yaml.DocumentNode || len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
-		return
-	}
-	m := root.Content[0]
-	kept := make([]*yaml.Node, 0, len(m.Content))
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if k := m.Content[i]; k.Kind == yaml.ScalarNode && k.ShortTag() == tagStr && strings.HasPrefix(k.Value, "x-") {
-			continue
-		}
-		kept = append(kept, m.Content[i], m.Content[i+1])
-	}
-	m.Content = kept
-}
-
 // Pos is where the value of key is in the file, with key written as in error messages:
 // "lint.pinning.policy", "lint.ignore[0]". The zero Pos when the file does not set it.
 func (c *Config) Pos(key string) Pos {
+	if n := c.node(key); n != nil {
+		return Pos{n.Line, n.Column}
+	}
+	return Pos{}
+}
+
+// node is the value of key as the file writes it (an alias's anchor), or nil.
+func (c *Config) node(key string) *yaml.Node {
 	if c.pos == nil {
-		return Pos{}
+		return nil
 	}
 	return c.pos.val[key]
 }
@@ -398,7 +407,7 @@ func (c *Config) KeyPos(key string) Pos {
 	if p, ok := c.pos.key[key]; ok {
 		return p
 	}
-	return c.pos.val[key]
+	return c.Pos(key)
 }
 
 // ErrorAt builds an *Error at p in this config's file, for problems found after Load (an

@@ -43,10 +43,10 @@ type LintConfig struct {
 	// Shellcheck and Pyflakes are ToolAuto (default), ToolOff, or a path to the executable
 	// (containing a "/"; relative to Config.Dir, see Config.Resolve). A path inside the
 	// repository is only run with --trust-repo-tools.
-	Shellcheck string `yaml:"shellcheck" json:"shellcheck" check:"string"`
-	Pyflakes   string `yaml:"pyflakes" json:"pyflakes" check:"string"`
+	Shellcheck string `yaml:"shellcheck" json:"shellcheck"`
+	Pyflakes   string `yaml:"pyflakes" json:"pyflakes"`
 	// CacheDir holds cached script-check results; "" leaves the choice to the CLI.
-	CacheDir string `yaml:"cache-dir" json:"cache-dir" check:"string"`
+	CacheDir string `yaml:"cache-dir" json:"cache-dir"`
 	// Jobs is how many files are linted at once; 0 means GOMAXPROCS.
 	Jobs int `yaml:"jobs" json:"jobs"`
 	// MaxFileSize is the largest file lint reads, in bytes; 0 means DefaultLintMaxFileSize.
@@ -116,6 +116,7 @@ func (l *LintConfig) SetDefaults() {
 
 // Validate checks what the Go types cannot: enumerations, globs and non-empty names.
 func (l *LintConfig) Validate(v *Validation) {
+	v.RequireString("shellcheck", "pyflakes", "cache-dir")
 	if l.Org == "" {
 		v.Errorf("org", "must not be empty")
 	}

@@ -31,6 +31,11 @@ func TestLintBounds(t *testing.T) {
 		"lint:\n  tool-memory: -2\n",
 		"lint:\n  max-file-size: big\n",
 		"lint:\n  cache-dir: 5\n",
+		"lint:\n  cache-dir: true\n",
+		"lint:\n  cache-dir: 2026-01-01\n",
+		"lint:\n  cache-dir: [a]\n",
+		"lint:\n  cache-dir: ~\n  pyflakes: \"5\"\n",
+		"x: &j 1.5\nlint:\n  shellcheck: *j\n",
 		"lint:\n  shellcheck: true\n",
 	} {
 		_, err := Parse("bad.yml", []byte(src))
