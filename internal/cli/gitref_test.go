@@ -15,14 +15,12 @@ import (
 // file) to every command that takes one. Each reaches git after --end-of-options, where it can
 // only be a revision, and fails as one that names no commit: exit 2, nothing written.
 func TestRefsShapedLikeOptions(t *testing.T) {
-	gittest.Need(t)
-	dir := t.TempDir()
+	dir := gittest.New(t)
 	writeFiles(t, dir, map[string]string{
 		"Dockerfile":   "FROM scratch\n",
 		"coverage.out": "mode: set\nexample.com/svc/a.go:1.1,2.2 1 0\n",
 		"README.md":    "x\n",
 	})
-	gittest.Init(t, dir)
 	gittest.Commit(t, dir, "init")
 	target := filepath.Join(t.TempDir(), "written")
 	hostile := "--output=" + target

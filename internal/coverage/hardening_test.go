@@ -16,9 +16,7 @@ import (
 // A --base smuggled past the CLI reaches git only as a revision, after --end-of-options, and
 // fails as one that names no commit.
 func TestGitDiffRefusesOptions(t *testing.T) {
-	gittest.Need(t)
-	dir := t.TempDir()
-	gittest.Init(t, dir)
+	dir := gittest.New(t)
 	gittest.Commit(t, dir, "empty")
 	target := filepath.Join(t.TempDir(), "written")
 	_, err := GitDiff(context.Background(), dir, "--output="+target)

@@ -347,9 +347,7 @@ func TestChangedLines(t *testing.T) {
 
 // TestGitDiffReal runs the real git in a throwaway repository.
 func TestGitDiffReal(t *testing.T) {
-	gittest.Need(t)
-	dir := t.TempDir()
-	gittest.Init(t, dir)
+	dir := gittest.New(t)
 	writeReport(t, dir, "sub/a.go", "a\nb\nc\n")
 	gittest.Commit(t, dir, "one")
 	writeReport(t, dir, "sub/a.go", "a\nB\nc\nd\n")

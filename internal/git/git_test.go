@@ -37,9 +37,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) fixture {
 	t.Helper()
-	gittest.Need(t)
-	dir := t.TempDir()
-	gittest.Init(t, dir)
+	dir := gittest.New(t)
 	write(t, dir, "a.txt", "one\n")
 	write(t, dir, "sub/b.txt", "b\n")
 	first := gittest.Commit(t, dir, "first")

@@ -94,9 +94,7 @@ func TestSecretsOnlyNothingToScan(t *testing.T) {
 
 // TestDiffHook runs --secrets-only --diff through lint on a real git repository.
 func TestDiffHook(t *testing.T) {
-	gittest.Need(t)
-	dir := t.TempDir()
-	gittest.Init(t, dir)
+	dir := gittest.New(t)
 	writeFiles(t, dir, map[string]string{"old.md": "t: " + token() + "\n", "new.md": "x\n"})
 	base := gittest.Commit(t, dir, "base")
 	writeFiles(t, dir, map[string]string{"new.md": "x\ny: " + token() + "\n"})

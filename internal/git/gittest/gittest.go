@@ -54,6 +54,16 @@ func RunEnv(t testing.TB, dir string, env []string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
+// New makes a new repository on branch main in a temporary directory and returns the directory;
+// the test is skipped when git is not installed.
+func New(t testing.TB) string {
+	t.Helper()
+	Need(t)
+	dir := t.TempDir()
+	Init(t, dir)
+	return dir
+}
+
 // Init makes dir a new repository on branch main.
 func Init(t testing.TB, dir string) {
 	t.Helper()

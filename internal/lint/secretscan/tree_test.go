@@ -128,11 +128,9 @@ func TestIsExampleEnv(t *testing.T) {
 // file and a private key added as a block. Only the added ones are reported, at their line and
 // column in the new file.
 func TestDiff(t *testing.T) {
-	gittest.Need(t)
+	dir := gittest.New(t)
 	rng = rand.New(rand.NewPCG(9, 10))
 	ghp := func() string { return tok("gh", "p_", b62(36)) }
-	dir := t.TempDir()
-	gittest.Init(t, dir)
 	old := ghp()
 	write(t, dir, "docs/old.md", "line 1\nold token: "+old+"\nline 3\n")
 	write(t, dir, "gone.md", "a\n"+ghp()+"\n")
