@@ -1,6 +1,7 @@
 // Package config owns .molecule-ci.yml: where it is found, how it is decoded and which values it
 // may hold. Every command reads its own section of the one file (lint:, build:, coverage:,
-// probe:), so a repository configures molecule-ci in one place.
+// probe:, triage:, and report: for what they all write on GitHub), so a repository configures
+// molecule-ci in one place.
 //
 // Load order is defaults, then the file. Environment variables and flags are applied later by the
 // CLI, which owns them. Decoding is strict: an unknown key, a value of the wrong type, a
@@ -52,6 +53,8 @@ type Config struct {
 	Build    BuildConfig    `yaml:"build" json:"build"`
 	Coverage CoverageConfig `yaml:"coverage" json:"coverage"`
 	Probe    ProbeConfig    `yaml:"probe" json:"probe"`
+	Triage   TriageConfig   `yaml:"triage" json:"triage"`
+	Report   ReportConfig   `yaml:"report" json:"report"`
 
 	// Path is the file the config came from; "" when there was none and only defaults apply.
 	Path string `yaml:"-" json:"-"`
@@ -268,7 +271,8 @@ type section struct {
 }
 
 func (c *Config) sections() []section {
-	return []section{{"lint", &c.Lint}, {"build", &c.Build}, {"coverage", &c.Coverage}, {"probe", &c.Probe}}
+	return []section{{"lint", &c.Lint}, {"build", &c.Build}, {"coverage", &c.Coverage}, {"probe", &c.Probe},
+		{"triage", &c.Triage}, {"report", &c.Report}}
 }
 
 // Load finds and parses the config for the repository in dir. With explicitPath "" it looks for
