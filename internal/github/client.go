@@ -1,5 +1,7 @@
-// Package github owns every call to the GitHub REST API (through google/go-github): today the
-// Checks API reporter that turns findings into a check run with annotations. It decides how to
+// Package github owns every call to the GitHub REST API (through google/go-github): the Checks
+// API reporter that turns findings into a check run with annotations, issues and sticky comments
+// (signed with an identity line when one is configured), the data branch, and issue search with
+// linked pull requests and the tracking issue (search.go, tracking.go). It decides how to
 // survive GitHub's failure modes (5xx, primary and secondary rate limits: retried with backoff)
 // and which it must not paper over (403 permission, 422 validation: typed errors, no retry), and
 // it keeps the token out of every error it returns.
@@ -25,9 +27,10 @@ const DefaultAPIURL = "https://api.github.com/"
 
 // Client talks to one GitHub (github.com or a GitHub Enterprise Server) with one token.
 type Client struct {
-	gh    *gh.Client
-	token string
-	now   func() time.Time
+	gh       *gh.Client
+	token    string
+	now      func() time.Time
+	identity string
 }
 
 type config struct {
@@ -39,6 +42,7 @@ type config struct {
 	backoffBase time.Duration
 	userAgent   string
 	logf        func(format string, args ...any)
+	identity    string
 }
 
 // Option configures a Client.
@@ -75,6 +79,11 @@ func WithUserAgent(ua string) Option { return func(c *config) { c.userAgent = ua
 // WithLogf receives one line per retry ("GitHub API: ... retry 1/5 in 1s"), so a command can say
 // why it is waiting. Lines never contain the token.
 func WithLogf(logf func(format string, args ...any)) Option { return func(c *config) { c.logf = logf } }
+
+// WithIdentity puts line (report.identity, e.g. "[devops-agent]") as the first line of every
+// issue and comment body the client writes, so humans and other agents can attribute them. ""
+// (the default) writes bodies as given.
+func WithIdentity(line string) Option { return func(c *config) { c.identity = line } }
 
 // NewClient returns a client for the REST API at apiURL ("" for github.com; a GitHub Enterprise
 // Server URL such as https://ghe.example.com/api/v3 or just https://ghe.example.com otherwise)
@@ -129,7 +138,26 @@ func NewClient(token, apiURL string, opts ...Option) (*Client, error) {
 			return nil, redact(fmt.Errorf("GitHub API URL: %w", err), token)
 		}
 	}
-	return &Client{gh: client, token: token, now: cfg.now}, nil
+	return &Client{gh: client, token: token, now: cfg.now, identity: cfg.identity}, nil
+}
+
+// sign is the one place a body bound for GitHub (an issue, a comment) gets the identity line.
+func (c *Client) sign(body string) string {
+	if c.identity == "" {
+		return body
+	}
+	return c.identity + "\n" + body
+}
+
+// hasMarker reports whether body, written by sign, starts with marker: on its first line, or on
+// its second after an identity line (whatever identity an earlier run had, so a changed
+// report.identity still finds its comment instead of adding a second).
+func hasMarker(body, marker string) bool {
+	if strings.HasPrefix(body, marker) {
+		return true
+	}
+	_, rest, ok := strings.Cut(body, "\n")
+	return ok && strings.HasPrefix(rest, marker)
 }
 
 // BaseURL is the API root requests go to, with any credentials in it redacted.

@@ -47,8 +47,9 @@ func (c *Client) FindOpenIssues(ctx context.Context, owner, repo string, labels 
 	return out, nil
 }
 
-// CreateIssue files an issue with labels (GitHub creates labels that do not exist yet).
+// CreateIssue files an issue with labels (the client's identity line first in its body) (GitHub creates labels that do not exist yet).
 func (c *Client) CreateIssue(ctx context.Context, owner, repo, title, body string, labels []string) (Issue, error) {
+	body = c.sign(body)
 	is, _, err := c.gh.Issues.Create(ctx, owner, repo, &gh.IssueRequest{Title: &title, Body: &body, Labels: &labels})
 	if err != nil {
 		return Issue{}, fmt.Errorf("create issue %q: %w", title, c.classify(err))
@@ -56,8 +57,9 @@ func (c *Client) CreateIssue(ctx context.Context, owner, repo, title, body strin
 	return Issue{Number: is.GetNumber(), URL: is.GetHTMLURL(), Title: is.GetTitle()}, nil
 }
 
-// CommentIssue adds a comment to issue number.
+// CommentIssue adds a comment to issue number (the client's identity line first).
 func (c *Client) CommentIssue(ctx context.Context, owner, repo string, number int, body string) error {
+	body = c.sign(body)
 	if _, _, err := c.gh.Issues.CreateComment(ctx, owner, repo, number, &gh.IssueComment{Body: &body}); err != nil {
 		return fmt.Errorf("comment on issue #%d: %w", number, c.classify(err))
 	}

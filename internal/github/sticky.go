@@ -23,7 +23,7 @@ type StickyComment struct {
 	Owner, Repo string
 	Number      int // the issue or pull request number
 	Marker      string
-	Body        string // markdown; Marker is prepended
+	Body        string // markdown; Marker is prepended, and the client's identity line before it
 }
 
 // StickyResult says what UpsertStickyComment did.
@@ -36,9 +36,9 @@ type StickyResult struct {
 
 // UpsertStickyComment creates the comment, or edits the one an earlier run created. Only
 // comments by a bot (the identity of GITHUB_TOKEN or an App) whose body starts with the marker
-// are taken for earlier runs' comments: a pull request author who pastes the marker into a
-// comment of their own cannot make the tool edit it (GitHub would refuse anyway) or hide a
-// result.
+// (on its first line, or its second after an identity line) are taken for earlier runs'
+// comments: a pull request author who pastes the marker into a comment of their own cannot make
+// the tool edit it (GitHub would refuse anyway) or hide a result.
 func (c *Client) UpsertStickyComment(ctx context.Context, sc StickyComment) (StickyResult, error) {
 	if sc.Owner == "" || sc.Repo == "" || sc.Number <= 0 {
 		return StickyResult{}, fmt.Errorf("sticky comment: need owner, repo and a positive issue number (got %q/%q #%d)", sc.Owner, sc.Repo, sc.Number)
@@ -46,7 +46,7 @@ func (c *Client) UpsertStickyComment(ctx context.Context, sc StickyComment) (Sti
 	if !strings.HasPrefix(sc.Marker, "<!--") || !strings.HasSuffix(sc.Marker, "-->") {
 		return StickyResult{}, fmt.Errorf("sticky comment: marker %q must be an HTML comment", sc.Marker)
 	}
-	body := sc.Marker + "\n" + sc.Body
+	body := c.sign(sc.Marker + "\n" + sc.Body)
 	if len(body) > maxCommentBody {
 		const note = "\n\n…(cut: the full report is in the job summary)"
 		body = truncateBytes(body, maxCommentBody-len(note)) + note
@@ -82,7 +82,7 @@ func (c *Client) findSticky(ctx context.Context, sc StickyComment) (*gh.IssueCom
 			return nil, fmt.Errorf("list comments of %s/%s#%d: %w", sc.Owner, sc.Repo, sc.Number, c.classify(err))
 		}
 		for _, cm := range cs {
-			if strings.HasPrefix(cm.GetBody(), sc.Marker) && cm.GetUser().GetType() == "Bot" {
+			if hasMarker(cm.GetBody(), sc.Marker) && cm.GetUser().GetType() == "Bot" {
 				return cm, nil
 			}
 		}

@@ -186,3 +186,29 @@ func TestStickyCommentErrors(t *testing.T) {
 		t.Errorf("bad marker: %v", err)
 	}
 }
+
+// TestStickyCommentIdentity: with report.identity the comment's first line is the identity and
+// the marker its second; a later run under another identity edits that comment, never adds one.
+func TestStickyCommentIdentity(t *testing.T) {
+	f := newFakeComments(t)
+	ctx := context.Background()
+	sc := StickyComment{Owner: "o", Repo: "r", Number: 7, Marker: marker, Body: "coverage 81.2%"}
+	for i, tc := range []struct{ identity, body, action string }{
+		{"[devops-agent]", "coverage 81.2%", "created"},
+		{"[devops-agent]", "coverage 81.2%", "unchanged"},
+		{"[platform-bot]", "coverage 82.0%", "updated"},
+	} {
+		c, err := NewClient("ghs_"+strings.Repeat("t", 36), f.srv.URL+"/api/v3", WithIdentity(tc.identity))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc.Body = tc.body
+		res, err := c.UpsertStickyComment(ctx, sc)
+		if err != nil || res.Action != tc.action {
+			t.Fatalf("run %d: %+v %v, want %s", i+1, res, err, tc.action)
+		}
+	}
+	if len(f.comments) != 1 || f.comments[0]["body"] != "[platform-bot]\n"+marker+"\ncoverage 82.0%" {
+		t.Errorf("comments: %v", f.comments)
+	}
+}

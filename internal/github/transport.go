@@ -8,6 +8,8 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/sethvargo/go-retry"
@@ -28,6 +30,11 @@ type retryTransport struct {
 	next  http.RoundTripper
 	cfg   config
 	token string
+
+	// exhausted holds, per rate-limit resource ("core", "search"), when GitHub said a spent
+	// budget resets: the next request to that resource waits for it here (see spent).
+	mu        sync.Mutex
+	exhausted map[string]time.Time
 }
 
 // secondaryMinWait is GitHub's advice for a secondary rate limit without Retry-After: "wait for
@@ -35,6 +42,9 @@ type retryTransport struct {
 const secondaryMinWait = time.Minute
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if err := t.waitBudget(req); err != nil {
+		return nil, err
+	}
 	b := retry.WithMaxRetries(t.cfg.maxRetries, retry.WithCappedDuration(30*time.Second, retry.NewExponential(t.cfg.backoffBase)))
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 && req.Body != nil && req.Body != http.NoBody {
@@ -54,6 +64,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		reason, wait, retryable := t.retryable(resp)
 		if !retryable {
+			t.spent(req, resp)
 			return resp, nil
 		}
 		next, stop := b.Next()
@@ -74,6 +85,58 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
+}
+
+// resource is the rate-limit budget a request draws on: the search endpoints have their own (30
+// a minute), everything else shares the core one.
+func resource(req *http.Request) string {
+	if strings.Contains(req.URL.Path, "/search/") {
+		return "search"
+	}
+	return "core"
+}
+
+// spent notes a successful answer that used the last request of its budget
+// (X-RateLimit-Remaining: 0). go-github would remember that answer and refuse every later request
+// to the resource on its own until the reset, judged by the wall clock, without asking GitHub and
+// without a retry — which fails the 31st search of a run. Instead the reset is kept here and the
+// next request waits for it (waitBudget), with the injected clock and sleep; the header go-github
+// would act on is dropped from the answer it sees.
+func (t *retryTransport) spent(req *http.Request, resp *http.Response) {
+	if resp.StatusCode >= 300 || resp.Header.Get("X-RateLimit-Remaining") != "0" {
+		return
+	}
+	reset, err := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64)
+	resp.Header.Del("X-RateLimit-Reset")
+	if err != nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.exhausted == nil {
+		t.exhausted = map[string]time.Time{}
+	}
+	t.exhausted[resource(req)] = time.Unix(reset, 0)
+}
+
+// waitBudget waits, before sending req, for the reset of a budget an earlier answer said was
+// spent (at least a second: the reset has a one-second grain). A reset further away than the
+// longest wait is not waited for: the request goes out, and GitHub's 403 becomes the
+// *RateLimitError that says how long.
+func (t *retryTransport) waitBudget(req *http.Request) error {
+	t.mu.Lock()
+	reset, ok := t.exhausted[resource(req)]
+	delete(t.exhausted, resource(req))
+	t.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	d := max(reset.Sub(t.cfg.now()), 0) + time.Second
+	if d > t.cfg.maxWait {
+		return nil
+	}
+	t.logf("GitHub API: %s %s: the %s rate limit is spent until %s; waiting %v", req.Method, redactURL(req.URL), resource(req), reset.UTC().Format(time.TimeOnly), d)
+	return t.cfg.sleep(req.Context(), d)
 }
 
 func (t *retryTransport) logf(format string, args ...any) {

@@ -1,6 +1,7 @@
 // Package githubtest is a fake GitHub REST API for tests: issues (list by label with Link
 // pagination, create, comment, close), the Git data API (refs, commits, trees, blobs, with
-// GitHub's fast-forward rule on ref updates) and an organisation's packages. It answers with
+// GitHub's fast-forward rule on ref updates), an organisation's packages, and issue search with
+// the issue timeline (search.go). It answers with
 // GitHub's status codes, headers and JSON shapes, including its errors, and replies queued with
 // Enqueue answer the next requests first (rate limits, permission errors). Only tests import it.
 package githubtest
@@ -65,6 +66,7 @@ type Fake struct {
 	packages map[string][]string
 	queue    []Reply
 	requests []string
+	search   searchState
 	// PageSize is how many issues a page lists at most (default 100, GitHub's per_page cap).
 	PageSize int
 }
@@ -221,10 +223,18 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		var req struct {
+			Title       *string `json:"title"`
+			Body        *string `json:"body"`
 			State       *string `json:"state"`
 			StateReason *string `json:"state_reason"`
 		}
 		json.Unmarshal(body, &req)
+		if req.Title != nil {
+			is.Title = *req.Title
+		}
+		if req.Body != nil {
+			is.Body = *req.Body
+		}
 		if req.State != nil {
 			is.State = *req.State
 		}
@@ -382,6 +392,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			out = []map[string]any{}
 		}
 		json.NewEncoder(w).Encode(out)
+	case f.serveSearch(w, r):
 	default:
 		writeErr(w, 404, "Not Found")
 	}
