@@ -128,7 +128,7 @@ func runCoverage(ctx context.Context, args []string, s Streams, env Env) error {
 		}
 	}
 	if *prComment {
-		prCommentCoverage(ctx, res.Markdown(), s, env)
+		prCommentCoverage(ctx, res.Markdown(), cfg.Report.Identity, s, env)
 	}
 	if err := reportToActions(env.Actions, res.Markdown, []output{
 		{"percent", strconv.FormatFloat(res.Total.Percent, 'f', 2, 64)},
@@ -163,7 +163,7 @@ const coverageMarker = "<!-- molecule-ci:coverage -->"
 // prCommentCoverage keeps the pull request's coverage comment up to date. A comment is a
 // convenience, not the verdict: when it cannot be written (not a pull request, a fork's read-only
 // token, an API error) the log says why, verbatim, and the gate's result stands.
-func prCommentCoverage(ctx context.Context, markdown string, s Streams, env Env) {
+func prCommentCoverage(ctx context.Context, markdown, identity string, s Streams, env Env) {
 	gha := env.Actions
 	gctx, err := gha.Context()
 	switch {
@@ -177,7 +177,7 @@ func prCommentCoverage(ctx context.Context, markdown string, s Streams, env Env)
 		fmt.Fprintln(s.Stderr, "molecule-ci: --pr-comment: no GITHUB_TOKEN; no comment written")
 		return
 	}
-	client, err := github.NewClient(gctx.Token, gctx.APIURL, github.WithLogf(func(format string, args ...any) {
+	client, err := github.NewClient(gctx.Token, gctx.APIURL, github.WithIdentity(identity), github.WithLogf(func(format string, args ...any) {
 		fmt.Fprintf(s.Stderr, "molecule-ci: "+format+"\n", args...)
 	}))
 	if err != nil {

@@ -79,7 +79,7 @@ func runProbe(ctx context.Context, args []string, s Streams, env Env) error {
 	}
 
 	var pc config.ProbeConfig
-	cfgPath := ""
+	cfgPath, identity := "", ""
 	var pos func(int) (int, int)
 	if *upptime != "" {
 		path := absPath(env.WorkDir, *upptime)
@@ -96,7 +96,7 @@ func runProbe(ctx context.Context, args []string, s Streams, env Env) error {
 		if err != nil {
 			return err
 		}
-		pc = cfg.Probe
+		pc, identity = cfg.Probe, cfg.Report.Identity
 		cfgPath = relPath(env.WorkDir, cfg.Path)
 		if cfg.Path == "" {
 			return usagef("probe: no .molecule-ci.yml with a probe: section here; pass --config FILE or --upptime FILE")
@@ -173,7 +173,7 @@ func runProbe(ctx context.Context, args []string, s Streams, env Env) error {
 
 	var client *github.Client
 	if tokens.GitHub != "" {
-		client, err = github.NewClient(tokens.GitHub, gctx.APIURL, github.WithLogf(logf))
+		client, err = github.NewClient(tokens.GitHub, gctx.APIURL, github.WithLogf(logf), github.WithIdentity(identity))
 		if err != nil {
 			return err
 		}

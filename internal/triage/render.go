@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/Molecule-AI/molecule-ci/internal/logsafe"
+	"github.com/Molecule-AI/molecule-ci/internal/secrets"
 )
 
 // Bounds of the renderings: a title is cut in tables, and the job summary stops well short of
@@ -116,18 +117,18 @@ func (r *Result) Summary() Summary {
 // Items are in rank order, rank from 1; group is incident, home or repo.
 func (r *Result) JSON() ([]byte, error) {
 	doc := struct {
-		Org           string      `json:"org"`
-		Home          string      `json:"home"`
-		Labels        []string    `json:"labels"`
-		IncidentLabel string      `json:"incident_label"`
-		StaleDays     int         `json:"stale_days"`
-		GeneratedAt   time.Time   `json:"generated_at"`
-		Summary       Summary     `json:"summary"`
-		Items         []jsonItem  `json:"items"`
-		Repos         []jsonRepo  `json:"repositories"`
-		Search        any         `json:"search"`
-		Notes         []string    `json:"notes"`
-		Tracked       *Tracked    `json:"tracking_issue"`
+		Org           string     `json:"org"`
+		Home          string     `json:"home"`
+		Labels        []string   `json:"labels"`
+		IncidentLabel string     `json:"incident_label"`
+		StaleDays     int        `json:"stale_days"`
+		GeneratedAt   time.Time  `json:"generated_at"`
+		Summary       Summary    `json:"summary"`
+		Items         []jsonItem `json:"items"`
+		Repos         []jsonRepo `json:"repositories"`
+		Search        any        `json:"search"`
+		Notes         []string   `json:"notes"`
+		Tracked       *Tracked   `json:"tracking_issue"`
 	}{Org: r.Org, Home: r.Home, Labels: nonNil(r.Labels), IncidentLabel: r.IncidentLabel, StaleDays: r.StaleDays,
 		GeneratedAt: r.Now, Summary: r.Summary(), Items: []jsonItem{}, Repos: []jsonRepo{}, Notes: nonNil(r.Notes), Tracked: r.Tracked}
 	for _, it := range r.Items {
@@ -246,8 +247,9 @@ func fmtDown(d time.Duration) string {
 	return fmt.Sprintf("%dd %dh", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
 }
 
-// linked names the linked pull requests (#12, other-repo#7 closed), or says why there are none.
-func (r *Result) linked(it Item) string {
+// linked names the linked pull requests (#12, other-repo#7 closed), or says why there are none;
+// link, when set, makes each a Markdown link.
+func (r *Result) linked(it Item, link bool) string {
 	switch it.LinkedStatus {
 	case "n/a", "":
 		return ""
@@ -261,6 +263,9 @@ func (r *Result) linked(it Item) string {
 		p := fmt.Sprintf("#%d", pr.Number)
 		if !strings.EqualFold(pr.Repo, it.Repo) {
 			p = r.short(pr.Repo) + p
+		}
+		if link {
+			p = fmt.Sprintf("[%s](%s)", mdRef(p), mdURL(pr.URL))
 		}
 		if pr.State != "open" {
 			p += " " + pr.State
@@ -296,10 +301,11 @@ func (r *Result) groups() (incidents []Item, repos []Repo, byRepo map[string][]I
 	return incidents, r.Repos, byRepo
 }
 
-// cell is hostile text made one short line for a terminal or log table: blanks collapsed,
+// cell is hostile text made one short line for a terminal or log table: credentials redacted
+// (before the cut, which could leave a prefix no longer recognisable as one), blanks collapsed,
 // control characters shown as escapes, cut at n characters.
 func cell(s string, n int) string {
-	return logsafe.Line(cut(strings.Join(strings.Fields(s), " "), n))
+	return logsafe.Line(cut(strings.Join(strings.Fields(secrets.Redact(s)), " "), n))
 }
 
 func cut(s string, n int) string {
@@ -353,7 +359,7 @@ func (r *Result) Human(w io.Writer) error {
 				stale = "stale"
 			}
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", it.Rank, r.ref(it), k, cell(orDash(it.Priority), 20), fmtAge(it.Age), orDash(stale),
-				cell(orDash(strings.Join(it.Assignees, ",")), 30), cell(orDash(r.linked(it)), 40), cell(orDash(strings.Join(it.Labels, ",")), 40), cell(it.Title, humanTitle))
+				cell(orDash(strings.Join(it.Assignees, ",")), 30), cell(orDash(r.linked(it, false)), 40), cell(orDash(strings.Join(it.Labels, ",")), 40), cell(it.Title, humanTitle))
 		}
 		tw.Flush()
 	}
@@ -419,7 +425,31 @@ var mdReplacer = strings.NewReplacer(
 )
 
 func md(s string, n int) string {
-	return mdReplacer.Replace(logsafe.Line(cut(strings.Join(strings.Fields(s), " "), n)))
+	return mdReplacer.Replace(visible(cut(strings.Join(strings.Fields(secrets.Redact(s)), " "), n)))
+}
+
+// visible shows the characters a reader would not see, or that reorder what they see, as
+// escapes: C0 and C1 controls, DEL, the bidirectional overrides and isolates, and the line and
+// paragraph separators.
+func visible(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r >= 0x80 && r <= 0x9f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x2028, r == 0x2029:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// mdRef is md for the tool's own references ("repo#12"), which are link texts: a reference
+// inside a link is not autolinked, so its # needs no guard.
+func mdRef(s string) string {
+	return strings.ReplaceAll(md(s, 200), "#\u200b", "#")
 }
 
 // Markdown writes the job summary: the queue as Markdown tables, cut (with a count) well short of
@@ -464,7 +494,7 @@ func (r *Result) MarkdownBody(limit int) string {
 	}
 	if len(incidents) > 0 && section(fmt.Sprintf("🔴 Incidents (%d)", len(incidents)), "| # | item | service | down for | assignees | title |\n| --- | --- | --- | --- | --- | --- |\n") {
 		for _, it := range incidents {
-			if !row(fmt.Sprintf("| %d | [%s](%s) | %s | %s | %s | %s |\n", it.Rank, md(r.ref(it), 120), mdURL(it.URL), md(orDash(it.Service), 60),
+			if !row(fmt.Sprintf("| %d | [%s](%s) | %s | %s | %s | %s |\n", it.Rank, mdRef(r.ref(it)), mdURL(it.URL), md(orDash(it.Service), 60),
 				fmtDown(r.Now.Sub(it.DownSince)), md(orDash(strings.Join(it.Assignees, ", ")), 60), md(it.Title, markdownTitle))) {
 				full = true
 				break
@@ -490,8 +520,8 @@ func (r *Result) MarkdownBody(limit int) string {
 			if it.PullRequest {
 				ref = "PR " + ref
 			}
-			if !row(fmt.Sprintf("| %d | [%s](%s) | %s | %s | %s | %s | %s | %s |\n", it.Rank, md(ref, 120), mdURL(it.URL), md(orDash(it.Priority), 40), fmtAge(it.Age),
-				md(orDash(strings.Join(it.Assignees, ", ")), 60), md(orDash(r.linked(it)), 80), md(orDash(strings.Join(it.Labels, ", ")), 80), title)) {
+			if !row(fmt.Sprintf("| %d | [%s](%s) | %s | %s | %s | %s | %s | %s |\n", it.Rank, mdRef(ref), mdURL(it.URL), md(orDash(it.Priority), 40), fmtAge(it.Age),
+				md(orDash(strings.Join(it.Assignees, ", ")), 60), orDash(r.linked(it, true)), md(orDash(strings.Join(it.Labels, ", ")), 80), title)) {
 				full = true
 				break
 			}

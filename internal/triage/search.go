@@ -77,7 +77,7 @@ func (s *searcher) run(ctx context.Context, q query) error {
 		s.res.Queries[rec].Outcome = "refused: split by label"
 		return s.splitLabels(ctx, q)
 	case errors.Is(err, ErrOrgNotVisible):
-		return fmt.Errorf("organisation %q: %w: %w", s.org, ErrOrgNotVisible, err)
+		return fmt.Errorf("organisation %q cannot be searched: it does not exist, or the token cannot see it (a token of another account, or an App not installed there): %w", s.org, err)
 	case err != nil:
 		return err
 	}
