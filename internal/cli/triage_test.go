@@ -440,7 +440,7 @@ func TestTriageBadInput(t *testing.T) {
 			"molecule-ci: triage: no token: set TRIAGE_TOKEN (or GITHUB_TOKEN) to a token that can read Molecule-AI's issues\n"},
 		{"bad label", cfgDir, nil, []string{"--labels", "ci,a\"b"}, 2, "molecule-ci: --labels: \"a\\\"b\" contains a comma or a double quote, which GitHub's label: search cannot express\n"},
 		{"bad config", dir, nil, nil, 2, "molecule-ci: .molecule-ci.yml:3:15: triage.stale-days: must be between 1 and 3650, got 0\n"},
-		{"broken fleet", cfgDir, nil, []string{"--fleet", filepath.Join(dir, "broken.json")}, 2, "broken.json:2:13: repos.name: want string, got JSON number\n"},
+		{"broken fleet", cfgDir, nil, []string{"--fleet", filepath.Join(dir, "broken.json")}, 2, "broken.json:2:12: repos.name: want a string, got JSON number\n"},
 		{"not a fleet report", cfgDir, nil, []string{"--fleet", filepath.Join(dir, "notfleet.json")}, 2, "notfleet.json:1:1: no \"repos\" list: want the JSON document of molecule-ci fleet --format json\n"},
 		{"missing fleet", cfgDir, nil, []string{"--fleet", "nope.json"}, 2, "no such file or directory\n"},
 		{"bad format", cfgDir, nil, []string{"--format", "sarif"}, 2, "molecule-ci: unknown format \"sarif\" (valid: human, json, markdown)\n"},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 )
 
@@ -89,13 +90,32 @@ func jsonError(data []byte, err error) error {
 		off = se.Offset
 	case errors.As(err, &te):
 		off = te.Offset
-		msg = fmt.Sprintf("%s: want %s, got JSON %s", te.Field, te.Type, te.Value)
+		msg = fmt.Sprintf("%s: want %s, got JSON %s", te.Field, jsonKind(te.Type), te.Value)
 	}
 	if off < 0 {
 		return &FleetError{Msg: msg}
 	}
-	off = min(off, int64(len(data)))
+	// The offset is just past the offending byte (a syntax error) or value (a type error):
+	// point at that byte, the value's last.
+	off = min(max(off-1, 0), int64(len(data)))
 	line := 1 + bytes.Count(data[:off], []byte("\n"))
 	col := int(off) - bytes.LastIndexByte(data[:off], '\n')
 	return &FleetError{Line: line, Col: col, Msg: msg}
+}
+
+// jsonKind names a Go type as the JSON it reads.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return "a number"
 }

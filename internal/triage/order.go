@@ -34,6 +34,9 @@ func Order(found []Found, o OrderOptions) ([]Item, []Repo) {
 	byRepo := map[string][]Item{}
 	var names []string
 	for _, f := range found {
+		if f.Updated.IsZero() {
+			f.Updated = f.Created
+		}
 		it := Item{
 			Repo: f.Repo, Number: f.Number, PullRequest: f.PullRequest, Title: f.Title, URL: f.URL,
 			Labels: f.Labels, Assignees: f.Assignees, Author: f.Author, Created: f.Created.UTC(), Updated: f.Updated.UTC(),
