@@ -471,3 +471,42 @@ func TestTriageBadInput(t *testing.T) {
 		t.Errorf("500s: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// BenchmarkTriage5000 runs the whole command — search with its splits, the order, 100 linked
+// pull request look-ups, the human table written — on 5,000 matching items served by the fake
+// GitHub over loopback (no rate limits: those are waits, not work). The target is under
+// 10 s a run:
+//
+//	go test -run NONE -bench Triage5000 -benchtime 3x ./internal/cli/
+func BenchmarkTriage5000(b *testing.B) {
+	f := githubtest.New(b)
+	repos := []string{"molecule-ci", "molecule-core", "molecule-ai-status", "molecule-ai-workspace-runtime", "molecule-mcp-server",
+		"molecule-ai-plugin-github-app-auth", "molecule-ai-plugin-gh-identity", "molecule-ai-plugin-molecule-dev", "molecule-ai-plugin-molecule-hitl",
+		"molecule-ai-plugin-molecule-medo", "molecule-ai-plugin-superpowers", "molecule-ai-workspace-template-autogen",
+		"molecule-ai-workspace-template-crewai", "molecule-ai-org-template-ux-ab-lab", "molecule-ai-org-template-molecule-dev"}
+	for i, l := range []string{"infra", "ci", "cloud", "devops"} {
+		items := spread(1250, l, 97*time.Minute, repos...)
+		for j := range items {
+			items[j].Number += 2000 * i
+			if j%7 == 0 {
+				items[j].Labels = append(items[j].Labels, "P1")
+			}
+		}
+		f.AddSearchItems(items...)
+	}
+	dir := b.TempDir()
+	var r triageRun
+	for b.Loop() {
+		r = runTriageCmd(b, f, dir, nil, "--format", "human")
+		if r.code != 0 {
+			b.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+	}
+	rows := strings.Count(r.stdout, "\n") - 1
+	b.ReportMetric(float64(rows), "lines")
+	b.ReportMetric(float64(f.SearchRequests())/float64(b.N), "searches/op")
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/run")
+	if !strings.Contains(r.stdout, "Molecule-AI: 5000 open items") {
+		b.Fatalf("output:\n%.500s", r.stdout)
+	}
+}
