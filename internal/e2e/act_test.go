@@ -24,6 +24,7 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/build/buildtest"
 	"github.com/Molecule-AI/molecule-ci/internal/git"
 	"github.com/Molecule-AI/molecule-ci/internal/git/gittest"
+	"github.com/Molecule-AI/molecule-ci/internal/github/githubtest"
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
 )
 
@@ -47,6 +48,7 @@ var offlineBreaches = []string{"LocalRepositoryCache not matched", "failed to fe
 //	-- needs --             optional, one a line: "buildkit" (the test daemon, as the
 //	                        MOLECULE_CI_BUILDKIT_HOST variable), "registry" (a loopback OCI
 //	                        registry as $REGISTRY), "fake-github" (a loopback GitHub API),
+//	                        "triage-github" (githubtest's fake with a seeded queue),
 //	                        "pr-comment" (skip unless coverage has --pr-comment)
 //	-- replace --           optional FILE|OLD|NEW lines: edits of the copied files ($RELEASE_URL
 //	                        and $RELEASE_SHA256 are then filled in by a release section)
@@ -55,6 +57,8 @@ var offlineBreaches = []string{"LocalRepositoryCache not matched", "failed to fe
 //	-- runs --              optional: how many times act runs the workflow (default 1)
 //	-- comments --          optional: with needs fake-github, the number of pull request
 //	                        comments there must be after the runs (each created once)
+//	-- tracking-issues --   optional: with needs triage-github, the number of issues there must
+//	                        be after the runs (filed once; see seedTriage)
 //	-- release --           optional: "good" or "tampered": Molecule-AI/molecule-ci@v1 is a
 //	                        release commit whose binary a loopback server serves (see release_test.go);
 //	                        $RELEASE_URL in the consumer's files becomes that server's URL
@@ -171,7 +175,7 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 	var workflow string
 	var mustContain, mustNotContain []string
 	var release, event string
-	runs, wantComments := 1, -1
+	runs, wantComments, wantTracking := 1, -1, -1
 	noTranscript := false
 	var replaces []string
 	var eventJSON []byte
@@ -221,6 +225,10 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 		case "runs":
 			if runs, err = strconv.Atoi(strings.TrimSpace(string(f.Data))); err != nil || runs < 1 {
 				t.Fatalf("runs: %q is not a positive number", f.Data)
+			}
+		case "tracking-issues":
+			if wantTracking, err = strconv.Atoi(strings.TrimSpace(string(f.Data))); err != nil || wantTracking < 0 {
+				t.Fatalf("tracking-issues: %q is not a count", f.Data)
 			}
 		case "comments":
 			if wantComments, err = strconv.Atoi(strings.TrimSpace(string(f.Data))); err != nil || wantComments < 0 {
@@ -272,6 +280,7 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 	}
 	var needArgs []string
 	var gh *fakeGitHub
+	var api *githubtest.Fake
 	remote := false
 	for _, n := range needs {
 		switch n {
@@ -299,8 +308,17 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 			needArgs = append(needArgs, "--env", "GITHUB_API_URL="+url, "--secret", "GITHUB_TOKEN=ghs_e2eFakeToken")
 			names[url] = "$GITHUB_API_URL"
 			remote = true
+		case "triage-github":
+			// The organisation's issues on the fake GitHub of internal/github/githubtest (search,
+			// timelines, issues), seeded with a queue; TRIAGE_TOKEN reads it.
+			api = githubtest.New(t)
+			seedTriage(api)
+			needArgs = append(needArgs, "--env", "GITHUB_API_URL="+api.URL, "--secret", "GITHUB_TOKEN=ghs_e2eFakeToken",
+				"--secret", "TRIAGE_TOKEN=ghp_e2eTriageToken")
+			names[strings.TrimSuffix(api.URL, "/api/v3")] = "$GITHUB_API"
+			remote = true
 		default:
-			t.Fatalf("needs: unknown %q (valid: buildkit, registry, pr-comment, fake-github)", n)
+			t.Fatalf("needs: unknown %q (valid: buildkit, registry, pr-comment, fake-github, triage-github)", n)
 		}
 	}
 	// act reads the commit, ref and remote of the consumer from git.
@@ -367,7 +385,7 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 	// annotation is not). A single run whose exit code is the expected one but whose output lacks
 	// an expected line runs once more; a second miss fails as usual. Cases that count API calls
 	// across runs are not repeated.
-	if runs == 1 && gh == nil && actLostLines(raw, err, expect, names, mustContain, noTranscript) {
+	if runs == 1 && gh == nil && api == nil && actLostLines(raw, err, expect, names, mustContain, noTranscript) {
 		t.Logf("act's output lacks an expected line although the exit code is right: running the case once more (act can drop a failing step's last lines under load)")
 		raw, err = execAct()
 	}
@@ -381,6 +399,18 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 		gh.mu.Unlock()
 		if len(all) != wantComments || (wantComments > 0 && creates != 1) {
 			t.Errorf("pull request comments after %d runs: %d (created %d times, edited %d times); want %d, created once:\n%v", runs, len(all), creates, edits, wantComments, all)
+		}
+	}
+	if api != nil && wantTracking >= 0 {
+		issues := api.Issues()
+		creates := 0
+		for _, r := range api.Requests() {
+			if r == "POST /api/v3/repos/Molecule-AI/consumer/issues" {
+				creates++
+			}
+		}
+		if len(issues) != wantTracking || (wantTracking > 0 && creates != 1) {
+			t.Errorf("tracking issues after %d runs: %d (filed %d times); want %d, filed once:\n%+v", runs, len(issues), creates, wantTracking, issues)
 		}
 	}
 	code, ok := actExit(err)
