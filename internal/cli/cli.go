@@ -63,7 +63,7 @@ func commands() []command {
 		{"build", "build the base image and every adapter built FROM it, through BuildKit", runBuild},
 		{"coverage", "gate Go, Python and TypeScript coverage reports against the policy", runCoverage},
 		{"probe", "probe the services, file incidents, page, and write the status page", runProbe},
-		{"triage", "list the organisation's open CI and infra issues as one work queue, incidents first", runTriage},
+		{"triage", "list the organisation's open CI and infra issues as one queue, incidents first", runTriage},
 		{"version", "print the version", runVersion},
 		{"help", "show help for a command", nil},
 	}

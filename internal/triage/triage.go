@@ -229,15 +229,22 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	var found []Found
+	outside := 0
 	for _, f := range s.found {
 		if opts.ExcludeLabel != "" && hasLabel(f.Labels, opts.ExcludeLabel) {
 			continue
 		}
+		// The search is of the organisation; an answer naming another owner (or none) is not
+		// listed, but counted.
 		owner, _, _ := strings.Cut(f.Repo, "/")
 		if !strings.EqualFold(owner, opts.Org) {
+			outside++
 			continue
 		}
 		found = append(found, f)
+	}
+	if outside > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("%d items the search returned are not in a repository of %s and were left out", outside, opts.Org))
 	}
 	res.Items, res.Repos = Order(found, OrderOptions{
 		Home: opts.Home, IncidentLabel: opts.IncidentLabel, PriorityLabels: opts.PriorityLabels,
