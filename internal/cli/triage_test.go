@@ -510,3 +510,18 @@ func BenchmarkTriage5000(b *testing.B) {
 		b.Fatalf("output:\n%.500s", r.stdout)
 	}
 }
+
+// TestTriageIncompleteResults: GitHub's search timing out (incomplete_results) is said, not hidden.
+func TestTriageIncompleteResults(t *testing.T) {
+	f := githubtest.New(t)
+	seedQueue(f)
+	f.SetIncompleteResults(true)
+	r := runTriageCmd(t, f, t.TempDir(), nil, "--linked-prs", "0")
+	if r.code != 0 || !strings.Contains(r.stdout, "note: GitHub's search timed out on a query (incomplete_results) and may have missed items: run again to be sure\n") {
+		t.Errorf("exit %d:\n%s", r.code, r.stdout)
+	}
+	doc := triageJSON(t, runTriageCmd(t, f, t.TempDir(), nil, "--format", "json", "--linked-prs", "0"))
+	if len(doc.Items) != 13 {
+		t.Errorf("%d items", len(doc.Items))
+	}
+}
