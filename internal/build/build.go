@@ -49,6 +49,9 @@ type RegistryAuth struct {
 type Options struct {
 	// Dir is the directory the config's paths (or the convention) are relative to.
 	Dir string
+	// Root is the directory every context and Dockerfile must resolve inside, symlinks
+	// included; "" means the repository that holds Dir (see RepoRoot).
+	Root string
 	// Config is the build: section; nil or empty Images means discover by convention.
 	Config *config.BuildConfig
 	// Only restricts the run to these image names (and, as inputs only, what they build on).
@@ -97,6 +100,9 @@ type Options struct {
 	// on them). GitDiff lists the changed files; nil means the git command.
 	ChangedSince string
 	GitDiff      GitDiffFunc
+
+	// InActions says the run is a GitHub Actions job, for hints that fit where it runs.
+	InActions bool
 
 	// Progress receives BuildKit's progress display; nil shows none.
 	Progress io.Writer
@@ -172,7 +178,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		cfg = &config.BuildConfig{}
 	}
 	dir := cmp.Or(opts.Dir, ".")
-	g, err := discover(dir, cfg, RepoFromSource(opts.Source))
+	g, err := discover(dir, opts.Root, cfg, RepoFromSource(opts.Source))
 	if err != nil {
 		return nil, err
 	}
@@ -187,6 +193,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if r.anyNeeded() {
 		c, err := connect(ctx, opts.Addr, opts.TLS)
 		if err != nil {
+			var du *DaemonUnreachableError
+			if errors.As(err, &du) {
+				du.InActions = opts.InActions
+			}
 			return nil, err
 		}
 		defer c.Close()
@@ -278,6 +288,9 @@ type runner struct {
 	reg     string
 	created time.Time
 	cancel  context.CancelCauseFunc
+	// secretValues are the build secrets' and registry passwords' values, longest first, for
+	// redact.
+	secretValues []string
 }
 
 func newRunner(ctx context.Context, dir string, g *Graph, cfg *config.BuildConfig, opts Options) (*runner, error) {
@@ -307,6 +320,16 @@ func newRunner(ctx context.Context, dir string, g *Graph, cfg *config.BuildConfi
 		r.tags = cfg.Tags
 	}
 	r.reg = cmp.Or(opts.Registry, cfg.Registry)
+	for _, s := range opts.Secrets {
+		r.secretValues = append(r.secretValues, string(s.Value))
+	}
+	for _, a := range opts.RegistryAuth {
+		r.secretValues = append(r.secretValues, a.Password)
+	}
+	// Longest first, so a secret containing another is masked whole; values under 3 bytes
+	// would mask ordinary text and are too short to be a credential.
+	r.secretValues = slices.DeleteFunc(r.secretValues, func(v string) bool { return len(v) < 3 })
+	slices.SortFunc(r.secretValues, func(a, b string) int { return len(b) - len(a) })
 	r.created = opts.Created
 	if r.created.IsZero() {
 		r.created = time.Now()
@@ -504,7 +527,7 @@ func (r *runner) buildNode(ctx context.Context, n *node) {
 	if errors.As(err, &df) {
 		if n.export {
 			n.result.Status = Skipped
-			n.result.Reason = fmt.Sprintf("base %s %s", df.dep.im.Name, cmp.Or(string(df.dep.result.Status), "did not build"))
+			n.result.Reason = baseReason(df.dep)
 		}
 		return
 	}
@@ -524,6 +547,10 @@ func (r *runner) buildNode(ctx context.Context, n *node) {
 		r.setCancelled(n, ctx)
 		return
 	}
+	var ie *ImageError
+	if errors.As(err, &ie) {
+		ie.Hint = r.g.baseHint(n.im)
+	}
 	n.result.Status = Failed
 	n.result.Err = err
 	n.result.Reason = err.Error()
@@ -540,6 +567,20 @@ func (n *node) allSteps(into map[digest.Digest]bool) {
 	for _, d := range n.deps {
 		d.allSteps(into)
 	}
+}
+
+// baseReason is why an image was skipped when its base did not build: `its base "base" failed`.
+func baseReason(dep *node) string {
+	what := "did not build"
+	switch dep.result.Status {
+	case Failed:
+		what = "failed"
+	case Cancelled:
+		what = "was cancelled"
+	case Skipped:
+		what = "was skipped"
+	}
+	return fmt.Sprintf("its base %q %s", dep.im.Name, what)
 }
 
 // depFailedError stops an image whose base did not build; it is reported as skipped.

@@ -15,7 +15,10 @@ import (
 type ConfigError struct {
 	// Files are the files involved, slash-separated and relative to the build directory.
 	Files []string
-	Msg   string
+	// Key is the config key the problem is in ("build.images[2].context"), when it comes from the
+	// build: section, so the CLI can point at its line and column.
+	Key string
+	Msg string
 }
 
 func (e *ConfigError) Error() string {
@@ -29,17 +32,29 @@ func (e *ConfigError) Error() string {
 type DaemonUnreachableError struct {
 	Addr string
 	Err  error
+	// InActions makes the hint the one that works in a GitHub Actions job (a buildx builder)
+	// rather than on a workstation (buildkitd).
+	InActions bool
 }
 
 func (e *DaemonUnreachableError) Error() string {
+	return fmt.Sprintf("cannot reach the BuildKit daemon at %s: %v\n%s", e.Addr, e.Err, e.Hint())
+}
+
+// Hint says how to get a daemon where the build runs.
+func (e *DaemonUnreachableError) Hint() string {
+	if e.InActions {
+		return "in GitHub Actions, start a builder with `uses: docker/setup-buildx-action@v3` (id: buildx) and pass it with " +
+			"`--addr docker-container://buildx_buildkit_${{ steps.buildx.outputs.name }}0`, " +
+			"or point --addr or BUILDKIT_HOST at a BuildKit fleet (tcp:// with --tlscacert/--tlscert/--tlskey, kube-pod://)"
+	}
 	listen := DefaultAddr
 	if strings.HasPrefix(e.Addr, "unix://") {
 		listen = e.Addr
 	}
-	return fmt.Sprintf("cannot reach the BuildKit daemon at %s: %v\n"+
-		"start one (as root: `buildkitd --addr %s`, or `.ci/setup-buildkit.sh start` in this repository), "+
-		"or point --addr or BUILDKIT_HOST at a running daemon (tcp://host:1234 with --tlscacert/--tlscert/--tlskey for a remote pool)",
-		e.Addr, e.Err, listen)
+	return fmt.Sprintf("start one as root: `buildkitd --addr %s` (from https://github.com/moby/buildkit/releases), "+
+		"or with Docker: `docker buildx create --name molecule --driver docker-container --bootstrap` and --addr docker-container://buildx_buildkit_molecule0; "+
+		"or point --addr or BUILDKIT_HOST at a running daemon (tcp://host:1234 with --tlscacert/--tlscert/--tlskey for a remote pool)", listen)
 }
 
 func (e *DaemonUnreachableError) Unwrap() error { return e.Err }
@@ -54,6 +69,8 @@ type ImageError struct {
 	// Output is the tail of the failing step's output (what a RUN printed before it failed).
 	Output string
 	Err    error
+	// Hint, when set, says what probably went wrong, e.g. a FROM that names the base wrongly.
+	Hint string
 }
 
 func (e *ImageError) Error() string {
@@ -61,7 +78,14 @@ func (e *ImageError) Error() string {
 	if e.Line > 0 {
 		loc = fmt.Sprintf("%s:%d", e.Dockerfile, e.Line)
 	}
-	return fmt.Sprintf("build image %q (%s): %v", e.Image, loc, e.Err)
+	return fmt.Sprintf("build image %q (%s): %v%s", e.Image, loc, e.Err, e.hint())
+}
+
+func (e *ImageError) hint() string {
+	if e.Hint == "" {
+		return ""
+	}
+	return "\n" + e.Hint
 }
 
 func (e *ImageError) Unwrap() error { return e.Err }

@@ -47,6 +47,15 @@ type Image struct {
 	// sees are the context paths the Dockerfile reads (COPY/ADD sources, bind mounts); nil when
 	// it could not be worked out, which means "everything".
 	sees []string
+	// contextKey and dockerfileKey are the config keys that set Context and Dockerfile ("" for
+	// paths the convention found), for errors; ctxPath and dfPath are the two resolved inside
+	// the repository (see confine), which is what the build reads.
+	contextKey, dockerfileKey string
+	ctxPath, dfPath           string
+	// foreign are the FROM names that are not images of the set (a registry's images);
+	// convention marks the images the convention found, whose base is "base".
+	foreign    []string
+	convention bool
 	// parseErr is kept rather than returned: BuildKit reports the same error with its own
 	// wording and line when the image is built, and the rest of the set still builds.
 	parseErr error
@@ -86,15 +95,25 @@ func (g *Graph) Names() []string {
 //
 // With build.single (and no images listed) the Dockerfile at the context is the one image, named
 // after the runtime derived from the directory's name (see SingleImage).
+//
+// Every context and Dockerfile must resolve (symlinks included) inside the repository that holds
+// dir (see RepoRoot); one that does not is a *ConfigError.
 func Discover(dir string, cfg *config.BuildConfig) (*Graph, error) {
-	return discover(dir, cfg, "")
+	return discover(dir, "", cfg, "")
 }
 
-// discover is Discover with the repository name single-image mode derives the runtime from
-// ("" means the directory's name).
-func discover(dir string, cfg *config.BuildConfig, repo string) (*Graph, error) {
+// discover is Discover with the repository root the images must stay in ("" means RepoRoot of
+// dir) and the repository name single-image mode derives the runtime from ("" means the
+// directory's name).
+func discover(dir, root string, cfg *config.BuildConfig, repo string) (*Graph, error) {
 	if cfg == nil {
 		cfg = &config.BuildConfig{}
+	}
+	if root == "" {
+		var err error
+		if root, err = RepoRoot(dir); err != nil {
+			return nil, fmt.Errorf("find the repository root of %s: %w", dir, err)
+		}
 	}
 	var images []Image
 	var err error
@@ -104,13 +123,21 @@ func discover(dir string, cfg *config.BuildConfig, repo string) (*Graph, error) 
 	case cfg.Single != nil:
 		images, err = fromSingle(dir, cmp.Or(cfg.Context, "."), cfg.Single, repo)
 	default:
-		images, err = fromConvention(dir, cmp.Or(cfg.Context, "."))
+		images, err = fromConvention(dir, cmp.Or(cfg.Context, "."), cfg.BaseName)
 	}
 	if err != nil {
 		return nil, err
 	}
+	if len(cfg.Images) == 0 && cfg.Context != "" {
+		for i := range images {
+			images[i].contextKey = "build.context"
+		}
+	}
+	if err := confineImages(root, dir, images); err != nil {
+		return nil, err
+	}
 	for i := range images {
-		images[i].readDockerfile(dir)
+		images[i].readDockerfile()
 		var ce *ConfigError
 		if errors.As(images[i].parseErr, &ce) {
 			return nil, ce
@@ -131,11 +158,12 @@ func fromConfig(cfg *config.BuildConfig) ([]Image, error) {
 	refs := map[string]string{}
 	var images []Image
 	for i, c := range cfg.Images {
+		key := fmt.Sprintf("build.images[%d]", i)
 		if c.Name == "" {
-			return nil, &ConfigError{Files: []string{configFile}, Msg: fmt.Sprintf("build.images[%d]: name is required", i)}
+			return nil, &ConfigError{Files: []string{configFile}, Key: key, Msg: key + ": name is required"}
 		}
 		if seen[c.Name] {
-			return nil, &ConfigError{Files: []string{configFile}, Msg: fmt.Sprintf("build.images: duplicate image name %q", c.Name)}
+			return nil, &ConfigError{Files: []string{configFile}, Key: key + ".name", Msg: fmt.Sprintf("build.images: duplicate image name %q", c.Name)}
 		}
 		seen[c.Name] = true
 		ctxDir := cleanRel(cmp.Or(c.Context, "."))
@@ -152,16 +180,26 @@ func fromConfig(cfg *config.BuildConfig) ([]Image, error) {
 
 			SmokeImports: c.SmokeImports,
 			SmokeBoot:    c.SmokeBoot,
+
+			contextKey:    key,
+			dockerfileKey: key,
+		}
+		if c.Context != "" {
+			im.contextKey = key + ".context"
+			im.dockerfileKey = im.contextKey
+		}
+		if c.Dockerfile != "" {
+			im.dockerfileKey = key + ".dockerfile"
 		}
 		if err := checkSmoke(&im, fmt.Sprintf("build.images[%d] (%s)", i, c.Name)); err != nil {
 			return nil, err
 		}
 		key, err := contextKey(im.Ref)
 		if err != nil {
-			return nil, &ConfigError{Files: []string{configFile}, Msg: fmt.Sprintf("build.images[%d] (%s): invalid ref %q: %v", i, c.Name, im.Ref, err)}
+			return nil, &ConfigError{Files: []string{configFile}, Key: key + ".ref", Msg: fmt.Sprintf("build.images[%d] (%s): invalid ref %q: %v", i, c.Name, im.Ref, err)}
 		}
 		if other, ok := refs[key]; ok {
-			return nil, &ConfigError{Files: []string{configFile}, Msg: fmt.Sprintf("build.images: images %q and %q have the same ref %q", other, c.Name, im.Ref)}
+			return nil, &ConfigError{Files: []string{configFile}, Key: key + ".ref", Msg: fmt.Sprintf("build.images: images %q and %q have the same ref %q", other, c.Name, im.Ref)}
 		}
 		refs[key] = c.Name
 		images = append(images, im)
@@ -172,7 +210,9 @@ func fromConfig(cfg *config.BuildConfig) ([]Image, error) {
 // configFile names the config in errors about the build: section.
 const configFile = ".molecule-ci.yml"
 
-func fromConvention(dir, ctxDir string) ([]Image, error) {
+// fromConvention finds the base (ctxDir/Dockerfile) and its adapters (ctxDir/adapters/*/Dockerfile),
+// named <baseName>:base and <baseName>:<adapter>; baseName "" means the directory's name.
+func fromConvention(dir, ctxDir, baseName string) ([]Image, error) {
 	ctxDir = cleanRel(ctxDir)
 	abs, err := filepath.Abs(filepath.Join(dir, filepath.FromSlash(ctxDir)))
 	if err != nil {
@@ -185,8 +225,14 @@ func fromConvention(dir, ctxDir string) ([]Image, error) {
 			Msg:   "no build: section in " + configFile + " and no Dockerfile here to build by convention (a Dockerfile plus adapters/*/Dockerfile)",
 		}
 	}
-	repo := strings.ToLower(filepath.Base(abs))
-	images := []Image{{Name: "base", Ref: repo + ":base", Dockerfile: base, Context: ctxDir}}
+	repo := baseName
+	if repo == "" {
+		repo = strings.ToLower(filepath.Base(abs))
+	} else if _, err := contextKey(repo + ":base"); err != nil || strings.Contains(repo, ":") {
+		return nil, &ConfigError{Files: []string{configFile}, Key: "build.base-name",
+			Msg: fmt.Sprintf("build.base-name: %q is not an image repository name (lowercase letters, digits and . _ - /, no tag)", repo)}
+	}
+	images := []Image{{Name: "base", Ref: repo + ":base", Dockerfile: base, Context: ctxDir, convention: true}}
 	matches, err := filepath.Glob(filepath.Join(dir, filepath.FromSlash(ctxDir), "adapters", "*", "Dockerfile"))
 	if err != nil {
 		return nil, fmt.Errorf("discover adapters: %w", err)
@@ -200,6 +246,7 @@ func fromConvention(dir, ctxDir string) ([]Image, error) {
 			Ref:        repo + ":" + name,
 			Dockerfile: path.Join(ctxDir, "adapters", x, "Dockerfile"),
 			Context:    ctxDir,
+			convention: true,
 		})
 	}
 	return images, nil
@@ -217,8 +264,8 @@ type stageRef struct {
 
 // readDockerfile fills in what the build needs from the Dockerfile: which images it builds on
 // and which context paths it can see.
-func (im *Image) readDockerfile(dir string) {
-	dt, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(im.Dockerfile)))
+func (im *Image) readDockerfile() {
+	dt, err := os.ReadFile(im.dfPath)
 	if err != nil {
 		im.parseErr = err
 		return
@@ -404,6 +451,7 @@ func link(images []Image) error {
 				resolved[dep] = key
 				continue
 			}
+			im.foreign = append(im.foreign, name)
 			repo, _, _ := strings.Cut(key, ":")
 			if known, ok := repos[repo]; ok {
 				slices.Sort(known)
@@ -417,6 +465,28 @@ func link(images []Image) error {
 		im.Deps = slices.Sorted(mapsKeys(resolved))
 	}
 	return nil
+}
+
+// baseHint explains a failed adapter of the convention that builds FROM an image tagged like the
+// base but named otherwise ("FROM workspace-template:base" where the base here is "foo:base"):
+// that name was looked up in a registry instead of handed the base built here. "" otherwise.
+func (g *Graph) baseHint(im *Image) string {
+	base, ok := g.Lookup("base")
+	if !ok || !im.convention || im.Name == "base" {
+		return ""
+	}
+	_, tag, _ := strings.Cut(base.Ref, ":")
+	for _, name := range im.foreign {
+		key, err := contextKey(name)
+		if err != nil {
+			continue
+		}
+		if repo, t, ok := strings.Cut(key, ":"); ok && t == tag {
+			return fmt.Sprintf("FROM %s is not the base this build made, which is %s, so it was looked up in a registry; "+
+				"set build.base-name: %s in .molecule-ci.yml to build the base under the name the adapters use", name, base.Ref, repo)
+		}
+	}
+	return ""
 }
 
 func mapsKeys[V any](m map[string]V) func(func(string) bool) {

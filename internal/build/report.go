@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
@@ -81,7 +83,9 @@ func (r *Result) StepOutputs() (map[string]string, error) {
 	return out, nil
 }
 
-// Findings are the failed images as findings at their Dockerfile line, BuildKit's text verbatim.
+// Findings are the failed images as findings at their Dockerfile line: BuildKit's text verbatim,
+// followed by the last lines of what the failing step printed (see OutputTail), so that the
+// annotation says why, not only "exit code: 1".
 func (r *Result) Findings() []report.Finding {
 	var fs []report.Finding
 	for _, i := range r.Images {
@@ -98,35 +102,135 @@ func (r *Result) Findings() []report.Finding {
 		case errors.As(i.Err, &se):
 			f.Rule = "smoke-failed"
 			f.Message = fmt.Sprintf("image %s: smoke check %q failed: %v", i.Name, se.Command, se.Err)
-			f.Help = "output: " + lastLines(se.Output, 5)
 		case errors.As(i.Err, &ie):
 			f.Line = ie.Line
-			f.Message = fmt.Sprintf("image %s: %v", i.Name, ie.Err)
+			f.Message = fmt.Sprintf("image %s: %v%s", i.Name, ie.Err, ie.hint())
+		}
+		if tail := i.OutputTail(); tail != "" {
+			f.Message += "\n" + tailHeading + "\n" + tail
 		}
 		fs = append(fs, f)
 	}
 	return report.Sort(fs)
 }
 
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
+// Bounds of the output quoted with a failure: the end of a step's log is where its error is, and
+// an annotation or a summary is read, not scrolled.
+const (
+	tailLines    = 20
+	tailLineSize = 300
+	tailHeading  = "output (last lines):"
+)
+
+// OutputTail is the end of what the failed image's failing step (or smoke check) printed: its
+// last lines, each cut to a few hundred bytes, with the run's secrets already masked. "" when the
+// image did not fail in a step that printed something.
+func (i *ImageResult) OutputTail() string {
+	var ie *ImageError
+	var se *SmokeError
+	out := ""
+	switch {
+	case errors.As(i.Err, &se):
+		out = se.Output
+	case errors.As(i.Err, &ie):
+		out = ie.Output
 	}
-	return strings.Join(lines, " | ")
+	out = strings.TrimRight(strings.ReplaceAll(out, "\r\n", "\n"), "\n")
+	if strings.TrimSpace(out) == "" {
+		return ""
+	}
+	lines := strings.Split(out, "\n")
+	if len(lines) > tailLines {
+		lines = lines[len(lines)-tailLines:]
+	}
+	for j, l := range lines {
+		if len(l) > tailLineSize {
+			cut := tailLineSize
+			for cut > 0 && !utf8.RuneStart(l[cut]) {
+				cut--
+			}
+			lines[j] = l[:cut] + "…"
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
-// Markdown is the job summary table: one row per image.
+// FailedAt says where a failed image failed, for a table cell: its Dockerfile line, or the smoke
+// check; the error itself is said once, below the table or in the annotation.
+func (i *ImageResult) FailedAt() string {
+	var ie *ImageError
+	var se *SmokeError
+	switch {
+	case errors.As(i.Err, &se):
+		return fmt.Sprintf("smoke check %q", se.Command)
+	case errors.As(i.Err, &ie) && ie.Line > 0:
+		return fmt.Sprintf("at %s:%d", ie.Dockerfile, ie.Line)
+	}
+	return "at " + i.Dockerfile
+}
+
+// Markdown is the job summary: one row per image, then for each failed image its error and the
+// end of its failing step's output. Names, refs and output come from the repository and BuildKit:
+// cells are escaped, and the details are in code blocks whose fence no backtick run inside can
+// close.
 func (r *Result) Markdown() string {
 	var b strings.Builder
 	b.WriteString("| Image | Status | Refs | Digest | Steps run | Cached | Note |\n|---|---|---|---|---|---|---|\n")
 	for _, i := range r.Images {
-		note := strings.ReplaceAll(i.Reason, "\n", " ")
-		if len(note) > 200 {
-			note = note[:200] + "…"
+		note := i.Reason
+		if i.Status == Failed {
+			note = i.FailedAt()
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %d | %s |\n", i.Name, i.Status,
-			strings.Join(i.Refs, "<br>"), i.Digest, len(i.Executed), i.Cached, strings.ReplaceAll(note, "|", "\\|"))
+		refs := make([]string, len(i.Refs))
+		for j, ref := range i.Refs {
+			refs[j] = report.MarkdownCell(ref)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %d | %s |\n", report.MarkdownCell(i.Name), i.Status,
+			strings.Join(refs, "<br>"), report.MarkdownCell(i.Digest), len(i.Executed), i.Cached, report.MarkdownCell(truncate(note, 200)))
+	}
+	for _, i := range r.Images {
+		if i.Status != Failed {
+			continue
+		}
+		text := i.Reason
+		if tail := i.OutputTail(); tail != "" {
+			text += "\n\n" + tailHeading + "\n" + tail
+		}
+		// The error names the image; a heading outside the block would be Markdown to escape.
+		fmt.Fprintf(&b, "\n%s\n", codeBlock(text))
 	}
 	return b.String()
+}
+
+// codeBlock fences text so that nothing in it is read as Markdown: the fence is longer than any
+// run of backticks inside, and control characters other than newline and tab are dropped.
+func codeBlock(text string) string {
+	text = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' || !unicode.IsControl(r) {
+			return r
+		}
+		return -1
+	}, text)
+	longest, run := 0, 0
+	for _, c := range text {
+		if c == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", max(3, longest+1))
+	return fence + "text\n" + text + "\n" + fence
+}
+
+// truncate cuts s to at most n bytes at a character boundary, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

@@ -143,7 +143,7 @@ func TestIntegrationTemplateImportFails(t *testing.T) {
 	}
 	assertNotPushed(t, reg+"/workspace-template-smoketest:latest")
 	fs := res.Findings()
-	if len(fs) != 1 || fs[0].Rule != "smoke-failed" || fs[0].Path != "Dockerfile" || !strings.Contains(fs[0].Help, "No module named 'crewai'") {
+	if len(fs) != 1 || fs[0].Rule != "smoke-failed" || fs[0].Path != "Dockerfile" || !strings.Contains(fs[0].Message, "\noutput (last lines):\n") || !strings.Contains(fs[0].Message, "No module named 'crewai'") {
 		t.Errorf("findings %+v", fs)
 	}
 }

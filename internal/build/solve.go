@@ -9,7 +9,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -43,8 +42,8 @@ func (r *runner) solve(ctx context.Context, n *node, deps []*node) error {
 		return &ImageError{Image: im.Name, Dockerfile: im.Dockerfile, Err: err}
 	}
 
-	ctxDir := filepath.Join(r.dir, filepath.FromSlash(im.Context))
-	dfDir := filepath.Join(r.dir, filepath.FromSlash(path.Dir(im.Dockerfile)))
+	// The resolved paths discover confined to the repository: what was checked is what is sent.
+	ctxDir, dfDir := im.ctxPath, filepath.Dir(im.dfPath)
 	ctxFS, err := fsutil.NewFS(ctxDir)
 	if err != nil {
 		return &ImageError{Image: im.Name, Dockerfile: im.Dockerfile, Err: fmt.Errorf("context %s: %w", im.Context, err)}
@@ -160,7 +159,7 @@ func (r *runner) solve(ctx context.Context, n *node, deps []*node) error {
 		return nil
 	}
 	if isUnavailable(err) && ctx.Err() == nil {
-		return &DaemonUnreachableError{Addr: cmp.Or(r.opts.Addr, DefaultAddr), Err: err}
+		return &DaemonUnreachableError{Addr: cmp.Or(r.opts.Addr, DefaultAddr), Err: err, InActions: r.opts.InActions}
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -175,12 +174,24 @@ func (r *runner) solve(ctx context.Context, n *node, deps []*node) error {
 		if o, ok := n.tracker.outputOf(smokeErr.step); ok && smokeErr.step != "" {
 			out = o
 		}
-		return &SmokeError{Image: im.Name, Command: smokeErr.cmd, Output: out, Err: nonEmpty(smokeErr.err)}
+		return &SmokeError{Image: im.Name, Command: smokeErr.cmd, Output: r.redact(out), Err: nonEmpty(smokeErr.err)}
 	}
+	out = r.redact(out)
 	if solveErr != nil {
 		err = solveErr
 	}
 	return &ImageError{Image: im.Name, Dockerfile: im.Dockerfile, Line: sourceLine(err), Output: out, Err: nonEmpty(err)}
+}
+
+// redact masks the values of the run's build secrets and registry credentials in a step's
+// output: a RUN that mounts a secret can print it, and the output is quoted in errors, the
+// annotations and the job summary. (Credential-shaped strings are masked again at the output
+// boundary; these values need not look like credentials.)
+func (r *runner) redact(s string) string {
+	for _, v := range r.secretValues {
+		s = strings.ReplaceAll(s, v, "***")
+	}
+	return s
 }
 
 // nonEmpty keeps an error that says nothing from reaching the user as "".
@@ -194,7 +205,7 @@ func nonEmpty(err error) error {
 // frontendAttrs are the dockerfile.v0 options for one image: file, target, build args, labels,
 // platforms.
 func (r *runner) frontendAttrs(im *Image) (map[string]string, error) {
-	attrs := map[string]string{"filename": path.Base(im.Dockerfile)}
+	attrs := map[string]string{"filename": filepath.Base(im.dfPath)}
 	if im.Target != "" {
 		attrs["target"] = im.Target
 	}

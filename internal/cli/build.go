@@ -20,6 +20,7 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/build"
 	"github.com/Molecule-AI/molecule-ci/internal/config"
 	"github.com/Molecule-AI/molecule-ci/internal/git"
+	"github.com/Molecule-AI/molecule-ci/internal/lint/contract"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 	"github.com/tonistiigi/go-csvvalue"
 )
@@ -31,6 +32,9 @@ The images come from the build: section of .molecule-ci.yml in DIR (default: the
 directory), or by convention from DIR/Dockerfile (the base) and DIR/adapters/*/Dockerfile.
 Progress goes to stderr; the result (a table, workflow commands or the metadata JSON) to stdout.
 Exit 1 when an image failed, 2 on bad flags or config, 3 when the daemon cannot be reached.`
+
+// defaultTemplateBaseName is build.base-name in a workspace template repository.
+const defaultTemplateBaseName = "workspace-template"
 
 // buildFormats are the --format values of build: its json is the metadata file, not a findings
 // report, and SARIF has nothing to say about images.
@@ -173,6 +177,13 @@ func buildOptions(ctx context.Context, f *buildFlags, positional []string, s Str
 	if cfg.Path != "" && (len(bc.Images) > 0 || bc.Context != "") {
 		opts.Dir = cfg.Dir
 	}
+	if bc.BaseName == "" && len(bc.Images) == 0 && bc.Single == nil &&
+		contract.Detect(filepath.Join(opts.Dir, filepath.FromSlash(bc.Context))) == config.ContractWorkspaceTemplate {
+		// The organisation's adapters say FROM workspace-template:base: in a workspace template
+		// (recognised as the contract check recognises one) that is the base, whatever the
+		// checkout's directory is called.
+		bc.BaseName = defaultTemplateBaseName
+	}
 	opts.Config = &bc
 	opts.Only = f.only.values
 	opts.Addr = firstNonEmpty(f.addr, env.Actions.Getenv("BUILDKIT_HOST"), build.DefaultAddr)
@@ -180,6 +191,7 @@ func buildOptions(ctx context.Context, f *buildFlags, positional []string, s Str
 		CACert: absPath(env.WorkDir, f.tls.CACert), Cert: absPath(env.WorkDir, f.tls.Cert),
 		Key: absPath(env.WorkDir, f.tls.Key), ServerName: f.tls.ServerName,
 	}
+	opts.InActions = env.Actions.InActions()
 	opts.Parallel, opts.FailFast, opts.NoCache = f.parallel, f.failFast, f.noCache
 	opts.Tags, opts.Registry = f.tags.values, f.registry
 	opts.Platforms = f.platforms.values
@@ -237,7 +249,13 @@ func buildOptions(ctx context.Context, f *buildFlags, positional []string, s Str
 		}
 		return usagef("%s: %v", where, err)
 	}
-	for _, spec := range bc.Secrets {
+	for i, spec := range bc.Secrets {
+		if err := configSecretInRepo(cfg, i, spec); err != nil {
+			for _, e := range config.AsErrors(err) {
+				e.Path = relPath(env.WorkDir, e.Path)
+			}
+			return opts, nil, err
+		}
 		if err := bySpec(spec, cfg.Dir, "build.secrets"); err != nil {
 			return opts, nil, err
 		}
@@ -292,6 +310,36 @@ func loadBuildConfig(env Env, dir, explicit string) (*config.Config, error) {
 		e.Path = relPath(env.WorkDir, e.Path)
 	}
 	return cfg, err
+}
+
+// configSecretInRepo refuses a build.secrets[i] whose src= file is outside the repository: the
+// config is a pull request's to change, and a secret is there for a RUN to read, so a src of the
+// runner's credentials would be printed by a build step. A file outside the checkout is given
+// with --secret, which the workflow, not the repository, controls.
+func configSecretInRepo(cfg *config.Config, i int, spec string) error {
+	fields, err := csvvalue.Fields(spec, nil)
+	if err != nil {
+		return nil // ParseSecret explains it
+	}
+	for _, fld := range fields {
+		k, v, ok := strings.Cut(fld, "=")
+		if !ok || v == "" || !(strings.EqualFold(k, "src") || strings.EqualFold(k, "source")) {
+			continue
+		}
+		root, err := build.RepoRoot(cfg.Dir)
+		if err != nil {
+			return fmt.Errorf("find the repository root of %s: %w", cfg.Dir, err)
+		}
+		real, ok, err := build.Inside(root, cfg.Resolve(v))
+		if err != nil {
+			return fmt.Errorf("build.secrets[%d]: src %q: %w", i, v, err)
+		}
+		if !ok {
+			key := fmt.Sprintf("build.secrets[%d]", i)
+			return cfg.ErrorAt(configPos(cfg, key), "%s: src %q resolves to %s, outside the repository (%s): a secret file the config names must be in the checkout; give others with --secret", key, v, real, root)
+		}
+	}
+	return nil
 }
 
 // absSecretSrc makes the src= of a secret spec absolute against base, leaving the rest of the
@@ -369,6 +417,12 @@ func buildError(err error, dir string, cfg *config.Config, env Env) error {
 		return &usageError{err}
 	}
 	if errors.As(err, &ce) {
+		if ce.Key != "" && cfg != nil && cfg.Path != "" {
+			// A problem with a value of the build: section: at its line and column.
+			e := cfg.ErrorAt(configPos(cfg, ce.Key), "%s", ce.Msg)
+			e.Path = relPath(env.WorkDir, e.Path)
+			return e
+		}
 		for i, f := range ce.Files {
 			if f == config.FileNames[0] && cfg != nil && cfg.Path != "" {
 				ce.Files[i] = relPath(env.WorkDir, cfg.Path)
@@ -379,6 +433,22 @@ func buildError(err error, dir string, cfg *config.Config, env Env) error {
 		return &usageError{err}
 	}
 	return err
+}
+
+// configPos is where key is set in the file, or the closest enclosing key that is (an image's
+// context left to its default points at the image).
+func configPos(cfg *config.Config, key string) config.Pos {
+	for k := key; k != ""; {
+		if p := cfg.Pos(k); p.IsValid() {
+			return p
+		}
+		i := strings.LastIndexAny(k, ".[")
+		if i < 0 {
+			break
+		}
+		k = k[:i]
+	}
+	return config.Pos{}
 }
 
 // publishBuild reports a finished run: stdout in the chosen format, the metadata file, and in
@@ -415,7 +485,9 @@ func publishBuild(ctx context.Context, res *build.Result, dir string, f buildFla
 		fallthrough
 	default:
 		color := writerOptions(f.po, env).Color
-		if err := writeBuildTable(s.Stdout, res, color); err != nil {
+		// The annotations above already say each error with its output: the log says it once.
+		details := format != "github" || checked
+		if err := writeBuildTable(s.Stdout, res, color, details); err != nil {
 			return fmt.Errorf("write human output: %w", err)
 		}
 	}
@@ -448,9 +520,11 @@ func publishBuild(ctx context.Context, res *build.Result, dir string, f buildFla
 
 var statusColors = map[build.Status]string{build.Built: "\x1b[32m", build.Failed: "\x1b[31m", build.Skipped: "\x1b[33m", build.Cancelled: "\x1b[33m"}
 
-// writeBuildTable prints one row per image in build order, then for each failed image BuildKit's
-// error in full and the end of what the failing step printed, then a count line.
-func writeBuildTable(w io.Writer, res *build.Result, color bool) error {
+// writeBuildTable prints one row per image in build order, then (with details) for each failed
+// image BuildKit's error in full and the end of what the failing step printed, then a count line.
+// A failed image's row says where it failed; its error is said once, in the details or, in the
+// github format, in the annotation.
+func writeBuildTable(w io.Writer, res *build.Result, color, details bool) error {
 	var buf bytes.Buffer
 	tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "IMAGE\tSTATUS\tDIGEST\tREFS\tREASON")
@@ -458,8 +532,11 @@ func writeBuildTable(w io.Writer, res *build.Result, color bool) error {
 	for _, im := range res.Images {
 		counts[im.Status]++
 		reason := firstLine(im.Reason)
-		if im.Status == build.Built {
+		switch im.Status {
+		case build.Built:
 			reason = fmt.Sprintf("%s run, %d cached", plural(len(im.Executed), "step", "steps"), im.Cached)
+		case build.Failed:
+			reason = im.FailedAt()
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", safeText(im.Name), im.Status, cmp.Or(im.Digest, "-"),
 			cmp.Or(safeText(strings.Join(im.Refs, ",")), "-"), safeText(reason))
@@ -483,21 +560,12 @@ func writeBuildTable(w io.Writer, res *build.Result, color bool) error {
 	buf.Reset()
 	buf.WriteString(table)
 	for _, im := range res.Images {
-		if im.Status != build.Failed {
+		if im.Status != build.Failed || !details {
 			continue
 		}
 		fmt.Fprintf(&buf, "\n%s failed:\n%s\n", safeText(im.Name), indent(safeText(im.Reason)))
-		var ie *build.ImageError
-		var se *build.SmokeError
-		out := ""
-		switch {
-		case errors.As(im.Err, &se):
-			out = se.Output
-		case errors.As(im.Err, &ie):
-			out = ie.Output
-		}
-		if out = strings.TrimRight(out, "\n"); out != "" {
-			fmt.Fprintf(&buf, "  output (last lines):\n%s\n", indent(indent(safeText(lastN(out, 20)))))
+		if out := im.OutputTail(); out != "" {
+			fmt.Fprintf(&buf, "  output (last lines):\n%s\n", indent(indent(safeText(out))))
 		}
 	}
 	var parts []string
@@ -525,14 +593,6 @@ func firstLine(s string) string {
 
 func indent(s string) string {
 	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
-}
-
-func lastN(s string, n int) string {
-	lines := strings.Split(s, "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // safeText drops control characters other than newline and tab: a RUN step's output or a

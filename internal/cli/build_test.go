@@ -20,6 +20,8 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/build/buildtest"
 	"github.com/Molecule-AI/molecule-ci/internal/ghaction"
 	"github.com/Molecule-AI/molecule-ci/internal/git/gittest"
+	"github.com/Molecule-AI/molecule-ci/internal/golden"
+	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
 
 // runIn runs one command line in dir with the given environment and returns exit code, stdout
@@ -270,53 +272,45 @@ beta-x  skipped  -       tmpl:beta-x  unchanged since HEAD
 	}
 }
 
-// TestWriteBuildTable covers every status, the failure details and colour.
-func TestWriteBuildTable(t *testing.T) {
+// TestBuildOutputGolden renders one result with every status the ways a user reads it: the
+// human table with the failure details, the github format (annotations carrying the error and
+// the end of the failing step's output, then the table without details, so the log says each
+// error once), and the job summary. Hostile text (a name with Markdown, output with backticks and
+// a terminal escape) must come out inert.
+func TestBuildOutputGolden(t *testing.T) {
 	res := &build.Result{Images: []build.ImageResult{
-		{Name: "base", Status: build.Built, Refs: []string{"t:base", "ghcr.io/o/t:sha-0123456"}, Digest: "sha256:aaaa", Executed: []string{"[1/2] RUN a", "[2/2] RUN b"}, Cached: 1},
-		{Name: "alpha", Status: build.Failed, Refs: []string{"t:alpha"},
+		{Name: "base", Dockerfile: "Dockerfile", Status: build.Built, Refs: []string{"t:base", "ghcr.io/o/t:sha-0123456"}, Digest: "sha256:aaaa", Executed: []string{"[1/2] RUN a", "[2/2] RUN b"}, Cached: 1},
+		{Name: "alpha", Dockerfile: "adapters/alpha/Dockerfile", Status: build.Failed, Refs: []string{"t:alpha"},
 			Reason: "build image \"alpha\" (adapters/alpha/Dockerfile:3): process \"/bin/sh -c exit 3\" did not complete successfully: exit code: 3\nsecond line",
-			Err:    &build.ImageError{Image: "alpha", Dockerfile: "adapters/alpha/Dockerfile", Line: 3, Output: "l1\nbad \x1b[31mred\x1b[0m\n", Err: errors.New("exit code: 3")}},
-		{Name: "beta", Status: build.Failed, Refs: []string{"t:beta"}, Reason: "smoke check of image \"beta\" failed: python3 -c 'import x': exit code: 1",
-			Err: &build.SmokeError{Image: "beta", Command: "python3 -c 'import x'", Output: "ModuleNotFoundError: x\n", Err: errors.New("exit code: 1")}},
-		{Name: "gamma", Status: build.Skipped, Refs: []string{"t:gamma"}, Reason: "base alpha failed"},
-		{Name: "delta", Status: build.Cancelled, Refs: []string{"t:delta"}, Reason: "cancelled: --fail-fast: image alpha failed"},
+			Err:    &build.ImageError{Image: "alpha", Dockerfile: "adapters/alpha/Dockerfile", Line: 3, Output: "l1\nbad \x1b[31mred\x1b[0m\n```\n@octocat <img src=x>\n", Err: errors.New("exit code: 3")}},
+		{Name: "beta", Dockerfile: "adapters/beta/Dockerfile", Status: build.Failed, Refs: []string{"t:beta"}, Reason: "smoke check of image \"beta\" failed: python3 -c 'import x': exit code: 1",
+			Err: &build.SmokeError{Image: "beta", Command: "python3 -c 'import x'", Output: "Traceback (most recent call last):\nModuleNotFoundError: x\n", Err: errors.New("exit code: 1")}},
+		{Name: "gamma", Dockerfile: "adapters/gamma/Dockerfile", Status: build.Skipped, Refs: []string{"t:gamma"}, Reason: `its base "alpha" failed`},
+		{Name: "delta|<b>", Dockerfile: "adapters/delta/Dockerfile", Status: build.Cancelled, Refs: []string{"t:delta"}, Reason: "cancelled: --fail-fast: image alpha failed"},
 	}}
-	var buf bytes.Buffer
-	if err := writeBuildTable(&buf, res, false); err != nil {
+	var out bytes.Buffer
+	out.WriteString("== human ==\n")
+	if err := writeBuildTable(&out, res, false, true); err != nil {
 		t.Fatal(err)
 	}
-	want := `IMAGE  STATUS     DIGEST       REFS                            REASON
-base   built      sha256:aaaa  t:base,ghcr.io/o/t:sha-0123456  2 steps run, 1 cached
-alpha  failed     -            t:alpha                         build image "alpha" (adapters/alpha/Dockerfile:3): process "/bin/sh -c exit 3" did not complete successfully: exit code: 3
-beta   failed     -            t:beta                          smoke check of image "beta" failed: python3 -c 'import x': exit code: 1
-gamma  skipped    -            t:gamma                         base alpha failed
-delta  cancelled  -            t:delta                         cancelled: --fail-fast: image alpha failed
-
-alpha failed:
-  build image "alpha" (adapters/alpha/Dockerfile:3): process "/bin/sh -c exit 3" did not complete successfully: exit code: 3
-  second line
-  output (last lines):
-    l1
-    bad [31mred[0m
-
-beta failed:
-  smoke check of image "beta" failed: python3 -c 'import x': exit code: 1
-  output (last lines):
-    ModuleNotFoundError: x
-
-1 built, 2 failed, 1 skipped, 1 cancelled
-`
-	if d := cmp.Diff(want, buf.String()); d != "" {
-		t.Errorf("table (-want +got):\n%s", d)
-	}
-
-	buf.Reset()
-	if err := writeBuildTable(&buf, &build.Result{Images: res.Images[:1]}, true); err != nil {
+	out.WriteString("== github ==\n")
+	rep := &report.Report{Tool: "molecule-ci", Command: "build", FilesChecked: len(res.Images), Findings: res.Findings()}
+	if err := report.Write(&out, "github", rep, report.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	if want := "base   \x1b[32mbuilt\x1b[0m   sha256:aaaa"; !strings.Contains(buf.String(), want) {
-		t.Errorf("coloured table lacks %q:\n%q", want, buf.String())
+	if err := writeBuildTable(&out, res, false, false); err != nil {
+		t.Fatal(err)
+	}
+	out.WriteString("== summary ==\n")
+	out.WriteString(res.Markdown())
+	golden.Check(t, "../../testdata/cli/build-output.golden", out.Bytes())
+
+	out.Reset()
+	if err := writeBuildTable(&out, &build.Result{Images: res.Images[:1]}, true, true); err != nil {
+		t.Fatal(err)
+	}
+	if want := "base   \x1b[32mbuilt\x1b[0m   sha256:aaaa"; !strings.Contains(out.String(), want) {
+		t.Errorf("coloured table lacks %q:\n%q", want, out.String())
 	}
 }
 
@@ -488,14 +482,19 @@ func TestBuildEndToEndFailure(t *testing.T) {
 			t.Errorf("table row of %s = %q, want %s", name, row, status)
 		}
 	}
+	// The annotation carries the error and what the step printed; the table points at the line
+	// and does not say the error again.
 	for _, want := range []string{
-		"::error endLine=2,file=adapters/bad/Dockerfile,line=2,title=build-failed::image bad: process \"/bin/sh -c echo about to fail && exit 3\" did not complete successfully: exit code: 3\n",
-		"  output (last lines):\n    about to fail\n",
+		"::error endLine=2,file=adapters/bad/Dockerfile,line=2,title=build-failed::image bad: process \"/bin/sh -c echo about to fail && exit 3\" did not complete successfully: exit code: 3%0Aoutput (last lines):%0Aabout to fail\n",
+		"failed  -       tmpl:bad   at adapters/bad/Dockerfile:2\n",
 		"2 built, 1 failed\n",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}
+	}
+	if n := strings.Count(stdout, "did not complete successfully"); n != 1 {
+		t.Errorf("the error is said %d times, want once:\n%s", n, stdout)
 	}
 }
 

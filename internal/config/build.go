@@ -8,6 +8,11 @@ import "time"
 type BuildConfig struct {
 	// Context is the directory the convention looks in when Images is empty (default ".").
 	Context string `yaml:"context"`
+	// BaseName is the repository part of the convention's refs: the base is <base-name>:base
+	// and each adapter <base-name>:<adapter>, the name the adapters' FROM lines use. Default:
+	// workspace-template in a workspace template repository (as the contract recognises one),
+	// else the directory's name.
+	BaseName string `yaml:"base-name"`
 	// Images lists the images explicitly; order does not matter, FROM lines decide it.
 	Images []BuildImage `yaml:"images"`
 	// Tags are tag templates applied to every image (see build.ExpandTag for the placeholders),

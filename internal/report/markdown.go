@@ -74,6 +74,9 @@ var cellReplacer = strings.NewReplacer(
 
 var lineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n")
 
+// MarkdownCell is markdownCell for the tables other packages put in a job summary.
+func MarkdownCell(s string) string { return markdownCell(s) }
+
 func markdownCell(s string) string {
 	return cellReplacer.Replace(terminalSafe(lineBreaks.Replace(s), true))
 }
