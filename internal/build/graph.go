@@ -1,20 +1,22 @@
 package build
 
 import (
-	"bytes"
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
-	"github.com/Molecule-AI/molecule-ci/internal/config"
 	"github.com/distribution/reference"
-	"github.com/moby/buildkit/frontend/dockerfile/parser"
-	"github.com/moby/buildkit/frontend/dockerfile/shell"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/Molecule-AI/molecule-ci/internal/config"
+	model "github.com/Molecule-AI/molecule-ci/internal/dockerfile"
 )
 
 // Image is one node of the build graph.
@@ -292,124 +294,56 @@ func (im *Image) readDockerfile() {
 }
 
 // scanDockerfile returns the external images a Dockerfile builds or copies from (stage names
-// excluded), the context paths it reads (nil means all of them) and its stage names. It walks
-// the parser's AST rather than instructions.Parse so that a Dockerfile with an unknown
-// instruction still yields its edges; BuildKit reports the instruction error itself.
+// and indexes excluded), the context paths it reads (nil means all of them: a path with a
+// variable that has no value could be any) and its stage names. It reads the shared Dockerfile
+// model, which keeps the outline of a file with an instruction BuildKit refuses, so such a
+// Dockerfile still yields its edges; BuildKit reports the instruction error itself when the image
+// is built.
 func scanDockerfile(dt []byte, args map[string]string) (refs []stageRef, sees []string, stages []string, err error) {
-	res, err := parser.Parse(bytes.NewReader(dt))
+	f, err := model.Parse(context.Background(), dt, model.Options{BuildArgs: args})
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	lex := shell.NewLex(res.EscapeToken)
-	env := map[string]string{}
 	stageSet := map[string]bool{}
 	seen := map[string]bool{}
 	addRef := func(name string, line int) {
 		if name == "" || stageSet[strings.ToLower(name)] || seen[name] {
 			return
 		}
-		if _, err := fmt.Sscanf(name, "%d", new(int)); err == nil && !strings.ContainsAny(name, ":/") {
+		if _, err := strconv.Atoi(name); err == nil {
 			return // COPY --from=0: a stage index
 		}
 		seen[name] = true
 		refs = append(refs, stageRef{name: name, line: line})
 	}
-	expand := func(w string) string {
-		var kv []string
-		for k, v := range env {
-			kv = append(kv, k+"="+v)
+	all := false
+	for _, st := range f.Stages {
+		addRef(st.Base, st.FirstLine)
+		if st.Name != "" {
+			stageSet[st.Name] = true
+			stages = append(stages, st.Name)
 		}
-		for k, v := range args {
-			kv = append(kv, k+"="+v)
+		for _, in := range st.Instructions {
+			all = all || in.Unexpanded || in.MountsErr != nil
+			switch c := in.Command.(type) {
+			case *instructions.CopyCommand:
+				addRef(c.From, in.Line())
+			case *instructions.RunCommand:
+				for _, m := range in.Mounts {
+					if m.From != "" {
+						addRef(m.From, in.Line())
+					} else if m.Type == instructions.MountTypeBind {
+						sees = append(sees, cmp.Or(m.Source, "."))
+					}
+				}
+			}
+			sees = append(sees, in.Sources...)
 		}
-		out, _, err := lex.ProcessWord(w, shell.EnvsFromSlice(kv))
-		if err != nil {
-			return w
-		}
-		return out
 	}
-	inStage := false
-	for _, n := range res.AST.Children {
-		words := nodeWords(n)
-		switch strings.ToLower(n.Value) {
-		case "arg":
-			if inStage {
-				continue
-			}
-			for _, w := range words {
-				k, v, ok := strings.Cut(w, "=")
-				if _, given := args[k]; !given && ok {
-					env[k] = v
-				}
-			}
-		case "from":
-			inStage = true
-			if len(words) == 0 {
-				continue
-			}
-			addRef(expand(words[0]), n.StartLine)
-			if len(words) >= 3 && strings.EqualFold(words[1], "as") {
-				s := strings.ToLower(words[2])
-				stageSet[s] = true
-				stages = append(stages, s)
-			}
-		case "copy", "add":
-			from := flagValue(n.Flags, "from")
-			if from != "" {
-				addRef(expand(from), n.StartLine)
-				continue
-			}
-			if len(n.Heredocs) > 0 {
-				continue
-			}
-			if len(words) < 2 {
-				continue
-			}
-			for _, src := range words[:len(words)-1] {
-				if strings.Contains(src, "://") || strings.HasPrefix(src, "git@") {
-					continue
-				}
-				sees = append(sees, expand(src))
-			}
-		case "run":
-			for _, f := range n.Flags {
-				m, ok := strings.CutPrefix(f, "--mount=")
-				if !ok {
-					continue
-				}
-				kv := map[string]string{}
-				for _, p := range strings.Split(m, ",") {
-					k, v, _ := strings.Cut(p, "=")
-					kv[strings.ToLower(k)] = v
-				}
-				if from := kv["from"]; from != "" {
-					addRef(expand(from), n.StartLine)
-					continue
-				}
-				if kv["type"] == "bind" || kv["type"] == "" {
-					sees = append(sees, cmp.Or(kv["source"], kv["src"], "."))
-				}
-			}
-		}
+	if all {
+		sees = nil
 	}
 	return refs, sees, stages, nil
-}
-
-func nodeWords(n *parser.Node) []string {
-	var out []string
-	for c := n.Next; c != nil; c = c.Next {
-		out = append(out, c.Value)
-	}
-	return out
-}
-
-func flagValue(flags []string, name string) string {
-	for _, f := range flags {
-		if v, ok := strings.CutPrefix(f, "--"+name+"="); ok {
-			return v
-		}
-	}
-	return ""
 }
 
 // contextKey normalises an image name the way the Dockerfile frontend looks up named contexts

@@ -9,15 +9,16 @@ import (
 	"unicode/utf8"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
-	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	"mvdan.cc/sh/v3/syntax"
 
+	model "github.com/Molecule-AI/molecule-ci/internal/dockerfile"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
 
 const dockerfilePath = "Dockerfile"
 
-// dfInstr is one Dockerfile instruction as the contract needs it.
+// dfInstr is one Dockerfile instruction as the contract reads it: as written, so that an
+// instruction BuildKit refuses (lint reports it as docker-syntax) still counts.
 type dfInstr struct {
 	cmd   string   // lower case: from, arg, run, copy, entrypoint...
 	args  []string // BuildKit's parsed arguments
@@ -28,28 +29,62 @@ type dfInstr struct {
 	col   int
 }
 
+// dfStage is a stage of the model with its FROM and instructions as the contract reads them.
 type dfStage struct {
+	*model.Stage
 	from   dfInstr
-	name   string
-	base   string // FROM image after expanding global ARG defaults
-	parent int    // index of the stage it builds on, or -1
 	instrs []dfInstr
+}
+
+// dfFile is the Dockerfile as the contract checks it: the global instructions, the stages, and
+// the final stage with the stages it builds on (oldest first), whose filesystem, users and
+// ENTRYPOINT are what the image has.
+type dfFile struct {
+	global []dfInstr
+	stages []*dfStage
+	final  *dfStage
+	chain  []*dfStage
 }
 
 // dockerfile checks the workspace template's Dockerfile contract. reqDeclares says whether
 // requirements.txt already declares the runtime package.
 func (c *checker) dockerfile(src []byte, reqDeclares bool) {
-	w := c.cc.WorkspaceTemplate
-	res, err := parser.Parse(bytes.NewReader(src))
+	df, ok := c.readDockerfile(src)
+	if !ok {
+		return
+	}
+	c.dockerfileBase(df)
+	c.runtimeVersionArg(df)
+	if !reqDeclares {
+		c.runtimeInstalled(df)
+	}
+	c.agentUser(df)
+	c.entrypoint(df.chain)
+}
+
+// readDockerfile models the Dockerfile on BuildKit's parser; a file that does not parse or has
+// no stage is a finding.
+func (c *checker) readDockerfile(src []byte) (*dfFile, bool) {
+	f, err := model.Parse(c.ctx, src, model.Options{})
+	if c.ctx.Err() != nil {
+		if c.err == nil {
+			c.err = c.ctx.Err()
+		}
+		return nil, false
+	}
 	if err != nil {
 		line := 1
 		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 			fmt.Sscan(m[1], &line)
 		}
 		c.add(RuleDockerfile, report.Error, dockerfilePath, line, 1, "", "the Dockerfile does not parse: %v", err)
-		return
+		return nil, false
 	}
-	lines := strings.Split(string(src), "\n")
+	if len(f.Stages) == 0 {
+		c.add(RuleDockerfile, report.Error, dockerfilePath, 1, 1, "", "the Dockerfile has no FROM instruction")
+		return nil, false
+	}
+	lines := model.SplitLines(src)
 	colOf := func(line int) int {
 		if line < 1 || line > len(lines) {
 			return 1
@@ -58,10 +93,7 @@ func (c *checker) dockerfile(src []byte, reqDeclares bool) {
 		trimmed := strings.TrimLeft(l, " \t")
 		return utf8.RuneCountInString(l[:len(l)-len(trimmed)]) + 1
 	}
-
-	var global []dfInstr
-	var stages []*dfStage
-	for _, n := range res.AST.Children {
+	instr := func(n *parser.Node) dfInstr {
 		in := dfInstr{cmd: strings.ToLower(n.Value), json: n.Attributes["json"], flags: n.Flags, line: n.StartLine, col: colOf(n.StartLine)}
 		for a := n.Next; a != nil; a = a.Next {
 			in.args = append(in.args, a.Value)
@@ -75,88 +107,71 @@ func (c *checker) dockerfile(src []byte, reqDeclares bool) {
 			}
 			in.text = b.String()
 		}
-		if in.cmd == "from" {
-			stages = append(stages, &dfStage{from: in, parent: -1})
-			continue
-		}
-		if len(stages) == 0 {
-			global = append(global, in)
-			continue
-		}
-		st := stages[len(stages)-1]
-		st.instrs = append(st.instrs, in)
+		return in
 	}
-	if len(stages) == 0 {
-		c.add(RuleDockerfile, report.Error, dockerfilePath, 1, 1, "", "the Dockerfile has no FROM instruction")
+	df := &dfFile{}
+	for _, in := range f.Global {
+		df.global = append(df.global, instr(in.Node))
+	}
+	byIndex := map[int]*dfStage{}
+	for _, st := range f.Stages {
+		ds := &dfStage{Stage: st, from: instr(nodeAt(f, st.FirstLine))}
+		for _, in := range st.Instructions {
+			ds.instrs = append(ds.instrs, instr(in.Node))
+		}
+		df.stages = append(df.stages, ds)
+		byIndex[st.Index] = ds
+	}
+	df.final = df.stages[len(df.stages)-1]
+	for _, st := range f.Chain(f.Final()) {
+		df.chain = append(df.chain, byIndex[st.Index])
+	}
+	return df, true
+}
+
+// nodeAt is the instruction that starts at line.
+func nodeAt(f *model.File, line int) *parser.Node {
+	for _, n := range f.AST.AST.Children {
+		if n.StartLine == line {
+			return n
+		}
+	}
+	return &parser.Node{StartLine: line}
+}
+
+// dockerfileBase checks that the image's chain of stages starts at the contract's base image.
+func (c *checker) dockerfileBase(df *dfFile) {
+	w := c.cc.WorkspaceTemplate
+	root, final := df.chain[0], df.final
+	if normalizeImage(root.Base) == normalizeImage(w.BaseImage) {
 		return
 	}
+	at := root.from
+	what := quote(root.Base)
+	if root != final {
+		what += fmt.Sprintf(" (through stage %s)", quote(final.BaseName))
+		at = final.from
+	}
+	c.add(RuleDockerfile, report.Error, dockerfilePath, at.line, at.col,
+		"one base everywhere keeps apt and pip behaviour identical and CVE patching on one image",
+		"the image must be based on %s, not %s", w.BaseImage, what)
+}
 
-	// Resolve every stage's base through global ARG defaults and earlier stage names.
-	var env []string
-	for _, g := range global {
-		if g.cmd != "arg" {
-			continue
-		}
-		for _, a := range g.args {
-			if k, v, ok := strings.Cut(a, "="); ok {
-				env = append(env, k+"="+strings.Trim(v, `"'`))
-			}
-		}
-	}
-	lex := shell.NewLex(res.EscapeToken)
-	names := map[string]int{}
-	for i, st := range stages {
-		if len(st.from.args) > 0 {
-			st.base = st.from.args[0]
-			if v, _, err := lex.ProcessWord(st.base, shell.EnvsFromSlice(env)); err == nil {
-				st.base = v
-			}
-		}
-		if len(st.from.args) >= 3 && strings.EqualFold(st.from.args[1], "as") {
-			st.name = strings.ToLower(st.from.args[2])
-		}
-		if p, ok := names[strings.ToLower(st.base)]; ok {
-			st.parent = p
-		}
-		if st.name != "" {
-			names[st.name] = i
-		}
-	}
-	final := stages[len(stages)-1]
-	// chain is the final stage and the stages it builds on, oldest first: their filesystem,
-	// users and ENTRYPOINT are what the image has.
-	var chain []*dfStage
-	for i, seen := len(stages)-1, 0; i >= 0 && seen <= len(stages); seen++ {
-		chain = append([]*dfStage{stages[i]}, chain...)
-		i = stages[i].parent
-	}
-	root := chain[0]
-
-	// Base image.
-	if normalizeImage(root.base) != normalizeImage(w.BaseImage) {
-		at := root.from
-		what := quote(root.base)
-		if root != final {
-			what += fmt.Sprintf(" (through stage %s)", quote(final.from.args[0]))
-			at = final.from
-		}
-		c.add(RuleDockerfile, report.Error, dockerfilePath, at.line, at.col,
-			"one base everywhere keeps apt and pip behaviour identical and CVE patching on one image",
-			"the image must be based on %s, not %s", w.BaseImage, what)
-	}
-
-	// ARG RUNTIME_VERSION, declared in a stage and used by a RUN of that stage.
+// runtimeVersionArg checks that ARG RUNTIME_VERSION is declared in a stage and used by a RUN of
+// that stage, so a new runtime release busts the cache of the pip layer.
+func (c *checker) runtimeVersionArg(df *dfFile) {
+	w := c.cc.WorkspaceTemplate
 	argName := w.RuntimeVersionArg
 	used := regexp.MustCompile(`\$\{?` + regexp.QuoteMeta(argName) + `\b`)
 	var firstDecl *dfInstr
 	var globalDecl *dfInstr
 	ok := false
-	for _, g := range global {
+	for _, g := range df.global {
 		if g.cmd == "arg" && declares(g, argName) && globalDecl == nil {
 			globalDecl = &g
 		}
 	}
-	for _, st := range stages {
+	for _, st := range df.stages {
 		declared := false
 		for i := range st.instrs {
 			in := &st.instrs[i]
@@ -173,6 +188,7 @@ func (c *checker) dockerfile(src []byte, reqDeclares bool) {
 	}
 	help := fmt.Sprintf(`pattern: ARG %s= then RUN pip install -r requirements.txt && if [ -n "${%s}" ]; then pip install --no-cache-dir --upgrade "%s==${%s}"; fi`,
 		argName, argName, w.RuntimePackage, argName)
+	from := df.final.from
 	switch {
 	case ok:
 	case firstDecl != nil:
@@ -182,43 +198,40 @@ func (c *checker) dockerfile(src []byte, reqDeclares bool) {
 		c.add(RuleRuntimeVersionArg, report.Error, dockerfilePath, globalDecl.line, globalDecl.col, help,
 			"ARG %s is declared only before the first FROM: RUN instructions see it only after an `ARG %s` inside the stage", argName, argName)
 	default:
-		c.add(RuleRuntimeVersionArg, report.Error, dockerfilePath, final.from.line, final.from.col, help,
+		c.add(RuleRuntimeVersionArg, report.Error, dockerfilePath, from.line, from.col, help,
 			"the Dockerfile does not declare ARG %s=: the cascade's new runtime release is not installed, the cached pip layer is replayed", argName)
 	}
+}
 
-	// The runtime package, when requirements.txt does not declare it.
-	if !reqDeclares {
-		installs := false
-		for _, st := range chain {
-			for _, in := range st.instrs {
-				if in.cmd == "run" && strings.Contains(in.text, w.RuntimePackage) {
-					installs = true
-				}
+// runtimeInstalled checks that a RUN of the image installs the runtime package, when
+// requirements.txt does not declare it.
+func (c *checker) runtimeInstalled(df *dfFile) {
+	w := c.cc.WorkspaceTemplate
+	for _, st := range df.chain {
+		for _, in := range st.instrs {
+			if in.cmd == "run" && strings.Contains(in.text, w.RuntimePackage) {
+				return
 			}
 		}
-		if !installs {
-			c.add(RuleRuntimeRequirement, report.Error, dockerfilePath, final.from.line, final.from.col, "",
-				"neither requirements.txt nor a RUN of the Dockerfile installs %s", w.RuntimePackage)
-		}
 	}
+	c.add(RuleRuntimeRequirement, report.Error, dockerfilePath, df.final.from.line, df.final.from.col, "",
+		"neither requirements.txt nor a RUN of the Dockerfile installs %s", w.RuntimePackage)
+}
 
-	// The agent user.
+// agentUser checks that the image creates the unprivileged user the runtime drops to.
+func (c *checker) agentUser(df *dfFile) {
+	w := c.cc.WorkspaceTemplate
 	user := regexp.MustCompile(`\b(useradd|adduser)\b[^\n;&|]*[\s'"]` + regexp.QuoteMeta(w.User) + `(\s|$|['";&|])`)
-	hasUser := false
-	for _, st := range chain {
+	for _, st := range df.chain {
 		for _, in := range st.instrs {
 			if in.cmd == "run" && user.MatchString(in.text) {
-				hasUser = true
+				return
 			}
 		}
 	}
-	if !hasUser {
-		c.add(RuleAgentUser, report.Error, dockerfilePath, final.from.line, final.from.col,
-			fmt.Sprintf("add `RUN useradd -u 1000 -m -s /bin/bash %s`", w.User),
-			"the image does not create the %s user the runtime drops to (uid 1000)", w.User)
-	}
-
-	c.entrypoint(chain)
+	c.add(RuleAgentUser, report.Error, dockerfilePath, df.final.from.line, df.final.from.col,
+		fmt.Sprintf("add `RUN useradd -u 1000 -m -s /bin/bash %s`", w.User),
+		"the image does not create the %s user the runtime drops to (uid 1000)", w.User)
 }
 
 func declares(in dfInstr, name string) bool {

@@ -10,20 +10,20 @@ import (
 // checkBases reports FROM images that are not pinned. A base named by an ARG is judged by the
 // ARG's default; with no default only --build-arg decides, so there is nothing to judge.
 func (l *checker) checkBases() {
-	for _, si := range l.model.stages {
-		if !si.baseKnown || si.parent >= 0 || strings.EqualFold(si.base, "scratch") {
+	for _, si := range l.file.Stages {
+		if !si.BaseKnown || si.Parent >= 0 || strings.EqualFold(si.Base, "scratch") {
 			continue
 		}
-		ref, err := reference.ParseNormalizedNamed(si.base)
+		ref, err := reference.ParseNormalizedNamed(si.Base)
 		if err != nil {
 			continue // BuildKit reports invalid references itself
 		}
 		if _, ok := ref.(reference.Digested); ok {
 			continue
 		}
-		name := fmt.Sprintf("%q", si.base)
-		if si.fromARG != "" {
-			name += fmt.Sprintf(" (the default of ARG %s)", si.fromARG)
+		name := fmt.Sprintf("%q", si.Base)
+		if si.BaseArg != "" {
+			name += fmt.Sprintf(" (the default of ARG %s)", si.BaseArg)
 		}
 		var msg string
 		if t, ok := ref.(reference.Tagged); !ok {
@@ -33,7 +33,7 @@ func (l *checker) checkBases() {
 		} else {
 			continue
 		}
-		f := l.at(si.st.Location, RuleUnpinnedBase, msg, "pin a version tag, ideally with its digest: FROM image:1.2.3@sha256:...")
+		f := l.at(si.Location, RuleUnpinnedBase, msg, "pin a version tag, ideally with its digest: FROM image:1.2.3@sha256:...")
 		l.add(f)
 	}
 }

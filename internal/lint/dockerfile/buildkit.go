@@ -68,8 +68,8 @@ func (l *checker) runBuildKit() {
 	}
 	if err != nil && !isLintViolation(err) {
 		line := 1
-		if l.model != nil && len(l.model.stages) > 0 {
-			line = l.model.stages[len(l.model.stages)-1].firstLine
+		if s := l.file.Final(); s != nil {
+			line = s.FirstLine
 		}
 		l.syntaxError(err, line)
 	}
@@ -95,11 +95,11 @@ func convert(ctx context.Context, src []byte, opt dockerfile2llb.ConvertOpt) (er
 func (l *checker) placeholderArgs() map[string]string {
 	args := map[string]string{}
 	var platforms strings.Builder
-	for _, st := range l.stages {
+	for _, st := range l.file.Stages {
 		platforms.WriteString(st.Platform)
 		platforms.WriteByte(0)
 	}
-	for _, a := range l.metaArgs {
+	for _, a := range l.file.MetaArgs {
 		for _, kv := range a.Args {
 			if kv.Value != nil {
 				continue
@@ -117,16 +117,16 @@ var didYouMean = regexp.MustCompile(`\(did you mean \$([A-Za-z_][A-Za-z0-9_]*)\?
 // keepBuildKit drops the UndefinedVar warnings that only exist because the base image's config
 // (its ENV) was not fetched; see the package documentation.
 func (l *checker) keepBuildKit(f report.Finding) bool {
-	if f.Rule != BuildKitPrefix+linter.RuleUndefinedVar.Name || l.model == nil {
+	if f.Rule != BuildKitPrefix+linter.RuleUndefinedVar.Name {
 		return true
 	}
-	si := l.model.stageAt(f.Line)
-	if si == nil || !si.external {
+	si := l.file.StageAt(f.Line)
+	if si == nil || !si.External {
 		return true
 	}
 	// PATH is in every image's config, so a suggestion of PATH says nothing about a typo.
 	m := didYouMean.FindStringSubmatch(f.Message)
-	return m != nil && m[1] != "PATH" && l.model.declared[m[1]]
+	return m != nil && m[1] != "PATH" && l.file.Declared[m[1]]
 }
 
 // isLintViolation recognises the error `# check=error=true` makes BuildKit return after it has

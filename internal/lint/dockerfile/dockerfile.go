@@ -34,9 +34,9 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
+	model "github.com/Molecule-AI/molecule-ci/internal/dockerfile"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
 
@@ -115,7 +115,7 @@ func LintContext(ctx context.Context, path string, src []byte, opts Options) ([]
 	if opts.PrivilegeDrop == nil {
 		opts.PrivilegeDrop = DefaultPrivilegeDrop
 	}
-	l := &checker{ctx: ctx, path: path, src: src, opts: opts, lines: splitLines(src)}
+	l := &checker{ctx: ctx, path: path, src: src, opts: opts, lines: model.SplitLines(src)}
 	l.run()
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -123,50 +123,15 @@ func LintContext(ctx context.Context, path string, src []byte, opts Options) ([]
 	return report.Sort(l.findings), nil
 }
 
-// Heredoc bodies over these limits are not handed to BuildKit's parser, which joins a body
-// line by line (quadratic: a 64k-line body takes seconds, 16 MB does not finish).
+// Heredoc bodies over these limits are not handed to BuildKit's parser (see the model), and
+// MaxBuildKitStages bounds the stages handed to BuildKit's conversion, whose state lookups walk
+// the chain of parent stages (quadratic: 3,000 chained stages take about a second). The
+// organisation's rules, linear in the file, still run on every stage.
 const (
-	MaxHeredocLines = 4000
-	MaxHeredocBytes = 256 << 10
-	// MaxBuildKitStages bounds the stages handed to BuildKit's conversion, whose state lookups
-	// walk the chain of parent stages (quadratic: 3,000 chained stages take about a second).
-	// The organisation's rules, linear in the file, still run on every stage.
+	MaxHeredocLines   = model.MaxHeredocLines
+	MaxHeredocBytes   = model.MaxHeredocBytes
 	MaxBuildKitStages = 256
 )
-
-// heredocMarker finds the heredoc openers of a line: <<EOF, <<-EOF, <<"EOF", <<'EOF'.
-var heredocMarker = regexp.MustCompile(`<<(-?)\s*(?:"([^"\s]+)"|'([^'\s]+)'|([A-Za-z_][A-Za-z0-9_]*))`)
-
-// oversizedHeredoc scans the file as BuildKit will, without joining anything: it returns the
-// line of the first instruction whose heredoc body is over the limits, with the body's size.
-func oversizedHeredoc(lines []string) (line, n, size int) {
-	for i := 0; i < len(lines); i++ {
-		t := strings.TrimSpace(lines[i])
-		if t == "" || t[0] == '#' || !strings.Contains(t, "<<") {
-			continue
-		}
-		start := i
-		for _, m := range heredocMarker.FindAllStringSubmatch(t, -1) {
-			name := m[2] + m[3] + m[4]
-			n, size = 0, 0
-			for i++; i < len(lines); i++ {
-				body := lines[i]
-				if m[1] == "-" {
-					body = strings.TrimLeft(body, "\t")
-				}
-				if body == name {
-					break
-				}
-				n++
-				size += len(lines[i]) + 1
-				if n > MaxHeredocLines || size > MaxHeredocBytes {
-					return start + 1, n, size
-				}
-			}
-		}
-	}
-	return 0, 0, 0
-}
 
 type checker struct {
 	ctx      context.Context
@@ -176,11 +141,8 @@ type checker struct {
 	lines    []string
 	findings []report.Finding
 
-	ast      *parser.Result
-	stages   []instructions.Stage
-	metaArgs []instructions.ArgCommand
-	nodes    map[int]*parser.Node // AST children by start line
-	model    *fileModel
+	// file is the Dockerfile modelled on BuildKit's parsers; nil until it parses.
+	file *model.File
 }
 
 func (l *checker) run() {
@@ -188,42 +150,34 @@ func (l *checker) run() {
 		l.add(report.Finding{Line: 1, Col: 1, Rule: RuleSyntax, Message: "the Dockerfile is empty: it needs at least a FROM instruction", Help: "start the file with FROM <image>:<tag>"})
 		return
 	}
-	if line, n, size := oversizedHeredoc(l.lines); line > 0 {
-		l.add(report.Finding{Line: line, Col: l.instructionCol(line), Rule: RuleSyntax,
-			Message: fmt.Sprintf("a heredoc of this instruction is over %d lines or %d bytes (%d lines, %d bytes read before stopping), the limit molecule-ci hands to BuildKit's parser; the Dockerfile was not linted", MaxHeredocLines, MaxHeredocBytes, n, size),
+	f, err := model.Parse(l.ctx, l.src, model.Options{})
+	var he *model.HeredocLimitError
+	switch {
+	case l.ctx.Err() != nil:
+		return
+	case errors.As(err, &he):
+		l.add(report.Finding{Line: he.Line, Col: l.instructionCol(he.Line), Rule: RuleSyntax,
+			Message: fmt.Sprintf("a heredoc of this instruction is over %d lines or %d bytes (%d lines, %d bytes read before stopping), the limit molecule-ci hands to BuildKit's parser; the Dockerfile was not linted", MaxHeredocLines, MaxHeredocBytes, he.Lines, he.Bytes),
 			Help:    "COPY the file into the image instead of inlining it"})
 		return
-	}
-	res, err := parser.Parse(bytes.NewReader(l.src))
-	if err != nil {
+	case err != nil:
 		l.syntaxError(err, 0)
 		return
-	}
-	l.ast = res
-	l.nodes = map[int]*parser.Node{}
-	for _, n := range res.AST.Children {
-		l.nodes[n.StartLine] = n
-	}
-	stages, metaArgs, err := instructions.Parse(res.AST, nil)
-	if err != nil {
-		l.syntaxError(err, l.failingNodeLine(res.AST))
+	case f.Err != nil:
+		l.syntaxError(f.Err, f.Err.Line)
 		return
 	}
-	if len(stages) == 0 {
+	if len(f.Stages) == 0 {
 		line := 1
-		if c := res.AST.Children; len(c) > 0 {
+		if c := f.AST.AST.Children; len(c) > 0 {
 			line = c[len(c)-1].StartLine
 		}
 		l.add(report.Finding{Line: line, Col: 1, Rule: RuleSyntax, Message: "the Dockerfile has no FROM instruction, so it has no stage to build", Help: "add FROM <image>:<tag> before the first build instruction"})
 		return
 	}
-	l.stages, l.metaArgs = stages, metaArgs
-	l.model = buildModel(l)
-	if l.ctx.Err() != nil {
-		return
-	}
+	l.file = f
 
-	if n := len(l.stages); n > MaxBuildKitStages {
+	if n := len(f.Stages); n > MaxBuildKitStages {
 		l.add(report.Finding{Line: 1, Col: 1, Rule: BuildKitPrefix + "NotRun", Severity: report.Warning,
 			Message: fmt.Sprintf("BuildKit's checks were not run: the Dockerfile has %d stages, over the limit of %d (its conversion is quadratic in chained stages); molecule-ci's own rules were", n, MaxBuildKitStages),
 			Help:    "split the build into several Dockerfiles"})
@@ -293,28 +247,6 @@ func syntaxMessage(err error) string {
 	return msg
 }
 
-// failingNodeLine finds the instruction instructions.Parse stopped at: it wraps errors in an
-// unexported type whose only record of the node is the line number inside the message.
-func (l *checker) failingNodeLine(root *parser.Node) int {
-	var stages int
-	for _, n := range root.Children {
-		cmd, err := instructions.ParseInstruction(n)
-		if err != nil {
-			return n.StartLine
-		}
-		switch cmd.(type) {
-		case *instructions.Stage:
-			stages++
-		case *instructions.ArgCommand:
-		default:
-			if stages == 0 {
-				return n.StartLine
-			}
-		}
-	}
-	return 1
-}
-
 // rangesSpan returns the first and last line of BuildKit ranges.
 func rangesSpan(locs ...[]parser.Range) (start, end int) {
 	for _, rs := range locs {
@@ -346,15 +278,6 @@ func (l *checker) instructionCol(line int) int {
 func (l *checker) at(locs []parser.Range, rule, msg, help string) report.Finding {
 	line, end := rangesSpan(locs)
 	return report.Finding{Line: line, Col: l.instructionCol(line), EndLine: end, Rule: rule, Message: msg, Help: help}
-}
-
-func splitLines(src []byte) []string {
-	s := strings.TrimPrefix(strings.ReplaceAll(string(src), "\r\n", "\n"), "\ufeff")
-	lines := strings.Split(s, "\n")
-	if len(lines) > 0 && lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
-	}
-	return lines
 }
 
 // directiveLine finds the line of a `# name=value` parser directive at the top of the file.

@@ -11,6 +11,8 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 
 	sh "github.com/Molecule-AI/molecule-ci/internal/shell"
+
+	model "github.com/Molecule-AI/molecule-ci/internal/dockerfile"
 )
 
 // startup is what the final image knows about who runs it and how it starts, gathered along the
@@ -19,7 +21,7 @@ type startup struct {
 	user      string
 	userSet   bool
 	userLoc   []parser.Range
-	userStage *stageInfo
+	userStage *model.Stage
 	entry     *instructions.ShellDependantCmdLine
 	cmd       *instructions.ShellDependantCmdLine
 	// toolSeen is true when a RUN installs or runs a privilege-drop command, or a COPY/ADD brings
@@ -57,12 +59,12 @@ func checkOnlyStage(name string) bool {
 //     privileges. This is the workspace-template adapters' layout: `FROM workspace-template:base`,
 //     `USER root`, and "entrypoint ... drops to agent via gosu".
 func (l *checker) checkRootUser() {
-	if l.opts.AllowRoot || l.opts.ContainerAction || len(l.model.stages) == 0 {
+	if l.opts.AllowRoot || l.opts.ContainerAction || len(l.file.Stages) == 0 {
 		return
 	}
-	final := l.model.stages[len(l.model.stages)-1]
+	final := l.file.Final()
 	s := l.startup(final)
-	if s.entry == nil && s.cmd == nil && checkOnlyStage(final.st.Name) {
+	if s.entry == nil && s.cmd == nil && checkOnlyStage(final.Name) {
 		return // a check-only target (validate, test, lint): a build step, never a shipped image
 	}
 	if s.userSet {
@@ -75,7 +77,7 @@ func (l *checker) checkRootUser() {
 	if l.startupDropsPrivileges(s) {
 		return
 	}
-	if s.entry == nil && s.cmd == nil && final.external && s.userSet && s.userStage == final &&
+	if s.entry == nil && s.cmd == nil && final.External && s.userSet && s.userStage == final &&
 		strings.TrimSpace(s.user) == "root" && l.commentNamesTool(final) {
 		return
 	}
@@ -89,23 +91,23 @@ func (l *checker) checkRootUser() {
 		l.add(l.at(s.userLoc, RuleRootUser, fmt.Sprintf("the final stage runs as root: the last USER is %q and nothing drops privileges at start-up", s.user), help))
 		return
 	}
-	l.add(l.at(final.st.Location, RuleRootUser, "the final stage runs as root: no USER instruction, and nothing drops privileges at start-up", help))
+	l.add(l.at(final.Location, RuleRootUser, "the final stage runs as root: no USER instruction, and nothing drops privileges at start-up", help))
 }
 
-func (l *checker) startup(final *stageInfo) *startup {
+func (l *checker) startup(final *model.Stage) *startup {
 	s := &startup{copied: map[string]bool{}}
 	vars := map[string]string{}
-	for k, v := range l.model.metaArgs {
+	for k, v := range l.file.Meta {
 		vars[k] = v
 	}
-	for _, cs := range l.model.chain(final) {
-		for _, c := range cs.st.Commands {
+	for _, cs := range l.file.Chain(final) {
+		for _, c := range cs.Commands {
 			switch c := c.(type) {
 			case *instructions.ArgCommand:
 				for _, kv := range c.Args {
 					if kv.Value != nil {
 						vars[kv.Key] = *kv.Value
-					} else if _, global := l.model.metaArgs[kv.Key]; !global {
+					} else if _, global := l.file.Meta[kv.Key]; !global {
 						delete(vars, kv.Key)
 					}
 				}
@@ -158,11 +160,7 @@ func (l *checker) expand(v string, vars map[string]string) string {
 	for k, val := range vars {
 		env = append(env, k+"="+val)
 	}
-	escape := parser.DefaultEscapeToken
-	if l.ast != nil {
-		escape = l.ast.EscapeToken
-	}
-	res, err := shell.NewLex(escape).ProcessWordWithMatches(v, shell.EnvsFromSlice(env))
+	res, err := shell.NewLex(l.file.AST.EscapeToken).ProcessWordWithMatches(v, shell.EnvsFromSlice(env))
 	if err != nil || len(res.Unmatched) > 0 {
 		return v
 	}
@@ -176,12 +174,12 @@ func isRootUser(u string) bool {
 
 // nonrootBase is true when the chain starts at an image whose tag says it runs unprivileged,
 // such as gcr.io/distroless/static:nonroot.
-func (l *checker) nonrootBase(final *stageInfo) bool {
-	root := l.model.chain(final)[0]
-	if !root.baseKnown {
+func (l *checker) nonrootBase(final *model.Stage) bool {
+	root := l.file.Chain(final)[0]
+	if !root.BaseKnown {
 		return false
 	}
-	ref, err := reference.ParseNormalizedNamed(root.base)
+	ref, err := reference.ParseNormalizedNamed(root.Base)
 	if err != nil {
 		return false
 	}
@@ -281,16 +279,14 @@ func (l *checker) wordsNameTool(words []string) bool {
 }
 
 // commentNamesTool looks for a privilege-drop tool named in a comment line of the stage.
-func (l *checker) commentNamesTool(si *stageInfo) bool {
+func (l *checker) commentNamesTool(si *model.Stage) bool {
 	inInstr := map[int]bool{}
-	if l.ast != nil {
-		for _, n := range l.ast.AST.Children {
-			for i := n.StartLine + 1; i <= n.EndLine; i++ {
-				inInstr[i] = true
-			}
+	for _, n := range l.file.AST.AST.Children {
+		for i := n.StartLine + 1; i <= n.EndLine; i++ {
+			inInstr[i] = true
 		}
 	}
-	for line := si.firstLine; line <= si.lastLine && line <= len(l.lines); line++ {
+	for line := si.FirstLine; line <= si.LastLine && line <= len(l.lines); line++ {
 		t := strings.TrimSpace(l.lines[line-1])
 		if !strings.HasPrefix(t, "#") || inInstr[line] {
 			continue

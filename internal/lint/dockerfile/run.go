@@ -11,13 +11,18 @@ import (
 
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 	"github.com/Molecule-AI/molecule-ci/internal/shell"
+
+	model "github.com/Molecule-AI/molecule-ci/internal/dockerfile"
 )
 
 // runStep is one RUN instruction read as shell: the command line and, when they are run by a
 // shell, its heredoc bodies.
 type runStep struct {
 	scripts []*script
-	mounts  []map[string]string
+	// mounts are the RUN's --mount options as BuildKit reads them; mountsUnknown is true when
+	// BuildKit refuses one (reported as docker-syntax), and then any mount may be there.
+	mounts        []*instructions.Mount
+	mountsUnknown bool
 }
 
 // checkRuns applies the RUN rules to every stage. ENV, ARG and SHELL of the stages a stage
@@ -28,25 +33,25 @@ func (l *checker) checkRuns() {
 		pipNoCache bool
 		shell      []string
 	}
-	after := make([]state, len(l.model.stages))
+	after := make([]state, len(l.file.Stages))
 	// The stages the final image is built from ship their layers; an intermediate stage whose
 	// output is only COPY --from'd does not, so what it leaves in its layers (apt lists) is gone.
 	shipped := map[int]bool{}
-	if n := len(l.model.stages); n > 0 {
-		for _, s := range l.model.chain(l.model.stages[n-1]) {
-			shipped[s.index] = true
+	if final := l.file.Final(); final != nil {
+		for _, s := range l.file.Chain(final) {
+			shipped[s.Index] = true
 		}
 	}
-	for i, si := range l.model.stages {
+	for i, si := range l.file.Stages {
 		if l.ctx.Err() != nil {
 			return
 		}
 		st := state{shell: []string{"/bin/sh", "-c"}}
-		if si.parent >= 0 && si.parent < i {
-			st = after[si.parent]
+		if si.Parent >= 0 && si.Parent < i {
+			st = after[si.Parent]
 		}
-		for _, c := range si.st.Commands {
-			switch c := c.(type) {
+		for _, in := range si.Instructions {
+			switch c := in.Command.(type) {
 			case *instructions.EnvCommand:
 				for _, kv := range c.Env {
 					st.pipNoCache = st.pipNoCache || kv.Key == "PIP_NO_CACHE_DIR"
@@ -58,25 +63,21 @@ func (l *checker) checkRuns() {
 			case *instructions.ShellCommand:
 				st.shell = c.Shell
 			case *instructions.RunCommand:
-				l.checkRun(c, st.pipNoCache, st.shell, shipped[i])
+				l.checkRun(in, c, st.pipNoCache, st.shell, shipped[i])
 			}
 		}
 		after[i] = st
 	}
 }
 
-func (l *checker) checkRun(c *instructions.RunCommand, pipNoCache bool, shellCmd []string, shipped bool) {
-	start, _ := rangesSpan(c.Location())
-	node := l.nodes[start]
-	if node == nil || len(shellCmd) == 0 || !isShellName(path.Base(shellCmd[0])) {
+func (l *checker) checkRun(in model.Instruction, c *instructions.RunCommand, pipNoCache bool, shellCmd []string, shipped bool) {
+	start := in.Line()
+	node := in.Node
+	if len(shellCmd) == 0 || !isShellName(path.Base(shellCmd[0])) {
 		return // a Windows or other non-POSIX SHELL: these rules do not apply
 	}
 	rs := l.runStep(node, c, shellErrexit(shellCmd))
-	for _, f := range node.Flags {
-		if v, ok := strings.CutPrefix(f, "--mount="); ok {
-			rs.mounts = append(rs.mounts, parseMount(v))
-		}
-	}
+	rs.mounts, rs.mountsUnknown = in.Mounts, in.MountsErr != nil
 	for _, s := range rs.scripts {
 		if s.limit != nil {
 			l.add(report.Finding{Line: start, Col: l.instructionCol(start), Rule: RuleSwallowedFailure, Severity: report.Warning,
@@ -146,8 +147,8 @@ func (l *checker) runStep(node *parser.Node, c *instructions.RunCommand, errexit
 func (l *checker) instructionText(n *parser.Node) (posText, int) {
 	var t posText
 	escape := byte('\\')
-	if l.ast != nil && l.ast.EscapeToken < 128 {
-		escape = byte(l.ast.EscapeToken)
+	if l.file.AST.EscapeToken < 128 {
+		escape = byte(l.file.AST.EscapeToken)
 	}
 	last := n.StartLine
 	for line := n.StartLine; line >= 1 && line <= len(l.lines); line++ {
@@ -222,20 +223,6 @@ func skipKeywordAndFlags(t posText) posText {
 		}
 		return t.slice(i)
 	}
-}
-
-func parseMount(v string) map[string]string {
-	m := map[string]string{"type": "bind"}
-	for _, kv := range strings.Split(v, ",") {
-		k, val, _ := strings.Cut(kv, "=")
-		k = strings.ToLower(strings.TrimSpace(k))
-		switch k {
-		case "dst", "destination":
-			k = "target"
-		}
-		m[k] = strings.Trim(strings.TrimSpace(val), `"'`)
-	}
-	return m
 }
 
 var shellNames = map[string]bool{"sh": true, "bash": true, "dash": true, "ash": true, "zsh": true, "ksh": true, "mksh": true, "busybox": true}
@@ -386,16 +373,19 @@ func (rs *runStep) commands(fn func(c *shell.Cmd, p pos, a, as []string)) {
 	}
 }
 
-func (rs *runStep) hasMount(typ string, targets ...string) bool {
+func (rs *runStep) hasMount(typ instructions.MountType, targets ...string) bool {
+	if rs.mountsUnknown {
+		return true
+	}
 	for _, m := range rs.mounts {
-		if typ != "" && m["type"] != typ {
+		if typ != "" && m.Type != typ {
 			continue
 		}
 		if len(targets) == 0 {
 			return true
 		}
 		for _, t := range targets {
-			if strings.TrimRight(m["target"], "/") == t {
+			if strings.TrimRight(m.Target, "/") == t {
 				return true
 			}
 		}

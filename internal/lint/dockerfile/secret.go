@@ -22,7 +22,7 @@ func (l *checker) checkSecrets() {
 	// A global ARG (before the first FROM) only feeds FROM lines and reaches no image unless a
 	// stage declares it again, which is then reported; a token written into the file is a leak
 	// wherever it is.
-	for _, a := range l.metaArgs {
+	for _, a := range l.file.MetaArgs {
 		for _, kv := range a.Args {
 			if kv.Value != nil {
 				if what := tokenShape(*kv.Value); what != "" {
@@ -31,8 +31,8 @@ func (l *checker) checkSecrets() {
 			}
 		}
 	}
-	for i := range l.stages {
-		for _, c := range l.stages[i].Commands {
+	for _, st := range l.file.Stages {
+		for _, c := range st.Commands {
 			switch c := c.(type) {
 			case *instructions.ArgCommand:
 				l.checkArgs(c)
