@@ -196,10 +196,10 @@ func (c *checker) runtimeVersionArg(df *dfFile) {
 			"ARG %s is declared but no RUN of its stage uses ${%s}: a new runtime release replays the cached pip layer", argName, argName)
 	case globalDecl != nil:
 		c.add(RuleRuntimeVersionArg, report.Error, dockerfilePath, globalDecl.line, globalDecl.col, help,
-			"ARG %s is declared only before the first FROM: RUN instructions see it only after an `ARG %s` inside the stage", argName, argName)
+			"ARG %s is declared only before the first FROM: RUN instructions see it only after an `ARG %s` inside the stage, and a RUN of that stage must use ${%s}", argName, argName, argName)
 	default:
 		c.add(RuleRuntimeVersionArg, report.Error, dockerfilePath, from.line, from.col, help,
-			"the Dockerfile does not declare ARG %s=: the cascade's new runtime release is not installed, the cached pip layer is replayed", argName)
+			"the Dockerfile does not declare ARG %s= in a stage with a RUN of that stage using ${%s} (both are needed): the cascade's new runtime release is not installed, the cached pip layer is replayed", argName, argName)
 	}
 }
 
