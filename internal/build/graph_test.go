@@ -12,7 +12,6 @@ import (
 
 	"github.com/Molecule-AI/molecule-ci/internal/config"
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
-	"github.com/google/go-cmp/cmp"
 	"golang.org/x/tools/txtar"
 	"gopkg.in/yaml.v3"
 )
@@ -92,10 +91,8 @@ func TestDiscoverScenarios(t *testing.T) {
 			}
 			// The convention names the repository after the directory.
 			dir := filepath.Join(t.TempDir(), "workspace-template")
-			wantIdx := -1
-			for i, f := range ar.Files {
+			for _, f := range ar.Files {
 				if f.Name == "want" {
-					wantIdx = i
 					continue
 				}
 				p := filepath.Join(dir, f.Name)
@@ -105,9 +102,6 @@ func TestDiscoverScenarios(t *testing.T) {
 				if err := os.WriteFile(p, f.Data, 0o644); err != nil {
 					t.Fatal(err)
 				}
-			}
-			if wantIdx < 0 {
-				t.Fatal("scenario has no want section")
 			}
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				t.Fatal(err)
@@ -123,16 +117,7 @@ func TestDiscoverScenarios(t *testing.T) {
 			} else {
 				got = dumpGraph(g)
 			}
-			if golden.Update() {
-				ar.Files[wantIdx].Data = []byte(got)
-				if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if diff := cmp.Diff(string(ar.Files[wantIdx].Data), got); diff != "" {
-				t.Errorf("graph mismatch (-want +got):\n%s", diff)
-			}
+			golden.CheckSection(t, file, ar, "want", []byte(got))
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,14 +13,9 @@ import (
 // "workspace-template". extra files are laid over it.
 func templateLayout(t *testing.T, extra map[string]string) string {
 	t.Helper()
-	bb, err := os.ReadFile(buildtest.BusyboxPath)
-	if err != nil {
-		t.Skip(buildtest.BusyboxPath + " missing: apt-get install busybox-static")
-	}
 	dir := filepath.Join(t.TempDir(), "molecule-ai-workspace-template-demo")
 	files := map[string]string{
 		".git/HEAD":                  "ref: refs/heads/main\n",
-		"busybox":                    string(bb),
 		"Dockerfile":                 "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\nENV PATH=/bin\nRUN echo from-the-base > /base-marker\n",
 		"adapters/demo/Dockerfile":   "FROM workspace-template:base\nRUN cat /base-marker\n",
 		"adapters/demo/requirements": "x\n",
@@ -29,10 +23,7 @@ func templateLayout(t *testing.T, extra map[string]string) string {
 	for p, c := range extra {
 		files[p] = c
 	}
-	writeFiles(t, dir, files)
-	if err := os.Chmod(filepath.Join(dir, "busybox"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	withBusybox(t, dir, files)
 	return dir
 }
 

@@ -15,26 +15,20 @@ const outsideSecret = "TOP-SECRET-OUTSIDE-THE-CHECKOUT"
 // which holds a secret and a Dockerfile that COPYs it and prints it.
 func escapeLayout(t *testing.T, config string) (tmp, repo string) {
 	t.Helper()
-	bb, err := os.ReadFile(buildtest.BusyboxPath)
-	if err != nil {
-		t.Skip(buildtest.BusyboxPath + " missing: apt-get install busybox-static")
-	}
-	tmp, err = filepath.EvalSymlinks(t.TempDir())
+	tmp, err := filepath.EvalSymlinks(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	repo = filepath.Join(tmp, "repo")
-	writeFiles(t, tmp, map[string]string{
-		"repo/.git/HEAD":        "ref: refs/heads/main\n",
-		"repo/.molecule-ci.yml": config,
-		"repo/Dockerfile":       "FROM scratch\n",
-		"outside/secret.txt":    outsideSecret + "\n",
-		"outside/busybox":       string(bb),
-		"outside/Dockerfile":    "FROM scratch\nCOPY busybox /bin/busybox\nCOPY secret.txt /s\nRUN [\"/bin/busybox\", \"cat\", \"/s\"]\n",
+	writeFiles(t, repo, map[string]string{
+		".git/HEAD":        "ref: refs/heads/main\n",
+		".molecule-ci.yml": config,
+		"Dockerfile":       "FROM scratch\n",
 	})
-	if err := os.Chmod(filepath.Join(tmp, "outside", "busybox"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	withBusybox(t, filepath.Join(tmp, "outside"), map[string]string{
+		"secret.txt": outsideSecret + "\n",
+		"Dockerfile": "FROM scratch\nCOPY busybox /bin/busybox\nCOPY secret.txt /s\nRUN [\"/bin/busybox\", \"cat\", \"/s\"]\n",
+	})
 	return tmp, repo
 }
 
@@ -93,12 +87,7 @@ func TestBuildRefusesPathsOutsideTheRepository(t *testing.T) {
 func TestBuildSymlinkInContextStaysInContext(t *testing.T) {
 	addr := buildtest.Daemon(t)
 	tmp, repo := escapeLayout(t, "")
-	bb, err := os.ReadFile(filepath.Join(tmp, "outside", "busybox"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFiles(t, repo, map[string]string{
-		"busybox":    string(bb),
+	withBusybox(t, repo, map[string]string{
 		"Dockerfile": "FROM scratch\nCOPY busybox /bin/busybox\nCOPY link /s\nRUN [\"/bin/busybox\", \"cat\", \"/s\"]\n",
 	})
 	if err := os.Symlink(filepath.Join(tmp, "outside", "secret.txt"), filepath.Join(repo, "link")); err != nil {

@@ -357,23 +357,30 @@ func FuzzAbsSecretSrc(f *testing.F) {
 // the given adapters.
 func busyboxBase(t *testing.T, adapters map[string]string) string {
 	t.Helper()
-	bb, err := os.ReadFile("/bin/busybox")
-	if err != nil {
-		t.Skip("/bin/busybox missing: apt-get install busybox-static")
-	}
 	dir := filepath.Join(t.TempDir(), "tmpl")
 	files := map[string]string{
 		"Dockerfile": "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\nENV PATH=/bin\nARG RUNTIME_VERSION=1\nRUN echo \"runtime $RUNTIME_VERSION\" > /runtime\n",
-		"busybox":    string(bb),
 	}
 	for name, df := range adapters {
 		files["adapters/"+name+"/Dockerfile"] = df
 	}
+	withBusybox(t, dir, files)
+	return dir
+}
+
+// withBusybox writes files under dir, and the static busybox (Debian busybox-static) as an
+// executable dir/busybox for FROM scratch images to COPY, so RUN works with no registry.
+func withBusybox(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	bb, err := os.ReadFile(buildtest.BusyboxPath)
+	if err != nil {
+		t.Skip(buildtest.BusyboxPath + " missing: apt-get install busybox-static")
+	}
 	writeFiles(t, dir, files)
+	writeFiles(t, dir, map[string]string{"busybox": string(bb)})
 	if err := os.Chmod(filepath.Join(dir, "busybox"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return dir
 }
 
 // TestBuildEndToEnd builds a base and one adapter through Run against the real daemon, writing

@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"golang.org/x/tools/txtar"
 
@@ -85,8 +83,7 @@ func TestModel(t *testing.T) {
 			}
 			var src []byte
 			opts := Options{BuildArgs: map[string]string{}}
-			want := -1
-			for i, f := range ar.Files {
+			for _, f := range ar.Files {
 				switch f.Name {
 				case "Dockerfile":
 					src = f.Data
@@ -95,30 +92,16 @@ func TestModel(t *testing.T) {
 						k, v, _ := strings.Cut(l, "=")
 						opts.BuildArgs[k] = v
 					}
-				case "want":
-					want = i
 				}
 			}
-			if want < 0 {
-				t.Fatal("no want section")
-			}
-			var got string
+			got := ""
 			f, err := Parse(context.Background(), src, opts)
 			if err != nil {
 				got = "error: " + err.Error() + "\n"
 			} else {
 				got = dump(f)
 			}
-			if golden.Update() {
-				ar.Files[want].Data = []byte(got)
-				if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if d := cmp.Diff(string(ar.Files[want].Data), got); d != "" {
-				t.Errorf("model (-want +got):\n%s", d)
-			}
+			golden.CheckSection(t, file, ar, "want", []byte(got))
 		})
 	}
 }

@@ -9,9 +9,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/tools/txtar"
 )
 
 // update is registered here once: a test binary holds every package it imports, and two packages
@@ -44,5 +46,26 @@ func Check(t testing.TB, path string, got []byte) {
 	}
 	if diff := cmp.Diff(string(want), string(got)); diff != "" {
 		t.Errorf("%s mismatch (-want +got), go test -update rewrites it:\n%s", path, diff)
+	}
+}
+
+// CheckSection compares got with the section called name of ar, the txtar archive read from
+// file (a scenario whose input and expected output live together); with -update it rewrites
+// that section of file instead. A missing section is a failure.
+func CheckSection(t testing.TB, file string, ar *txtar.Archive, name string, got []byte) {
+	t.Helper()
+	i := slices.IndexFunc(ar.Files, func(f txtar.File) bool { return f.Name == name })
+	if i < 0 {
+		t.Fatalf("%s has no %q section", file, name)
+	}
+	if *update {
+		ar.Files[i].Data = got
+		if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if diff := cmp.Diff(string(ar.Files[i].Data), string(got)); diff != "" {
+		t.Errorf("%s: %s mismatch (-want +got), go test -update rewrites it:\n%s", file, name, diff)
 	}
 }
