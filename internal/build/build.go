@@ -254,22 +254,44 @@ type node struct {
 	reason string
 
 	tracker *tracker
-	// ready is closed when the image's solve finished; ok and res say how. A dependant reads res
-	// only after ready, and the image's Build call stays open (keeping the session that serves
-	// its build context alive) until every dependant is done with it: users.
-	ready     chan struct{}
-	readyOnce sync.Once
-	ok        bool
-	res       *gatewayResult
-	users     sync.WaitGroup
-	result    ImageResult
-	deps      []*node
+	// defined is closed when the image's LLB (res, the frontend's result before it is built) is
+	// known, or when it never will be (res nil): a dependant hands res to its own frontend at
+	// once, and BuildKit builds the vertices they share once, so a dependant's start-up
+	// (Dockerfile, context, frontend) overlaps its base's build.
+	defined     chan struct{}
+	definedOnce sync.Once
+	// ready is closed when the image is built and smoke-checked; ok says whether it passed. A
+	// dependant is exported only on a base that passed. The image's Build call stays open
+	// (keeping the session that serves its build context alive) until every dependant has
+	// built: users, released once by each dependant (releaseDeps).
+	ready       chan struct{}
+	readyOnce   sync.Once
+	ok          bool
+	res         *gatewayResult
+	users       sync.WaitGroup
+	releaseOnce sync.Once
+	result      ImageResult
+	deps        []*node
+}
+
+func (n *node) markDefined() {
+	n.definedOnce.Do(func() { close(n.defined) })
 }
 
 func (n *node) markReady(ok bool) {
 	n.readyOnce.Do(func() {
 		n.ok = ok
 		close(n.ready)
+	})
+}
+
+// releaseDeps tells each base this image no longer needs its session, so its Build can finish
+// (and export) while this one is still being smoke-checked and exported.
+func (n *node) releaseDeps() {
+	n.releaseOnce.Do(func() {
+		for _, d := range n.deps {
+			d.users.Done()
+		}
 	})
 }
 
@@ -296,7 +318,7 @@ type runner struct {
 func newRunner(ctx context.Context, dir string, g *Graph, cfg *config.BuildConfig, opts Options) (*runner, error) {
 	r := &runner{dir: dir, g: g, opts: opts, cfg: cfg, byName: map[string]*node{}}
 	for i := range g.Images {
-		n := &node{im: &g.Images[i], ready: make(chan struct{}), tracker: newTracker(g.Images[i].Name)}
+		n := &node{im: &g.Images[i], defined: make(chan struct{}), ready: make(chan struct{}), tracker: newTracker(g.Images[i].Name)}
 		n.result = ImageResult{Name: n.im.Name, Ref: n.im.Ref, Dockerfile: n.im.Dockerfile}
 		r.nodes = append(r.nodes, n)
 		r.byName[n.im.Name] = n
@@ -500,6 +522,7 @@ func (r *runner) buildAll(ctx context.Context) {
 	var wg sync.WaitGroup
 	for _, n := range r.nodes {
 		if !n.needed {
+			n.markDefined()
 			n.markReady(false)
 			continue
 		}
@@ -514,13 +537,10 @@ func (r *runner) buildAll(ctx context.Context) {
 
 func (r *runner) buildNode(ctx context.Context, n *node) {
 	defer n.markReady(false)
+	defer n.markDefined()
 	deps := n.deps
 	// Tell each base this image is done with it, whatever happens, so its Build can finish.
-	defer func() {
-		for _, d := range deps {
-			d.users.Done()
-		}
-	}()
+	defer n.releaseDeps()
 	start := time.Now()
 	err := r.solve(ctx, n, deps)
 	var df *depFailedError

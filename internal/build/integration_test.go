@@ -425,6 +425,34 @@ func TestIntegrationFailures(t *testing.T) {
 	}
 }
 
+// TestIntegrationBaseSmokeFails: the adapters start building on the base's LLB while the base
+// still builds, but an adapter is exported only on a base that passed its smoke checks: when
+// they fail, every adapter is skipped, saying why, and nothing of theirs is written.
+func TestIntegrationBaseSmokeFails(t *testing.T) {
+	addr := buildtest.Daemon(t)
+	dir := fixture(t, nil)
+	opts := baseOpts(addr, dir)
+	out := filepath.Join(t.TempDir(), "oci")
+	opts.Outputs = []Output{{Type: "oci", Dest: out}}
+	opts.Config = &config.BuildConfig{Images: []config.BuildImage{
+		{Name: "base", Ref: "itest:base", Smoke: []string{"echo base-smoke-marker; exit 4"}},
+		{Name: "alpha", Ref: "itest:alpha", Dockerfile: "adapters/alpha/Dockerfile"},
+		{Name: "beta", Ref: "itest:beta", Dockerfile: "adapters/beta/Dockerfile"},
+	}}
+	res := run(t, opts)
+	if got, want := statuses(res), "base=failed alpha=skipped beta=skipped"; got != want {
+		t.Fatalf("statuses %q, want %q", got, want)
+	}
+	for _, name := range []string{"alpha", "beta"} {
+		if im, _ := res.Image(name); im.Reason != `its base "base" failed` {
+			t.Errorf("%s: reason %q", name, im.Reason)
+		}
+		if _, err := os.Stat(filepath.Join(out, name, "index.json")); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s was exported on a base that failed its smoke check (%v)", name, err)
+		}
+	}
+}
+
 // TestIntegrationFailFast: with FailFast a failing adapter cancels a slow one; a failing base
 // skips every adapter, saying why.
 func TestIntegrationFailFast(t *testing.T) {

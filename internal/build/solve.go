@@ -25,16 +25,19 @@ import (
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/moby/buildkit/solver/pb"
 	"github.com/tonistiigi/fsutil"
+	"golang.org/x/sync/errgroup"
 )
 
 type gatewayResult = gateway.Result
 
 const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-// solve builds one image in its own BuildKit session. Inside the build function it solves the
-// Dockerfile with its bases' results as named-context inputs, runs the smoke checks on top of
-// the result, and then keeps the session open until the images built on this one are done with
-// it; BuildKit exports (pushes) the result when the function returns.
+// solve builds one image in its own BuildKit session. Inside the build function it runs the
+// Dockerfile frontend as soon as its bases' LLB is known, with that LLB as named-context inputs
+// (BuildKit builds the steps the images share once), publishes its own LLB for its dependants,
+// builds and smoke-checks the result, waits for its bases to have passed theirs, and keeps the
+// session open until the images built on this one have built; BuildKit exports (pushes) the
+// result when the function returns.
 func (r *runner) solve(ctx context.Context, n *node, deps []*node) error {
 	im := n.im
 	attrs, err := r.frontendAttrs(im)
@@ -78,27 +81,43 @@ func (r *runner) solve(ctx context.Context, n *node, deps []*node) error {
 		depErr   *depFailedError
 		inputErr error
 	)
-	// The session and the gateway are set up while the bases still build; only the solve waits
-	// for them. That overlaps each dependant's start-up with its base's build.
+	record := func(p *error, err error) error {
+		mu.Lock()
+		*p = err
+		mu.Unlock()
+		return err
+	}
+	// depFailed is a failure caused by a base that did not build or pass its smoke checks: the
+	// image is skipped, not failed.
+	depFailed := func(ctx context.Context) error {
+		if d := failedDep(ctx, deps); d != nil {
+			mu.Lock()
+			depErr = &depFailedError{dep: d}
+			mu.Unlock()
+			return depErr
+		}
+		return nil
+	}
+	// The session and the gateway are set up at once; the frontend starts as soon as the bases'
+	// LLB is known (not built), so a dependant's Dockerfile, context and conversion overlap its
+	// base's build, and BuildKit builds the steps they share once.
 	buildFunc := func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
+		defer n.markDefined()
 		inputs := map[string]*pb.Definition{}
 		for _, d := range deps {
 			select {
-			case <-d.ready:
+			case <-d.defined:
 			case <-ctx.Done():
 				return nil, context.Cause(ctx)
 			}
-			if !d.ok {
-				mu.Lock()
-				depErr = &depFailedError{dep: d}
-				mu.Unlock()
-				return nil, depErr
+			if d.res == nil {
+				if err := depFailed(ctx); err != nil {
+					return nil, err
+				}
+				return nil, context.Cause(ctx)
 			}
 			if err := addInput(ctx, attrs, inputs, im.depRefs[d.im.Name], d.im.Name, d.res); err != nil {
-				mu.Lock()
-				inputErr = fmt.Errorf("hand over base %s: %w", d.im.Name, err)
-				mu.Unlock()
-				return nil, err
+				return nil, record(&inputErr, fmt.Errorf("hand over base %s: %w", d.im.Name, err))
 			}
 		}
 		select {
@@ -118,13 +137,19 @@ func (r *runner) solve(ctx context.Context, n *node, deps []*node) error {
 			Frontend:       "dockerfile.v0",
 			FrontendOpt:    attrs,
 			FrontendInputs: inputs,
-			Evaluate:       true,
 		})
+		if err == nil {
+			n.res = res
+			n.markDefined()
+			err = evaluate(ctx, res)
+		}
+		// Built (or not): this image needs its bases' sessions no more.
+		n.releaseDeps()
 		if err != nil {
-			mu.Lock()
-			solveErr = err
-			mu.Unlock()
-			return nil, err
+			if err := depFailed(ctx); err != nil {
+				return nil, err
+			}
+			return nil, record(&solveErr, err)
 		}
 		if n.export && (len(im.Smoke) > 0 || im.SmokeImports != nil || im.SmokeBoot != nil) {
 			notes, err := smoke(ctx, gw, res, im)
@@ -137,7 +162,10 @@ func (r *runner) solve(ctx context.Context, n *node, deps []*node) error {
 			}
 		}
 		release()
-		n.res = res
+		// Exported only on bases that passed all the way, smoke checks included.
+		if err := depFailed(ctx); err != nil {
+			return nil, err
+		}
 		n.markReady(true)
 		n.users.Wait()
 		return res, nil
@@ -192,6 +220,34 @@ func (r *runner) redact(s string) string {
 		s = strings.ReplaceAll(s, v, "***")
 	}
 	return s
+}
+
+// evaluate builds every platform's result of a frontend solve.
+func evaluate(ctx context.Context, res *gateway.Result) error {
+	g, ctx := errgroup.WithContext(ctx)
+	_ = res.EachRef(func(ref gateway.Reference) error {
+		if ref != nil {
+			g.Go(func() error { return ref.Evaluate(ctx) })
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
+// failedDep waits until each base is built and checked and returns the first that did not pass,
+// or nil (also when ctx ends first: the caller reports the cancellation).
+func failedDep(ctx context.Context, deps []*node) *node {
+	for _, d := range deps {
+		select {
+		case <-d.ready:
+		case <-ctx.Done():
+			return nil
+		}
+		if !d.ok {
+			return d
+		}
+	}
+	return nil
 }
 
 // nonEmpty keeps an error that says nothing from reaching the user as "".
