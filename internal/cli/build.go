@@ -29,7 +29,9 @@ const buildSummary = `Build the base image and every adapter built FROM it throu
 independent images in parallel, each built base handed straight to its dependants.
 
 The images come from the build: section of .molecule-ci.yml in DIR (default: the current
-directory), or by convention from DIR/Dockerfile (the base) and DIR/adapters/*/Dockerfile.
+directory), or by convention from DIR/Dockerfile (the base) and DIR/adapters/*/Dockerfile, named
+<base-name>:base and <base-name>:<adapter> (build.base-name; default workspace-template in a
+workspace template, else DIR's name). Contexts and Dockerfiles must stay inside the repository.
 Progress goes to stderr; the result (a table, workflow commands or the metadata JSON) to stdout.
 Exit 1 when an image failed, 2 on bad flags or config, 3 when the daemon cannot be reached.`
 
