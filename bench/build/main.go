@@ -99,12 +99,8 @@ func run(addr, buildctl, busybox, sleep string, parallel, runs int, keep bool) e
 			Outputs: []build.Output{{Type: "oci", Dest: filepath.Join(root, fmt.Sprintf("ours-oci-%d", i))}},
 		}
 		t0 := time.Now()
-		res, err := build.Run(ctx, opts)
+		_, took, err := buildAll(ctx, opts)
 		if err != nil {
-			return err
-		}
-		took := time.Since(t0)
-		if err := allBuilt(res); err != nil {
 			return err
 		}
 		ours = append(ours, took)
@@ -135,13 +131,8 @@ func run(addr, buildctl, busybox, sleep string, parallel, runs int, keep bool) e
 
 	// 3. Fully cached re-run.
 	opts.Progress, opts.ProgressMode = io.Discard, "plain"
-	t0 := time.Now()
-	res, err := build.Run(ctx, opts)
+	res, cachedTime, err := buildAll(ctx, opts)
 	if err != nil {
-		return err
-	}
-	cachedTime := time.Since(t0)
-	if err := allBuilt(res); err != nil {
 		return err
 	}
 	ran := 0
@@ -157,13 +148,8 @@ func run(addr, buildctl, busybox, sleep string, parallel, runs int, keep bool) e
 	if err := os.WriteFile(req, []byte("dep==1.1 # touched "+time.Now().String()+"\n"), 0o644); err != nil {
 		return err
 	}
-	t0 = time.Now()
-	res, err = build.Run(ctx, opts)
+	res, touchTime, err := buildAll(ctx, opts)
 	if err != nil {
-		return err
-	}
-	touchTime := time.Since(t0)
-	if err := allBuilt(res); err != nil {
 		return err
 	}
 	fmt.Printf("re-run after touching adapters/%s/requirements.txt: %.2fs; executed:\n", touched, touchTime.Seconds())
@@ -204,13 +190,20 @@ func medianF(fs []float64) float64 {
 	return s[len(s)/2]
 }
 
-func allBuilt(res *build.Result) error {
+// buildAll runs molecule-ci's build once, timed; every image must have built.
+func buildAll(ctx context.Context, opts build.Options) (*build.Result, time.Duration, error) {
+	t0 := time.Now()
+	res, err := build.Run(ctx, opts)
+	took := time.Since(t0)
+	if err != nil {
+		return nil, took, err
+	}
 	for _, im := range res.Images {
 		if im.Status != build.Built {
-			return fmt.Errorf("image %s %s: %s", im.Name, im.Status, im.Reason)
+			return nil, took, fmt.Errorf("image %s %s: %s", im.Name, im.Status, im.Reason)
 		}
 	}
-	return nil
+	return res, took, nil
 }
 
 // The fixture starts every Dockerfile with COPY nonce: a new nonce makes every step after it a
