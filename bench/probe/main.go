@@ -34,14 +34,22 @@ func main() {
 	timeout := flag.Duration("timeout", 0, "per-check timeout (default: the probe's default)")
 	curl := flag.Bool("curl", true, "also run the sequential curl loop")
 	keep := flag.Bool("keep", false, "keep the work directory")
+	hostile := flag.Int("hostile", 0, "instead: this many endpoints sending a 2 MB header line without a colon (issue 15)")
+	bin := flag.String("bin", "", "the molecule-ci binary to measure (default: built from this checkout)")
 	flag.Parse()
-	if err := run(*fast, *hang, *latency, *timeout, *curl, *keep); err != nil {
+	var err error
+	if *hostile > 0 {
+		err = runHostile(*hostile, *bin, *keep)
+	} else {
+		err = run(*fast, *hang, *latency, *timeout, *curl, *keep, *bin)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(fast, hang int, latency, timeout time.Duration, withCurl, keep bool) error {
+func run(fast, hang int, latency, timeout time.Duration, withCurl, keep bool, prebuilt string) error {
 	var defaults config.ProbeConfig
 	defaults.SetDefaults()
 	if timeout == 0 {
@@ -102,11 +110,9 @@ func run(fast, hang int, latency, timeout time.Duration, withCurl, keep bool) er
 	if err := os.WriteFile(filepath.Join(work, ".molecule-ci.yml"), []byte(cfg.String()), 0o644); err != nil {
 		return err
 	}
-	bin := filepath.Join(work, "molecule-ci")
-	build := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/molecule-ci")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("go build: %w", err)
+	bin, err := binary(work, prebuilt)
+	if err != nil {
+		return err
 	}
 
 	n := len(urls)
@@ -175,6 +181,20 @@ func run(fast, hang int, latency, timeout time.Duration, withCurl, keep bool) er
 		return fmt.Errorf("goal missed")
 	}
 	return nil
+}
+
+// binary is prebuilt when given, else molecule-ci built from this checkout into work.
+func binary(work, prebuilt string) (string, error) {
+	if prebuilt != "" {
+		return filepath.Abs(prebuilt)
+	}
+	bin := filepath.Join(work, "molecule-ci")
+	build := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/molecule-ci")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return "", fmt.Errorf("go build: %w", err)
+	}
+	return bin, nil
 }
 
 func mb(b int64) string { return fmt.Sprintf("%.1f MB", float64(b)/(1<<20)) }

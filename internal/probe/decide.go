@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/Molecule-AI/molecule-ci/internal/config"
+	"github.com/Molecule-AI/molecule-ci/internal/secrets"
 )
 
 // Issue is an incident issue as the tracker knows it.
@@ -382,8 +383,8 @@ func act(ctx context.Context, opts Options, st *State, trans []transition, res *
 		case "comment":
 			in.Number, in.URL, err = ensureIssue(ctx, opts, labels, in, now)
 			if err == nil {
-				err = opts.Issues.Comment(ctx, in.Number, fmt.Sprintf("Still down at %s UTC (down for %s). The cause changed:\n\n```\n%s\n```%s",
-					now.UTC().Format(time.DateTime), fmtDuration(in.Downtime(now)), fence(in.Cause), runLine(opts)))
+				err = opts.Issues.Comment(ctx, in.Number, issueBody(fmt.Sprintf("Still down at %s UTC (down for %s). The cause changed:\n\n```\n%s\n```%s",
+					now.UTC().Format(time.DateTime), fmtDuration(in.Downtime(now)), fence(in.Cause), runLine(opts))))
 				in.LastComment, in.CommentCause = now, in.Cause
 				ir.Action = "commented"
 			}
@@ -399,9 +400,9 @@ func act(ctx context.Context, opts Options, st *State, trans []transition, res *
 						break
 					}
 					in.Number, in.URL = is.Number, is.URL
-					err = opts.Issues.Comment(ctx, is.Number, fmt.Sprintf("Recovered at %s UTC. Measured downtime: **%s** (first failing run %s UTC, first passing run %s UTC).%s",
+					err = opts.Issues.Comment(ctx, is.Number, issueBody(fmt.Sprintf("Recovered at %s UTC. Measured downtime: **%s** (first failing run %s UTC, first passing run %s UTC).%s",
 						in.RecoveredAt.UTC().Format(time.DateTime), fmtDuration(in.Downtime(now)),
-						in.FailingSince.UTC().Format(time.DateTime), in.RecoveredAt.UTC().Format(time.DateTime), runLine(opts)))
+						in.FailingSince.UTC().Format(time.DateTime), in.RecoveredAt.UTC().Format(time.DateTime), runLine(opts))))
 					if err == nil {
 						err = opts.Issues.Close(ctx, is.Number, "completed")
 					}
@@ -414,8 +415,8 @@ func act(ctx context.Context, opts Options, st *State, trans []transition, res *
 		}
 		ir.Number, ir.URL = in.Number, in.URL
 		if err != nil {
-			ir.Error = err.Error()
-			opts.Logf("incident %s for %s: %v", t.kind, in.Service, err)
+			ir.Error = remoteText(err.Error()) // the API's answer, quoted
+			opts.Logf("incident %s for %s: %s", t.kind, in.Service, ir.Error)
 		}
 		res.Incidents = append(res.Incidents, ir)
 		inCopy := in
@@ -461,10 +462,10 @@ func ensureIssue(ctx context.Context, opts Options, labels []string, in Incident
 		return 0, "", err
 	}
 	if len(open) == 0 {
-		body := fmt.Sprintf("**%s** (%s) is down.\n\n- First failing run: %s UTC\n- Declared down: %s UTC (policy: %s)\n\nCause, verbatim:\n\n```\n%s\n```\n\nThis issue is closed automatically, with the measured downtime, when the service recovers.%s",
+		body := issueBody(fmt.Sprintf("**%s** (%s) is down.\n\n- First failing run: %s UTC\n- Declared down: %s UTC (policy: %s)\n\nCause, verbatim:\n\n```\n%s\n```\n\nThis issue is closed automatically, with the measured downtime, when the service recovers.%s",
 			in.Service, in.Env, in.FailingSince.UTC().Format(time.DateTime), in.OpenedAt.UTC().Format(time.DateTime),
-			policyText(opts.Config), fence(in.Cause), runLine(opts))
-		is, err := opts.Issues.Create(ctx, fmt.Sprintf("🔴 %s (%s) is down", in.Service, in.Env), body, labels)
+			policyText(opts.Config), fence(in.Cause), runLine(opts)))
+		is, err := opts.Issues.Create(ctx, issueTitle(fmt.Sprintf("🔴 %s (%s) is down", in.Service, in.Env)), body, labels)
 		if err != nil {
 			return 0, "", err
 		}
@@ -494,7 +495,7 @@ func policyText(c config.ProbeConfig) string {
 }
 
 func page(ctx context.Context, opts Options, text string) bool {
-	if err := opts.Pager.Page(ctx, text); err != nil {
+	if err := opts.Pager.Page(ctx, secrets.Redact(text)); err != nil {
 		opts.Logf("page not sent: %v", err)
 		return false
 	}

@@ -82,17 +82,28 @@ func apiMessage(body []byte) string {
 		var o struct{ Code, Message string }
 		switch {
 		case json.Unmarshal(v.Error, &s) == nil && s != "":
-			return s
+			return truncateText(s, 200)
 		case json.Unmarshal(v.Error, &o) == nil && (o.Message != "" || o.Code != ""):
 			if o.Code != "" {
-				return o.Code + ": " + o.Message
+				return truncateText(o.Code, 40) + ": " + truncateText(o.Message, 200)
 			}
-			return o.Message
+			return truncateText(o.Message, 200)
 		case v.Message != "":
-			return v.Message
+			return truncateText(v.Message, 200)
 		}
 	}
 	return truncateText(strings.TrimSpace(string(body)), 200)
+}
+
+// maxListed is how many items of a list a server sent (machines failing their checks, sites
+// down) a message names before saying how many more there are.
+const maxListed = 5
+
+func listed(items []string, sep string) string {
+	if len(items) <= maxListed {
+		return strings.Join(items, sep)
+	}
+	return fmt.Sprintf("%s%sand %d more", strings.Join(items[:maxListed], sep), sep, len(items)-maxListed)
 }
 
 func redactToken(err error, token string) error {
@@ -146,6 +157,7 @@ func (r *runner) vercelCheck(ctx context.Context, ch config.ProbeCheck) CheckRes
 	if state == "" {
 		state = d.Ready
 	}
+	d.UID, state = truncateText(d.UID, 60), truncateText(state, 40)
 	created := time.UnixMilli(d.Created).UTC().Format(time.RFC3339)
 	switch state {
 	case "READY":
@@ -185,7 +197,7 @@ func (r *runner) flyCheck(ctx context.Context, ch config.ProbeCheck) CheckResult
 		return res
 	}
 	started, healthy := 0, 0
-	var problems []string
+	var problems []string // at most maxListed, then how many more
 	for _, m := range machines {
 		if m.State != "started" {
 			continue
@@ -195,7 +207,8 @@ func (r *runner) flyCheck(ctx context.Context, ch config.ProbeCheck) CheckResult
 		for _, c := range m.Checks {
 			if c.Status != "passing" {
 				ok = false
-				problems = append(problems, fmt.Sprintf("machine %s (%s) check %s is %s: %s", m.ID, m.Region, c.Name, c.Status, truncateText(strings.TrimSpace(c.Output), 120)))
+				problems = append(problems, fmt.Sprintf("machine %s (%s) check %s is %s: %s", truncateText(m.ID, 40), truncateText(m.Region, 20),
+					truncateText(c.Name, 40), truncateText(c.Status, 20), truncateText(strings.TrimSpace(c.Output), 120)))
 			}
 		}
 		if ok {
@@ -206,9 +219,9 @@ func (r *runner) flyCheck(ctx context.Context, ch config.ProbeCheck) CheckResult
 	case started == 0:
 		res.Status, res.Error = Down, fmt.Sprintf("no started machine among %d of app %s", len(machines), ch.App)
 	case healthy == 0:
-		res.Status, res.Error = Down, strings.Join(problems, "; ")
+		res.Status, res.Error = Down, listed(problems, "; ")
 	case healthy < started:
-		res.Status, res.Error = Degraded, strings.Join(problems, "; ")
+		res.Status, res.Error = Degraded, listed(problems, "; ")
 	default:
 		res.Status, res.Note = Up, fmt.Sprintf("%d of %d machines started and passing their checks", started, len(machines))
 	}
@@ -272,13 +285,13 @@ func (r *runner) statusJSONCheck(ctx context.Context, ch config.ProbeCheck) Chec
 	var down []string
 	for _, s := range sites {
 		if s.Status == "down" {
-			down = append(down, s.Name)
+			down = append(down, truncateText(s.Name, 60))
 		}
 	}
 	res.Status = Up
 	res.Note = fmt.Sprintf("%d sites listed", len(sites))
 	if len(down) > 0 {
-		res.Status, res.Error = Degraded, fmt.Sprintf("reports %d of %d sites down: %s", len(down), len(sites), strings.Join(down, ", "))
+		res.Status, res.Error = Degraded, fmt.Sprintf("reports %d of %d sites down: %s", len(down), len(sites), listed(down, ", "))
 	}
 	if !heartbeat.IsZero() && r.opts.Config.HeartbeatMaxAge > 0 {
 		if age := r.opts.Now().Sub(heartbeat); age > r.opts.Config.HeartbeatMaxAge {

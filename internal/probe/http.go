@@ -23,6 +23,11 @@ import (
 // maxRedirects is how many redirects a check follows before calling it a loop.
 const maxRedirects = 10
 
+// maxHeaderBytes bounds a response's header section, as a browser does (Chromium: 256 KiB): Go's
+// default of 10 MB would read a hostile server's 2 MB header line into memory and quote it in
+// the error.
+const maxHeaderBytes = 256 << 10
+
 // runner holds what the checks of one run share: one transport per address family, so
 // connections are pooled per host without a check for v4 reusing a v6 connection.
 type runner struct {
@@ -46,6 +51,8 @@ func newRunner(opts Options) (*runner, error) {
 			MaxIdleConnsPerHost: 4,
 			IdleConnTimeout:     30 * time.Second,
 			ForceAttemptHTTP2:   true,
+			// Also bounds HTTP/2 header lists (SETTINGS_MAX_HEADER_LIST_SIZE).
+			MaxResponseHeaderBytes: maxHeaderBytes,
 			// The body is measured as sent: a gzip the server chose is counted compressed.
 			DisableCompression: true,
 		}
@@ -336,11 +343,4 @@ func lookup(doc any, path string) (any, bool) {
 		}
 	}
 	return cur, true
-}
-
-func truncateText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

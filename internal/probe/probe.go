@@ -304,7 +304,16 @@ func (r *runner) check(ctx context.Context, ch config.ProbeCheck) CheckResult {
 	return res
 }
 
+// attempt runs one attempt of a check. Its error and note quote what the server or API said:
+// everything after this point stores, prints and publishes them, so they are bounded and
+// redacted here, once.
 func (r *runner) attempt(ctx context.Context, ch config.ProbeCheck) CheckResult {
+	res := r.attemptKind(ctx, ch)
+	res.Error, res.Note = remoteText(res.Error), remoteText(res.Note)
+	return res
+}
+
+func (r *runner) attemptKind(ctx context.Context, ch config.ProbeCheck) CheckResult {
 	actx, cancel := context.WithTimeout(ctx, r.opts.Config.Timeout)
 	defer cancel()
 	switch ch.Kind {

@@ -1,7 +1,6 @@
 package probe
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -10,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"iter"
 	"math"
 	"os"
 	"path/filepath"
@@ -158,7 +158,28 @@ func parseState(b []byte) (*State, error) {
 	if st.Services == nil {
 		st.Services = map[string]*ServiceState{}
 	}
+	st.sanitize()
 	return st, nil
+}
+
+// sanitize bounds and redacts the texts a server once controlled, as a state written by an older
+// version (or by hand) may hold them: what is read back is written again every run.
+func (st *State) sanitize() {
+	bound := func(in *Incident) {
+		if in != nil {
+			in.Cause, in.CommentCause = storedText(in.Cause), storedText(in.CommentCause)
+		}
+	}
+	for _, ss := range st.Services {
+		if ss == nil {
+			continue
+		}
+		ss.Reason = storedText(ss.Reason)
+		bound(ss.Incident)
+	}
+	for _, in := range st.Closed {
+		bound(in)
+	}
 }
 
 func (st *State) marshal() []byte {
@@ -201,18 +222,34 @@ func historyPath(slug string) string       { return "history/" + slug + ".jsonl"
 func rollupPath(slug string) string        { return "history/" + slug + ".daily.jsonl" }
 func archivePath(slug, date string) string { return "history/" + slug + "/" + date + ".jsonl" }
 
+// maxHistoryLine bounds one stored JSONL line; a longer one (written by an older version that
+// kept a server's whole error text) is skipped like any unreadable line.
+const maxHistoryLine = 64 << 10
+
+// jsonLines yields the non-blank lines of b: a slice of b each, no copy, and no line length
+// that stops the reading (a bufio.Scanner would stop at its buffer's size and drop the rest).
+func jsonLines(b []byte) iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		for len(b) > 0 {
+			line := b
+			if i := bytes.IndexByte(b, '\n'); i >= 0 {
+				line, b = b[:i], b[i+1:]
+			} else {
+				b = nil
+			}
+			if t := bytes.TrimSpace(line); len(t) > 0 && !yield(t) {
+				return
+			}
+		}
+	}
+}
+
 // parseHistory reads JSONL, skipping lines it cannot read (a line cut by a crash must not lose
 // the month) but counting them, so the caller can say so.
 func parseHistory(b []byte) (lines []HistoryLine, bad int) {
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		t := bytes.TrimSpace(sc.Bytes())
-		if len(t) == 0 {
-			continue
-		}
+	for t := range jsonLines(b) {
 		var l HistoryLine
-		if json.Unmarshal(t, &l) != nil || l.Timestamp.IsZero() {
+		if len(t) > maxHistoryLine || json.Unmarshal(t, &l) != nil || l.Timestamp.IsZero() {
 			bad++
 			continue
 		}
@@ -229,11 +266,9 @@ func parseHistory(b []byte) (lines []HistoryLine, bad int) {
 
 func parseRollups(b []byte) []Rollup {
 	var out []Rollup
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
+	for t := range jsonLines(b) {
 		var r Rollup
-		if json.Unmarshal(sc.Bytes(), &r) == nil && r.Date != "" {
+		if len(t) <= maxHistoryLine && json.Unmarshal(t, &r) == nil && r.Date != "" {
 			out = append(out, r)
 		}
 	}

@@ -74,7 +74,7 @@ func (t *Telegram) Page(ctx context.Context, text string) error {
 		if resp.StatusCode == http.StatusOK && a.OK {
 			return nil
 		}
-		desc := a.Description
+		desc := truncateText(a.Description, 200)
 		if desc == "" {
 			desc = truncateText(strings.TrimSpace(string(raw)), 200)
 		}

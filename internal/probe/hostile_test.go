@@ -1,0 +1,271 @@
+package probe
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/Molecule-AI/molecule-ci/internal/config"
+)
+
+// rawServer is a loopback TCP server that answers every connection with answer, whatever was
+// asked: the way to send what net/http's server never would (a header line without a colon).
+func rawServer(t testing.TB, answer []byte) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				buf := make([]byte, 4096)
+				c.Read(buf)
+				c.Write(answer)
+			}()
+		}
+	}()
+	return "http://" + l.Addr().String()
+}
+
+// colonless is the issue's answer: a status line, then a 2 MB header line without a colon.
+func colonless() []byte {
+	return []byte("HTTP/1.1 200 OK\r\n" + strings.Repeat("A", 2<<20) + "\r\n\r\n")
+}
+
+// TestHostileServerTexts: whatever a server or an API sends, the check's error and note stay a
+// few hundred bytes, cut at a character boundary and saying how long the text was.
+func TestHostileServerTexts(t *testing.T) {
+	huge := strings.Repeat("é", 100<<10) // 200 KB of two-byte characters: a cut must not split one
+	var sites []string
+	for i := range 2000 {
+		sites = append(sites, fmt.Sprintf(`{"name":"site %d %s","status":"down"}`, i, strings.Repeat("n", 10<<10)))
+	}
+	var machines []string
+	for i := range 150 { // 3 MB, within the 4 MiB an API answer may be
+		machines = append(machines, fmt.Sprintf(`{"id":"m%d%s","state":"started","region":"%s","checks":[{"name":"%s","status":"critical","output":"%s"}]}`,
+			i, strings.Repeat("i", 5000), strings.Repeat("r", 5000), strings.Repeat("c", 5000), strings.Repeat("o", 5000)))
+	}
+	cases := []struct {
+		name   string
+		check  config.ProbeCheck
+		tokens Tokens
+		status Status
+		prefix string // the error starts so
+	}{
+		{"2 MB header line without a colon", config.ProbeCheck{Kind: "http", URL: rawServer(t, colonless())}, Tokens{}, Down,
+			`Get "SERVER": net/http: HTTP/1.x transport connection broken: net/http: server response headers exceeded 262144 bytes; aborted`},
+		{"200 KB status line", config.ProbeCheck{Kind: "http", URL: rawServer(t, []byte("HTTP/1.1 2"+huge+"\r\n\r\n"))}, Tokens{}, Down,
+			`Get "SERVER": net/http: HTTP/1.x transport connection broken: malformed HTTP status code "2éé`},
+		{"2,000 sites down with 10 KB names", config.ProbeCheck{Kind: "status-json", URL: serve(t, func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "["+strings.Join(sites, ",")+"]")
+		}).URL}, Tokens{}, Down, "malformed status JSON: unexpected end of JSON input (the body was cut at 1048576 bytes)"},
+		{"a Vercel error message of 200 KB", config.ProbeCheck{Kind: "vercel", Project: "p", API: serve(t, func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(500)
+			io.WriteString(w, `{"error":{"code":"`+huge+`","message":"`+huge+`"}}`)
+		}).URL}, Tokens{Vercel: "vercel-token"}, Unknown, "GET SERVER/v6/deployments?limit=1&projectId=p&target=production: 500 éé"},
+		{"a Vercel deployment with a 200 KB id and state", config.ProbeCheck{Kind: "vercel", Project: "p", API: serve(t, func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, `{"deployments":[{"uid":"`+huge+`","state":"`+huge+`"}]}`)
+		}).URL}, Tokens{Vercel: "vercel-token"}, Unknown, "latest production deployment éé"},
+		{"150 Fly machines failing with 5 KB texts", config.ProbeCheck{Kind: "fly", App: "a", API: serve(t, func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "["+strings.Join(machines, ",")+"]")
+		}).URL}, Tokens{Fly: "fly-token"}, Down, "machine m0iii"},
+	}
+	// The status JSON above is over the 1 MiB body bound; a second one within it lists them.
+	small := sites[:80]
+	cases = append(cases, struct {
+		name   string
+		check  config.ProbeCheck
+		tokens Tokens
+		status Status
+		prefix string
+	}{"80 sites down with 10 KB names", config.ProbeCheck{Kind: "status-json", URL: serve(t, func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "["+strings.Join(small, ",")+"]")
+	}).URL}, Tokens{}, Degraded, "reports 80 of 80 sites down: site 0 nnnn"})
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := one(tc.check)
+			cfg.RetryDelay = 0
+			res, err := Run(context.Background(), Options{Config: cfg, Tokens: tc.tokens})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := res.Services[0].Checks[0]
+			server := tc.check.URL + tc.check.API
+			got := strings.ReplaceAll(c.Error, server, "SERVER")
+			if c.Status != tc.status || !strings.HasPrefix(got, tc.prefix) {
+				t.Errorf("%s %.400q, want %s and an error starting %q", c.Status, got, tc.status, tc.prefix)
+			}
+			// Two attempts may be quoted, each bounded.
+			if len(c.Error) > 2*(maxRemoteText+40)+20 || !utf8.ValidString(c.Error) {
+				t.Errorf("error of %d bytes (valid UTF-8: %v): %.200q…", len(c.Error), utf8.ValidString(c.Error), c.Error)
+			}
+			if len(res.Services[0].Reason) > 2*(maxRemoteText+40)+40 {
+				t.Errorf("reason of %d bytes", len(res.Services[0].Reason))
+			}
+		})
+	}
+}
+
+// TestHostileEndpointsSmallOutputs is the issue's case: 20 endpoints sending a 2 MB header line
+// without a colon, probed by three scheduled runs with state, incidents, pages and the status
+// page. Every file, issue, page and output stays small: before, state.json reached 120 MB and
+// the incident body 2,000,722 characters (refused by GitHub with 422, every run).
+func TestHostileEndpointsSmallOutputs(t *testing.T) {
+	var services []config.ProbeService
+	answer := colonless()
+	for i := range 20 {
+		services = append(services, config.ProbeService{Name: fmt.Sprintf("hostile %02d", i),
+			Checks: []config.ProbeCheck{{Kind: "http", URL: rawServer(t, answer)}}})
+	}
+	cfg := testConfig(services...)
+	cfg.RetryDelay, cfg.DownAfter, cfg.DownAfterRuns = 0, 0, 2
+	dir := t.TempDir()
+	store, site := DirStore{Dir: filepath.Join(dir, "state")}, filepath.Join(dir, "site")
+	issues, pager := &memIssues{}, &memPager{}
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	for run := range 3 {
+		now := t0.Add(time.Duration(run) * 5 * time.Minute)
+		res, err := Run(context.Background(), Options{Config: cfg, Now: func() time.Time { return now }, Store: store, Site: site, Issues: issues, Pager: pager})
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, err := res.JSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var human bytes.Buffer
+		if err := res.Human(&human); err != nil {
+			t.Fatal(err)
+		}
+		for name, n := range map[string]int{"JSON output": len(js), "human output": human.Len(), "job summary": len(res.Markdown())} {
+			if n > 32<<10 {
+				t.Errorf("run %d: %s of %d bytes", run, name, n)
+			}
+		}
+	}
+	if len(issues.issues) != 20 || len(pager.pages) != 20 {
+		t.Errorf("%d issues and %d pages, want one of each per endpoint", len(issues.issues), len(pager.pages))
+	}
+	for _, is := range issues.issues {
+		if n := utf8.RuneCountInString(is.body); n > 2000 {
+			t.Errorf("issue %d: a body of %d characters", is.Number, n)
+		}
+	}
+	for _, p := range pager.pages {
+		if len(p) > 1000 {
+			t.Errorf("a page of %d bytes", len(p))
+		}
+	}
+	// Every stored and published file: a few KB per service at most (the page's day bars make
+	// it 130 KB for 20 services, whatever the servers send).
+	for _, root := range []string{store.Dir, site} {
+		filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st, _ := d.Info(); !d.IsDir() && st.Size() > 192<<10 {
+				t.Errorf("%s: %d bytes", p, st.Size())
+			}
+			return nil
+		})
+	}
+	state := mustRead(t, filepath.Join(store.Dir, StateFile))
+	if len(state) > 40<<10 {
+		t.Errorf("state.json of %d bytes for 20 services", len(state))
+	}
+}
+
+// TestIssueBodyLimit: an issue or comment body stays within GitHub's 65,536 characters whatever
+// went into it, a code block cut open is closed again, and a title within its 256.
+func TestIssueBodyLimit(t *testing.T) {
+	long := "**x** is down.\n\n```\n" + strings.Repeat("é", 70000) + "\n```\n\nThis issue is closed automatically."
+	got := issueBody(long)
+	if n := utf8.RuneCountInString(got); n > maxIssueBody {
+		t.Errorf("%d characters", n)
+	}
+	if !strings.HasSuffix(got, "é\n```\n\n… (cut to GitHub's limit of 65536 characters)") || strings.Count(got, "```")%2 != 0 {
+		t.Errorf("ends %q", got[len(got)-80:])
+	}
+	if short := "**x** is down."; issueBody(short) != short {
+		t.Errorf("a short body changed: %q", issueBody(short))
+	}
+	title := issueTitle("🔴 " + strings.Repeat("ü", 1000) + " is down")
+	if n := utf8.RuneCountInString(title); n != maxIssueTitle || !strings.HasSuffix(title, "ü…") {
+		t.Errorf("title of %d characters: …%q", n, title[len(title)-10:])
+	}
+}
+
+// TestOldStateIsBounded: a state.json written by an older version, with a server's 2 MB error
+// text as a service's reason and the causes of an open and a closed incident, is read back
+// bounded: the state written again and the status page's JSON are small, and the incident's next
+// comment stays within GitHub's limit.
+func TestOldStateIsBounded(t *testing.T) {
+	svc := newToggle(t)
+	svc.up.Store(false)
+	cfg := testConfig(config.ProbeService{Name: "API", Checks: []config.ProbeCheck{{Kind: "http", URL: svc.url}}})
+	cfg.RetryDelay, cfg.CommentEvery = 0, 0
+	dir := t.TempDir()
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	cause := "http: Get \"" + svc.url + "\": net/http: malformed MIME header line: " + strings.Repeat("A", 2<<20)
+	old := &State{Version: 1, LastRun: t0, Services: map[string]*ServiceState{"api": {Name: "API", Env: "production", Declared: Down,
+		DeclaredSince: t0, Observed: Down, Reason: cause, LastChecked: t0, FailRuns: 3, FailingSince: t0.Add(-15 * time.Minute),
+		Incident: &Incident{Service: "API", Slug: "api", Env: "production", Number: 1, Filed: true, FailingSince: t0.Add(-15 * time.Minute),
+			OpenedAt: t0.Add(-10 * time.Minute), Cause: cause, CommentCause: cause, Owner: "old"}}},
+		Closed: []*Incident{{Service: "API", Slug: "api", Env: "production", Number: 0, FailingSince: t0.Add(-3 * time.Hour),
+			OpenedAt: t0.Add(-3 * time.Hour), RecoveredAt: t0.Add(-2 * time.Hour), ClosedAt: t0.Add(-2 * time.Hour), Cause: cause}}}
+	if err := os.WriteFile(filepath.Join(dir, StateFile), old.marshal(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	issues := &memIssues{}
+	issues.Create(context.Background(), "🔴 API (production) is down", "", []string{"incident", "api"})
+	now := t0.Add(5 * time.Minute)
+	site := filepath.Join(dir, "site")
+	if _, err := Run(context.Background(), Options{Config: cfg, Now: func() time.Time { return now }, Store: DirStore{Dir: dir}, Issues: issues, Site: site}); err != nil {
+		t.Fatal(err)
+	}
+	if st := mustRead(t, filepath.Join(dir, StateFile)); len(st) > 8<<10 {
+		t.Errorf("state.json of %d bytes after one run", len(st))
+	}
+	if st := mustRead(t, filepath.Join(site, "api/v1/status.json")); len(st) > 8<<10 {
+		t.Errorf("status.json of %d bytes", len(st))
+	}
+	if c := issues.comments[1]; len(c) != 1 || utf8.RuneCountInString(c[0]) > 2000 || !strings.Contains(c[0], "status 502 Bad Gateway") {
+		t.Errorf("comments: %d, %.300q", len(c), c)
+	}
+}
+
+// TestHistoryLongLine: a 2 MB history line (an older version stored a server's whole error) is
+// skipped and counted, and the lines after it are kept: before, reading stopped there and the
+// rest of the month was lost when the file was written again.
+func TestHistoryLongLine(t *testing.T) {
+	line := func(min int, errText string) string {
+		return fmt.Sprintf(`{"timestamp":"2026-12-01T10:%02d:00Z","name":"API","url":"u","method":"GET","status_code":0,"latency_ms":0,"success":false,"status":"down","error":%q}`, min, errText) + "\n"
+	}
+	b := line(0, "short") + line(5, strings.Repeat("A", 2<<20)) + line(10, "after") + line(15, "last")
+	lines, bad := parseHistory([]byte(b))
+	var errs []string
+	for _, l := range lines {
+		errs = append(errs, l.Error)
+	}
+	if strings.Join(errs, ",") != "short,after,last" || bad != 1 {
+		t.Errorf("kept %q, %d unreadable; want short, after, last and 1", errs, bad)
+	}
+}
