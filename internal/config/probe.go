@@ -59,6 +59,13 @@ type ProbeConfig struct {
 	Repository string `yaml:"repository" json:"repository"`
 	// DataBranch is the branch the state and history are committed to (default "probe-data").
 	DataBranch string `yaml:"data-branch" json:"data-branch"`
+	// CrossOriginRedirects is what a check does when a redirect leaves the origin (scheme, host
+	// and port) of its url while it sends configured headers (headers, headers-from-env), or a
+	// deep check's API redirects elsewhere with its token: drop-headers (default) follows the
+	// redirect without them, refuse fails the check there. Go's HTTP client alone would keep
+	// every header but Authorization and Cookie, and those too for the same host on another
+	// port or a subdomain. A check's own cross-origin-redirects wins.
+	CrossOriginRedirects string `yaml:"cross-origin-redirects" json:"cross-origin-redirects"`
 	// Services are probed in the order given; names and slugs must be unique.
 	Services []ProbeService `yaml:"services" json:"services"`
 }
@@ -106,6 +113,8 @@ type ProbeCheck struct {
 	FollowRedirects *bool `yaml:"follow-redirects" json:"follow-redirects,omitempty"`
 	// IP is any, v4 or v6: which address family to connect over (default any).
 	IP string `yaml:"ip" json:"ip,omitempty"`
+	// CrossOriginRedirects overrides the section's cross-origin-redirects for this check.
+	CrossOriginRedirects string `yaml:"cross-origin-redirects" json:"cross-origin-redirects,omitempty"`
 
 	// vercel: the project whose latest production deployment must be READY.
 	Project string `yaml:"project" json:"project,omitempty"`
@@ -129,6 +138,23 @@ type ProbeJSONCondition struct {
 // ProbeKinds are the check kinds, in the order error messages list them.
 var ProbeKinds = []string{"http", "status-json", "vercel", "fly", "ghcr"}
 
+// The values of cross-origin-redirects.
+const (
+	RedirectDropHeaders = "drop-headers"
+	RedirectRefuse      = "refuse"
+)
+
+var redirectPolicies = []string{RedirectDropHeaders, RedirectRefuse}
+
+// RefusesCrossOrigin reports whether ch refuses a redirect to another origin, by its own
+// setting or else the section's.
+func (c *ProbeConfig) RefusesCrossOrigin(ch ProbeCheck) bool {
+	if ch.CrossOriginRedirects != "" {
+		return ch.CrossOriginRedirects == RedirectRefuse
+	}
+	return c.CrossOriginRedirects == RedirectRefuse
+}
+
 // SetDefaults gives the section the runbook's policy.
 func (c *ProbeConfig) SetDefaults() {
 	c.Title = "Status"
@@ -143,6 +169,7 @@ func (c *ProbeConfig) SetDefaults() {
 	c.CommentEvery = time.Hour
 	c.IncidentLabel = "incident"
 	c.DataBranch = "probe-data"
+	c.CrossOriginRedirects = RedirectDropHeaders
 }
 
 var (
@@ -217,6 +244,9 @@ func (c *ProbeConfig) Validate(v *Validation) {
 	if c.DataBranch == "" || strings.ContainsAny(c.DataBranch, " ~^:?*[\\") || strings.Contains(c.DataBranch, "..") {
 		v.Errorf("data-branch", "not a valid branch name: %q", c.DataBranch)
 	}
+	if !slices.Contains(redirectPolicies, c.CrossOriginRedirects) {
+		v.Errorf("cross-origin-redirects", "unknown value %q (valid: %s)", c.CrossOriginRedirects, strings.Join(redirectPolicies, ", "))
+	}
 	names := map[string]int{}
 	slugs := map[string]int{}
 	for i := range c.Services {
@@ -283,6 +313,7 @@ func validateProbeCheck(v *Validation, k string, ch *ProbeCheck) {
 	only("tls-min-days", ch.TLSMinDays != nil, web...)
 	only("follow-redirects", ch.FollowRedirects != nil, web...)
 	only("ip", ch.IP != "", web...)
+	only("cross-origin-redirects", ch.CrossOriginRedirects != "", web...)
 	only("project", ch.Project != "", "vercel")
 	only("team", ch.Team != "", "vercel")
 	only("app", ch.App != "", "fly")
@@ -347,6 +378,9 @@ func validateProbeCheck(v *Validation, k string, ch *ProbeCheck) {
 	}
 	if ch.TLSMinDays != nil && (*ch.TLSMinDays < 0 || *ch.TLSMinDays > 3650) {
 		v.Errorf(k+".tls-min-days", "must be between 0 and 3650, got %d", *ch.TLSMinDays)
+	}
+	if ch.CrossOriginRedirects != "" && !slices.Contains(redirectPolicies, ch.CrossOriginRedirects) {
+		v.Errorf(k+".cross-origin-redirects", "unknown value %q (valid: %s)", ch.CrossOriginRedirects, strings.Join(redirectPolicies, ", "))
 	}
 	if ch.IP != "" && !slices.Contains([]string{"any", "v4", "v6"}, ch.IP) {
 		v.Errorf(k+".ip", "unknown value %q (valid: any, v4, v6)", ch.IP)

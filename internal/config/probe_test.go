@@ -80,6 +80,49 @@ probe:
 	}
 }
 
+// TestProbeRedirectPolicy: cross-origin-redirects defaults to drop-headers, is set for the
+// section and overridden per web check, and a bad value or a deep check's is an error at its key.
+func TestProbeRedirectPolicy(t *testing.T) {
+	src := `version: 1
+probe:
+  cross-origin-redirects: refuse
+  services:
+    - name: A
+      checks:
+        - {kind: http, url: "https://a"}
+        - {kind: http, url: "https://a/x", cross-origin-redirects: drop-headers}
+`
+	c, err := Parse(".molecule-ci.yml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.Probe
+	if !p.RefusesCrossOrigin(p.Services[0].Checks[0]) || p.RefusesCrossOrigin(p.Services[0].Checks[1]) {
+		t.Errorf("section refuse, check drop-headers: %v %v", p.RefusesCrossOrigin(p.Services[0].Checks[0]), p.RefusesCrossOrigin(p.Services[0].Checks[1]))
+	}
+	var d ProbeConfig
+	d.SetDefaults()
+	if d.CrossOriginRedirects != "drop-headers" || d.RefusesCrossOrigin(ProbeCheck{}) {
+		t.Errorf("default %q", d.CrossOriginRedirects)
+	}
+	bad := `version: 1
+probe:
+  cross-origin-redirects: follow
+  services:
+    - name: A
+      checks:
+        - {kind: http, url: "https://a", cross-origin-redirects: maybe}
+        - {kind: fly, app: a, cross-origin-redirects: refuse}
+`
+	_, err = Parse(".molecule-ci.yml", []byte(bad))
+	want := `.molecule-ci.yml:3:27: probe.cross-origin-redirects: unknown value "follow" (valid: drop-headers, refuse)
+.molecule-ci.yml:7:66: probe.services[0].checks[0].cross-origin-redirects: unknown value "maybe" (valid: drop-headers, refuse)
+.molecule-ci.yml:8:31: probe.services[0].checks[1].cross-origin-redirects: applies to http and status-json checks, not fly`
+	if err == nil || err.Error() != want {
+		t.Errorf("got:\n%v\nwant:\n%s", err, want)
+	}
+}
+
 func TestParseUpptime(t *testing.T) {
 	src := `owner: Molecule-AI
 repo: molecule-ai-status

@@ -43,8 +43,10 @@ func (r *runner) apiGet(ctx context.Context, res *CheckResult, rawURL, token str
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "molecule-ci-probe")
+	// The token goes to the API's origin only: a redirect elsewhere drops it, or is refused.
+	rq := request{follow: true, configured: []string{"Authorization"}, refuse: r.opts.Config.CrossOriginRedirects == config.RedirectRefuse}
 	start := time.Now()
-	resp, err := (&http.Client{Transport: r.transports["any"]}).Do(req)
+	resp, err := (&http.Client{Transport: r.transports["any"], CheckRedirect: rq.checkRedirect}).Do(req)
 	if err != nil {
 		res.Latency = time.Since(start)
 		return redactToken(err, token)
@@ -62,7 +64,8 @@ func (r *runner) apiGet(ctx context.Context, res *CheckResult, rawURL, token str
 		} else if reset := resp.Header.Get("X-RateLimit-Reset"); reset != "" && resp.StatusCode == http.StatusTooManyRequests {
 			msg += " (X-RateLimit-Reset: " + reset + ")"
 		}
-		return redactToken(fmt.Errorf("%s %s: %d %s", req.Method, req.URL.Redacted(), resp.StatusCode, msg), token)
+		// The URL that answered: after a redirect, not the one asked.
+		return redactToken(fmt.Errorf("%s %s: %d %s", req.Method, resp.Request.URL.Redacted(), resp.StatusCode, msg), token)
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		return fmt.Errorf("%s: malformed JSON answer: %v", req.URL.Redacted(), err)
@@ -258,13 +261,12 @@ func (r *runner) ghcrCheck(ctx context.Context, ch config.ProbeCheck) CheckResul
 // body that is not such JSON is down.
 func (r *runner) statusJSONCheck(ctx context.Context, ch config.ProbeCheck) CheckResult {
 	res := CheckResult{Kind: ch.Kind, Target: ch.URL}
-	header, missing := r.headers(ch)
+	rq, missing := r.webRequest(ch, http.MethodGet)
 	if missing != "" {
 		res.Status, res.Error = Unknown, missing
 		return res
 	}
-	follow := ch.FollowRedirects == nil || *ch.FollowRedirects
-	f, err := r.fetch(ctx, http.MethodGet, ch.URL, header, ch.IP, follow)
+	f, err := r.fetch(ctx, rq)
 	measure(&res, f)
 	if err != nil {
 		res.Status, res.Error = Down, r.errorText(err)

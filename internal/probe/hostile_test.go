@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -267,5 +268,115 @@ func TestHistoryLongLine(t *testing.T) {
 	}
 	if strings.Join(errs, ",") != "short,after,last" || bad != 1 {
 		t.Errorf("kept %q, %d unreadable; want short, after, last and 1", errs, bad)
+	}
+}
+
+// recorder is a loopback server that answers 200 and records the headers of every request.
+type recorder struct {
+	mu   sync.Mutex
+	seen []http.Header
+	url  string
+}
+
+func newRecorder(t *testing.T) *recorder {
+	rc := &recorder{}
+	rc.url = serve(t, func(w http.ResponseWriter, r *http.Request) {
+		rc.mu.Lock()
+		rc.seen = append(rc.seen, r.Header.Clone())
+		rc.mu.Unlock()
+		if strings.HasPrefix(r.URL.Path, "/v6/") { // a Vercel API: no token, no answer
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, `{"error":{"code":"forbidden","message":"Not authorized"}}`)
+		}
+	}).URL
+	return rc
+}
+
+// leaked is every configured header a recorder received.
+func (rc *recorder) leaked(names ...string) []string {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	var out []string
+	for _, h := range rc.seen {
+		for _, n := range names {
+			if v := h.Get(n); v != "" {
+				out = append(out, n+": "+v)
+			}
+		}
+	}
+	return out
+}
+
+// TestCrossOriginRedirect: a check that sends configured headers (literal and from the
+// environment) and is redirected to another origin — another port of the same host, another
+// host — does not send them there (Go alone forwards all of them to another port, Authorization
+// included), or fails when cross-origin-redirects is refuse; a redirect within the origin keeps
+// them; a deep check's API token does not follow its API elsewhere.
+func TestCrossOriginRedirect(t *testing.T) {
+	other := newRecorder(t)
+	port := other.url[strings.LastIndex(other.url, ":")+1:]
+	var self *recorder
+	self = &recorder{}
+	self.url = serve(t, func(w http.ResponseWriter, r *http.Request) {
+		self.mu.Lock()
+		self.seen = append(self.seen, r.Header.Clone())
+		self.mu.Unlock()
+		switch r.URL.Path {
+		case "/port", "/v6/deployments":
+			http.Redirect(w, r, other.url+r.URL.Path+"?"+r.URL.RawQuery, http.StatusFound)
+		case "/host":
+			http.Redirect(w, r, "http://localhost:"+port+"/landing", http.StatusMovedPermanently)
+		case "/same":
+			http.Redirect(w, r, "/final", http.StatusTemporaryRedirect)
+		}
+	}).URL
+	env := map[string]string{"PROBE_KEY": "k-4f1c9e2a7b", "PROBE_AUTH": "Bearer a-77d0c3e91f"}
+	headers := []string{"X-Api-Key", "Authorization", "X-Probe"}
+	check := func(path, policy string) config.ProbeCheck {
+		return config.ProbeCheck{Kind: "http", URL: self.url + path, Headers: map[string]string{"X-Probe": "yes"},
+			HeadersFromEnv: map[string]string{"X-Api-Key": "PROBE_KEY", "Authorization": "PROBE_AUTH"}, CrossOriginRedirects: policy}
+	}
+	for _, tc := range []struct {
+		name   string
+		check  config.ProbeCheck
+		status Status
+		err    string
+		self   int // requests the origin received with every configured header
+	}{
+		{"another port", check("/port", ""), Up, "", 1},
+		{"another host", check("/host", ""), Up, "", 1},
+		{"another port, refused", check("/port", "refuse"), Down,
+			`Get "OTHER/port?": refused: the redirect leaves ` + self.url + `, and the check sends configured headers (cross-origin-redirects: refuse)`, 2},
+		{"the same origin", check("/same", ""), Up, "", 2},
+		{"a Vercel API moved elsewhere", config.ProbeCheck{Kind: "vercel", Project: "p", API: self.url}, Unknown,
+			"GET OTHER/v6/deployments?limit=1&projectId=p&target=production: 403 forbidden: Not authorized", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			other.mu.Lock()
+			other.seen = nil
+			other.mu.Unlock()
+			self.mu.Lock()
+			self.seen = nil
+			self.mu.Unlock()
+			cfg := one(tc.check)
+			cfg.RetryDelay = 0
+			res, err := Run(context.Background(), Options{Config: cfg, Getenv: func(k string) string { return env[k] }, Tokens: Tokens{Vercel: "vercel-7e3a9b0c2d"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := res.Services[0].Checks[0]
+			got := strings.ReplaceAll(c.Error, other.url, "OTHER")
+			if c.Status != tc.status || got != tc.err {
+				t.Errorf("%s %q, want %s %q", c.Status, got, tc.status, tc.err)
+			}
+			if l := other.leaked(headers...); len(l) > 0 {
+				t.Errorf("the other origin received %q", l)
+			}
+			if tc.check.Kind == "http" {
+				if n := len(self.leaked("X-Api-Key")); n != tc.self {
+					t.Errorf("the origin received the configured headers %d times, want %d", n, tc.self)
+				}
+			}
+		})
 	}
 }

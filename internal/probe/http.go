@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -79,27 +80,89 @@ type fetched struct {
 	tls       *tls.ConnectionState
 }
 
+// request is one HTTP exchange a check asks for.
+type request struct {
+	method, url string
+	header      http.Header
+	// configured names the headers the config set (headers, headers-from-env): a redirect to
+	// another origin must not carry them.
+	configured []string
+	// refuse fails a redirect to another origin while configured headers are set, rather than
+	// following it without them.
+	refuse bool
+	ip     string
+	follow bool
+}
+
+// webRequest is the request of an http or status-json check, or the reason it cannot be sent
+// (a headers-from-env variable is not set).
+func (r *runner) webRequest(ch config.ProbeCheck, method string) (request, string) {
+	rq := request{method: method, url: ch.URL, header: http.Header{}, ip: ch.IP,
+		follow: ch.FollowRedirects == nil || *ch.FollowRedirects, refuse: r.opts.Config.RefusesCrossOrigin(ch)}
+	for _, k := range sortedSlugs(ch.Headers) {
+		rq.header.Set(k, ch.Headers[k])
+		rq.configured = append(rq.configured, k)
+	}
+	for _, k := range sortedSlugs(ch.HeadersFromEnv) {
+		v := r.opts.Getenv(ch.HeadersFromEnv[k])
+		if v == "" {
+			return rq, fmt.Sprintf("header %s: no $%s set", k, ch.HeadersFromEnv[k])
+		}
+		rq.header.Set(k, v)
+		rq.configured = append(rq.configured, k)
+	}
+	return rq, ""
+}
+
+// checkRedirect is the redirect policy of a request: not followed, or at most maxRedirects, and
+// a redirect that leaves the origin of the request's url (scheme, host or port) carries none of
+// the configured headers, or is refused. Go copies every header of the first request onto each
+// redirect, and keeps even Authorization and Cookie for the same host on another port or a
+// subdomain: a configured secret would reach a host the config does not name.
+func (rq request) checkRedirect(req *http.Request, via []*http.Request) error {
+	if !rq.follow {
+		return http.ErrUseLastResponse
+	}
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("stopped after %d redirects (last to %s)", maxRedirects, req.URL.Redacted())
+	}
+	from := via[0].URL
+	if len(rq.configured) == 0 || sameOrigin(req.URL, from) {
+		return nil
+	}
+	if rq.refuse {
+		return fmt.Errorf("refused: the redirect leaves %s, and the check sends configured headers (cross-origin-redirects: refuse)", origin(from))
+	}
+	for _, k := range rq.configured {
+		req.Header.Del(k)
+	}
+	return nil
+}
+
+// origin is a URL's scheme://host:port, the port always written.
+func origin(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	return strings.ToLower(u.Scheme) + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
+func sameOrigin(a, b *url.URL) bool { return origin(a) == origin(b) }
+
 // fetch sends one request and reads at most maxBody bytes of the answer: a service that answers
 // with a gigabyte costs a megabyte of memory and the time to read it, not the gigabyte.
-func (r *runner) fetch(ctx context.Context, method, url string, header http.Header, ip string, follow bool) (*fetched, error) {
+func (r *runner) fetch(ctx context.Context, rq request) (*fetched, error) {
+	ip := rq.ip
 	if ip == "" {
 		ip = "any"
 	}
-	client := &http.Client{Transport: r.transports[ip]}
-	client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if !follow {
-			return http.ErrUseLastResponse
-		}
-		if len(via) >= maxRedirects {
-			return fmt.Errorf("stopped after %d redirects (last to %s)", maxRedirects, req.URL.Redacted())
-		}
-		return nil
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, nil)
+	client := &http.Client{Transport: r.transports[ip], CheckRedirect: rq.checkRedirect}
+	req, err := http.NewRequestWithContext(ctx, rq.method, rq.url, nil)
 	if err != nil {
 		return nil, err
 	}
-	req.Header = header.Clone()
+	req.Header = rq.header.Clone()
 	if req.Header == nil {
 		req.Header = http.Header{}
 	}
@@ -143,21 +206,6 @@ func (r *runner) fetch(ctx context.Context, method, url string, header http.Head
 	return f, nil
 }
 
-func (r *runner) headers(ch config.ProbeCheck) (http.Header, string) {
-	h := http.Header{}
-	for _, k := range sortedSlugs(ch.Headers) {
-		h.Set(k, ch.Headers[k])
-	}
-	for _, k := range sortedSlugs(ch.HeadersFromEnv) {
-		v := r.opts.Getenv(ch.HeadersFromEnv[k])
-		if v == "" {
-			return h, fmt.Sprintf("header %s: no $%s set", k, ch.HeadersFromEnv[k])
-		}
-		h.Set(k, v)
-	}
-	return h, ""
-}
-
 // errorText is err verbatim (Go's text names the operation, the host and the cause), marked
 // when it was this check's timeout that ended it.
 func (r *runner) errorText(err error) string {
@@ -170,17 +218,17 @@ func (r *runner) errorText(err error) string {
 
 func (r *runner) httpCheck(ctx context.Context, ch config.ProbeCheck) CheckResult {
 	res := CheckResult{Kind: ch.Kind, Target: ch.URL}
-	header, missing := r.headers(ch)
-	if missing != "" {
-		res.Status, res.Error = Unknown, missing
-		return res
-	}
 	method := ch.Method
 	if method == "" {
 		method = http.MethodGet
 	}
-	follow := ch.FollowRedirects == nil || *ch.FollowRedirects
-	f, err := r.fetch(ctx, method, ch.URL, header, ch.IP, follow)
+	rq, missing := r.webRequest(ch, method)
+	if missing != "" {
+		res.Status, res.Error = Unknown, missing
+		return res
+	}
+	follow := rq.follow
+	f, err := r.fetch(ctx, rq)
 	measure(&res, f)
 	if err != nil {
 		res.Status, res.Error = Down, r.errorText(err)
