@@ -150,7 +150,7 @@ func runProbe(ctx context.Context, args []string, s Streams, env Env) error {
 	// Secrets passed as secrets.* are masked by the runner already; masking again covers tokens
 	// set some other way. Not with --format json, whose stdout must be the document alone.
 	if gha.InActions() && *format != "json" {
-		for _, t := range []string{tokens.Vercel, tokens.Fly, tokens.GitHub, tgToken, gha.Getenv("PACKAGES_TOKEN")} {
+		for _, t := range append([]string{tokens.Vercel, tokens.Fly, tokens.GitHub, tgToken, gha.Getenv("PACKAGES_TOKEN")}, probe.SecretValues(pc, gha.Getenv)...) {
 			if t != "" {
 				gha.AddMask(t)
 			}

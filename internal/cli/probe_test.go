@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -401,5 +402,104 @@ func TestProbeStateBranchRefused(t *testing.T) {
 	want := "save probe state: write tree: POST " + gh.URL + "/repos/o/status/git/trees: 403 Resource not accessible by integration (https://docs.github.com/rest/git/trees#create-a-tree)"
 	if !strings.Contains(stderr.String(), want) {
 		t.Errorf("stderr:\n%s\nwant it to contain\n%s", stderr.String(), want)
+	}
+}
+
+// TestProbeEchoedSecret is the issue's case through the whole command in GitHub Actions: a
+// server answers "invalid api key <the key>" for a headers-from-env key. The key (and the
+// credential of an Authorization value) is handed to the runner with ::add-mask:: before anything
+// else, and reaches none of stdout, stderr, the job summary, the step outputs, state.json and the
+// history on the data branch, the status page and its JSON, the incident issue or the page.
+func TestProbeEchoedSecret(t *testing.T) {
+	const key, auth = "k-echo-5d1e8a2c", "tok-echo-93b7f0"
+	svc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"status":"invalid api key `+r.Header.Get("X-Api-Key")+` for `+r.Header.Get("Authorization")+`"}`)
+	}))
+	t.Cleanup(svc.Close)
+	gh := githubtest.New(t)
+	tg := newTelegramFake(t)
+	dir := t.TempDir()
+	cfg := `version: 1
+probe:
+  retry-delay: 0s
+  down-after-runs: 1
+  services:
+    - name: API
+      checks:
+        - kind: http
+          url: ` + svc.URL + `/health
+          expect-status: [401]
+          json: [{path: status, equals: ok}]
+          headers-from-env: {X-Api-Key: PROBE_KEY, Authorization: PROBE_AUTH}
+`
+	if err := os.WriteFile(filepath.Join(dir, ".molecule-ci.yml"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	summary, outputs := filepath.Join(dir, "summary.md"), filepath.Join(dir, "output")
+	envVars := map[string]string{
+		"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "Molecule-AI/molecule-ai-status", "GITHUB_API_URL": gh.URL,
+		"GITHUB_TOKEN": "ghs_probetoken", "GITHUB_STEP_SUMMARY": summary, "GITHUB_OUTPUT": outputs,
+		"TELEGRAM_BOT_TOKEN": "123:TGTOKEN", "TELEGRAM_CHAT_ID": "-100",
+		"PROBE_KEY": key, "PROBE_AUTH": "Bearer " + auth,
+	}
+	var stdout, stderr bytes.Buffer
+	env := Env{Actions: ghaction.New(func(k string) string { return envVars[k] }, &stdout), WorkDir: dir}
+	code := Run(context.Background(), []string{"probe", "--state-branch", "probe-data", "--site", "site", "--now", "2026-12-01T10:00:00Z",
+		"--telegram-api", tg.srv.URL}, Streams{Stdout: &stdout, Stderr: &stderr}, env)
+	if code != ExitFindings {
+		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	// The masks come first, before any line that could quote the values.
+	lines := strings.SplitAfter(stdout.String(), "\n")
+	var masked []string
+	for _, l := range lines {
+		if v, ok := strings.CutPrefix(l, "::add-mask::"); ok {
+			masked = append(masked, strings.TrimSpace(v))
+			continue
+		}
+		break
+	}
+	for _, want := range []string{key, "Bearer " + auth, auth} {
+		if !slices.Contains(masked, want) {
+			t.Errorf("no ::add-mask:: for %q before the output (masked: %q)", want, masked)
+		}
+	}
+	texts := map[string]string{"stdout": strings.Join(lines[len(masked):], ""), "stderr": stderr.String()}
+	for name, p := range map[string]string{"job summary": summary, "step outputs": outputs} {
+		b, _ := os.ReadFile(p)
+		texts[name] = string(b)
+	}
+	for _, p := range []string{"state.json", "history/api.jsonl"} {
+		b, ok := gh.File("probe-data", p)
+		if !ok {
+			t.Errorf("no %s on the data branch", p)
+		}
+		texts["data branch "+p] = string(b)
+	}
+	filepath.WalkDir(filepath.Join(dir, "site"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := os.ReadFile(p)
+			texts[p] = string(b)
+		}
+		return nil
+	})
+	issues := gh.Issues()
+	if len(issues) != 1 {
+		t.Fatalf("%d issues, want 1", len(issues))
+	}
+	texts["issue"] = issues[0].Title + "\n" + issues[0].Body + strings.Join(issues[0].Comments, "\n")
+	tg.mu.Lock()
+	texts["pages"] = strings.Join(tg.pages, "\n")
+	tg.mu.Unlock()
+	if !strings.Contains(texts["issue"], "invalid api key ***") || !strings.Contains(texts["pages"], "invalid api key ***") {
+		t.Errorf("the cause is not quoted, masked:\n%s\n%s", texts["issue"], texts["pages"])
+	}
+	for name, text := range texts {
+		for _, secret := range []string{key, auth} {
+			if strings.Contains(text, secret) {
+				t.Errorf("%s holds the secret:\n%s", name, text)
+			}
+		}
 	}
 }

@@ -380,3 +380,68 @@ func TestCrossOriginRedirect(t *testing.T) {
 		})
 	}
 }
+
+// TestEchoedSecret: a server that quotes the key it was sent (headers-from-env) — in a JSON
+// field a condition reads, and in the URL of a redirect loop Go's error names — does not get the
+// key into the check's error, the outputs, state.json, the history, the status page and its
+// JSON, an incident or a page. Before, every one of them published it.
+func TestEchoedSecret(t *testing.T) {
+	key := fmt.Sprintf("k-%d-7f3e", time.Now().UnixNano()) // unique: registered secrets are process-wide
+	auth := fmt.Sprintf("tok-%d-c0de", time.Now().UnixNano())
+	echo := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/loop" {
+			http.Redirect(w, r, "/loop?seen="+r.Header.Get("X-Api-Key"), http.StatusFound)
+			return
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprintf(w, `{"status":"invalid api key %s (%s)"}`, r.Header.Get("X-Api-Key"), r.Header.Get("Authorization"))
+	}).URL
+	secretHeaders := map[string]string{"X-Api-Key": "PROBE_KEY", "Authorization": "PROBE_AUTH"}
+	cfg := testConfig(
+		config.ProbeService{Name: "JSON echo", Checks: []config.ProbeCheck{{Kind: "http", URL: echo + "/health", ExpectStatus: []int{401},
+			JSON: []config.ProbeJSONCondition{{Path: "status", Equals: "ok"}}, HeadersFromEnv: secretHeaders}}},
+		config.ProbeService{Name: "Redirect echo", Checks: []config.ProbeCheck{{Kind: "http", URL: echo + "/loop", HeadersFromEnv: secretHeaders}}},
+	)
+	cfg.RetryDelay, cfg.DownAfter, cfg.DownAfterRuns = 0, 0, 1
+	env := map[string]string{"PROBE_KEY": key, "PROBE_AUTH": "Bearer " + auth}
+	dir := t.TempDir()
+	store, site := DirStore{Dir: filepath.Join(dir, "state")}, filepath.Join(dir, "site")
+	issues, pager := &memIssues{}, &memPager{}
+	res, err := Run(context.Background(), Options{Config: cfg, Getenv: func(k string) string { return env[k] },
+		Now: func() time.Time { return time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC) }, Store: store, Site: site, Issues: issues, Pager: pager})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	for _, s := range res.Services {
+		if s.Status != Down || !strings.Contains(s.Reason, "***") {
+			t.Errorf("%s: %s %q, want down with the key masked", s.Name, s.Status, s.Reason)
+		}
+	}
+	js, _ := res.JSON()
+	var human bytes.Buffer
+	res.Human(&human)
+	all = append(all, string(js), human.String(), res.Markdown())
+	for _, is := range issues.issues {
+		all = append(all, is.title, is.body)
+	}
+	all = append(all, pager.pages...)
+	for _, root := range []string{store.Dir, site} {
+		filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				all = append(all, p+":\n"+string(mustRead(t, p)))
+			}
+			return nil
+		})
+	}
+	if len(issues.issues) != 2 || len(pager.pages) != 2 {
+		t.Errorf("%d issues, %d pages: want the two outages filed and paged", len(issues.issues), len(pager.pages))
+	}
+	for _, text := range all {
+		for _, secret := range []string{key, auth} {
+			if strings.Contains(text, secret) {
+				t.Errorf("the secret is published:\n%.600s", text)
+			}
+		}
+	}
+}

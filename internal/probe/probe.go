@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/Molecule-AI/molecule-ci/internal/config"
+	"github.com/Molecule-AI/molecule-ci/internal/secrets"
 )
 
 // Status is the state of one check or service.
@@ -181,6 +182,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Getenv == nil {
 		opts.Getenv = func(string) string { return "" }
 	}
+	// Every value read from the environment is a secret: masked in every output and file from
+	// here on, whatever a server echoes.
+	secrets.AddKnown(SecretValues(opts.Config, opts.Getenv)...)
+	secrets.AddKnown(opts.Tokens.Vercel, opts.Tokens.Fly, opts.Tokens.GitHub)
 	res := &Result{Started: opts.Now().UTC(), FailOn: Status(opts.Config.FailOn)}
 	// With stored state, the services that failed last run are checked first: a check that
 	// hangs until its timeout then starts at once instead of after every quick one.

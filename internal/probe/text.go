@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/Molecule-AI/molecule-ci/internal/config"
 	"github.com/Molecule-AI/molecule-ci/internal/secrets"
 )
 
@@ -85,6 +86,36 @@ func truncateChars(s string, n int, mark string) string {
 		keep--
 	}
 	return s[:i] + mark
+}
+
+// SecretValues are the values the probe reads from the environment for cfg's checks, every one a
+// secret: each headers-from-env variable's value and, for a value of the form "<scheme>
+// <credential>" (Authorization: Bearer …), the credential alone, which a server may echo without
+// its scheme. Run registers them (and the deep checks' tokens) with secrets.AddKnown, so every
+// output and file masks them; the CLI also hands them to the runner (::add-mask::).
+func SecretValues(cfg config.ProbeConfig, getenv func(string) string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range cfg.Services {
+		for _, ch := range s.Checks {
+			for _, k := range sortedSlugs(ch.HeadersFromEnv) {
+				name := ch.HeadersFromEnv[k]
+				if seen[name] {
+					continue
+				}
+				seen[name] = true
+				v := strings.TrimSpace(getenv(name))
+				if v == "" {
+					continue
+				}
+				out = append(out, v)
+				if _, cred, ok := strings.Cut(v, " "); ok && strings.TrimSpace(cred) != "" {
+					out = append(out, strings.TrimSpace(cred))
+				}
+			}
+		}
+	}
+	return out
 }
 
 // issueBody is a Markdown issue or comment body redacted and cut to GitHub's limit whatever

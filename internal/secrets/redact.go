@@ -15,11 +15,12 @@ const Mask = "***"
 // would not report it (a placeholder, too little entropy): output errs on the side of hiding.
 const looseMin = 12
 
-// Redact returns s with every credential replaced by its safe prefix and Mask. It is broader than
-// Find: anything shaped like a token after a known prefix is masked, because printing a
-// placeholder as "ghp_***" costs nothing while printing a real token cannot be undone.
+// Redact returns s with every credential, and every value registered with AddKnown, replaced by
+// its safe prefix and Mask. It is broader than Find: anything shaped like a token after a known
+// prefix is masked, because printing a placeholder as "ghp_***" costs nothing while printing a
+// real token cannot be undone.
 func Redact(s string) string {
-	if !mayHoldSecret(s) {
+	if !mayHoldSecret(s) && !anyKnown() {
 		return s
 	}
 	b := unsafe.Slice(unsafe.StringData(s), len(s)) // read only: nothing below writes to b
@@ -37,6 +38,7 @@ func Redact(s string) string {
 		}
 	}
 	spans = append(spans, assignments(b)...)
+	spans = append(spans, knownHits(b)...) // the values the process was handed (AddKnown)
 	if len(spans) == 0 {
 		return s
 	}
