@@ -165,7 +165,7 @@ func runProbe(ctx context.Context, args []string, s Streams, env Env) error {
 		VercelAPI: *vercelAPI, FlyAPI: *flyAPI, Logf: logf, RunURL: gctx.RunURL(),
 	}
 	if !now.IsZero() {
-		opts.Now = func() time.Time { return now }
+		opts.Now, opts.Replay = func() time.Time { return now }, true
 	}
 	if *site != "" {
 		opts.Site = absPath(env.WorkDir, *site)
@@ -218,6 +218,9 @@ func runProbe(ctx context.Context, args []string, s Streams, env Env) error {
 
 	res, err := probe.Run(ctx, opts)
 	if err != nil {
+		if late := (*probe.BeforeLastRunError)(nil); errors.As(err, &late) {
+			return usagef("--now: %v", err)
+		}
 		if res == nil {
 			return err
 		}

@@ -503,3 +503,38 @@ probe:
 		}
 	}
 }
+
+// TestProbeNowBeforeLastRun: replaying with --now earlier than the last run the state records is
+// refused (exit 2, saying both times) before anything is probed or written; the same time again
+// or a later one is accepted.
+func TestProbeNowBeforeLastRun(t *testing.T) {
+	var hits atomic.Int32
+	svc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	t.Cleanup(svc.Close)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, ".molecule-ci.yml"), []byte("version: 1\nprobe:\n  services:\n    - name: API\n      checks: [{kind: http, url: \""+svc.URL+"\"}]\n"), 0o644)
+	run := func(now string) (int, string) {
+		var stdout, stderr bytes.Buffer
+		code := Run(context.Background(), []string{"probe", "--state", "state", "--now", now, "--format", "json"},
+			Streams{Stdout: &stdout, Stderr: &stderr}, Env{Actions: ghaction.New(nil, &stdout), WorkDir: dir})
+		return code, stderr.String()
+	}
+	if code, stderr := run("2026-12-01T10:40:00Z"); code != 0 {
+		t.Fatalf("first run: exit %d: %s", code, stderr)
+	}
+	state, _ := os.ReadFile(filepath.Join(dir, "state", "state.json"))
+	before := hits.Load()
+	code, stderr := run("2026-12-01T10:00:00Z")
+	want := "molecule-ci: --now: 2026-12-01T10:00:00Z is before the last recorded run, 2026-12-01T10:40:00Z: a replay must move forward (replay from the start with an empty state)\n"
+	if code != ExitUsage || !strings.HasSuffix(stderr, want) {
+		t.Errorf("exit %d, stderr\n%s\nwant 2 and\n%s", code, stderr, want)
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, "state", "state.json")); hits.Load() != before || !bytes.Equal(after, state) {
+		t.Errorf("the refused run probed (%d requests) or wrote the state", hits.Load()-before)
+	}
+	for _, now := range []string{"2026-12-01T10:40:00Z", "2026-12-01T10:45:00Z"} {
+		if code, stderr := run(now); code != 0 {
+			t.Errorf("--now %s: exit %d: %s", now, code, stderr)
+		}
+	}
+}

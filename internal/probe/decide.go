@@ -153,6 +153,9 @@ func remember(ctx context.Context, opts Options, res *Result, pre *Snapshot) err
 	for i := range res.Services {
 		if ss := st.Services[res.Services[i].Slug]; ss != nil {
 			res.Services[i].Since = ss.DeclaredSince
+			if res.Services[i].Status == Failing {
+				res.Services[i].Since = ss.FailingSince
+			}
 		}
 	}
 	if opts.Site != "" {
@@ -343,7 +346,7 @@ func decide(cfg config.ProbeConfig, st *State, res *Result, now time.Time, runID
 		case s.Observed == Up && ss.Declared != Degraded:
 			declare(Up)
 		}
-		s.Status = ss.Declared
+		s.Status = shown(ss.Declared, s.Observed)
 		if s.Status == Up {
 			s.Reason = ""
 		} else if s.Reason == "" && ss.Incident != nil {
@@ -357,6 +360,18 @@ func decide(cfg config.ProbeConfig, st *State, res *Result, now time.Time, runID
 		}
 	}
 	return out
+}
+
+// shown is the state a service is shown in: the declared one, unless this run saw worse than
+// the policy has confirmed yet.
+func shown(declared, observed Status) Status {
+	switch {
+	case observed == Down && declared != Down:
+		return Failing
+	case observed == Unknown && declared == Up:
+		return Unknown
+	}
+	return declared
 }
 
 // act files, comments, closes and pages for the transitions this run won. Failures are logged

@@ -61,7 +61,7 @@ func (r *Result) Human(w io.Writer) error {
 	fmt.Fprintln(tw, "SERVICE\tENV\tSTATUS\tCHECK\tCODE\tLATENCY\tTTFB\tBYTES\tDETAIL")
 	for _, s := range r.Services {
 		status := string(s.Status)
-		if s.Observed != s.Status {
+		if s.Observed != s.Status && s.Status != Failing { // failing says it was down this run
 			status += " (now " + string(s.Observed) + ")"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t\t\t\t\t\t%s\n", oneLine(s.Name), s.Env, status, oneLine(s.Reason))
@@ -110,16 +110,21 @@ func (r *Result) Human(w io.Writer) error {
 	return nil
 }
 
-// Verdict is the one-line summary: "6 services: 5 up, 1 down".
+// Verdict is the one-line summary: "6 services: 3 up, 3 failing (confirming)". A failing
+// service is counted apart: it is not up, and not declared down yet.
 func (r *Result) Verdict() string {
 	counts := map[Status]int{}
 	for _, s := range r.Services {
 		counts[s.Status]++
 	}
 	var parts []string
-	for _, st := range []Status{Up, Degraded, Down, Unknown} {
+	for _, st := range []Status{Up, Degraded, Failing, Down, Unknown} {
 		if counts[st] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[st], st))
+			word := string(st)
+			if st == Failing {
+				word += " (confirming)"
+			}
+			parts = append(parts, fmt.Sprintf("%d %s", counts[st], word))
 		}
 	}
 	noun := "services"
@@ -136,7 +141,7 @@ func oneLine(s string) string {
 // Markdown is the job summary: a table of services and the incidents of this run.
 func (r *Result) Markdown() string {
 	var b strings.Builder
-	icon := map[Status]string{Up: "🟢", Degraded: "🟡", Down: "🔴", Unknown: "⚪", DegradedCheck: "🟠"}
+	icon := map[Status]string{Up: "🟢", Degraded: "🟡", Failing: "🟠", Down: "🔴", Unknown: "⚪", DegradedCheck: "🟠"}
 	fmt.Fprintf(&b, "## molecule-ci probe\n\n%s\n\n| service | env | status | checks | detail |\n| --- | --- | --- | --- | --- |\n", r.Verdict())
 	for _, s := range r.Services {
 		var checks []string

@@ -26,10 +26,13 @@ import (
 type Status string
 
 // The states a check or service can be in. DegradedCheck is only ever a check's: a deep check
-// whose token is missing, so only the HTTP part of the service was measured.
+// whose token is missing, so only the HTTP part of the service was measured. Failing is only
+// ever a service's: it failed this run but the down-after policy has not confirmed the outage
+// yet (no incident, no page, no exit 1), and it is shown as not up at once.
 const (
 	Up            Status = "up"
 	Degraded      Status = "degraded"
+	Failing       Status = "failing"
 	Down          Status = "down"
 	Unknown       Status = "unknown"
 	DegradedCheck Status = "degraded-check"
@@ -44,8 +47,10 @@ func (s Status) rank() int {
 		return 1
 	case Degraded:
 		return 2
-	case Down:
+	case Failing:
 		return 3
+	case Down:
+		return 4
 	}
 	return -1 // DegradedCheck and "": not a measurement of the service
 }
@@ -64,6 +69,10 @@ type Options struct {
 	Tokens Tokens
 	// Now is the run's clock (default time.Now).
 	Now func() time.Time
+	// Replay says Now was given by the caller (--now, replaying a schedule): a time before the
+	// last run the state records is refused (*BeforeLastRunError) instead of being taken for
+	// clock skew between runners, whose observation is kept out of the streaks.
+	Replay bool
 	// Sleep waits between a failing attempt and its retry (default: a timer honouring ctx).
 	Sleep func(context.Context, time.Duration) error
 	// RootCAs, when set, replaces the system's trusted roots for http and status-json checks
@@ -111,7 +120,10 @@ type CheckResult struct {
 type ServiceResult struct {
 	Name, Slug, Env, URL string
 	// Observed is the worst check of this run; Status is the declared state after the policy
-	// (N runs or T minutes before down, M passing runs before up again).
+	// (N runs or T minutes before down, M passing runs before up again), except that a service
+	// observed down and not declared down yet is Failing, and one declared up that nothing
+	// measured this run is Unknown: the confirmation delays incidents, pages and the exit code,
+	// never what is shown.
 	Observed Status
 	Status   Status
 	// Since is when the declared state began (zero when unknown).
@@ -200,6 +212,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("load probe state: %w", err)
 		}
+		if opts.Replay && res.Started.Before(st.LastRun) {
+			return nil, &BeforeLastRunError{Now: res.Started, LastRun: st.LastRun}
+		}
 		for slug, ss := range st.Services {
 			failing[slug] = ss.Observed == Down || ss.Observed == Unknown
 		}
@@ -222,6 +237,15 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return res, err
 	}
 	return res, nil
+}
+
+// BeforeLastRunError is a replayed run (Options.Replay) whose time is before the last run the
+// state records: judged out of order, it would count runs twice and move streaks backwards.
+type BeforeLastRunError struct{ Now, LastRun time.Time }
+
+func (e *BeforeLastRunError) Error() string {
+	return fmt.Sprintf("%s is before the last recorded run, %s: a replay must move forward (replay from the start with an empty state)",
+		e.Now.UTC().Format(time.RFC3339), e.LastRun.UTC().Format(time.RFC3339))
 }
 
 // aggregate is the worst measured check and why.

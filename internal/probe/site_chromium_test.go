@@ -3,6 +3,7 @@ package probe
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/png"
@@ -59,11 +60,20 @@ type pageFacts struct {
 		Points, Downs     int
 		Right             float64
 	}
+	// Components is the list at the top, one line each.
+	Components []struct {
+		Name, State   string
+		Height, Lines float64
+	}
 	ScrollWidth, ClientWidth int
 	Overflowing              []string
 	Banner                   string
 	Incidents                int
 	Stale                    bool
+	// The vertical order of the page: the banner, the active incidents, the components, the
+	// first card.
+	BannerBottom, ActiveTop, ComponentsTop, FirstCardTop float64
+	Legend                                               string
 }
 
 const factsJS = `(() => {
@@ -78,18 +88,63 @@ const factsJS = `(() => {
       Name: s.querySelector('.name').textContent.trim(),
       State: s.querySelector('.state').textContent.trim(),
       Slug: s.dataset.slug,
-      Points: s.querySelectorAll('svg.chart circle.pt').length,
+      Points: s.querySelectorAll('svg.chart .pt').length,
       Downs: s.querySelectorAll('svg.chart rect.dn').length,
       Right: s.getBoundingClientRect().right,
     })),
     ScrollWidth: document.documentElement.scrollWidth,
     ClientWidth: vw,
     Overflowing: over.slice(0, 10),
+    Components: [...document.querySelectorAll('li.component')].map(li => {
+      const r = li.getBoundingClientRect(), lh = parseFloat(getComputedStyle(li).lineHeight);
+      return {Name: li.querySelector('a').textContent.trim(), State: li.querySelector('.word').textContent.trim(),
+        Height: r.height, Lines: Math.round((r.height - 14) / lh * 10) / 10};
+    }),
     Banner: document.querySelector('.banner').textContent.trim(),
     Incidents: document.querySelectorAll('.inc').length,
     Stale: document.getElementById('stale').classList.contains('show'),
+    BannerBottom: document.querySelector('.banner').getBoundingClientRect().bottom,
+    ActiveTop: (document.getElementById('active') || {getBoundingClientRect: () => ({top: -1})}).getBoundingClientRect().top,
+    ComponentsTop: document.querySelector('ul.components').getBoundingClientRect().top,
+    FirstCardTop: document.querySelector('section.service').getBoundingClientRect().top,
+    Legend: [...document.querySelectorAll('.legend span')].map(s => s.textContent.trim()).join(', '),
   };
 })()`
+
+// checkLayout states what every status page shows, whatever its services: the active incidents
+// (when any) right under the banner, then the components one line each, the legend of the day
+// bars, then the cards; nothing wider than the viewport.
+func checkLayout(t *testing.T, facts pageFacts, width int64, services []SiteService) {
+	t.Helper()
+	if facts.ScrollWidth > facts.ClientWidth || len(facts.Overflowing) > 0 {
+		t.Errorf("at %d px the page is %d px wide; overflowing: %v", width, facts.ScrollWidth, facts.Overflowing)
+	}
+	if len(facts.Components) != len(services) {
+		t.Fatalf("%d components listed, want %d", len(facts.Components), len(services))
+	}
+	for i, s := range services {
+		c := facts.Components[i]
+		if c.Name != s.Name || c.State != statusWords[s.Status] || c.Lines >= 1.5 {
+			t.Errorf("component %d: %q %q on %.1f lines, want %q %q on one", i, c.Name, c.State, c.Lines, s.Name, statusWords[s.Status])
+		}
+	}
+	top := facts.ComponentsTop
+	if facts.ActiveTop >= 0 {
+		top = facts.ActiveTop
+		if facts.ActiveTop > facts.ComponentsTop {
+			t.Errorf("the active incidents (%.0f px) come after the components (%.0f px)", facts.ActiveTop, facts.ComponentsTop)
+		}
+	}
+	if gap := top - facts.BannerBottom; gap < 0 || gap > 80 {
+		t.Errorf("%.0f px between the banner and what follows it", gap)
+	}
+	if facts.FirstCardTop < facts.ComponentsTop {
+		t.Errorf("a card (%.0f px) comes before the components (%.0f px)", facts.FirstCardTop, facts.ComponentsTop)
+	}
+	if facts.Legend != "up, degraded or partly down, down, no data" {
+		t.Errorf("legend %q", facts.Legend)
+	}
+}
 
 // TestStatusPageInChromium renders the status page in headless Chromium at a phone's 390 px and
 // a desktop's 1000 px (1180 px tall): every service shows its name and state, every chart has data points,
@@ -135,8 +190,9 @@ func TestStatusPageInChromium(t *testing.T) {
 			if facts.Services[4].Downs != 8 { // the control plane: down for the last 40 minutes
 				t.Errorf("control plane chart shows %d down runs, want 8", facts.Services[4].Downs)
 			}
-			if facts.ScrollWidth > facts.ClientWidth || len(facts.Overflowing) > 0 {
-				t.Errorf("at %d px the page is %d px wide; overflowing: %v", width, facts.ScrollWidth, facts.Overflowing)
+			checkLayout(t, facts, width, ss.Services)
+			if facts.ActiveTop < 0 {
+				t.Error("no active incidents section: the control plane's incident is open")
 			}
 			if facts.Banner != "Some systems are down" || facts.Incidents != 2 {
 				t.Errorf("banner %q, %d incidents", facts.Banner, facts.Incidents)
@@ -145,6 +201,52 @@ func TestStatusPageInChromium(t *testing.T) {
 				t.Errorf("a page generated at %s, viewed at %s, warns that it is stale", ss.GeneratedAt, time.Now().UTC())
 			}
 			checkScreenshot(t, shot, filepath.Join("testdata", "site", fmt.Sprintf("screenshot-%d.png", width)))
+		})
+	}
+}
+
+// TestFirstRunPageInChromium is the first day of a new user, in the browser at 390 and 1000 px:
+// six services, three failing on the first run. The banner does not say operational, the three
+// failing services say so in the list and on their cards, there is no incident yet, and each
+// chart shows its one run.
+func TestFirstRunPageInChromium(t *testing.T) {
+	ctx := newBrowser(t)
+	dir := t.TempDir()
+	firstRun(t, dir, time.Now().UTC().Truncate(time.Minute))
+	var ss SiteStatus
+	if err := json.Unmarshal(mustRead(t, filepath.Join(dir, "site/api/v1/status.json")), &ss); err != nil {
+		t.Fatal(err)
+	}
+	url := "file://" + filepath.Join(dir, "site", "index.html")
+	for _, width := range []int64{390, 1000} {
+		t.Run(fmt.Sprint(width), func(t *testing.T) {
+			if err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.EmulateViewport(width, 1180)); err != nil {
+				t.Fatal(err)
+			}
+			facts, err := chromedp.Run(ctx, chromedp.Evaluate[pageFacts](factsJS))
+			if err != nil {
+				t.Fatal(err)
+			}
+			shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkLayout(t, facts, width, ss.Services)
+			if facts.Banner != "Some systems are failing — confirming" || facts.Incidents != 0 || facts.ActiveTop >= 0 || facts.Stale {
+				t.Errorf("banner %q, %d incidents (active section at %.0f), stale %v", facts.Banner, facts.Incidents, facts.ActiveTop, facts.Stale)
+			}
+			var states []string
+			for i, s := range facts.Services {
+				states = append(states, s.State)
+				if want := map[bool]int{true: 1, false: 0}[s.State == "Operational"]; s.Points != want || s.Downs != 1-want {
+					t.Errorf("service %d: %d points and %d down bands, want its one run", i, s.Points, s.Downs)
+				}
+			}
+			want := "Operational,Operational,Failing · confirming,Operational,Failing · confirming,Failing · confirming"
+			if strings.Join(states, ",") != want {
+				t.Errorf("states %s, want %s", strings.Join(states, ","), want)
+			}
+			checkScreenshot(t, shot, filepath.Join("testdata", "site", fmt.Sprintf("first-run-%d.png", width)))
 		})
 	}
 }
