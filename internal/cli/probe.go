@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"slices"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/Molecule-AI/molecule-ci/internal/config"
 	"github.com/Molecule-AI/molecule-ci/internal/fsutil"
+	"github.com/Molecule-AI/molecule-ci/internal/ghaction"
 	"github.com/Molecule-AI/molecule-ci/internal/github"
 	"github.com/Molecule-AI/molecule-ci/internal/probe"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
@@ -34,21 +36,61 @@ var probeFormats = []string{"human", "json", "github"}
 // upptimeMaxSize bounds an --upptime file.
 const upptimeMaxSize = 4 << 20
 
+// probeFlags are the flags of `molecule-ci probe`.
+type probeFlags struct {
+	format, config, upptime, env   string
+	stateDir, stateBranch, site    string
+	issues, page                   string
+	vercelAPI, flyAPI, telegramAPI string
+	nowText                        string
+	now                            time.Time // --now parsed; zero: the clock
+}
+
+func (f *probeFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.format, "format", "", "output: human, json, github (default: github in GitHub Actions, else human)")
+	fs.StringVar(&f.config, "config", "", "config file (default: .molecule-ci.yml, if present)")
+	fs.StringVar(&f.upptime, "upptime", "", "read the services from this Upptime .upptimerc.yml instead of the probe: section")
+	fs.StringVar(&f.env, "env", "", "probe only the services of this environment (e.g. production, staging)")
+	fs.StringVar(&f.stateDir, "state", "", "keep state and history in this directory")
+	fs.StringVar(&f.stateBranch, "state-branch", "", "keep state and history on this branch of the repository, through the GitHub API (compare-and-swap on the branch)")
+	fs.StringVar(&f.site, "site", "", "write the status page, api/v1/status.json, summary.json and badges to this directory")
+	fs.StringVar(&f.issues, "issues", "auto", "incident issues: auto (with a token and stored state), on, off")
+	fs.StringVar(&f.page, "page", "auto", "Telegram pages: auto (when TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID are set), off")
+	fs.StringVar(&f.vercelAPI, "vercel-api", "", "Vercel API base URL (default "+probe.DefaultVercelAPI+")")
+	fs.StringVar(&f.flyAPI, "fly-api", "", "Fly Machines API base URL (default "+probe.DefaultFlyAPI+")")
+	fs.StringVar(&f.telegramAPI, "telegram-api", "", "Telegram Bot API base URL (default "+probe.DefaultTelegramAPI+")")
+	fs.StringVar(&f.nowText, "now", "", "judge the run as of this time, RFC 3339 (replaying a schedule; never before the last recorded run; default: now)")
+}
+
+// check refuses the flag values no run can use, and parses --now.
+func (f *probeFlags) check() error {
+	if f.format != "" && !slices.Contains(probeFormats, f.format) {
+		return usagef("unknown format %q (valid: %s)", f.format, strings.Join(probeFormats, ", "))
+	}
+	for _, fl := range []struct {
+		name, value string
+		valid       []string
+	}{{"--issues", f.issues, []string{"auto", "on", "off"}}, {"--page", f.page, []string{"auto", "off"}}} {
+		if !slices.Contains(fl.valid, fl.value) {
+			return usagef("unknown %s %q (valid: %s)", fl.name, fl.value, strings.Join(fl.valid, ", "))
+		}
+	}
+	if f.nowText != "" {
+		var err error
+		if f.now, err = time.Parse(time.RFC3339, f.nowText); err != nil {
+			return usagef("--now %q: want a time like 2026-12-01T14:30:00Z", f.nowText)
+		}
+	}
+	if f.stateDir != "" && f.stateBranch != "" {
+		return usagef("--state and --state-branch: give one")
+	}
+	return nil
+}
+
 func runProbe(ctx context.Context, args []string, s Streams, env Env) error {
 	flags := newFlagSet("probe", "", probeSummary, s.Stderr)
-	format := flags.String("format", "", "output: human, json, github (default: github in GitHub Actions, else human)")
-	configPath := flags.String("config", "", "config file (default: .molecule-ci.yml, if present)")
-	upptime := flags.String("upptime", "", "read the services from this Upptime .upptimerc.yml instead of the probe: section")
-	envName := flags.String("env", "", "probe only the services of this environment (e.g. production, staging)")
-	stateDir := flags.String("state", "", "keep state and history in this directory")
-	stateBranch := flags.String("state-branch", "", "keep state and history on this branch of the repository, through the GitHub API (compare-and-swap on the branch)")
-	site := flags.String("site", "", "write the status page, api/v1/status.json, summary.json and badges to this directory")
-	issues := flags.String("issues", "auto", "incident issues: auto (with a token and stored state), on, off")
-	page := flags.String("page", "auto", "Telegram pages: auto (when TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID are set), off")
-	vercelAPI := flags.String("vercel-api", "", "Vercel API base URL (default "+probe.DefaultVercelAPI+")")
-	flyAPI := flags.String("fly-api", "", "Fly Machines API base URL (default "+probe.DefaultFlyAPI+")")
-	telegramAPI := flags.String("telegram-api", "", "Telegram Bot API base URL (default "+probe.DefaultTelegramAPI+")")
-	nowFlag := flags.String("now", "", "judge the run as of this time, RFC 3339 (replaying a schedule; default: now)")
+	var f probeFlags
+	f.register(flags)
 	rest, err := parseFlags(flags, args)
 	if err != nil {
 		return err
@@ -56,166 +98,18 @@ func runProbe(ctx context.Context, args []string, s Streams, env Env) error {
 	if len(rest) > 0 {
 		return usagef("probe: unexpected argument %q", rest[0])
 	}
-	if *format != "" && !slices.Contains(probeFormats, *format) {
-		return usagef("unknown format %q (valid: %s)", *format, strings.Join(probeFormats, ", "))
+	if err := f.check(); err != nil {
+		return err
 	}
-	for name, v := range map[string]string{"--issues": *issues, "--page": *page} {
-		valid := []string{"auto", "on", "off"}
-		if name == "--page" {
-			valid = []string{"auto", "off"}
-		}
-		if !slices.Contains(valid, v) {
-			return usagef("unknown %s %q (valid: %s)", name, v, strings.Join(valid, ", "))
-		}
+	services, err := loadProbeServices(env, f)
+	if err != nil {
+		return err
 	}
-	var now time.Time
-	if *nowFlag != "" {
-		if now, err = time.Parse(time.RFC3339, *nowFlag); err != nil {
-			return usagef("--now %q: want a time like 2026-12-01T14:30:00Z", *nowFlag)
-		}
-	}
-	if *stateDir != "" && *stateBranch != "" {
-		return usagef("--state and --state-branch: give one")
-	}
-
-	var pc config.ProbeConfig
-	cfgPath, identity := "", ""
-	var pos func(int) (int, int)
-	if *upptime != "" {
-		path := absPath(env.WorkDir, *upptime)
-		data, err := fsutil.ReadRegular(path, upptimeMaxSize)
-		if err != nil {
-			return &config.Error{Path: relPath(env.WorkDir, path), Msg: "cannot read: " + err.Error(), Err: err}
-		}
-		cfgPath = relPath(env.WorkDir, path)
-		if pc, err = config.ParseUpptime(cfgPath, data); err != nil {
-			return err
-		}
-	} else {
-		cfg, err := loadConfig(env, *configPath)
-		if err != nil {
-			return err
-		}
-		pc, identity = cfg.Probe, cfg.Report.Identity
-		cfgPath = relPath(env.WorkDir, cfg.Path)
-		if cfg.Path == "" {
-			return usagef("probe: no .molecule-ci.yml with a probe: section here; pass --config FILE or --upptime FILE")
-		}
-		pos = func(i int) (int, int) {
-			p := cfg.KeyPos(fmt.Sprintf("probe.services[%d]", i))
-			return p.Line, p.Col
-		}
-	}
-	if *envName != "" {
-		var kept []config.ProbeService
-		var envs []string
-		for _, svc := range pc.Services {
-			if svc.Env == *envName {
-				kept = append(kept, svc)
-			}
-			if !slices.Contains(envs, svc.Env) {
-				envs = append(envs, svc.Env)
-			}
-		}
-		if len(kept) == 0 {
-			return usagef("--env %q: no service in that environment (valid: %s)", *envName, strings.Join(envs, ", "))
-		}
-		// Positions stay those of the full list: remap by name.
-		if pos != nil {
-			full := pos
-			idx := map[string]int{}
-			for i, svc := range pc.Services {
-				idx[svc.Slug] = i
-			}
-			slugs := make([]string, len(kept))
-			for i, svc := range kept {
-				slugs[i] = svc.Slug
-			}
-			pos = func(i int) (int, int) { return full(idx[slugs[i]]) }
-		}
-		pc.Services = kept
-	}
-	if len(pc.Services) == 0 {
-		return &config.Error{Path: cfgPath, Msg: "probe.services: no services to probe"}
-	}
-
-	gha := env.Actions
 	logf := func(format string, args ...any) { fmt.Fprintf(s.Stderr, "molecule-ci: "+format+"\n", args...) }
-	tokens := probe.Tokens{
-		Vercel: gha.Getenv("VERCEL_TOKEN"),
-		Fly:    gha.Getenv("FLY_API_TOKEN"),
-		GitHub: gha.Getenv("GITHUB_TOKEN"),
+	opts, err := probeOptions(f, services, env, logf)
+	if err != nil {
+		return err
 	}
-	tgToken, tgChat := gha.Getenv("TELEGRAM_BOT_TOKEN"), gha.Getenv("TELEGRAM_CHAT_ID")
-	// Secrets passed as secrets.* are masked by the runner already; masking again covers tokens
-	// set some other way. Not with --format json, whose stdout must be the document alone.
-	if gha.InActions() && *format != "json" {
-		for _, t := range append([]string{tokens.Vercel, tokens.Fly, tokens.GitHub, tgToken, gha.Getenv("PACKAGES_TOKEN")}, probe.SecretValues(pc, gha.Getenv)...) {
-			if t != "" {
-				gha.AddMask(t)
-			}
-		}
-	}
-	gctx, _ := gha.Context()
-	if gctx.Token != "" {
-		tokens.GitHub = gctx.Token
-	}
-	opts := probe.Options{
-		Config: pc, Getenv: gha.Getenv, Tokens: tokens,
-		VercelAPI: *vercelAPI, FlyAPI: *flyAPI, Logf: logf, RunURL: gctx.RunURL(),
-	}
-	if !now.IsZero() {
-		opts.Now, opts.Replay = func() time.Time { return now }, true
-	}
-	if *site != "" {
-		opts.Site = absPath(env.WorkDir, *site)
-	}
-
-	var client *github.Client
-	if tokens.GitHub != "" {
-		client, err = github.NewClient(tokens.GitHub, gctx.APIURL, github.WithLogf(logf), github.WithIdentity(identity))
-		if err != nil {
-			return err
-		}
-		opts.Packages = client
-	}
-	// A workflow's GITHUB_TOKEN cannot list an organisation's packages; PACKAGES_TOKEN (read:packages)
-	// can, and is used for the ghcr check only.
-	if pt := gha.Getenv("PACKAGES_TOKEN"); pt != "" {
-		pc, err := github.NewClient(pt, gctx.APIURL, github.WithLogf(logf))
-		if err != nil {
-			return err
-		}
-		opts.Packages, opts.Tokens.GitHub = pc, pt
-	}
-	owner, repo := gctx.Owner, gctx.Repo
-	if pc.Repository != "" {
-		owner, repo, _ = strings.Cut(pc.Repository, "/")
-	}
-	switch {
-	case *stateDir != "":
-		opts.Store = probe.DirStore{Dir: absPath(env.WorkDir, *stateDir)}
-	case *stateBranch != "":
-		if client == nil || owner == "" {
-			return usagef("--state-branch needs GITHUB_TOKEN and GITHUB_REPOSITORY (or probe.repository)")
-		}
-		opts.Store = branchStore{&github.DataBranch{Client: client, Owner: owner, Repo: repo, Branch: *stateBranch}}
-	}
-	switch {
-	case *issues == "off":
-	case client != nil && owner != "" && opts.Store != nil:
-		opts.Issues = issueTracker{client, owner, repo}
-	case *issues == "on":
-		return usagef("--issues on: needs GITHUB_TOKEN, a repository (GITHUB_REPOSITORY or probe.repository) and --state or --state-branch")
-	}
-	if *page == "auto" {
-		if tgToken != "" && tgChat != "" {
-			opts.Pager = &probe.Telegram{Token: tgToken, ChatID: tgChat, API: *telegramAPI}
-		} else if opts.Store != nil {
-			logf("Telegram pages off: no $TELEGRAM_BOT_TOKEN or $TELEGRAM_CHAT_ID set")
-		}
-	}
-
 	res, err := probe.Run(ctx, opts)
 	if err != nil {
 		if late := (*probe.BeforeLastRunError)(nil); errors.As(err, &late) {
@@ -227,33 +121,8 @@ func runProbe(ctx context.Context, args []string, s Streams, env Env) error {
 		// The checks ran but the state could not be saved: show what was measured, then fail.
 		logf("%v", err)
 	}
-	rep := &report.Report{Tool: "molecule-ci", Version: Version(), Command: "probe",
-		Findings: res.Findings(cfgPath, pos), FilesChecked: 1, Rules: probe.Rules}
-	f := *format
-	if f == "" {
-		f = defaultFormat(publishOptions{}, env)
-	}
-	var out bytes.Buffer
-	if werr := writeResult(&out, f, res, rep, report.Options{}, false, false); werr != nil {
-		return werr
-	}
-	if _, werr := s.Stdout.Write(out.Bytes()); werr != nil {
-		return werr
-	}
-	worst := probe.Up
-	down := 0
-	for _, svc := range res.Services {
-		if svc.Status == probe.Down {
-			down++
-			worst = probe.Down
-		} else if svc.Status != probe.Up && worst == probe.Up {
-			worst = svc.Status
-		}
-	}
-	if oerr := reportToActions(gha, res.Markdown, []output{
-		{"status", string(worst)}, {"down", strconv.Itoa(down)}, {"services", strconv.Itoa(len(res.Services))},
-	}); oerr != nil {
-		return oerr
+	if rerr := reportProbe(res, services, f, s, env); rerr != nil {
+		return rerr
 	}
 	if err != nil {
 		return err
@@ -262,6 +131,198 @@ func runProbe(ctx context.Context, args []string, s Streams, env Env) error {
 		return errFindings
 	}
 	return nil
+}
+
+// probeServices is the probe section a run uses, and where its services are written.
+type probeServices struct {
+	config config.ProbeConfig
+	path   string
+	// pos is a service's line and column in the config, by its index in config.Services; nil
+	// for an --upptime file.
+	pos func(int) (int, int)
+	// identity is report.identity: how the tool signs what it files on GitHub.
+	identity string
+}
+
+// loadProbeServices reads the probe: section (or the --upptime file), keeping the services of
+// --env only.
+func loadProbeServices(env Env, f probeFlags) (probeServices, error) {
+	var ps probeServices
+	if f.upptime != "" {
+		path := absPath(env.WorkDir, f.upptime)
+		data, err := fsutil.ReadRegular(path, upptimeMaxSize)
+		if err != nil {
+			return ps, &config.Error{Path: relPath(env.WorkDir, path), Msg: "cannot read: " + err.Error(), Err: err}
+		}
+		ps.path = relPath(env.WorkDir, path)
+		if ps.config, err = config.ParseUpptime(ps.path, data); err != nil {
+			return ps, err
+		}
+	} else {
+		cfg, err := loadConfig(env, f.config)
+		if err != nil {
+			return ps, err
+		}
+		if cfg.Path == "" {
+			return ps, usagef("probe: no .molecule-ci.yml with a probe: section here; pass --config FILE or --upptime FILE")
+		}
+		ps.config, ps.path, ps.identity = cfg.Probe, relPath(env.WorkDir, cfg.Path), cfg.Report.Identity
+		ps.pos = func(i int) (int, int) {
+			p := cfg.KeyPos(fmt.Sprintf("probe.services[%d]", i))
+			return p.Line, p.Col
+		}
+	}
+	if f.env != "" {
+		if err := ps.only(f.env); err != nil {
+			return ps, err
+		}
+	}
+	if len(ps.config.Services) == 0 {
+		return ps, &config.Error{Path: ps.path, Msg: "probe.services: no services to probe"}
+	}
+	return ps, nil
+}
+
+// only keeps the services of one environment; their positions stay those of the full list.
+func (ps *probeServices) only(envName string) error {
+	var kept []config.ProbeService
+	var envs []string
+	for _, svc := range ps.config.Services {
+		if svc.Env == envName {
+			kept = append(kept, svc)
+		}
+		if !slices.Contains(envs, svc.Env) {
+			envs = append(envs, svc.Env)
+		}
+	}
+	if len(kept) == 0 {
+		return usagef("--env %q: no service in that environment (valid: %s)", envName, strings.Join(envs, ", "))
+	}
+	if full := ps.pos; full != nil {
+		idx := map[string]int{}
+		for i, svc := range ps.config.Services {
+			idx[svc.Slug] = i
+		}
+		ps.pos = func(i int) (int, int) { return full(idx[kept[i].Slug]) }
+	}
+	ps.config.Services = kept
+	return nil
+}
+
+// probeOptions turns the flags, the probe section and the environment into probe.Options: the
+// tokens (masked for the runner), the GitHub clients, the store, the incident tracker and the
+// pager. Everything the command reads from the environment is read here, through env.Actions.
+func probeOptions(f probeFlags, ps probeServices, env Env, logf func(string, ...any)) (probe.Options, error) {
+	gha, pc := env.Actions, ps.config
+	tokens := probe.Tokens{
+		Vercel: gha.Getenv("VERCEL_TOKEN"),
+		Fly:    gha.Getenv("FLY_API_TOKEN"),
+		GitHub: gha.Getenv("GITHUB_TOKEN"),
+	}
+	tgToken, tgChat, pkgToken := gha.Getenv("TELEGRAM_BOT_TOKEN"), gha.Getenv("TELEGRAM_CHAT_ID"), gha.Getenv("PACKAGES_TOKEN")
+	// Secrets passed as secrets.* are masked by the runner already; masking again covers tokens
+	// set some other way, and the values headers-from-env reads, which are secrets too. Not with
+	// --format json, whose stdout must be the document alone.
+	if gha.InActions() && f.format != "json" {
+		for _, t := range append([]string{tokens.Vercel, tokens.Fly, tokens.GitHub, tgToken, pkgToken}, probe.SecretValues(pc, gha.Getenv)...) {
+			if t != "" {
+				gha.AddMask(t)
+			}
+		}
+	}
+	gctx, _ := gha.Context()
+	if gctx.Token != "" {
+		tokens.GitHub = gctx.Token
+	}
+	opts := probe.Options{
+		Config: pc, Getenv: gha.Getenv, Tokens: tokens,
+		VercelAPI: f.vercelAPI, FlyAPI: f.flyAPI, Logf: logf, RunURL: gctx.RunURL(),
+	}
+	if !f.now.IsZero() {
+		now := f.now
+		opts.Now, opts.Replay = func() time.Time { return now }, true
+	}
+	if f.site != "" {
+		opts.Site = absPath(env.WorkDir, f.site)
+	}
+	if err := connectGitHub(&opts, f, gctx, pkgToken, ps.identity, env, logf); err != nil {
+		return opts, err
+	}
+	if f.page == "auto" {
+		if tgToken != "" && tgChat != "" {
+			opts.Pager = &probe.Telegram{Token: tgToken, ChatID: tgChat, API: f.telegramAPI}
+		} else if opts.Store != nil {
+			logf("Telegram pages off: no $TELEGRAM_BOT_TOKEN or $TELEGRAM_CHAT_ID set")
+		}
+	}
+	return opts, nil
+}
+
+// connectGitHub sets what the run asks of GitHub: the packages the ghcr check lists, the data
+// branch or directory the state is kept in, and the repository incidents are filed in.
+func connectGitHub(opts *probe.Options, f probeFlags, gctx ghaction.Context, pkgToken, identity string, env Env, logf func(string, ...any)) error {
+	var client *github.Client
+	if opts.Tokens.GitHub != "" {
+		var err error
+		if client, err = github.NewClient(opts.Tokens.GitHub, gctx.APIURL, github.WithLogf(logf), github.WithIdentity(identity)); err != nil {
+			return err
+		}
+		opts.Packages = client
+	}
+	// A workflow's GITHUB_TOKEN cannot list an organisation's packages; PACKAGES_TOKEN (read:packages)
+	// can, and is used for the ghcr check only.
+	if pkgToken != "" {
+		pkgClient, err := github.NewClient(pkgToken, gctx.APIURL, github.WithLogf(logf))
+		if err != nil {
+			return err
+		}
+		opts.Packages, opts.Tokens.GitHub = pkgClient, pkgToken
+	}
+	pc := opts.Config
+	owner, repo := gctx.Owner, gctx.Repo
+	if pc.Repository != "" {
+		owner, repo, _ = strings.Cut(pc.Repository, "/")
+	}
+	switch {
+	case f.stateDir != "":
+		opts.Store = probe.DirStore{Dir: absPath(env.WorkDir, f.stateDir)}
+	case f.stateBranch != "":
+		if client == nil || owner == "" {
+			return usagef("--state-branch needs GITHUB_TOKEN and GITHUB_REPOSITORY (or probe.repository)")
+		}
+		opts.Store = branchStore{&github.DataBranch{Client: client, Owner: owner, Repo: repo, Branch: f.stateBranch}}
+	}
+	switch {
+	case f.issues == "off":
+	case client != nil && owner != "" && opts.Store != nil:
+		opts.Issues = issueTracker{client, owner, repo}
+	case f.issues == "on":
+		return usagef("--issues on: needs GITHUB_TOKEN, a repository (GITHUB_REPOSITORY or probe.repository) and --state or --state-branch")
+	}
+	return nil
+}
+
+// reportProbe writes the run in the chosen format, and in GitHub Actions its job summary and step
+// outputs: status (the worst state shown), and how many services are down, failing (not yet
+// confirmed down) and probed.
+func reportProbe(res *probe.Result, ps probeServices, f probeFlags, s Streams, env Env) error {
+	rep := &report.Report{Tool: "molecule-ci", Version: Version(), Command: "probe",
+		Findings: res.Findings(ps.path, ps.pos), FilesChecked: 1, Rules: probe.Rules}
+	format := f.format
+	if format == "" {
+		format = defaultFormat(publishOptions{}, env)
+	}
+	var out bytes.Buffer
+	if err := writeResult(&out, format, res, rep, report.Options{}, false, false); err != nil {
+		return err
+	}
+	if _, err := s.Stdout.Write(out.Bytes()); err != nil {
+		return err
+	}
+	return reportToActions(env.Actions, res.Markdown, []output{
+		{"status", string(res.Worst())}, {"down", strconv.Itoa(res.Count(probe.Down))},
+		{"failing", strconv.Itoa(res.Count(probe.Failing))}, {"services", strconv.Itoa(len(res.Services))},
+	})
 }
 
 // branchStore adapts a GitHub data branch to probe.Store.

@@ -538,3 +538,59 @@ func TestProbeNowBeforeLastRun(t *testing.T) {
 		}
 	}
 }
+
+// TestProbeFirstRun is the first day of a new user: six services, three failing, one run with
+// fresh state. Nothing is confirmed down (exit 0, no incident), but the output says what failed:
+// the table, the verdict ("3 up, 3 failing (confirming)"), the findings, and the step outputs.
+func TestProbeFirstRun(t *testing.T) {
+	svc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/bad-gateway":
+			http.Error(w, "no healthy upstream", http.StatusBadGateway)
+		case "/unavailable":
+			http.Error(w, "maintenance", http.StatusServiceUnavailable)
+		case "/maintenance":
+			io.WriteString(w, `{"status":"maintenance"}`)
+		default:
+			io.WriteString(w, `{"status":"ok"}`)
+		}
+	}))
+	t.Cleanup(svc.Close)
+	dir := t.TempDir()
+	cfg := "version: 1\nprobe:\n  retry-delay: 0s\n  services:\n"
+	for _, s := range [][2]string{{"Customer app", "/"}, {"Landing page", "/landing"}, {"Control plane", "/bad-gateway"},
+		{"Docs", "/docs"}, {"Image registry", "/unavailable"}, {"Status page", "/maintenance"}} {
+		cfg += "    - name: " + s[0] + "\n      checks: [{kind: http, url: \"" + svc.URL + s[1] + "\", json: [{path: status, equals: ok}]}]\n"
+	}
+	os.WriteFile(filepath.Join(dir, ".molecule-ci.yml"), []byte(cfg), 0o644)
+	timing := regexp.MustCompile(`\d+ms`)
+	for _, tc := range []struct {
+		format string
+		env    map[string]string
+	}{
+		{"human", nil},
+		{"github", map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "sum")}},
+	} {
+		state := filepath.Join(t.TempDir(), "state")
+		var stdout, stderr bytes.Buffer
+		env := Env{Actions: ghaction.New(func(k string) string { return tc.env[k] }, &stdout, ghaction.WithDelimiter(func() (string, error) { return "EOF", nil })), WorkDir: dir}
+		code := Run(context.Background(), []string{"probe", "--state", state, "--format", tc.format, "--now", "2026-12-01T10:00:00Z"},
+			Streams{Stdout: &stdout, Stderr: &stderr}, env)
+		if code != ExitOK {
+			t.Errorf("%s: exit %d, want 0 (nothing is confirmed down yet)\n%s", tc.format, code, stderr.String())
+		}
+		out := strings.ReplaceAll(stdout.String(), svc.URL, "SERVER")
+		out = timing.ReplaceAllString(out, "Nms")
+		out = regexp.MustCompile(`  +`).ReplaceAllString(out, "  ")
+		golden.Check(t, "../../testdata/probe/first-run-"+tc.format+".golden", []byte(out))
+	}
+	outputs, _ := os.ReadFile(filepath.Join(dir, "out"))
+	want := "status<<EOF\nfailing\nEOF\ndown<<EOF\n0\nEOF\nfailing<<EOF\n3\nEOF\nservices<<EOF\n6\nEOF\n"
+	if string(outputs) != want {
+		t.Errorf("step outputs:\n%s\nwant:\n%s", outputs, want)
+	}
+	sum, _ := os.ReadFile(filepath.Join(dir, "sum"))
+	if !bytes.Contains(sum, []byte("6 services: 3 up, 3 failing (confirming)")) || !bytes.Contains(sum, []byte("| Control plane | production | 🟠 failing |")) {
+		t.Errorf("job summary:\n%s", sum)
+	}
+}

@@ -176,6 +176,28 @@ func (r *Result) Failed() bool {
 	return false
 }
 
+// Worst is the worst state a service is shown in (up when every one is).
+func (r *Result) Worst() Status {
+	worst := Up
+	for _, s := range r.Services {
+		if s.Status.rank() > worst.rank() {
+			worst = s.Status
+		}
+	}
+	return worst
+}
+
+// Count is how many services are shown in state st.
+func (r *Result) Count(st Status) int {
+	n := 0
+	for _, s := range r.Services {
+		if s.Status == st {
+			n++
+		}
+	}
+	return n
+}
+
 // Run probes every service once, applies the policy against the stored state, files and pages
 // incidents, saves the state and history, and renders the status page.
 func Run(ctx context.Context, opts Options) (*Result, error) {
