@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/Molecule-AI/molecule-ci/internal/config"
+	"github.com/Molecule-AI/molecule-ci/internal/secrets"
 )
 
 // rawServer is a loopback TCP server that answers every connection with answer, whatever was
@@ -443,5 +444,66 @@ func TestEchoedSecret(t *testing.T) {
 				t.Errorf("the secret is published:\n%.600s", text)
 			}
 		}
+	}
+}
+
+// FuzzRemoteText: whatever a server sends, the text kept is bounded (maxRemoteText and the
+// mark that says how long it was), valid UTF-8 when the input was, and holds no registered
+// secret.
+func FuzzRemoteText(f *testing.F) {
+	const secret = "fuzz-known-5ecret"
+	secrets.AddKnown(secret)
+	f.Add("malformed MIME header line: " + strings.Repeat("A", 400))
+	f.Add("invalid api key " + secret)
+	f.Add(strings.Repeat("é", 200) + secret)
+	f.Fuzz(func(t *testing.T, s string) {
+		got := remoteText(s)
+		if len(got) > maxRemoteText+len("… (cut from  bytes)")+20 {
+			t.Fatalf("%d bytes kept", len(got))
+		}
+		if utf8.ValidString(s) && !utf8.ValidString(got) {
+			t.Fatalf("a character was cut: %q", got)
+		}
+		if strings.Contains(got, secret) {
+			t.Fatalf("the secret was kept: %q", got)
+		}
+	})
+}
+
+// FuzzParseState: a state.json from the data branch (which anyone who can push may have
+// written) is read or refused with an error, never a panic, and every text read back is bounded.
+func FuzzParseState(f *testing.F) {
+	f.Add([]byte(`{"version":1,"services":{"a":{"name":"A","reason":"x","incident":{"cause":"y"}}},"closed":[{"cause":"z"},null]}`))
+	f.Add([]byte(`{"version":1,"services":{"a":null}}`))
+	f.Add([]byte(`{"version":2}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		st, err := parseState(b)
+		if err != nil {
+			return
+		}
+		st.marshal()
+		for _, ss := range st.Services {
+			if ss == nil || len(ss.Reason) > maxStoredText+40 {
+				t.Fatalf("service state %+v", ss)
+			}
+		}
+		for _, in := range st.Closed {
+			if in == nil || len(in.Cause) > maxStoredText+40 {
+				t.Fatalf("closed incident %+v", in)
+			}
+		}
+	})
+}
+
+// TestStateWithNulls: a state.json with null entries (no version writes them; anyone who can
+// push to the data branch can) is read as if they were absent, not dereferenced.
+func TestStateWithNulls(t *testing.T) {
+	svc := newToggle(t)
+	cfg := testConfig(config.ProbeService{Name: "API", Checks: []config.ProbeCheck{{Kind: "http", URL: svc.url}}})
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, StateFile), []byte(`{"version":1,"services":{"api":null,"gone":null},"closed":[null]}`), 0o644)
+	res, err := Run(context.Background(), Options{Config: cfg, Store: DirStore{Dir: dir}, Site: filepath.Join(dir, "site")})
+	if err != nil || res.Services[0].Status != Up {
+		t.Fatalf("%v %+v", err, res)
 	}
 }

@@ -163,20 +163,23 @@ func parseState(b []byte) (*State, error) {
 }
 
 // sanitize bounds and redacts the texts a server once controlled, as a state written by an older
-// version (or by hand) may hold them: what is read back is written again every run.
+// version (or by hand) may hold them: what is read back is written again every run. Null
+// entries, which no version writes, are dropped rather than dereferenced later.
 func (st *State) sanitize() {
 	bound := func(in *Incident) {
 		if in != nil {
 			in.Cause, in.CommentCause = storedText(in.Cause), storedText(in.CommentCause)
 		}
 	}
-	for _, ss := range st.Services {
+	for slug, ss := range st.Services {
 		if ss == nil {
+			delete(st.Services, slug)
 			continue
 		}
 		ss.Reason = storedText(ss.Reason)
 		bound(ss.Incident)
 	}
+	st.Closed = slices.DeleteFunc(st.Closed, func(in *Incident) bool { return in == nil })
 	for _, in := range st.Closed {
 		bound(in)
 	}
