@@ -5,6 +5,8 @@
 // times, the probe's ideal (ceil(N / concurrency) x latency, bounded below by the hanging checks:
 // timeout + retry delay + timeout), the ratio to it, and the probe's peak resident memory; it
 // exits 1 when the results are wrong or a goal (within 1.3x of the ideal, under 100 MB) is missed.
+//
+// With -hostile N it measures instead issue 15's hostile servers (see hostile.go).
 package main
 
 import (
