@@ -63,15 +63,7 @@ func runHostile(n int, prebuilt string, keep bool) error {
 		}()
 		urls = append(urls, "http://"+l.Addr().String()+"/health")
 	}
-	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "version: 1\nprobe:\n  retry-delay: 0s\n  down-after-runs: 2\n  services:\n")
-	for i, u := range urls {
-		fmt.Fprintf(&cfg, "    - {name: \"hostile %02d\", checks: [{kind: http, url: %q}]}\n", i, u)
-	}
-	if err := os.WriteFile(filepath.Join(work, ".molecule-ci.yml"), []byte(cfg.String()), 0o644); err != nil {
-		return err
-	}
-	bin, err := binary(work, prebuilt)
+	bin, err := prepare(work, prebuilt, "retry-delay: 0s\n  down-after-runs: 2", "hostile %02d", urls)
 	if err != nil {
 		return err
 	}

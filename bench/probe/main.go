@@ -102,17 +102,9 @@ func run(fast, hang int, latency, timeout time.Duration, withCurl, keep bool, pr
 		}
 	}
 
-	var cfg strings.Builder
 	// down-after-runs: 1 declares the hanging endpoints down in this one run (the schedule would
 	// take the 5 minutes of the default policy), so the exit code and the output can be checked.
-	fmt.Fprintf(&cfg, "version: 1\nprobe:\n  timeout: %s\n  down-after-runs: 1\n  services:\n", timeout)
-	for i, u := range urls {
-		fmt.Fprintf(&cfg, "    - {name: \"endpoint %03d\", checks: [{kind: http, url: %q}]}\n", i, u)
-	}
-	if err := os.WriteFile(filepath.Join(work, ".molecule-ci.yml"), []byte(cfg.String()), 0o644); err != nil {
-		return err
-	}
-	bin, err := binary(work, prebuilt)
+	bin, err := prepare(work, prebuilt, fmt.Sprintf("timeout: %s\n  down-after-runs: 1", timeout), "endpoint %03d", urls)
 	if err != nil {
 		return err
 	}
@@ -183,6 +175,20 @@ func run(fast, hang int, latency, timeout time.Duration, withCurl, keep bool, pr
 		return fmt.Errorf("goal missed")
 	}
 	return nil
+}
+
+// prepare writes work/.molecule-ci.yml, one http service per URL named after name (a format of
+// its index) with the probe section's policy lines, and returns the binary to run.
+func prepare(work, prebuilt, policy, name string, urls []string) (string, error) {
+	var cfg strings.Builder
+	fmt.Fprintf(&cfg, "version: 1\nprobe:\n  %s\n  services:\n", policy)
+	for i, u := range urls {
+		fmt.Fprintf(&cfg, "    - {name: %q, checks: [{kind: http, url: %q}]}\n", fmt.Sprintf(name, i), u)
+	}
+	if err := os.WriteFile(filepath.Join(work, ".molecule-ci.yml"), []byte(cfg.String()), 0o644); err != nil {
+		return "", err
+	}
+	return binary(work, prebuilt)
 }
 
 // binary is prebuilt when given, else molecule-ci built from this checkout into work.

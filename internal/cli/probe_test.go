@@ -206,6 +206,15 @@ func TestProbeOutput(t *testing.T) {
 		"    - name: Down\n      checks: [{kind: http, url: \"" + svc.URL + "/down\"}]\n" +
 		"    - name: Fly\n      checks: [{kind: fly, app: molecule-cp}]\n"
 	os.WriteFile(filepath.Join(dir, ".molecule-ci.yml"), []byte(cfg), 0o644)
+	probeInFormats(t, dir, svc.URL, "output", ExitFindings, func() []string { return nil })
+}
+
+// probeInFormats runs probe in dir with args in the human and the github format (the latter as
+// in GitHub Actions, its step outputs in dir/out and its job summary in dir/sum), wants exit
+// code want, and states each output exactly in testdata/probe/<name>-<format>.golden, with
+// SERVER for server and the measured timings as Nms.
+func probeInFormats(t *testing.T, dir, server, name string, want int, args func() []string) {
+	t.Helper()
 	timing := regexp.MustCompile(`\d+ms`)
 	for _, tc := range []struct {
 		format string
@@ -215,15 +224,15 @@ func TestProbeOutput(t *testing.T) {
 		{"github", map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "sum")}},
 	} {
 		var stdout, stderr bytes.Buffer
-		env := Env{Actions: ghaction.New(func(k string) string { return tc.env[k] }, &stdout), WorkDir: dir}
-		code := Run(context.Background(), []string{"probe", "--format", tc.format}, Streams{Stdout: &stdout, Stderr: &stderr}, env)
-		if code != ExitFindings {
-			t.Errorf("%s: exit %d, want 1 (a service is down)\n%s", tc.format, code, stderr.String())
+		env := Env{Actions: ghaction.New(func(k string) string { return tc.env[k] }, &stdout, ghaction.WithDelimiter(func() (string, error) { return "EOF", nil })), WorkDir: dir}
+		code := Run(context.Background(), append([]string{"probe", "--format", tc.format}, args()...), Streams{Stdout: &stdout, Stderr: &stderr}, env)
+		if code != want {
+			t.Errorf("%s: exit %d, want %d\n%s", tc.format, code, want, stderr.String())
 		}
-		out := strings.ReplaceAll(stdout.String(), svc.URL, "SERVER")
+		out := strings.ReplaceAll(stdout.String(), server, "SERVER")
 		out = timing.ReplaceAllString(out, "Nms")
 		out = regexp.MustCompile(`  +`).ReplaceAllString(out, "  ") // column widths follow the timings
-		golden.Check(t, "../../testdata/probe/output-"+tc.format+".golden", []byte(out))
+		golden.Check(t, "../../testdata/probe/"+name+"-"+tc.format+".golden", []byte(out))
 	}
 }
 
@@ -563,27 +572,10 @@ func TestProbeFirstRun(t *testing.T) {
 		cfg += "    - name: " + s[0] + "\n      checks: [{kind: http, url: \"" + svc.URL + s[1] + "\", json: [{path: status, equals: ok}]}]\n"
 	}
 	os.WriteFile(filepath.Join(dir, ".molecule-ci.yml"), []byte(cfg), 0o644)
-	timing := regexp.MustCompile(`\d+ms`)
-	for _, tc := range []struct {
-		format string
-		env    map[string]string
-	}{
-		{"human", nil},
-		{"github", map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "sum")}},
-	} {
-		state := filepath.Join(t.TempDir(), "state")
-		var stdout, stderr bytes.Buffer
-		env := Env{Actions: ghaction.New(func(k string) string { return tc.env[k] }, &stdout, ghaction.WithDelimiter(func() (string, error) { return "EOF", nil })), WorkDir: dir}
-		code := Run(context.Background(), []string{"probe", "--state", state, "--format", tc.format, "--now", "2026-12-01T10:00:00Z"},
-			Streams{Stdout: &stdout, Stderr: &stderr}, env)
-		if code != ExitOK {
-			t.Errorf("%s: exit %d, want 0 (nothing is confirmed down yet)\n%s", tc.format, code, stderr.String())
-		}
-		out := strings.ReplaceAll(stdout.String(), svc.URL, "SERVER")
-		out = timing.ReplaceAllString(out, "Nms")
-		out = regexp.MustCompile(`  +`).ReplaceAllString(out, "  ")
-		golden.Check(t, "../../testdata/probe/first-run-"+tc.format+".golden", []byte(out))
-	}
+	// Exit 0: nothing is confirmed down yet. Each format's run is a first run, on fresh state.
+	probeInFormats(t, dir, svc.URL, "first-run", ExitOK, func() []string {
+		return []string{"--state", filepath.Join(t.TempDir(), "state"), "--now", "2026-12-01T10:00:00Z"}
+	})
 	outputs, _ := os.ReadFile(filepath.Join(dir, "out"))
 	want := "status<<EOF\nfailing\nEOF\ndown<<EOF\n0\nEOF\nfailing<<EOF\n3\nEOF\nservices<<EOF\n6\nEOF\n"
 	if string(outputs) != want {
