@@ -237,7 +237,7 @@ func decide(cfg config.ProbeConfig, st *State, res *Result, now time.Time, runID
 		if !ss.LastChecked.Before(now) && !ss.LastChecked.IsZero() {
 			// A later run already recorded itself (clock skew between runners): do not count
 			// this run's observation twice or out of order.
-			s.Status = ss.Declared
+			s.Status = shown(ss.Declared, s.Observed)
 			continue
 		}
 		ss.LastChecked, ss.Observed, ss.Reason = now, s.Observed, s.Reason

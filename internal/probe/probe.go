@@ -126,7 +126,8 @@ type ServiceResult struct {
 	// never what is shown.
 	Observed Status
 	Status   Status
-	// Since is when the declared state began (zero when unknown).
+	// Since is when the state shown began: the first failing run of a failing service, else
+	// when the declared state began (zero when unknown).
 	Since  time.Time
 	Reason string // why the service is not up, one line
 	Checks []CheckResult
