@@ -21,9 +21,10 @@ const (
 	// maxRemoteText: redacting first means a credential is never cut in half and left partly
 	// readable, and the window bounds what redaction costs for a 2 MB line.
 	redactWindow = 64 << 10
-	// maxIssueBody is GitHub's limit on an issue or comment body, in characters: a longer
-	// body is refused with 422 and the incident would never be filed.
-	maxIssueBody = 65536
+	// maxIssueBody is GitHub's limit on an issue or comment body, in characters (a longer
+	// body is refused with 422 and the incident would never be filed), less room for the line
+	// internal/github signs a body with (report.identity: at most 100 characters).
+	maxIssueBody = 65536 - 128
 	// maxIssueTitle is GitHub's limit on an issue title, in characters.
 	maxIssueTitle = 256
 )
