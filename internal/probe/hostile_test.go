@@ -60,11 +60,13 @@ func TestHostileServerTexts(t *testing.T) {
 	for i := range 2000 {
 		sites = append(sites, fmt.Sprintf(`{"name":"site %d %s","status":"down"}`, i, strings.Repeat("n", 10<<10)))
 	}
+	allSites := "[" + strings.Join(sites, ",") + "]"
 	var machines []string
 	for i := range 150 { // 3 MB, within the 4 MiB an API answer may be
 		machines = append(machines, fmt.Sprintf(`{"id":"m%d%s","state":"started","region":"%s","checks":[{"name":"%s","status":"critical","output":"%s"}]}`,
 			i, strings.Repeat("i", 5000), strings.Repeat("r", 5000), strings.Repeat("c", 5000), strings.Repeat("o", 5000)))
 	}
+	allMachines := "[" + strings.Join(machines, ",") + "]"
 	cases := []struct {
 		name   string
 		check  config.ProbeCheck
@@ -77,7 +79,7 @@ func TestHostileServerTexts(t *testing.T) {
 		{"200 KB status line", config.ProbeCheck{Kind: "http", URL: rawServer(t, []byte("HTTP/1.1 2"+huge+"\r\n\r\n"))}, Tokens{}, Down,
 			`Get "SERVER": net/http: HTTP/1.x transport connection broken: malformed HTTP status code "2éé`},
 		{"2,000 sites down with 10 KB names", config.ProbeCheck{Kind: "status-json", URL: serve(t, func(w http.ResponseWriter, r *http.Request) {
-			io.WriteString(w, "["+strings.Join(sites, ",")+"]")
+			io.WriteString(w, allSites)
 		}).URL}, Tokens{}, Down, "malformed status JSON: unexpected end of JSON input (the body was cut at 1048576 bytes)"},
 		{"a Vercel error message of 200 KB", config.ProbeCheck{Kind: "vercel", Project: "p", API: serve(t, func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(500)
@@ -87,7 +89,7 @@ func TestHostileServerTexts(t *testing.T) {
 			io.WriteString(w, `{"deployments":[{"uid":"`+huge+`","state":"`+huge+`"}]}`)
 		}).URL}, Tokens{Vercel: "vercel-token"}, Unknown, "latest production deployment éé"},
 		{"150 Fly machines failing with 5 KB texts", config.ProbeCheck{Kind: "fly", App: "a", API: serve(t, func(w http.ResponseWriter, r *http.Request) {
-			io.WriteString(w, "["+strings.Join(machines, ",")+"]")
+			io.WriteString(w, allMachines)
 		}).URL}, Tokens{Fly: "fly-token"}, Down, "machine m0iii"},
 	}
 	// The status JSON above is over the 1 MiB body bound; a second one within it lists them.
@@ -104,7 +106,7 @@ func TestHostileServerTexts(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := one(tc.check)
-			cfg.RetryDelay = 0
+			cfg.RetryDelay, cfg.Timeout = 0, 10*time.Second // megabytes to send, under -race too
 			res, err := Run(context.Background(), Options{Config: cfg, Tokens: tc.tokens})
 			if err != nil {
 				t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/Molecule-AI/molecule-ci/internal/config"
@@ -169,16 +170,15 @@ func (r *runner) fetch(ctx context.Context, rq request) (*fetched, error) {
 	if req.Header.Get("User-Agent") == "" {
 		req.Header.Set("User-Agent", "molecule-ci-probe")
 	}
-	var firstByte time.Time
+	// The time to first byte is written by the transport's read loop, which an error (headers
+	// over the bound) can leave without a happens-before edge to this goroutine: an atomic.
+	var ttfb atomic.Int64
 	start := time.Now()
 	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		GotFirstResponseByte: func() { firstByte = time.Now() },
+		GotFirstResponseByte: func() { ttfb.CompareAndSwap(0, int64(max(time.Since(start), 1))) },
 	}))
 	resp, err := client.Do(req)
-	f := &fetched{}
-	if !firstByte.IsZero() {
-		f.ttfb = firstByte.Sub(start)
-	}
+	f := &fetched{ttfb: time.Duration(ttfb.Load())}
 	if err != nil {
 		f.latency = time.Since(start)
 		return f, err
@@ -197,9 +197,7 @@ func (r *runner) fetch(ctx context.Context, rq request) (*fetched, error) {
 	}
 	f.body = buf.Bytes()
 	f.latency = time.Since(start)
-	if !firstByte.IsZero() {
-		f.ttfb = firstByte.Sub(start)
-	}
+	f.ttfb = time.Duration(ttfb.Load())
 	if err != nil {
 		return f, fmt.Errorf("reading the body: %w", err)
 	}
