@@ -82,8 +82,11 @@ func looseAt(src []byte, p prefix, i int) (Hit, bool) {
 	}
 	lit := string(p.lit)
 	ok := isTokenByte
-	if lit == "AKIA" || lit == "ASIA" {
+	switch lit {
+	case "AKIA", "ASIA":
 		ok = isUpperDigit
+	case "Bearer ", "bearer ", "eyJ": // a JWT's three parts are one value
+		ok = func(c byte) bool { return isTokenByte(c) || c == '.' }
 	}
 	n := run(src, i+len(p.lit), ok)
 	if n < looseMin {
@@ -217,7 +220,7 @@ func hasPrefixFold(s, lower []byte) bool {
 func assignmentsIn(src []byte, base int, hits []Hit) []Hit {
 	for _, m := range assignment.FindAllSubmatchIndex(src, -1) {
 		v := src[m[4]:m[5]]
-		if bytes.HasPrefix(v, []byte("${")) || bytes.HasPrefix(v, []byte("$(")) || placeholder(v) || !random(v) {
+		if bytes.HasPrefix(v, []byte("${")) || bytes.HasPrefix(v, []byte("$(")) || !random(v) {
 			continue
 		}
 		hits = append(hits, Hit{Off: base + m[4], End: base + m[5], Kind: "credential", Shown: ""})

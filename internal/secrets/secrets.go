@@ -1,13 +1,18 @@
-// Package secrets owns the shapes of credentials: GitHub, OpenAI, Anthropic, MiniMax, Slack, AWS
-// (access key IDs, and secret keys by their variable name), Google, Stripe, Telegram and bearer
-// tokens and PEM private keys — the union of check-secrets.py's and secret-scan.yml's formats. Find locates them (for the secret-exposure rule);
-// Redact masks them in any text before it leaves the process (the reporting layer's last step).
-// It never returns a credential's value, only where it is and its safe-to-show prefix.
+// Package secrets owns the shapes of credentials: GitHub (with its CRC32 checksum), npm (the
+// same), OpenAI, Anthropic, MiniMax, Slack, AWS (access key IDs, and secret keys by their
+// variable name), Google, Stripe, Telegram, JWTs, bearer tokens and PEM private keys — the union
+// of check-secrets.py's and secret-scan.yml's formats and gitleaks' judgement of them. Find
+// locates them (for the secret-committed rule); Redact masks them in any text before it leaves
+// the process (the reporting layer's last step). It never returns a credential's value, only
+// where it is, its safe-to-show prefix and how much its shape proves (Class).
 //
 // The scan is one bytes.Index pass per literal prefix (the runtime's vectorised search), so a
 // file with no candidate costs a few memchr-speed passes; only candidates are inspected further.
-// Placeholders (ghp_xxxx…, AKIA…EXAMPLE, ${{ secrets.X }}) are rejected by length, character
-// class and entropy checks, because a gate that cries wolf on documentation gets switched off.
+// A candidate is judged the way gitleaks and trufflehog do before it is called a credential:
+// the provider's format and checksum where one exists, entropy and character classes for
+// values without a format, placeholder shapes (ghp_xxxx…, AKIA…EXAMPLE, a1b2c3…, test-…, a value
+// cut off with "..."), known public examples and JWT structure — because a gate that cries wolf
+// on documentation gets switched off.
 package secrets
 
 import (
@@ -19,11 +24,15 @@ import (
 )
 
 // Hit is one credential found in a text: the byte range [Off, End) it occupies, its kind
-// ("GitHub personal access token") and Shown, the non-secret prefix that is safe to print.
+// ("GitHub personal access token"), Shown, the non-secret prefix that is safe to print, and its
+// Class, how much its shape alone proves. For a Generic hit [Off, End) is the value alone
+// (after "Bearer ", after the variable name), so a caller may describe the value's length and
+// first characters; for the others it is the whole token, its prefix included.
 type Hit struct {
 	Off, End int
 	Kind     string
 	Shown    string
+	Class    Class
 }
 
 type hit = Hit
@@ -40,7 +49,9 @@ func Find(src []byte) []Hit {
 		}
 	}
 	hits = append(hits, telegram(src)...)
-	slices.SortFunc(hits, func(a, b hit) int { return a.Off - b.Off })
+	// Stable: at a shared offset the prefix listed first (a provider's format before "Bearer ")
+	// names the kind.
+	slices.SortStableFunc(hits, func(a, b hit) int { return a.Off - b.Off })
 	return slices.CompactFunc(hits, func(a, b hit) bool { return a.Off == b.Off })
 }
 
@@ -105,7 +116,8 @@ var prefixes = []prefix{
 	{[]byte("ghu_"), true, github("GitHub user-to-server token", "ghu_")},
 	{[]byte("ghs_"), true, github("GitHub server-to-server token", "ghs_")},
 	{[]byte("ghr_"), true, github("GitHub refresh token", "ghr_")},
-	{[]byte("github_pat_"), true, simple("GitHub fine-grained personal access token", "github_pat_", 70, isWordByte)},
+	{[]byte("github_pat_"), true, githubFineGrained},
+	{[]byte("npm_"), true, github("npm access token", "npm_")},
 	{[]byte("sk-"), true, openAIOrAnthropic},
 	{[]byte("xox"), true, slack},
 	{[]byte("AKIA"), true, aws("AWS access key ID", "AKIA")},
@@ -117,23 +129,61 @@ var prefixes = []prefix{
 	{[]byte("rk_live_"), true, simple("Stripe restricted key", "rk_live_", 24, isAlnum)},
 	{[]byte("rk_test_"), true, simple("Stripe restricted test key", "rk_test_", 24, isAlnum)},
 	{[]byte("Bearer "), true, bearer},
+	{[]byte("bearer "), true, bearer},
+	{[]byte("eyJ"), true, jwt},
 	{[]byte("aws_secret_access_key"), false, awsSecret("aws_secret_access_key")},
 	{[]byte("AWS_SECRET_ACCESS_KEY"), false, awsSecret("AWS_SECRET_ACCESS_KEY")},
 	{[]byte("SecretAccessKey"), false, awsSecret("SecretAccessKey")},
 }
 
 // bearer finds `Bearer <token>` with a literal, machine-generated token (check-secrets.py's
-// quoted Bearer pattern); `Bearer $TOKEN` and `Bearer ${{ secrets.X }}` are references.
+// quoted Bearer pattern); `Bearer $TOKEN` and `Bearer ${{ secrets.X }}` are references, and a
+// value cut short (`Bearer eyJhbGciOiJIUzI1NiIs...`) is documentation.
 func bearer(src []byte, i int) (hit, bool) {
 	j := i + len("Bearer ")
 	for j < len(src) && src[j] == ' ' {
 		j++
 	}
 	n := run(src, j, func(c byte) bool { return isTokenByte(c) || c == '.' })
-	if n < 20 || !random(src[j:j+n]) {
+	v := src[j : j+n]
+	if trimmed := bytes.TrimRight(v, "."); len(trimmed) < len(v)-1 || truncatedAfter(src, j+n) {
+		return hit{}, false // "abc..." or "abc…": shortened for the reader
+	}
+	v = bytes.TrimRight(v, ".") // the full stop of a sentence
+	if providerPrefixed(v) || JudgeGeneric(v) != "" {
 		return hit{}, false
 	}
-	return hit{Off: j, End: j + n, Kind: "bearer token", Shown: ""}, true
+	kind := "bearer value"
+	if bytes.HasPrefix(v, []byte("eyJ")) {
+		kind = "bearer JWT"
+	}
+	return hit{Off: j, End: j + len(v), Kind: kind, Class: Generic}, true
+}
+
+// providerPrefixed reports whether v starts with a provider's prefix: its own check judges it
+// (a ghp_ value whose checksum fails is no token, whatever precedes it).
+func providerPrefixed(v []byte) bool {
+	for _, p := range providerLits {
+		if bytes.HasPrefix(v, []byte(p)) {
+			return true
+		}
+	}
+	return false
+}
+
+// providerLits are the prefixes of prefixes that name a provider's format.
+var providerLits = []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "npm_", "sk-", "xox", "AKIA", "ASIA", "AIza", "sk_live_", "sk_test_", "rk_live_", "rk_test_"}
+
+// jwt finds a JSON Web Token anywhere: three base64url parts, the first two JSON objects (the
+// header naming its alg). The header alone (`eyJhbGciOiJIUzI1NiIs`, the encoding of
+// `{"alg":"HS256",`) is public; jwt.io's example token is known.
+func jwt(src []byte, i int) (hit, bool) {
+	n := run(src, i, func(c byte) bool { return isTokenByte(c) || c == '.' })
+	v := bytes.TrimRight(src[i:i+n], ".")
+	if len(v) < 40 || truncatedAfter(src, i+n) || jwtWhy(v) != "" {
+		return hit{}, false
+	}
+	return hit{Off: i, End: i + len(v), Kind: "JWT", Class: Generic}, true
 }
 
 // awsSecret finds an AWS secret access key by its variable name: the key itself is 40 base64
@@ -153,10 +203,10 @@ func awsSecret(name string) func([]byte, int) (hit, bool) {
 			j++
 		}
 		n := run(src, j, func(c byte) bool { return isAlnum(c) || c == '/' || c == '+' })
-		if n != 40 || j+n < len(src) && (isWordByte(src[j+n]) || src[j+n] == '=') || !random(src[j:j+n]) {
+		if n != 40 || j+n < len(src) && (isWordByte(src[j+n]) || src[j+n] == '=') || JudgeGeneric(src[j:j+n]) != "" {
 			return hit{}, false
 		}
-		return hit{Off: j, End: j + n, Kind: "AWS secret access key", Shown: ""}, true
+		return hit{Off: j, End: j + n, Kind: "AWS secret access key", Class: Generic}, true
 	}
 }
 
@@ -181,19 +231,47 @@ func run(src []byte, i int, ok func(byte) bool) int {
 	return n
 }
 
+// github finds the checksummed formats of GitHub (ghp_, gho_, ghu_, ghs_, ghr_) and npm (npm_):
+// the prefix, 30 or more base62 characters, and six more that are their CRC32. A body whose
+// checksum does not hold is no token of theirs (a placeholder, a hand-edited example): every
+// token of these formats has carried the checksum since they were introduced.
 func github(kind, lit string) func([]byte, int) (hit, bool) {
-	// Classic tokens are the prefix and 36 base62 characters (the last six a checksum).
-	return simple(kind, lit, 36, isAlnum)
+	return func(src []byte, i int) (hit, bool) {
+		n := run(src, i+len(lit), isAlnum)
+		body := src[i+len(lit) : i+len(lit)+n]
+		if n < 36 || n > 255 || i+len(lit)+n < len(src) && isWordByte(src[i+len(lit)+n]) || !checksumOK(body) {
+			return hit{}, false
+		}
+		return hit{Off: i, End: i + len(lit) + n, Kind: kind, Shown: lit, Class: Checksummed}, true
+	}
+}
+
+// githubFineGrained finds GitHub's fine-grained personal access tokens: github_pat_, 22 base62
+// characters, an underscore and 59 more. Their checksum is not public, so the shape and the
+// entropy decide.
+func githubFineGrained(src []byte, i int) (hit, bool) {
+	const lit = "github_pat_"
+	j := i + len(lit)
+	a := run(src, j, isAlnum)
+	if a != 22 || j+a >= len(src) || src[j+a] != '_' {
+		return hit{}, false
+	}
+	b := run(src, j+a+1, isAlnum)
+	end := j + a + 1 + b
+	if b != 59 || end < len(src) && isWordByte(src[end]) || !random(src[j:end]) {
+		return hit{}, false
+	}
+	return hit{Off: i, End: end, Kind: "GitHub fine-grained personal access token", Shown: lit, Class: Format}, true
 }
 
 func simple(kind, lit string, minLen int, ok func(byte) bool) func([]byte, int) (hit, bool) {
 	return func(src []byte, i int) (hit, bool) {
 		body := src[i+len(lit):]
 		n := run(src, i+len(lit), ok)
-		if n < minLen || !random(body[:n]) {
+		if n < minLen || truncatedAfter(src, i+len(lit)+n) || !random(body[:n]) || KnownPublic(src[i:i+len(lit)+n]) != "" {
 			return hit{}, false
 		}
-		return hit{Off: i, End: i + len(lit) + n, Kind: kind, Shown: lit}, true
+		return hit{Off: i, End: i + len(lit) + n, Kind: kind, Shown: lit, Class: Format}, true
 	}
 }
 
@@ -217,6 +295,8 @@ func openAIOrAnthropic(src []byte, i int) (hit, bool) {
 	return simple("OpenAI API key", "sk-", 40, isAlnum)(src, i)
 }
 
+// slack finds Slack's tokens: xox[abprs]-, then dash-separated parts of which the first is the
+// numeric team or user id (xoxb-<digits>-<digits>-<24 characters>), as Slack issues them.
 func slack(src []byte, i int) (hit, bool) {
 	if i+4 >= len(src) || src[i+4] != '-' || !bytes.ContainsRune([]byte("abprs"), rune(src[i+3])) {
 		return hit{}, false
@@ -224,12 +304,16 @@ func slack(src []byte, i int) (hit, bool) {
 	lit := string(src[i : i+5])
 	n := run(src, i+5, isTokenByte)
 	body := src[i+5 : i+5+n]
-	if n < 20 || !hasDigit(body) || !random(body) {
+	id, _, found := bytes.Cut(body, []byte("-"))
+	if n < 20 || !found || len(id) == 0 || run(id, 0, func(c byte) bool { return c >= '0' && c <= '9' }) != len(id) ||
+		truncatedAfter(src, i+5+n) || !random(body) {
 		return hit{}, false
 	}
-	return hit{Off: i, End: i + 5 + n, Kind: "Slack token", Shown: lit}, true
+	return hit{Off: i, End: i + 5 + n, Kind: "Slack token", Shown: lit, Class: Format}, true
 }
 
+// aws finds AWS access key IDs: the prefix and 16 characters of AWS's base32 alphabet (A-Z,
+// 2-7), so AKIA followed by any 16 capitals and digits is not enough.
 func aws(kind, lit string) func([]byte, int) (hit, bool) {
 	return func(src []byte, i int) (hit, bool) {
 		n := run(src, i+4, isUpperDigit)
@@ -237,10 +321,11 @@ func aws(kind, lit string) func([]byte, int) (hit, bool) {
 			return hit{}, false
 		}
 		body := src[i+4 : i+20]
-		if placeholder(body) || entropy(body) < 2.5 {
+		if run(body, 0, func(c byte) bool { return c >= 'A' && c <= 'Z' || c >= '2' && c <= '7' }) != 16 ||
+			placeholder(body) != "" || entropy(body) < 2.5 {
 			return hit{}, false
 		}
-		return hit{Off: i, End: i + 20, Kind: kind, Shown: lit}, true
+		return hit{Off: i, End: i + 20, Kind: kind, Shown: lit, Class: Format}, true
 	}
 }
 
@@ -249,7 +334,7 @@ func google(src []byte, i int) (hit, bool) {
 	if n != 35 || !random(src[i+4:i+4+n]) {
 		return hit{}, false
 	}
-	return hit{Off: i, End: i + 4 + n, Kind: "Google API key", Shown: "AIza"}, true
+	return hit{Off: i, End: i + 4 + n, Kind: "Google API key", Shown: "AIza", Class: Format}, true
 }
 
 // telegram finds bot tokens, `<8-10 digit bot id>:<35 characters>`. Colons are everywhere in
@@ -278,7 +363,7 @@ func telegram(src []byte) []hit {
 		if n != 35 || !random(src[c+1:c+1+n]) {
 			continue
 		}
-		hits = append(hits, hit{Off: s, End: c + 1 + n, Kind: "Telegram bot token", Shown: "<bot id>:"})
+		hits = append(hits, hit{Off: s, End: c + 1 + n, Kind: "Telegram bot token", Shown: "<bot id>:", Class: Format})
 	}
 }
 
@@ -307,7 +392,7 @@ func privateKey(src []byte, i int) (hit, bool) {
 		if t == "" {
 			kind = "private key"
 		}
-		return hit{Off: i, End: pemEnd(src, i), Kind: kind, Shown: "-----BEGIN " + t + hdr}, true
+		return hit{Off: i, End: pemEnd(src, i), Kind: kind, Shown: "-----BEGIN " + t + hdr, Class: Format}, true
 	}
 	return hit{}, false
 }
@@ -337,55 +422,6 @@ func keyBodyFollows(b []byte) bool {
 		}
 	}
 	return false
-}
-
-func hasDigit(b []byte) bool {
-	for _, c := range b {
-		if c >= '0' && c <= '9' {
-			return true
-		}
-	}
-	return false
-}
-
-// placeholderWords mark documentation values. "test" is deliberately absent: four given letters
-// show up in real random tokens often enough to hide real leaks.
-var placeholderWords = []string{"example", "xxxx", "0000", "1234", "abcd", "your", "fake", "dummy", "placeholder", "redacted", "sample", "changeme", "token_here", "here_"}
-
-func placeholder(b []byte) bool {
-	l := bytes.ToLower(b)
-	for _, w := range placeholderWords {
-		if bytes.Contains(l, []byte(w)) {
-			return true
-		}
-	}
-	return false
-}
-
-// random accepts a token body that looks machine-generated: not a known placeholder, at least
-// two character classes, and a Shannon entropy a hand-typed filler does not reach.
-func random(b []byte) bool {
-	if placeholder(b) {
-		return false
-	}
-	var lower, upper, digit bool
-	for _, c := range b {
-		switch {
-		case c >= 'a' && c <= 'z':
-			lower = true
-		case c >= 'A' && c <= 'Z':
-			upper = true
-		case c >= '0' && c <= '9':
-			digit = true
-		}
-	}
-	classes := 0
-	for _, ok := range []bool{lower, upper, digit} {
-		if ok {
-			classes++
-		}
-	}
-	return classes >= 2 && entropy(b) >= 3.5
 }
 
 // entropy is the Shannon entropy of b in bits per byte.
@@ -427,12 +463,3 @@ func pemEnd(src []byte, i int) int {
 	}
 	return e
 }
-
-// LooksRandom reports whether b looks machine-generated (not a known placeholder, two character
-// classes, high entropy): the test Find applies to a token's body, for callers that judge values
-// without a known prefix.
-func LooksRandom(b []byte) bool { return random(b) }
-
-// IsPlaceholder reports whether b contains a word that marks documentation values (example,
-// your, xxxx, changeme...).
-func IsPlaceholder(b []byte) bool { return placeholder(b) }
