@@ -150,7 +150,8 @@ func lintOptions(cfg *config.Config, g repoGroup, env Env, f lintFlags) (lint.Op
 			return opts, &config.Error{Path: relPath(env.WorkDir, cfg.Path), Line: rc.Pos.Line, Col: rc.Pos.Col,
 				Msg: fmt.Sprintf("unknown rule %q in lint.rules (run `molecule-ci lint --list-rules`)", id)}
 		}
-		opts.Rules[id] = lint.RuleConfig{Severity: rc.Severity, Disabled: rc.Disabled, Ignore: rc.Ignore}
+		opts.Rules[id] = lint.RuleConfig{Severity: rc.Severity, Disabled: rc.Disabled, Ignore: rc.Ignore,
+			Path: relPath(env.WorkDir, cfg.Path), Line: rc.Pos.Line, Col: rc.Pos.Col}
 	}
 	var err error
 	if opts.Scripts.Shellcheck, err = resolveTool("shellcheck", f.shellcheck, cfg, lc.Shellcheck, g.root, f.trust, env); err != nil {

@@ -12,12 +12,12 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/config"
 	"github.com/Molecule-AI/molecule-ci/internal/git"
 	"github.com/Molecule-AI/molecule-ci/internal/git/gittest"
+	"github.com/Molecule-AI/molecule-ci/internal/secrets/secretstest"
 )
 
-// token is assembled at run time so that no credential is stored in this file.
-func token() string {
-	return strings.Join([]string{"gh", "p_", "Zk3mQ9vL2pX8rT1wY6nB4cD7fH0jK5sA1eRt"}, "")
-}
+// token is a GitHub token in GitHub's format (its checksum holds), made at run time so that no
+// credential is stored in this file.
+func token() string { return secretstest.New(1).Checksummed("ghp_") }
 
 func writeFiles(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
@@ -55,12 +55,12 @@ func TestContractHook(t *testing.T) {
 		"plugin.yaml":      "name: p\ndescription: d\n",
 		"SKILL.md":         "# P\n",
 		"docs/a.md":        "t: " + token() + "\n",
-		"docs/b.md":        "t: " + token() + " <!-- # molecule-ci: ignore[secret-exposure] revoked, kept as a test vector -->\n",
+		"docs/b.md":        "t: " + token() + " <!-- # molecule-ci: ignore[secret-committed] revoked, kept as a test vector -->\n",
 		"vendored/c.md":    token() + "\n",
 		".github/x/y.yaml": "k: v\n",
 	})
 	opts := Options{WorkDir: dir, Ignore: []string{"vendored"}, Rules: map[string]RuleConfig{}}
-	want := "docs/a.md:1:4: GitHub personal access token (ghp_…) committed in plain text [secret-exposure]\n" +
+	want := "docs/a.md:1:4: GitHub personal access token (ghp_…, 40 chars, checksum valid) committed in plain text [secret-committed]\n" +
 		"plugin.yaml:1:1: plugin.yaml is missing the required field version [contract/plugin-manifest]\n" +
 		"files: 5\n"
 	if got := lines(t, opts); got != want {
@@ -74,7 +74,7 @@ func TestContractHook(t *testing.T) {
 	opts.Paths = nil
 	opts.Rules["contract/plugin-manifest"] = RuleConfig{Disabled: true}
 	opts.Contracts.SecretsOnly = true
-	want = "docs/a.md:1:4: GitHub personal access token (ghp_…) committed in plain text [secret-exposure]\nfiles: 5\n"
+	want = "docs/a.md:1:4: GitHub personal access token (ghp_…, 40 chars, checksum valid) committed in plain text [secret-committed]\nfiles: 5\n"
 	if got := lines(t, opts); got != want {
 		t.Errorf("--secrets-only:\n%s\nwant:\n%s", got, want)
 	}
@@ -82,6 +82,41 @@ func TestContractHook(t *testing.T) {
 	opts = Options{WorkDir: dir, Contracts: ContractOptions{ContractOnly: true, Contract: config.ContractConfig{Kind: config.ContractOrgTemplate}}}
 	if got := lines(t, opts); !strings.Contains(got, "org.yaml:1:1: org.yaml is missing at the repository root [contract/org-manifest]") {
 		t.Errorf("forced org-template:\n%s", got)
+	}
+}
+
+// TestSecretExposureAlias: secret-exposure, the id committed credentials were reported under
+// before secret-committed split from it, still suppresses and configures them until v2, and
+// says so with an info finding where it is written.
+func TestSecretExposureAlias(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"a.md":        "t: " + token() + " <!-- # molecule-ci: ignore[secret-exposure] revoked, kept as a test vector -->\n",
+		"b.md":        "# molecule-ci: ignore[secret-exposure, secret-committed] both named: no notice\nt: " + token() + "\n",
+		"c.md":        "t: " + token() + "\n",
+		"legacy/d.md": "t: " + token() + "\n",
+	})
+	opts := Options{WorkDir: dir}
+	want := "a.md:1:50: ignore[secret-exposure] hid a secret-committed finding: that rule was split from secret-exposure, which stops covering it in v2; write ignore[secret-committed] [suppression]\n" +
+		"c.md:1:4: GitHub personal access token (ghp_…, 40 chars, checksum valid) committed in plain text [secret-committed]\n" +
+		"legacy/d.md:1:4: GitHub personal access token (ghp_…, 40 chars, checksum valid) committed in plain text [secret-committed]\n" +
+		"files: 4\n"
+	if got := lines(t, opts); got != want {
+		t.Errorf("suppressions:\n%s\nwant:\n%s", got, want)
+	}
+	// lint.rules.secret-exposure configures secret-committed too, with a notice at the entry.
+	opts.Rules = map[string]RuleConfig{"secret-exposure": {Ignore: []string{"legacy/**"}, Path: ".molecule-ci.yml", Line: 4, Col: 5}}
+	want = ".molecule-ci.yml:4:5: lint.rules.secret-exposure also configures secret-committed, the rule split from it; it stops doing so in v2: add a lint.rules.secret-committed entry (an empty one keeps secret-committed's defaults) [config]\n" +
+		"a.md:1:50: ignore[secret-exposure] hid a secret-committed finding: that rule was split from secret-exposure, which stops covering it in v2; write ignore[secret-committed] [suppression]\n" +
+		"c.md:1:4: GitHub personal access token (ghp_…, 40 chars, checksum valid) committed in plain text [secret-committed]\n" +
+		"files: 4\n"
+	if got := lines(t, opts); got != want {
+		t.Errorf("lint.rules alias:\n%s\nwant:\n%s", got, want)
+	}
+	// An entry of its own wins, and the notice goes.
+	opts.Rules["secret-committed"] = RuleConfig{}
+	if got := lines(t, opts); strings.Contains(got, "[config]") || !strings.Contains(got, "legacy/d.md:1:4") {
+		t.Errorf("with lint.rules.secret-committed:\n%s", got)
 	}
 }
 
@@ -101,7 +136,7 @@ func TestDiffHook(t *testing.T) {
 	gittest.Commit(t, dir, "change")
 
 	opts := Options{WorkDir: dir, Contracts: ContractOptions{SecretsOnly: true, DiffBase: base}}
-	want := "new.md:2:4: GitHub personal access token (ghp_…) committed in plain text [secret-exposure]\nfiles: 1\n"
+	want := "new.md:2:4: GitHub personal access token (ghp_…, 40 chars, checksum valid) committed in plain text [secret-committed]\nfiles: 1\n"
 	if got := lines(t, opts); got != want {
 		t.Errorf("--diff:\n%s\nwant:\n%s", got, want)
 	}

@@ -33,6 +33,10 @@ type RuleConfig struct {
 	Severity report.Severity // 0 keeps the rule's default
 	Disabled bool
 	Ignore   []string // path globs where the rule does not apply
+	// Path, Line and Col are where the rule id is written in the config (Path relative to the
+	// working directory), for notices about the entry itself; zero when not from a file.
+	Path      string
+	Line, Col int
 }
 
 // Options is everything lint needs; the CLI builds it from flags and config.
@@ -86,6 +90,7 @@ func Rules() []report.Rule {
 		{ID: RuleSuppression, Severity: report.Error, Doc: "an ignore comment must name a known rule and say why, and must still hide something"},
 		{ID: RuleNotLinted, Severity: report.Error, Doc: "a file with a lintable name that lint cannot read (FIFO, device, socket, a symlink outside the repository, over lint.max-file-size) is reported, never skipped in silence"},
 		{ID: RuleScriptLimit, Severity: report.Warning, Doc: "a run: script that shellcheck or pyflakes could not check within lint.tool-timeout or lint.tool-memory was not checked; a hostile script must not hang or exhaust the runner"},
+		secretscan.RuleInfo, // every text file, workflows and Dockerfiles included
 	}
 	rs = append(rs, workflow.Rules()...)
 	rs = append(rs, dockerfile.Rules()...)
@@ -257,6 +262,7 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 	for _, path := range slices.Sorted(maps.Keys(byPath)) {
 		all = append(all, applySuppressions(path, byPath[path], suppressionsOf(path, scanned, opts), KnownRule)...)
 	}
+	all = append(all, aliasNotices(opts.Rules)...)
 	return &report.Report{
 		Command:      "lint",
 		Findings:     report.Sort(all),
@@ -444,12 +450,7 @@ func applyRuleConfig(fs []report.Finding, root, workDir string, rules map[string
 	kept := fs[:0]
 	for _, f := range fs {
 		path := relTo(root, filepath.Join(workDir, filepath.FromSlash(f.Path)))
-		rc, ok := rules[f.Rule]
-		if !ok {
-			if fam, _, found := strings.Cut(f.Rule, "/"); found {
-				rc, ok = rules[fam+"/*"]
-			}
-		}
+		rc, ok := ruleConfigFor(f.Rule, rules)
 		if ok {
 			if rc.Disabled || ignored(path, rc.Ignore) {
 				continue
@@ -461,6 +462,51 @@ func applyRuleConfig(fs []report.Finding, root, workDir string, rules map[string
 		kept = append(kept, f)
 	}
 	return kept
+}
+
+// ruleConfigFor is the configuration that applies to rule: its own entry, else its family's
+// (actionlint/*, buildkit/*), else the entry of an old id it was split from (ruleAliases).
+func ruleConfigFor(rule string, rules map[string]RuleConfig) (RuleConfig, bool) {
+	if rc, ok := rules[rule]; ok {
+		return rc, true
+	}
+	if fam, _, found := strings.Cut(rule, "/"); found {
+		if rc, ok := rules[fam+"/*"]; ok {
+			return rc, true
+		}
+	}
+	for old, now := range ruleAliases {
+		if now == rule {
+			if rc, ok := rules[old]; ok {
+				return rc, true
+			}
+		}
+	}
+	return RuleConfig{}, false
+}
+
+// aliasNotices are the deprecation notices of lint.rules entries that name an old id of
+// ruleAliases without an entry for the rule split from it: the entry still configures that
+// rule, until aliasUntil.
+func aliasNotices(rules map[string]RuleConfig) []report.Finding {
+	var out []report.Finding
+	for _, old := range slices.Sorted(maps.Keys(rules)) {
+		now := aliasOf(old)
+		if now == "" {
+			continue
+		}
+		if _, ok := rules[now]; ok {
+			continue
+		}
+		rc := rules[old]
+		out = append(out, report.Finding{
+			Path: rc.Path, Line: rc.Line, Col: rc.Col, Rule: ConfigRule, Severity: report.Info,
+			Message: fmt.Sprintf("lint.rules.%s also configures %s, the rule split from it; it stops doing so in %s: add a lint.rules.%s entry (an empty one keeps %s's defaults)",
+				old, now, aliasUntil, now, now),
+			Help: fmt.Sprintf("copy the settings meant for %s to lint.rules.%s", now, now),
+		})
+	}
+	return out
 }
 
 // actionImage reads the image of a Docker container action's metadata: `image: 'Dockerfile'`.

@@ -4,10 +4,25 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
+	"github.com/Molecule-AI/molecule-ci/internal/lint/secretscan"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
+
+// ruleAliases are rule ids that also stand for a rule split from them, until the next major
+// version (aliasUntil): a suppression or a lint.rules entry written for the old id keeps doing
+// what it did, and says so with a deprecation notice (an info finding, which fails no gate at
+// the default --fail-on). secret-exposure covered committed credentials until they became
+// secret-committed; it stays the rule of secrets misused inside workflows.
+var ruleAliases = map[string]string{"secret-exposure": secretscan.Rule}
+
+// aliasUntil is the release in which ruleAliases stop working.
+const aliasUntil = "v2"
+
+// aliasOf returns the rule that id also stands for, or "".
+func aliasOf(id string) string { return ruleAliases[id] }
 
 // RuleSuppression is the rule id of problems with `# molecule-ci: ignore[...]` comments themselves.
 const RuleSuppression = "suppression"
@@ -22,6 +37,9 @@ type suppression struct {
 	rules  []string
 	reason string
 	used   bool
+	// aliased are the old ids of ruleAliases by which the suppression hid a finding of the new
+	// rule, for the deprecation notice.
+	aliased []string
 }
 
 // parseSuppressions finds every suppression comment in src. A comment applies to findings on
@@ -95,6 +113,14 @@ func applySuppressions(path string, fs []report.Finding, sups []*suppression, kn
 		kept = append(kept, f)
 	}
 	for _, s := range valid {
+		for _, old := range s.aliased {
+			problems = append(problems, report.Finding{
+				Path: path, Line: s.line, Col: s.col, Rule: RuleSuppression, Severity: report.Info,
+				Message: fmt.Sprintf("ignore[%s] hid a %s finding: that rule was split from %s, which stops covering it in %s; write ignore[%s]",
+					old, aliasOf(old), old, aliasUntil, aliasOf(old)),
+				Help: fmt.Sprintf("name %s in the suppression (keep %s too if it also hides a finding of that rule)", aliasOf(old), old),
+			})
+		}
 		if !s.used {
 			problems = append(problems, report.Finding{
 				Path: path, Line: s.line, Col: s.col, Rule: RuleSuppression, Severity: report.Warning,
@@ -112,9 +138,14 @@ func covered(f report.Finding, sups []*suppression) bool {
 			continue
 		}
 		for _, r := range s.rules {
-			if r == f.Rule {
-				s.used = true
-				hit = true
+			switch {
+			case r == f.Rule:
+				s.used, hit = true, true
+			case aliasOf(r) == f.Rule && !slices.Contains(s.rules, f.Rule):
+				s.used, hit = true, true
+				if !slices.Contains(s.aliased, r) {
+					s.aliased = append(s.aliased, r)
+				}
 			}
 		}
 	}

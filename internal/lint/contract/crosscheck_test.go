@@ -19,6 +19,7 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/lint"
 	"github.com/Molecule-AI/molecule-ci/internal/lint/contract"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
+	"github.com/Molecule-AI/molecule-ci/internal/secrets/secretstest"
 )
 
 // The cross-check runs today's Python validators (and secret-scan.yml's pattern set) and
@@ -119,8 +120,9 @@ func appendTo(file, text string) func(t *testing.T, dir string) {
 }
 
 func cases() []xcase {
-	ghp := join("gh", "p_", b62(36))
-	ghs := join("gh", "s_", b62(36))
+	gen := secretstest.New(11) // GitHub's real format: the checksum holds
+	ghp := gen.Checksummed("ghp_")
+	ghs := gen.Checksummed("ghs_")
 	ant := join("sk-", "ant-", "api03-", b62(93))
 	tg := "7" + fmt.Sprint(rng.IntN(899999999)+100000000) + ":" + join("AA", b62(33))
 	sha := strings.Repeat("0123456789abcdef", 3)[:40]

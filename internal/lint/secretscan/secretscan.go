@@ -1,33 +1,59 @@
 // Package secretscan turns the credentials internal/secrets finds in a file into findings of the
-// secret-exposure rule. A finding says where a credential is and what kind it is, never the
-// credential itself.
+// secret-committed rule: a credential committed in plain text, in any text file. (Misuse of
+// `${{ secrets.X }}` inside workflows is another check, internal/lint/workflow's
+// secret-exposure.) A finding says where a credential is, what kind it is and enough to triage
+// it without opening the file (its length; for a value without a format of its own, its first
+// four characters), never the credential itself.
 //
-// Placeholders (ghp_xxxx…, AKIA…EXAMPLE, ${{ secrets.X }}) are rejected by the detector's length,
-// character class and entropy checks, because a gate that cries wolf on documentation gets
-// switched off.
+// Severity follows what the shape proves (secrets.Class) and where the file is: a provider's
+// format is an error anywhere; a generic value (a bearer token, a credential-named variable's
+// value, a JWT) in a test or fixture file is most often made up, so it is a warning there.
 package secretscan
 
 import (
 	"bytes"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 	"github.com/Molecule-AI/molecule-ci/internal/secrets"
 )
 
-// Rule is the rule id every finding of this package carries; the workflow linter reports
-// `${{ secrets.X }}` misuse under the same id.
-const Rule = "secret-exposure"
+// Rule is the rule id every finding of this package carries.
+const Rule = "secret-committed"
 
 // Help is the one-line fix shown with every finding.
 const Help = "revoke the credential now, remove it from the file and its history, and read it from a secret store (e.g. ${{ secrets.NAME }} passed through env:)"
 
-// Scan reports every literal credential in src. path is only copied into the findings.
+// helpTest is the fix for a generic value in a test or fixture file.
+const helpTest = "if the value is made up, make it look made up (test-…, <token>) or suppress the line with a reason; if it is real, revoke it and read it from the environment"
+
+// RuleInfo describes the rule for --list-rules, SARIF and the rule registry.
+var RuleInfo = report.Rule{
+	ID:       Rule,
+	Severity: report.Error,
+	Doc: "a credential committed in plain text in any text file (workflows, Dockerfiles, code, docs, " +
+		"config, .env.example values): provider formats (GitHub and npm tokens with a valid checksum, " +
+		"fine-grained PATs, AWS key ids, Slack, OpenAI, Anthropic, Stripe, Google, Telegram, PEM private " +
+		"keys) are errors anywhere; values without a format of their own (bearer tokens, JWTs, AWS secret " +
+		"keys and .env.example values by their variable name) must look generated, and are warnings in " +
+		"test and fixture files; placeholders (truncated with ... or …, xxx, <...>, your-…, example, " +
+		"abc123, a1b2c3, test-/fake-/dummy- prefixes, a JWT header alone, published examples) are not " +
+		"reported. Replaces the committed-credential half of secret-exposure, which stays an alias " +
+		"for suppressions and lint.rules until v2",
+}
+
+// Scan reports every literal credential in src. path is copied into the findings and decides
+// the context (IsTestPath).
 func Scan(path string, src []byte) []report.Finding {
 	hits := secrets.Find(src)
 	if len(hits) == 0 {
 		return nil
 	}
+	test := IsTestPath(path)
 	out := make([]report.Finding, 0, len(hits))
 	line, lineStart, pos := 1, 0, 0
 	for _, h := range hits {
@@ -40,22 +66,90 @@ func Scan(path string, src []byte) []report.Finding {
 			pos += j + 1
 			lineStart = pos
 		}
+		sev, note := severity(h.Class, test)
+		help := Help
+		if sev != report.Error {
+			help = helpTest
+		}
 		out = append(out, report.Finding{
 			Path:     path,
 			Line:     line,
 			Col:      utf8.RuneCount(src[lineStart:h.Off]) + 1,
 			Rule:     Rule,
-			Severity: report.Error,
-			Message:  message(h),
-			Help:     Help,
+			Severity: sev,
+			Message:  message(h, src[h.Off:h.End]) + note,
+			Help:     help,
 		})
 	}
 	return out
 }
 
-func message(h secrets.Hit) string {
-	if h.Shown == "" {
-		return h.Kind + " committed in plain text"
+// severity is a hit's severity in its context, and the note the message then carries.
+func severity(c secrets.Class, test bool) (report.Severity, string) {
+	if c == secrets.Generic && test {
+		return report.Warning, " in a test or fixture file"
 	}
-	return h.Kind + " (" + h.Shown + "…) committed in plain text"
+	return report.Error, ""
+}
+
+// message names the kind and length of a credential; a generic value also shows its first four
+// characters, a provider's token only its public prefix (the rest is the secret).
+func message(h secrets.Hit, v []byte) string {
+	n := utf8.RuneCount(v)
+	switch h.Class {
+	case secrets.Generic:
+		return fmt.Sprintf("%s %s committed in plain text", h.Kind, describe(v))
+	case secrets.Checksummed:
+		return fmt.Sprintf("%s (%s…, %d chars, checksum valid) committed in plain text", h.Kind, h.Shown, n)
+	}
+	return fmt.Sprintf("%s (%s…, %d chars) committed in plain text", h.Kind, h.Shown, n)
+}
+
+// previewRunes is how many characters of a generic value a message shows: enough to tell a JWT
+// (eyJh) from a hex digest or a made-up word, far too few to use.
+const previewRunes = 4
+
+// describe is a value's first previewRunes characters, quoted and escaped, and its length.
+func describe(v []byte) string {
+	end, n := 0, 0
+	for end < len(v) && n < previewRunes {
+		_, size := utf8.DecodeRune(v[end:])
+		end += size
+		n++
+	}
+	return strconv.Quote(string(v[:end])+"…") + fmt.Sprintf(" (%d chars)", utf8.RuneCount(v))
+}
+
+// testDirs are directory names that hold tests, fixtures and mocks in the ecosystems of the
+// organisation (Go, Python, JavaScript/TypeScript, Ruby, Java).
+var testDirs = map[string]bool{
+	"test": true, "tests": true, "__tests__": true, "testdata": true, "test-data": true, "test_data": true,
+	"testing": true, "spec": true, "specs": true, "fixtures": true, "fixture": true, "__fixtures__": true,
+	"__mocks__": true, "mocks": true, "mock": true, "__snapshots__": true, "e2e": true,
+}
+
+// IsTestPath reports whether the slash path p is a test, fixture or mock file, by its directory
+// names and its file name (x_test.go, test_x.py, x_test.py, conftest.py, x.test.ts, x.spec.js,
+// XTest.java, x_spec.rb).
+func IsTestPath(p string) bool {
+	dir, base := path.Split(p)
+	for _, d := range strings.Split(strings.Trim(dir, "/"), "/") {
+		if testDirs[strings.ToLower(d)] {
+			return true
+		}
+	}
+	ext := path.Ext(base)
+	stem := strings.TrimSuffix(base, ext)
+	switch ext {
+	case ".go":
+		return strings.HasSuffix(stem, "_test")
+	case ".py":
+		return strings.HasPrefix(stem, "test_") || strings.HasSuffix(stem, "_test") || stem == "conftest"
+	case ".rb":
+		return strings.HasSuffix(stem, "_spec")
+	case ".java", ".kt":
+		return strings.HasSuffix(stem, "Test") || strings.HasSuffix(stem, "Tests")
+	}
+	sub := path.Ext(stem) // x.test.ts, x.spec.js
+	return sub == ".test" || sub == ".spec"
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
+	"github.com/Molecule-AI/molecule-ci/internal/secrets/secretstest"
 )
 
 // Test inputs are built here rather than stored in testdata: a file of realistic tokens would
@@ -21,7 +22,12 @@ const (
 	digits = "0123456789"
 )
 
-var rng = rand.New(rand.NewPCG(1, 2))
+var (
+	rng = rand.New(rand.NewPCG(1, 2))
+	gen = secretstest.New(1) // tokens in their providers' real formats (checksums included)
+)
+
+func ghp() string { return gen.Checksummed("ghp_") }
 
 func randStr(n int, alphabet string) string {
 	var b strings.Builder
@@ -56,42 +62,48 @@ func scanLines(path, src string) []findingLine {
 }
 
 func TestScanCases(t *testing.T) {
-	rng = rand.New(rand.NewPCG(1, 2))
+	rng, gen = rand.New(rand.NewPCG(1, 2)), secretstest.New(1)
 	pem := tok("-----BEGIN ", "RSA PRIVATE KEY-----\n") + b62(64) + "\n" + b62(64) + "\n-----END RSA PRIVATE KEY-----\n"
 	tests := []struct {
 		name string
 		src  string
 		want []findingLine
 	}{
-		{"ghp", "token: " + tok("gh", "p_", b62(36)) + "\n", []findingLine{"f:1:8: GitHub personal access token (ghp_…) committed in plain text [secret-exposure] (error)"}},
-		{"gho", tok("gh", "o_", b62(36)), []findingLine{"f:1:1: GitHub OAuth token (gho_…) committed in plain text [secret-exposure] (error)"}},
-		{"ghs", "x " + tok("gh", "s_", b62(36)), []findingLine{"f:1:3: GitHub server-to-server token (ghs_…) committed in plain text [secret-exposure] (error)"}},
-		{"ghu", tok("gh", "u_", b62(40)), []findingLine{"f:1:1: GitHub user-to-server token (ghu_…) committed in plain text [secret-exposure] (error)"}},
-		{"ghr", tok("gh", "r_", b62(36)), []findingLine{"f:1:1: GitHub refresh token (ghr_…) committed in plain text [secret-exposure] (error)"}},
-		{"github_pat", tok("github", "_pat_", b62(22), "_", b62(59)), []findingLine{"f:1:1: GitHub fine-grained personal access token (github_pat_…) committed in plain text [secret-exposure] (error)"}},
-		{"anthropic", "k=" + tok("sk-", "ant-", "api03-", b62(90), "-", b62(6), "AA"), []findingLine{"f:1:3: Anthropic API key (sk-ant-…) committed in plain text [secret-exposure] (error)"}},
-		{"openai project", tok("sk-", "proj-", b62(120)), []findingLine{"f:1:1: OpenAI project API key (sk-proj-…) committed in plain text [secret-exposure] (error)"}},
-		{"openai legacy", tok("sk-", b62(48)), []findingLine{"f:1:1: OpenAI API key (sk-…) committed in plain text [secret-exposure] (error)"}},
-		{"slack", tok("xo", "xb-", randStr(12, digits), "-", randStr(13, digits), "-", b62(24)), []findingLine{"f:1:1: Slack token (xoxb-…) committed in plain text [secret-exposure] (error)"}},
-		{"aws", "  aws: " + tok("AK", "IA", randStr(16, upper+digits)), []findingLine{"f:1:8: AWS access key ID (AKIA…) committed in plain text [secret-exposure] (error)"}},
-		{"aws temporary", tok("AS", "IA", randStr(16, upper+digits)), []findingLine{"f:1:1: AWS temporary access key ID (ASIA…) committed in plain text [secret-exposure] (error)"}},
-		{"google", tok("AI", "za", randStr(35, upper+lower+digits+"_-")), []findingLine{"f:1:1: Google API key (AIza…) committed in plain text [secret-exposure] (error)"}},
-		{"telegram", "bot: " + randStr(1, "123456789") + randStr(9, digits) + ":" + tok("AA", b62(33)), []findingLine{"f:1:6: Telegram bot token (<bot id>:…) committed in plain text [secret-exposure] (error)"}},
-		{"private key on line 3", "a\nb\n" + pem, []findingLine{"f:3:1: RSA private key (-----BEGIN RSA PRIVATE KEY-----…) committed in plain text [secret-exposure] (error)"}},
-		{"escaped pem in json", `{"key": "` + tok("-----BEGIN ", `PRIVATE KEY-----\n`) + b62(64) + `\n-----END PRIVATE KEY-----"}`, []findingLine{"f:1:10: private key (-----BEGIN PRIVATE KEY-----…) committed in plain text [secret-exposure] (error)"}},
-		{"column counts runes", "é€: " + tok("gh", "p_", b62(36)), []findingLine{"f:1:5: GitHub personal access token (ghp_…) committed in plain text [secret-exposure] (error)"}},
-		{"two on one line", tok("gh", "p_", b62(36)) + " " + tok("AK", "IA", randStr(16, upper+digits)), []findingLine{
-			"f:1:1: GitHub personal access token (ghp_…) committed in plain text [secret-exposure] (error)",
-			"f:1:42: AWS access key ID (AKIA…) committed in plain text [secret-exposure] (error)",
+		{"ghp", "token: " + ghp() + "\n", []findingLine{"f:1:8: GitHub personal access token (ghp_…, 40 chars, checksum valid) committed in plain text [secret-committed] (error)"}},
+		{"gho", gen.Checksummed("gho_"), []findingLine{"f:1:1: GitHub OAuth token (gho_…, 40 chars, checksum valid) committed in plain text [secret-committed] (error)"}},
+		{"ghs", "x " + gen.Checksummed("ghs_"), []findingLine{"f:1:3: GitHub server-to-server token (ghs_…, 40 chars, checksum valid) committed in plain text [secret-committed] (error)"}},
+		{"ghu", gen.Checksummed("ghu_"), []findingLine{"f:1:1: GitHub user-to-server token (ghu_…, 40 chars, checksum valid) committed in plain text [secret-committed] (error)"}},
+		{"ghr", gen.Checksummed("ghr_"), []findingLine{"f:1:1: GitHub refresh token (ghr_…, 40 chars, checksum valid) committed in plain text [secret-committed] (error)"}},
+		{"npm", "//registry.npmjs.org/:_authToken=" + gen.Checksummed("npm_"), []findingLine{"f:1:34: npm access token (npm_…, 40 chars, checksum valid) committed in plain text [secret-committed] (error)"}},
+		{"github_pat", gen.FineGrained(), []findingLine{"f:1:1: GitHub fine-grained personal access token (github_pat_…, 93 chars) committed in plain text [secret-committed] (error)"}},
+		{"anthropic", "k=" + tok("sk-", "ant-", "api03-", b62(90), "-", b62(6), "AA"), []findingLine{"f:1:3: Anthropic API key (sk-ant-…, 112 chars) committed in plain text [secret-committed] (error)"}},
+		{"openai project", tok("sk-", "proj-", b62(120)), []findingLine{"f:1:1: OpenAI project API key (sk-proj-…, 128 chars) committed in plain text [secret-committed] (error)"}},
+		{"openai legacy", tok("sk-", b62(48)), []findingLine{"f:1:1: OpenAI API key (sk-…, 51 chars) committed in plain text [secret-committed] (error)"}},
+		{"slack", gen.Slack(), []findingLine{"f:1:1: Slack token (xoxb-…, 56 chars) committed in plain text [secret-committed] (error)"}},
+		{"aws", "  aws: " + gen.AWSKeyID(), []findingLine{"f:1:8: AWS access key ID (AKIA…, 20 chars) committed in plain text [secret-committed] (error)"}},
+		{"aws temporary", tok("AS", "IA", randStr(16, secretstest.Base32)), []findingLine{"f:1:1: AWS temporary access key ID (ASIA…, 20 chars) committed in plain text [secret-committed] (error)"}},
+		{"google", tok("AI", "za", randStr(35, upper+lower+digits+"_-")), []findingLine{"f:1:1: Google API key (AIza…, 39 chars) committed in plain text [secret-committed] (error)"}},
+		{"telegram", "bot: " + randStr(1, "123456789") + randStr(9, digits) + ":" + tok("AA", b62(33)), []findingLine{"f:1:6: Telegram bot token (<bot id>:…, 46 chars) committed in plain text [secret-committed] (error)"}},
+		{"private key on line 3", "a\nb\n" + pem, []findingLine{"f:3:1: RSA private key (-----BEGIN RSA PRIVATE KEY-----…, 191 chars) committed in plain text [secret-committed] (error)"}},
+		{"escaped pem in json", `{"key": "` + tok("-----BEGIN ", `PRIVATE KEY-----\n`) + b62(64) + `\n-----END PRIVATE KEY-----"}`, []findingLine{"f:1:10: private key (-----BEGIN PRIVATE KEY-----…, 120 chars) committed in plain text [secret-committed] (error)"}},
+		{"column counts runes", "é€: " + ghp(), []findingLine{"f:1:5: GitHub personal access token (ghp_…, 40 chars, checksum valid) committed in plain text [secret-committed] (error)"}},
+		{"two on one line", ghp() + " " + gen.AWSKeyID(), []findingLine{
+			"f:1:1: GitHub personal access token (ghp_…, 40 chars, checksum valid) committed in plain text [secret-committed] (error)",
+			"f:1:42: AWS access key ID (AKIA…, 20 chars) committed in plain text [secret-committed] (error)",
 		}},
+		{"bearer shows four characters", tok("Authorization: Bearer ", "Zk3mQ9vL2pX8rT1wY6nB4cD7"), []findingLine{`f:1:23: bearer value "Zk3m…" (24 chars) committed in plain text [secret-committed] (error)`}},
+		{"jwt", "id_token: " + gen.JWT(), []findingLine{`f:1:11: JWT "eyJh…" (133 chars) committed in plain text [secret-committed] (error)`}},
+		{"aws secret by name", tok("aws_secret_", "access_key = ", "wJa1rXUtnFEMI7K7MDENG8bPxRfiCYz3Q9vL2pX8"), []findingLine{`f:1:25: AWS secret access key "wJa1…" (40 chars) committed in plain text [secret-committed] (error)`}},
 
 		// Placeholders and lookalikes stay quiet.
 		{"ghp x placeholder", tok("gh", "p_") + strings.Repeat("x", 36), nil},
 		{"ghp expression", tok("gh", "p_") + "${{ secrets.TOKEN }}", nil},
 		{"ghp short", tok("gh", "p_", b62(20)), nil},
-		{"ghp inside word", "abc" + tok("gh", "p_", b62(36)), nil},
+		{"ghp inside word", "abc" + ghp(), nil},
+		{"ghp checksum fails", tok("gh", "p_", b62(36)), nil},
 		{"aws docs example", tok("AK", "IA", "IOSFODNN7", "EXAMPLE"), nil},
 		{"aws too long", tok("AK", "IA", randStr(20, upper+digits)), nil},
+		{"aws outside base32", tok("AK", "IA", "Q3VZ7XK2M9PL4RT1"), nil},
 		{"openai fake", "OPENAI_API_KEY=sk-fake-smoke-key", nil},
 		{"task- is not sk-", "task-" + b62(48), nil},
 		{"openai one class", tok("sk-", strings.Repeat("ab", 24)), nil},
@@ -121,16 +133,16 @@ func TestScanCases(t *testing.T) {
 // TestScanGolden scans a realistic workflow (with credentials spliced in at run time) and
 // compares the rendered findings with testdata/workflow.golden.
 func TestScanGolden(t *testing.T) {
-	rng = rand.New(rand.NewPCG(3, 4))
+	rng, gen = rand.New(rand.NewPCG(3, 4)), secretstest.New(3)
 	tmpl, err := os.ReadFile(filepath.Join("testdata", "workflow.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The template marks where tokens go with @@KIND@@ so that it holds no credential itself.
 	r := strings.NewReplacer(
-		"@@GHP@@", tok("gh", "p_", b62(36)),
+		"@@GHP@@", ghp(),
 		"@@SLACK@@", tok("xo", "xp-", randStr(12, digits), "-", b62(30)),
-		"@@AWS@@", tok("AK", "IA", randStr(16, upper+digits)),
+		"@@AWS@@", gen.AWSKeyID(),
 		"@@PEM@@", tok("-----BEGIN ", "OPENSSH PRIVATE KEY-----")+"\n          "+b62(70),
 	)
 	src := r.Replace(string(tmpl))
@@ -139,19 +151,19 @@ func TestScanGolden(t *testing.T) {
 }
 
 func TestMessagesNeverCarryTheSecret(t *testing.T) {
-	body := b62(36)
-	src := "t: " + tok("gh", "p_", body)
+	token := ghp()
+	src := "t: " + token
 	fs := Scan("f", []byte(src))
 	if len(fs) != 1 {
 		t.Fatalf("want 1 finding, got %v", fs)
 	}
-	if strings.Contains(fs[0].String(), body[:8]) {
-		t.Errorf("finding %q leaks the token", fs[0])
+	if strings.Contains(fs[0].String(), token[:5]) {
+		t.Errorf("finding %q shows more of a provider token than its prefix", fs[0])
 	}
 }
 
 func FuzzScan(f *testing.F) {
-	f.Add([]byte("ghp_" + b62(36)))
+	f.Add([]byte(ghp()))
 	f.Add([]byte("-----BEGIN RSA PRIVATE KEY-----\\n"))
 	f.Add([]byte("123456789:" + b62(35)))
 	f.Add([]byte("xoxb-"))

@@ -17,6 +17,7 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/git/gittest"
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
+	"github.com/Molecule-AI/molecule-ci/internal/secrets/secretstest"
 )
 
 func write(t *testing.T, dir, name, body string) {
@@ -43,8 +44,7 @@ func renderFindings(fs []report.Finding) string {
 // (.git, node_modules, a binary, an ignored directory, a symlink), and compares the findings
 // with testdata/tree.golden.
 func TestTree(t *testing.T) {
-	rng = rand.New(rand.NewPCG(5, 6))
-	ghp := func() string { return tok("gh", "p_", b62(36)) }
+	rng, gen = rand.New(rand.NewPCG(5, 6)), secretstest.New(5)
 	dir := t.TempDir()
 	write(t, dir, "README.md", "# Setup\n\nexport GITHUB_TOKEN="+ghp()+"\n")
 	write(t, dir, "config.yaml", "name: x\nruntime_config:\n  token: "+ghp()+"\n")
@@ -129,8 +129,7 @@ func TestIsExampleEnv(t *testing.T) {
 // column in the new file.
 func TestDiff(t *testing.T) {
 	dir := gittest.New(t)
-	rng = rand.New(rand.NewPCG(9, 10))
-	ghp := func() string { return tok("gh", "p_", b62(36)) }
+	rng, gen = rand.New(rand.NewPCG(9, 10)), secretstest.New(9)
 	old := ghp()
 	write(t, dir, "docs/old.md", "line 1\nold token: "+old+"\nline 3\n")
 	write(t, dir, "gone.md", "a\n"+ghp()+"\n")
@@ -145,7 +144,7 @@ func TestDiff(t *testing.T) {
 	if err := os.Rename(filepath.Join(dir, "moved-before.txt"), filepath.Join(dir, "moved-after.txt")); err != nil {
 		t.Fatal(err)
 	}
-	write(t, dir, "moved-after.txt", strings.Repeat("stable line\n", 20)+"AWS="+tok("AK", "IA", randStr(16, upper+digits))+"\n")
+	write(t, dir, "moved-after.txt", strings.Repeat("stable line\n", 20)+"AWS="+gen.AWSKeyID()+"\n")
 	write(t, dir, "keys/id", tok("-----BEGIN ", "OPENSSH PRIVATE KEY-----\n")+b62(70)+"\n"+b62(70)+"\n-----END OPENSSH PRIVATE KEY-----\n")
 	write(t, dir, "node_modules/x.js", ghp()+"\n")
 	write(t, dir, ".env.example", "TOKEN=\nSECRET_KEY="+b62(30)+"\n")

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/Molecule-AI/molecule-ci/internal/secrets/secretstest"
 )
 
 func writeFiles(t *testing.T, root string, files map[string]string) {
@@ -75,7 +77,7 @@ func TestBrokenProjectConfigIsAToolError(t *testing.T) {
 // TestLintIncludesSecretScan: literal credentials in workflows and action metadata are reported
 // by Lint itself (the lead does not run secretscan separately on these kinds).
 func TestLintIncludesSecretScan(t *testing.T) {
-	token := "gh" + "p_" + "Zq8Lm3Xv7Rt2Wk9Yb4Nc6Hd1Jf5Gs0PaQe7U"
+	token := secretstest.New(1).Checksummed("ghp_") // made at run time: no token is stored here
 	l, err := New(Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -86,9 +88,9 @@ func TestLintIncludesSecretScan(t *testing.T) {
 		want string
 	}{
 		{KindWorkflow, "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    timeout-minutes: 5\n    env:\n      T: " + token + "\n    steps:\n      - run: echo hi\n",
-			"w.yml:8:10: GitHub personal access token (ghp_…) committed in plain text [secret-exposure] (error)\n"},
+			"w.yml:8:10: GitHub personal access token (ghp_…, 40 chars, checksum valid) committed in plain text [secret-committed] (error)\n"},
 		{KindAction, "name: a\ndescription: b\nruns:\n  using: composite\n  steps:\n    - run: curl -u x:" + token + " https://example.com\n      shell: bash\n",
-			"w.yml:6:22: GitHub personal access token (ghp_…) committed in plain text [secret-exposure] (error)\n"},
+			"w.yml:6:22: GitHub personal access token (ghp_…, 40 chars, checksum valid) committed in plain text [secret-committed] (error)\n"},
 	}
 	for _, tc := range tests {
 		fs, err := l.Lint("w.yml", []byte(tc.src), tc.kind)

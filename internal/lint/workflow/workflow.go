@@ -383,7 +383,7 @@ const (
 	RuleFloating       = "floating-ref"
 	RuleTimeout        = "missing-timeout"
 	RulePermissions    = "excessive-permissions"
-	RuleSecret         = secretscan.Rule
+	RuleSecret         = "secret-exposure"
 	RuleMergeQueue     = "merge-queue"
 	RuleActionMetadata = "action-metadata"
 	RuleInjection      = "template-injection"
@@ -396,7 +396,7 @@ var ruleTable = []report.Rule{
 	{ID: RuleFloating, Severity: report.Error, Doc: "the org's own actions, reusable workflows and checkouts at a branch run whatever that branch holds at the time, so builds are not reproducible (a checkout the job pushes to must follow its branch and is not reported); a literal ref: branch checkout in a tag- or release-triggered workflow builds that branch, not the tag"},
 	{ID: RuleTimeout, Severity: report.Warning, Doc: "a job without timeout-minutes can hang for six hours, holding a runner"},
 	{ID: RulePermissions, Severity: report.Warning, Doc: "the GITHUB_TOKEN should have the least scopes: declare top-level permissions; on pull_request no write scopes other than those that report results (security-events, checks, statuses, pull-requests, issues); on pull_request_target/workflow_run, write scopes only matter in jobs that check out or fetch the PR's code (checkout ref:/repository: naming the PR head directly or through env:/step outputs, gh pr checkout, git fetch ... pull/...) and then run it, and such a checkout is an error"},
-	{ID: RuleSecret, Severity: report.Error, Doc: "a credential printed (echo/printf/cat/env, set -x), written into the job summary or into a file the job commits or uploads, placed in a front-end public build variable (NEXT_PUBLIC_*, VITE_*, REACT_APP_*, PUBLIC_*...), or handed to a job that runs the pull request's code is a leak (error); ${{ secrets.X }} interpolated into run: is a warning (use env:); secrets named for configuration (…_ENDPOINT, …_NAME, …_REGION) are not reported; a token committed in plain text in any file is an error"},
+	{ID: RuleSecret, Severity: report.Error, Doc: "a credential printed (echo/printf/cat/env, set -x), written into the job summary or into a file the job commits or uploads, placed in a front-end public build variable (NEXT_PUBLIC_*, VITE_*, REACT_APP_*, PUBLIC_*...), or handed to a job that runs the pull request's code is a leak (error); ${{ secrets.X }} interpolated into run: is a warning (use env:); secrets named for configuration (…_ENDPOINT, …_NAME, …_REGION) are not reported (a credential committed in plain text is secret-committed)"},
 	{ID: RuleMergeQueue, Severity: report.Warning, Doc: "a required pull_request workflow without a merge_group trigger never reports in the merge queue, which then stalls (workflows named for publishing, releases, deploys, previews, stats, comments, labels or notifications are not required checks and are not reported)"},
 	{ID: RuleInjection, Severity: report.Error, Doc: "an attacker-controlled value (PR title/body/branch, issue or comment text, commit message or author, workflow_run branch/commit, outputs read from a workflow_run artifact or a pull_request_target checkout) in ${{ }} inside run: or a github-script script: is pasted into the script and runs as code"},
 	{ID: RuleActionMetadata, Severity: report.Error, Doc: "action.yml must have name, description and a valid runs: section; composite run steps must declare shell"},
