@@ -8,6 +8,11 @@
 //	                            (testdata/realworld/dataset.zip in the actionlint module)
 //	corpus:<path>               a file of the organisation's corpus (../shared/corpus)
 //	module:<path>@<version>/<f> a file inside a module of the Go module cache
+//	testdata:<path>             a fixture of this repository's testdata/ written for it, for cases
+//	                            no real file available here shows (the organisation's repositories
+//	                            that the corpus lacks); @@kind@@ markers in it become generated
+//	                            tokens (internal/secrets/secretstest) before it is linted, so the
+//	                            repository stores none
 //
 // The set also holds known misses (labelled true where a rule says nothing today) and known
 // false classes (labelled false where a rule must stay quiet), so that a fix cannot trade recall
@@ -38,7 +43,7 @@ import (
 
 // Label is one judged finding (or expectation) of the labelled set.
 type Label struct {
-	Source string `json:"source"` // dataset:<member>, corpus:<path> or module:<path>@<version>/<file>
+	Source string `json:"source"` // dataset:<member>, corpus:<path>, module:<path>@<version>/<file> or testdata:<path>
 	Line   int    `json:"line"`
 	Col    int    `json:"col"` // tells apart several findings of one rule on one line; 0 = any
 	Rule   string `json:"rule"`
@@ -89,7 +94,7 @@ func ParseLabels(name string, data []byte) ([]Label, error) {
 		case raw.Label2 == nil:
 			return fmt.Errorf("%s:%d: label must be true or false", name, n)
 		case !validSource(l.Source):
-			return fmt.Errorf("%s:%d: source %q: want dataset:<member>, corpus:<relative path> or module:<path>@<version>/<file>", name, n, l.Source)
+			return fmt.Errorf("%s:%d: source %q: want dataset:<member>, corpus:<relative path>, module:<path>@<version>/<file> or testdata:<relative path>", name, n, l.Source)
 		case l.Line < 1:
 			return fmt.Errorf("%s:%d: line must be 1 or more, got %d", name, n, l.Line)
 		case l.Col < 0:
@@ -126,7 +131,7 @@ func validSource(s string) bool {
 	switch kind {
 	case "dataset":
 		return !strings.ContainsAny(rest, "/\\")
-	case "corpus":
+	case "corpus", "testdata":
 		return cleanRel(rest)
 	case "module":
 		mod, file, ok := splitModule(rest)
@@ -187,7 +192,7 @@ func ParsePending(name string, data []byte) ([]Key, error) {
 		}
 		k := Key{Source: f[1][:i], Line: ln, Rule: f[0]}
 		if !validSource(k.Source) {
-			return fmt.Errorf("%s:%d: source %q: want dataset:<member>, corpus:<relative path> or module:<path>@<version>/<file>", name, n, k.Source)
+			return fmt.Errorf("%s:%d: source %q: want dataset:<member>, corpus:<relative path>, module:<path>@<version>/<file> or testdata:<relative path>", name, n, k.Source)
 		}
 		if seen[k] {
 			return fmt.Errorf("%s:%d: %s is listed twice", name, n, k)

@@ -158,8 +158,8 @@ func TestCompare(t *testing.T) {
 			{Line: 8, Col: 1, Rule: "missing-timeout", Message: "not labelled"},
 		},
 		"corpus:r/ci.yml": {
-			{Line: 4, Col: 40, Rule: "secret-exposure", Message: "the token"},
-			{Line: 9, Col: 3, Rule: "secret-exposure", Message: "config value"},
+			{Line: 4, Col: 40, Rule: "secret-exposure", Severity: report.Error, Message: "the token"},
+			{Line: 9, Col: 3, Rule: "secret-exposure", Severity: report.Warning, Message: "config value"},
 			{Line: 12, Col: 3, Rule: "secret-exposure", Message: "unlabelled"},
 		},
 	}
@@ -388,4 +388,51 @@ func TestAllSourcesAndLint(t *testing.T) {
 		t.Errorf("SourceText = %q, %v", text, err)
 	}
 	golden.Check(t, "testdata/lint-sources.golden", []byte(strings.ReplaceAll(b.String(), dir, "$DIR")))
+}
+
+// TestTestdataSources: a testdata: source is linted with its token markers expanded (the same
+// tokens every time), a file lint does not know is read by the secret scan, and an unknown
+// marker is an error naming it.
+func TestTestdataSources(t *testing.T) {
+	dir := t.TempDir()
+	for rel, body := range map[string]string{
+		"secrets/notes.md":     "deploy with @@ghp@@\n",
+		"secrets/bad/typo.md":  "@@gph@@\n",
+		"secrets/.env.example": "API_KEY=   # from the console\n",
+	} {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := Where{Testdata: dir, TempDir: t.TempDir()}
+	fs, skipped, err := LintSources(context.Background(), []string{"testdata:secrets/notes.md", "testdata:secrets/.env.example", "testdata:secrets/gone.md"}, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for src, list := range fs {
+		for _, f := range list {
+			got = append(got, fmt.Sprintf("%s:%d:%d %s %s", src, f.Line, f.Col, f.Rule, f.Message))
+		}
+	}
+	want := []string{"testdata:secrets/notes.md:1:13 secret-committed GitHub personal access token (ghp_…, 40 chars, checksum valid) committed in plain text"}
+	if !slices.Equal(got, want) {
+		t.Errorf("findings = %q, want %q", got, want)
+	}
+	if len(skipped) != 1 || skipped[0].Source != "testdata:secrets/gone.md" || !skipped[0].Stale {
+		t.Errorf("skipped = %+v, want gone.md as stale", skipped)
+	}
+	a, err := SourceText("testdata:secrets/notes.md", w)
+	b, _ := SourceText("testdata:secrets/notes.md", w)
+	if err != nil || string(a) != string(b) || strings.Contains(string(a), "@@") {
+		t.Errorf("SourceText = %q, %q, %v; want the same expanded text twice", a, b, err)
+	}
+	if _, _, err := LintSources(context.Background(), []string{"testdata:secrets/bad/typo.md"}, w); err == nil ||
+		!strings.Contains(err.Error(), "unknown token markers @@gph@@") {
+		t.Errorf("unknown marker: got %v", err)
+	}
 }

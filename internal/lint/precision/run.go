@@ -3,8 +3,11 @@ package precision
 import (
 	"archive/zip"
 	"context"
+	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path"
@@ -17,6 +20,7 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/lint"
 	"github.com/Molecule-AI/molecule-ci/internal/lint/workflow"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
+	"github.com/Molecule-AI/molecule-ci/internal/secrets/secretstest"
 )
 
 // Where says where the sources live. An empty field means that kind of source is unavailable:
@@ -25,6 +29,7 @@ type Where struct {
 	DatasetZip string // actionlint's testdata/realworld/dataset.zip
 	CorpusDir  string // the organisation's corpus (../shared/corpus)
 	ModCache   string // GOMODCACHE
+	Testdata   string // this repository's testdata/ (testdata: sources)
 	TempDir    string // where dataset members are extracted; must exist
 }
 
@@ -73,6 +78,12 @@ func LintSources(ctx context.Context, srcs []string, w Where) (map[string][]repo
 		case "module":
 			mod, _, _ := splitModule(rest)
 			groups["module:"+mod] = append(groups["module:"+mod], s)
+		case "testdata":
+			if w.Testdata == "" {
+				skipped = append(skipped, Skip{Source: s, Reason: "no testdata directory given"})
+				continue
+			}
+			groups["testdata"] = append(groups["testdata"], s)
 		}
 	}
 	out := map[string][]report.Finding{}
@@ -90,9 +101,15 @@ func LintSources(ctx context.Context, srcs []string, w Where) (map[string][]repo
 	slices.Sort(keys)
 	for _, g := range keys {
 		var root string
-		if g == "corpus" {
+		switch g {
+		case "corpus":
 			root = w.CorpusDir
-		} else {
+		case "testdata":
+			var err error
+			if root, err = expandTestdata(groups[g], w); err != nil {
+				return nil, nil, err
+			}
+		default:
 			mod := strings.TrimPrefix(g, "module:")
 			if w.ModCache == "" {
 				for _, s := range groups[g] {
@@ -124,8 +141,8 @@ func LintSources(ctx context.Context, srcs []string, w Where) (map[string][]repo
 		if err != nil {
 			return nil, nil, err
 		}
-		prefix := strings.TrimSuffix(g, ":") + ":"
-		if g != "corpus" {
+		prefix := g + ":"
+		if strings.HasPrefix(g, "module:") {
 			prefix = g + "/"
 		}
 		for _, f := range fs {
@@ -189,8 +206,55 @@ func SourceText(src string, w Where) ([]byte, error) {
 	case "module":
 		mod, file, _ := splitModule(rest)
 		return os.ReadFile(filepath.Join(w.ModCache, escapeModule(mod), filepath.FromSlash(file)))
+	case "testdata":
+		text, err := testdataText(w.Testdata, rest)
+		return []byte(text), err
 	}
 	return nil, fmt.Errorf("unknown source %q", src)
+}
+
+// testdataText is a testdata: source with its token markers expanded. Each file's tokens come
+// from a generator seeded by its path, so they do not depend on which other files are linted.
+func testdataText(dir, rel string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
+	if err != nil {
+		return "", err
+	}
+	h := fnv.New64a()
+	h.Write([]byte(rel))
+	text, err := secretstest.New(h.Sum64()).Expand(string(b))
+	if err != nil {
+		return "", fmt.Errorf("testdata:%s: %w", rel, err)
+	}
+	return text, nil
+}
+
+// expandTestdata writes the testdata: sources, markers expanded, into a tree of their own under
+// w.TempDir (a repository: it holds .git) and returns its root. A source that is missing is left
+// out; LintSources reports it as stale.
+func expandTestdata(srcs []string, w Where) (string, error) {
+	root := filepath.Join(w.TempDir, "testdata")
+	if err := os.MkdirAll(filepath.Join(root, ".git"), 0o755); err != nil {
+		return "", err
+	}
+	for _, s := range srcs {
+		rel := sourceRel(s)
+		text, err := testdataText(w.Testdata, rel)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		dst := filepath.Join(root, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(dst, []byte(text), 0o644); err != nil {
+			return "", err
+		}
+	}
+	return root, nil
 }
 
 // sourceRel is a corpus or module source's path below its root.
@@ -282,11 +346,37 @@ func extract(f *zip.File, dst string) error {
 	return os.WriteFile(dst, data, 0o644)
 }
 
-// run lints rels (slash paths below root) with the labelled set's options.
+// run lints rels (slash paths below root) with the labelled set's options. A file lint does not
+// lint as a CI file (a README, an .env.example, a test) is read by the secret scan, as a lint of
+// the whole repository reads it: --secrets-only over those files.
 func run(ctx context.Context, root string, rels []string) ([]report.Finding, error) {
-	rep, err := lint.Run(ctx, lint.Options{WorkDir: root, Paths: rels, Workflow: Options(), Jobs: 2})
+	var text []string
+	for len(rels) > 0 {
+		rep, err := lint.Run(ctx, lint.Options{WorkDir: root, Paths: rels, Workflow: Options(), Jobs: 2})
+		var ue *lint.UnknownFileError
+		if errors.As(err, &ue) {
+			if i := slices.Index(rels, ue.Path); i >= 0 {
+				text = append(text, rels[i])
+				rels = slices.Delete(slices.Clone(rels), i, i+1)
+				continue
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("lint %d files under %s: %w", len(rels), root, err)
+		}
+		if len(text) == 0 {
+			return rep.Findings, nil
+		}
+		more, err := secretsOnly(ctx, root, text)
+		return append(rep.Findings, more...), err
+	}
+	return secretsOnly(ctx, root, text)
+}
+
+func secretsOnly(ctx context.Context, root string, rels []string) ([]report.Finding, error) {
+	rep, err := lint.Run(ctx, lint.Options{WorkDir: root, Paths: rels, Jobs: 2, Contracts: lint.ContractOptions{SecretsOnly: true}})
 	if err != nil {
-		return nil, fmt.Errorf("lint %d files under %s: %w", len(rels), root, err)
+		return nil, fmt.Errorf("secret scan of %d files under %s: %w", len(rels), root, err)
 	}
 	return rep.Findings, nil
 }
@@ -327,6 +417,7 @@ func Locate(repoRoot, corpusOverride, tempDir string) (Where, []string) {
 	} else {
 		notes = append(notes, "actionlint's module is not downloaded (go mod download): dataset sources are skipped")
 	}
+	w.Testdata = filepath.Join(repoRoot, "testdata")
 	w.CorpusDir = CorpusDir(corpusOverride, repoRoot)
 	switch {
 	case w.CorpusDir == "" && corpusOverride != "":
