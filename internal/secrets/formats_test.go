@@ -42,7 +42,6 @@ func TestOrgFormats(t *testing.T) {
 		join("sk-", "cp-", "short"),
 		join("AWS_SECRET_", "ACCESS_KEY=${AWS_SECRET}"),
 		join("AWS_SECRET_", "ACCESS_KEY=", strings.Repeat("x", 40)),
-		join("aws_secret_", "access_key = ", aws40, "EXTRA"),
 		`"` + strings.Repeat("0123456789abcdef", 2) + "01234567" + `"`, // a quoted commit SHA: check-secrets.py's 40-char pattern fired on these
 	} {
 		if hits := Find([]byte(quiet)); len(hits) != 0 {
@@ -53,12 +52,12 @@ func TestOrgFormats(t *testing.T) {
 
 func TestRedactAssignments(t *testing.T) {
 	for in, want := range map[string]string{
-		"DB_PASSWORD=Zk3mQ9vL2pX8rT1wY6nB4cD7":          "DB_PASSWORD=***",
-		`client_secret: "Zk3mQ9vL2pX8rT1wY6nB4cD7" # x`: `client_secret: "***" # x`,
-		"GH_TOKEN=${{ secrets.GH_TOKEN }}":              "GH_TOKEN=${{ secrets.GH_TOKEN }}",
-		"DB_PASSWORD=changeme-please-now":               "DB_PASSWORD=changeme-please-now",
-		"TOKEN_URL=https://example.com/oauth/token":     "TOKEN_URL=https://example.com/oauth/token",
-		"password: aaaaaaaaaaaaaaaaaaaa":                "password: aaaaaaaaaaaaaaaaaaaa",
+		join("DB_PASSWORD=", "Zk3mQ9vL2pX8rT1wY6nB4cD7"):          "DB_PASSWORD=***",
+		join(`client_secret: "`, `Zk3mQ9vL2pX8rT1wY6nB4cD7" # x`): `client_secret: "***" # x`,
+		"GH_TOKEN=${{ secrets.GH_TOKEN }}":                        "GH_TOKEN=${{ secrets.GH_TOKEN }}",
+		"DB_PASSWORD=changeme-please-now":                         "DB_PASSWORD=changeme-please-now",
+		"TOKEN_URL=https://example.com/oauth/token":               "TOKEN_URL=https://example.com/oauth/token",
+		"password: aaaaaaaaaaaaaaaaaaaa":                          "password: aaaaaaaaaaaaaaaaaaaa",
 	} {
 		if got := Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
@@ -72,7 +71,7 @@ func FuzzRedactLeavesNoHit(f *testing.F) {
 	f.Add("token " + join("gh", "p_", "Zk3mQ9vL2pX8rT1wY6nB4cD7fH0jK5sA1eRt"))
 	f.Add(join("AWS_SECRET_", "ACCESS_KEY=", "wJa1rXUtnFEMI7K7MDENG8bPxRfiCYz3Q9vL2pX8"))
 	f.Add("Authorization: " + join("Bearer ", "eyJhbGciOiJIUzI1NiJ9.Zk3mQ9vL2pX8rT1wY6nB4cD7"))
-	f.Add("DB_PASSWORD=Zk3mQ9vL2pX8rT1wY6nB4cD7")
+	f.Add(join("DB_PASSWORD=", "Zk3mQ9vL2pX8rT1wY6nB4cD7"))
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, h := range Find([]byte(s)) {
 			if h.Off < 0 || h.End > len(s) || h.Off >= h.End {

@@ -51,6 +51,18 @@ func TestFindJudgement(t *testing.T) {
 		{"bearer jwt", "Bearer " + jwt, "bearer JWT/generic@7-" + fmt.Sprint(7+len(jwt))},
 		{"jwt alone", `token = "` + jwt + `"`, "JWT/generic@9-" + fmt.Sprint(9+len(jwt))},
 
+		{"aws secret too long is a named value", join("aws_secret_", "access_key = ", rnd, "EXTRA"), "aws_secret_access_key value/generic@24-69"},
+		{"named value uuid", "  CODECOV_TOKEN: " + "3f2b9c1e-7d4a-4e8b-9a6f-0c5d2e8b1a7f", "CODECOV_TOKEN value/generic@17-53"},
+		{"named value quoted", `client_secret = "` + rnd[:24] + `"`, "client_secret value/generic@17-41"},
+		{"named value too short", "PASSWORD: e45432jklfdsab", ""},
+		{"named value without digit", "API_TOKEN=" + "ZkmQvLpXrTwYnBcDfHjKsAeRtUuHqLwNb", ""},
+		{"named value is a call", "secret = base64.b64decode(data_2)", ""},
+		{"named value is an attribute", "api_key = settings.api_key_v2_production", ""},
+		{"named value is a path", "PRIVATE_KEY=/home/runner/.ssh/id_ed25519_deploy", ""},
+		{"named value is a URL", "TOKEN_ENDPOINT_V2=https://auth.example.com/v2/oauth2", ""},
+		{"named value names a location", "API_KEY_FILE=Zk3mQ9vL2pX8rT1wY6nB4cD7", ""},
+		{"named value reference", "GH_TOKEN: ${{ secrets.GH_TOKEN_2024 }}", ""},
+
 		// Issue 15's false alarms on the organisation's repositories.
 		{"docs placeholder cut off", `curl -H "Authorization: Bearer mol_pk_live_a1b2c3d4e5f6..." https://api`, ""},
 		{"JWT header prefix cut off", "Send `Authorization: Bearer eyJhbGciOiJIUzI1NiIs...` with every request.", ""},

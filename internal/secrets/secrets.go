@@ -40,7 +40,7 @@ type hit = Hit
 // Find returns every credential in src in offset order, one per start offset.
 func Find(src []byte) []Hit {
 	if !anyPrefix(src) {
-		return telegram(src)
+		return append(telegram(src), namedValues(src)...)
 	}
 	var hits []hit
 	for p, i := range prefixOccurrences(src) {
@@ -49,6 +49,7 @@ func Find(src []byte) []Hit {
 		}
 	}
 	hits = append(hits, telegram(src)...)
+	hits = append(hits, namedValues(src)...)
 	// Stable: at a shared offset the prefix listed first (a provider's format before "Bearer ")
 	// names the kind.
 	slices.SortStableFunc(hits, func(a, b hit) int { return a.Off - b.Off })
@@ -158,6 +159,58 @@ func bearer(src []byte, i int) (hit, bool) {
 		kind = "bearer JWT"
 	}
 	return hit{Off: j, End: j + len(v), Kind: kind, Class: Generic}, true
+}
+
+// minNamed is the shortest value of a credential-named variable Find reports: shorter ones are
+// passwords of local test services far more often than leaks, and have too few characters for
+// an entropy test to mean much.
+const minNamed = 20
+
+// namedValues finds the values of credential-named variables (CODECOV_TOKEN: <uuid>,
+// client_secret = "..."), as gitleaks' generic-api-key rule does, judged strictly: at least
+// minNamed characters that look generated, with a letter and a digit, no provider prefix (its
+// own check judges it), and nothing of code or of a path (calls, subscripts, attribute access,
+// URLs, file paths), because such a line in code is far more often an expression than a value.
+func namedValues(src []byte) []Hit {
+	var out []Hit
+	for _, h := range assignments(src) {
+		v := src[h.Off:h.End]
+		name := strings.TrimSuffix(h.Kind, " value")
+		if len(v) < minNamed || NotCredentialName.MatchString(name) || truncatedAfter(src, h.End) ||
+			providerPrefixed(v) || !hasLetterAndDigit(v) || codeOrPath(v) || JudgeGeneric(v) != "" {
+			continue
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+func hasLetterAndDigit(v []byte) bool {
+	var letter, digit bool
+	for _, c := range v {
+		letter = letter || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		digit = digit || c >= '0' && c <= '9'
+	}
+	return letter && digit
+}
+
+// codeOrPath reports whether v reads as an expression or a location rather than a value: it
+// holds brackets or a backslash, a URL scheme, starts like a path, or is a dotted identifier
+// (settings.api_key_v2).
+func codeOrPath(v []byte) bool {
+	if bytes.ContainsAny(v, "()[]{}<>\\") || bytes.Contains(v, []byte("://")) || v[0] == '/' || v[0] == '.' || v[0] == '~' || v[0] == '$' {
+		return true
+	}
+	parts := bytes.Split(v, []byte("."))
+	if len(parts) < 2 {
+		return false
+	}
+	for _, p := range parts {
+		if len(p) == 0 || !(p[0] == '_' || p[0] >= 'a' && p[0] <= 'z' || p[0] >= 'A' && p[0] <= 'Z') || run(p, 0, isWordByte) != len(p) {
+			return false
+		}
+	}
+	return true
 }
 
 // providerPrefixed reports whether v starts with a provider's prefix: its own check judges it

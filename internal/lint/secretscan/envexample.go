@@ -16,10 +16,6 @@ var exampleEnv = regexp.MustCompile(`(?i)^(.*\.)?env(\.[a-z0-9_-]+)*\.(example|s
 // IsExampleEnv reports whether the file at the slash path p is an `.env.example`-style file.
 func IsExampleEnv(p string) bool { return exampleEnv.MatchString(path.Base(p)) }
 
-// notCredential matches credential-like names that say where a credential is, not the
-// credential (GITHUB_APP_PRIVATE_KEY_PATH, TOKEN_URL).
-var notCredential = regexp.MustCompile(`(?i)(_ID|_URL|_URI|_USER|_USERNAME|_NAME|_FILE|_PATH|_DIR|_HOST|_PORT|_REGION|_TYPE|_SCOPES?|_EXPIRY|_TTL)$`)
-
 // placeholderMarks are the ways people write "fill this in" that secrets.JudgeGeneric does not
 // already know.
 var placeholderMarks = []string{"${", "$(", "{{", "%", "replace", "todo", "none", "null", "changeme", "here"}
@@ -34,7 +30,7 @@ func ScanExampleEnv(p string, src []byte) []report.Finding {
 	var out []report.Finding
 	test := IsTestPath(p)
 	for _, v := range ParseDotenv(src) {
-		if !secrets.CredentialName.MatchString(v.Name) || notCredential.MatchString(v.Name) ||
+		if !secrets.CredentialName.MatchString(v.Name) || secrets.NotCredentialName.MatchString(v.Name) ||
 			placeholderValue(v.Value) || len(secrets.Find(v.Value)) > 0 { // token shapes: Scan reports them
 			continue
 		}

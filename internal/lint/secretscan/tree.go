@@ -55,13 +55,25 @@ type Result struct {
 }
 
 // ScanText is the scan of one text file: credential shapes everywhere, and in
-// `.env.example`-style files, values that are not placeholders.
+// `.env.example`-style files, values that are not placeholders. Where both see the same value,
+// the example-env finding, which says what the file is for, replaces Scan's.
 func ScanText(rel string, src []byte) []report.Finding {
 	fs := Scan(rel, src)
-	if IsExampleEnv(rel) {
-		fs = append(fs, ScanExampleEnv(rel, src)...)
+	if !IsExampleEnv(rel) {
+		return fs
 	}
-	return fs
+	env := ScanExampleEnv(rel, src)
+	at := map[[2]int]bool{}
+	for _, f := range env {
+		at[[2]int{f.Line, f.Col}] = true
+	}
+	kept := fs[:0]
+	for _, f := range fs {
+		if !at[[2]int{f.Line, f.Col}] {
+			kept = append(kept, f)
+		}
+	}
+	return append(kept, env...)
 }
 
 // Tree scans every text file under opts.Paths for credentials: any extension, since a token in
