@@ -18,7 +18,11 @@ const (
 	// in a credential-named variable) and by its shape: entropy, character classes, no
 	// placeholder marks. A test or fixture file makes such a value most likely a made-up one.
 	Generic Class = iota
-	// Format is a provider's own format (prefix, length, alphabet), with no checksum to verify.
+	// Key is private key material (a PEM block): anyone can make one, and test fixtures are full
+	// of throwaway keys, so like a generic value its context may lower it.
+	Key
+	// Format is a provider's own format (prefix, length, alphabet), with no checksum to verify:
+	// only the provider mints such a token, so a test file holding one is no excuse.
 	Format
 	// Checksummed is a provider format whose checksum holds (GitHub's and npm's CRC32 tail): a
 	// real token or a faithful copy of one, wherever it is.
@@ -27,6 +31,8 @@ const (
 
 func (c Class) String() string {
 	switch c {
+	case Key:
+		return "key"
 	case Format:
 		return "format"
 	case Checksummed:

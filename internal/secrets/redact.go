@@ -105,7 +105,7 @@ var CredentialName = regexp.MustCompile(`(?i)(TOKEN|SECRET|PASSWORD|PASSWD|PASSP
 
 // NotCredentialName matches credential-like names that say where a credential is or what it is
 // about, not the credential itself (GITHUB_APP_PRIVATE_KEY_PATH, TOKEN_URL, API_KEY_ID).
-var NotCredentialName = regexp.MustCompile(`(?i)(_ID|_URL|_URI|_USER|_USERNAME|_NAME|_FILE|_PATH|_DIR|_HOST|_PORT|_REGION|_TYPE|_SCOPES?|_EXPIRY|_TTL|_HEADER|_ENDPOINT)$`)
+var NotCredentialName = regexp.MustCompile(`(?i)(_ID|_URL|_URI|_USER|_USERNAME|_NAME|_FILE|_PATH|_DIR|_HOST|_PORT|_REGION|_TYPE|_SCOPES?|_EXPIRY|_TTL|_HEADER|_ENDPOINT)$|[a-z](Id|ID|Url|URL|Uri|URI|Name|Path|File|Dir|Host|Port|Type)$`)
 
 // assignment is `NAME=value` or `NAME: value`, the value optionally quoted.
 var assignment = regexp.MustCompile(`(?i)\b([A-Za-z0-9_]*(?:TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|API_?KEY|PRIVATE_KEY|ACCESS_KEY|CREDENTIALS?)[A-Za-z0-9_]*)[ \t]*[=:][ \t]*["']?([^\s"'#,;]{12,})`)

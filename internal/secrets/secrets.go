@@ -150,20 +150,21 @@ func bearer(src []byte, i int) (hit, bool) {
 	if trimmed := bytes.TrimRight(v, "."); len(trimmed) < len(v)-1 || truncatedAfter(src, j+n) {
 		return hit{}, false // "abc..." or "abc…": shortened for the reader
 	}
-	v = bytes.TrimRight(v, ".") // the full stop of a sentence
-	if providerPrefixed(v) || JudgeGeneric(v) != "" {
-		return hit{}, false
+	v = bytes.TrimRight(v, ".")              // the full stop of a sentence
+	jwt := bytes.HasPrefix(v, []byte("eyJ")) // judged by its structure: its dots are no code
+	if len(v) < minNamed || providerPrefixed(v) || !jwt && (codeOrPath(v) || !hasLetterAndDigit(v)) || JudgeGeneric(v) != "" {
+		return hit{}, false // `bearer authn.AuthConfig` is a Go field, not a token
 	}
 	kind := "bearer value"
-	if bytes.HasPrefix(v, []byte("eyJ")) {
+	if jwt {
 		kind = "bearer JWT"
 	}
 	return hit{Off: j, End: j + len(v), Kind: kind, Class: Generic}, true
 }
 
-// minNamed is the shortest value of a credential-named variable Find reports: shorter ones are
-// passwords of local test services far more often than leaks, and have too few characters for
-// an entropy test to mean much.
+// minNamed is the shortest generic value Find reports (after Bearer, of a credential-named
+// variable): shorter ones are passwords of local test services and code far more often than
+// leaks, and have too few characters for an entropy test to mean much.
 const minNamed = 20
 
 // namedValues finds the values of credential-named variables (CODECOV_TOKEN: <uuid>,
@@ -445,7 +446,7 @@ func privateKey(src []byte, i int) (hit, bool) {
 		if t == "" {
 			kind = "private key"
 		}
-		return hit{Off: i, End: pemEnd(src, i), Kind: kind, Shown: "-----BEGIN " + t + hdr, Class: Format}, true
+		return hit{Off: i, End: pemEnd(src, i), Kind: kind, Shown: "-----BEGIN " + t + hdr, Class: Key}, true
 	}
 	return hit{}, false
 }

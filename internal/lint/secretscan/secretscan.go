@@ -6,8 +6,9 @@
 // four characters), never the credential itself.
 //
 // Severity follows what the shape proves (secrets.Class) and where the file is: a provider's
-// format is an error anywhere; a generic value (a bearer token, a credential-named variable's
-// value, a JWT) in a test or fixture file is most often made up, so it is a warning there.
+// format is an error anywhere (only the provider mints one); a generic value (a bearer token, a
+// credential-named variable's value, a JWT) or a private key in a test or fixture file is most
+// often a throwaway fixture, so it is a warning there.
 package secretscan
 
 import (
@@ -84,9 +85,10 @@ func Scan(path string, src []byte) []report.Finding {
 	return out
 }
 
-// severity is a hit's severity in its context, and the note the message then carries.
+// severity is a hit's severity in its context, and the note the message then carries: what
+// anyone can make (a generic value, a private key) is most likely a fixture in a test.
 func severity(c secrets.Class, test bool) (report.Severity, string) {
-	if c == secrets.Generic && test {
+	if (c == secrets.Generic || c == secrets.Key) && test {
 		return report.Warning, " in a test or fixture file"
 	}
 	return report.Error, ""
