@@ -2,10 +2,13 @@ package secrets
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"hash"
 	"hash/crc32"
 	"strconv"
 )
@@ -76,6 +79,14 @@ var knownPublic = map[string]string{
 	"7f75367e7881255134e1375e723d1dea8ad5f6a4fdb79d938df1f1754a830606": "jwt.io's example token",
 	// Stripe's documentation test key.
 	"2cafc0970149a84f3b9e62eaf169f36f59907a3b3e31f7b82e68c69cd27f7326": "Stripe's documentation test key",
+	// RFC 6749's example access and refresh tokens and RFC 6750's example bearer token, quoted by
+	// every OAuth library.
+	"6c96130f130ab0d6d158397e24d2bcc1c9a5e73ae081f6e983f1c7b545d24a4c": "RFC 6749's example access token",
+	"00cf4c781dc37003f7c7dd7d4c9a6ef1e0f4c62d9a291aa8bc398774e3fefd32": "RFC 6749's example refresh token",
+	"b8e148545b13c78bc74da2f1a7275dd71e56ddece129d7d2f7b3ecc06f7994da": "RFC 6750's example bearer token",
+	// The swarm join tokens of the Docker Engine API's swagger examples.
+	"33a6d3750d9a769b1c15ed2c4c2aa19f88fd673de6f98ca5327fb78639770e8d": "the Docker Engine API's example join token",
+	"b5b17ca1d65733bbbdf82a5ca9164a549f0b077846125f397658b468c4292e16": "the Docker Engine API's example join token",
 }
 
 // KnownPublic names the provider documentation v is copied from, or "" when it is no known
@@ -212,7 +223,33 @@ func JudgeGeneric(v []byte) string {
 	if bytes.HasPrefix(v, []byte("eyJ")) {
 		return jwtWhy(v)
 	}
+	if encodedText(v) {
+		return "base64 of plain text (" + quote("dGhpcyBpcyBh") + " is \"this is a\"), an encoded example"
+	}
 	return randomWhy(v, genericPlaceholder)
+}
+
+// encodedText reports whether v is base64 of printable text: a phrase ("this is a fake bearer
+// token") or user:password, as fixtures and documentation encode them. The bytes of a
+// generated secret decode to binary, almost never to a run of printable ASCII.
+func encodedText(v []byte) bool {
+	t := bytes.TrimRight(v, "=")
+	var raw []byte
+	var err error
+	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+		if raw, err = enc.DecodeString(string(t)); err == nil {
+			break
+		}
+	}
+	if err != nil || len(raw) < 8 {
+		return false
+	}
+	for _, c := range raw {
+		if c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // jwtWhy is "" when v is a whole JWT: header and payload base64url-encoded JSON objects (the
@@ -238,6 +275,41 @@ func jwtWhy(v []byte) string {
 	}
 	if name := KnownPublic(v); name != "" {
 		return name
+	}
+	if key := exampleKey(header.Alg, v[:len(parts[0])+1+len(parts[1])], parts[2]); key != "" {
+		return "signed with the example key " + quote(key) + ", a documentation token"
+	}
+	return ""
+}
+
+// exampleKeys are the HMAC keys documentation signs its example JWTs with (jwt.io, PyJWT,
+// jsonwebtoken, the RFCs' readers): a token signed with one proves nothing secret.
+var exampleKeys = []string{"secret", "your-256-bit-secret", "your-384-bit-secret", "your-512-bit-secret",
+	"key", "password", "changeme", "test", "secretkey", "secret-key", "mysecret", "my-secret", "shhhhh", "supersecret"}
+
+// exampleKey returns the example key an HS256/384/512 JWT is signed with, or "".
+func exampleKey(alg string, signed, sig []byte) string {
+	var h func() hash.Hash
+	switch alg {
+	case "HS256":
+		h = sha256.New
+	case "HS384":
+		h = sha512.New384
+	case "HS512":
+		h = sha512.New
+	default:
+		return ""
+	}
+	want, err := base64.RawURLEncoding.DecodeString(string(bytes.TrimRight(sig, "=")))
+	if err != nil {
+		return ""
+	}
+	for _, k := range exampleKeys {
+		m := hmac.New(h, []byte(k))
+		m.Write(signed)
+		if hmac.Equal(m.Sum(nil), want) {
+			return k
+		}
 	}
 	return ""
 }

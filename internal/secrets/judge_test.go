@@ -106,6 +106,10 @@ func TestJudgeGeneric(t *testing.T) {
 		"zkmqvlpxrtwynbcdfhjksaeu":           "one character class",
 		"abababababababab12":                 "low entropy",
 		"<your-token>":                       `contains "your"`,
+		join("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.", "eyJzb21lIjoicGF5bG9hZCJ9.", "4twFt5NiznN84AWoo1d7KO1T_yoc0Z6XOpOVswacPZg"): `signed with the example key "secret", a documentation token`,
+		join("2YotnFZ", "FEjr1zCsicMWpAA"):         "RFC 6749's example access token",
+		"dGhpcyBpcyBhIGZha2UgYmVhcmVyIHRva2VuIQ==": `base64 of plain text ("dGhpcyBpcyBh" is "this is a"), an encoded example`,
+		"dXNlcm5hbWU6cGFzc3dvcmQ=":                 `base64 of plain text ("dGhpcyBpcyBh" is "this is a"), an encoded example`,
 	} {
 		if got := secrets.JudgeGeneric([]byte(in)); got != want {
 			t.Errorf("JudgeGeneric(%q) = %q, want %q", in, got, want)

@@ -14,7 +14,6 @@ package secretscan
 import (
 	"bytes"
 	"fmt"
-	"path"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -85,10 +84,11 @@ func Scan(path string, src []byte) []report.Finding {
 	return out
 }
 
-// severity is a hit's severity in its context, and the note the message then carries: what
-// anyone can make (a generic value, a private key) is most likely a fixture in a test.
+// severity is a hit's severity in its context, and the note the message then carries: in a
+// test or fixture file a credential is most likely a throwaway (test keys, fake tokens in a
+// provider's shape), except a token whose checksum holds: only the provider makes one.
 func severity(c secrets.Class, test bool) (report.Severity, string) {
-	if (c == secrets.Generic || c == secrets.Key) && test {
+	if c != secrets.Checksummed && test {
 		return report.Warning, " in a test or fixture file"
 	}
 	return report.Error, ""
@@ -122,36 +122,37 @@ func describe(v []byte) string {
 	return strconv.Quote(string(v[:end])+"…") + fmt.Sprintf(" (%d chars)", utf8.RuneCount(v))
 }
 
-// testDirs are directory names that hold tests, fixtures and mocks in the ecosystems of the
-// organisation (Go, Python, JavaScript/TypeScript, Ruby, Java).
-var testDirs = map[string]bool{
-	"test": true, "tests": true, "__tests__": true, "testdata": true, "test-data": true, "test_data": true,
-	"testing": true, "spec": true, "specs": true, "fixtures": true, "fixture": true, "__fixtures__": true,
-	"__mocks__": true, "mocks": true, "mock": true, "__snapshots__": true, "e2e": true,
+// testWords are the words of path components that mark tests, fixtures, mocks, examples and
+// test infrastructure in the ecosystems of the organisation (Go, Python, JavaScript/TypeScript,
+// Ruby, Java): testdata/, __tests__/, keys_test_data.go, gcs-fake-service-account.json,
+// docker-integration/, test-infra/, examples/.
+var testWords = map[string]bool{
+	"test": true, "tests": true, "testing": true, "testdata": true, "spec": true, "specs": true,
+	"fixture": true, "fixtures": true, "mock": true, "mocks": true, "fake": true, "fakes": true,
+	"stub": true, "stubs": true, "snapshots": true, "e2e": true, "integration": true,
+	"example": true, "examples": true, "sample": true, "samples": true, "demo": true,
 }
 
-// IsTestPath reports whether the slash path p is a test, fixture or mock file, by its directory
-// names and its file name (x_test.go, test_x.py, x_test.py, conftest.py, x.test.ts, x.spec.js,
-// XTest.java, x_spec.rb).
+// IsTestPath reports whether the slash path p is a test, fixture, mock or example file: a
+// directory or file name holds one of testWords as a word (split at - _ . and case changes:
+// x_test.go, test_x.py, conftest.py, x.test.ts, x.spec.js, XTest.java, x_spec.rb).
+//
+// An .env.example's own name does not count: the file is committed to be copied, so a real
+// value in it is the leak its check looks for.
 func IsTestPath(p string) bool {
-	dir, base := path.Split(p)
-	for _, d := range strings.Split(strings.Trim(dir, "/"), "/") {
-		if testDirs[strings.ToLower(d)] {
+	parts := strings.Split(p, "/")
+	if IsExampleEnv(p) {
+		parts = parts[:len(parts)-1]
+	}
+	for _, part := range parts {
+		if part == "conftest.py" {
 			return true
 		}
+		for _, w := range secrets.NameParts(part) {
+			if testWords[strings.ToLower(strings.Trim(w, "_"))] {
+				return true
+			}
+		}
 	}
-	ext := path.Ext(base)
-	stem := strings.TrimSuffix(base, ext)
-	switch ext {
-	case ".go":
-		return strings.HasSuffix(stem, "_test")
-	case ".py":
-		return strings.HasPrefix(stem, "test_") || strings.HasSuffix(stem, "_test") || stem == "conftest"
-	case ".rb":
-		return strings.HasSuffix(stem, "_spec")
-	case ".java", ".kt":
-		return strings.HasSuffix(stem, "Test") || strings.HasSuffix(stem, "Tests")
-	}
-	sub := path.Ext(stem) // x.test.ts, x.spec.js
-	return sub == ".test" || sub == ".spec"
+	return false
 }

@@ -181,3 +181,32 @@ func FuzzScan(f *testing.F) {
 		}
 	})
 }
+
+func TestIsTestPath(t *testing.T) {
+	for p, want := range map[string]bool{
+		"internal/handlers/workspace_test.go":          true,
+		"tests/test_auth.py":                           true,
+		"conftest.py":                                  true,
+		"src/__tests__/auth.ts":                        true,
+		"web/auth.spec.ts":                             true,
+		"app/models/user_spec.rb":                      true,
+		"src/main/java/KeyLoadTest.java":               true,
+		"openpgp/keys_test_data.go":                    true,
+		"gcsfs/gcs-fake-service-account.json":          true,
+		"contrib/docker-integration/certs/signing.key": true,
+		"test-infra/agent/agent_ssh_key":               true,
+		"examples/nginx/key.pem":                       true,
+		"testdata/x509/server1_key.pem":                true,
+		"options_test.go.tmpl":                         true,
+		".env.example":                                 false, // its own name does not count
+		"tests/.env.example":                           true,
+		"config.yaml":                                  false,
+		"docs/api.md":                                  false,
+		"internal/attestation/latest.go":               false,
+		"contest/testify.go":                           false,
+	} {
+		if got := IsTestPath(p); got != want {
+			t.Errorf("IsTestPath(%q) = %v, want %v", p, got, want)
+		}
+	}
+}
