@@ -62,6 +62,12 @@ func TestFindJudgement(t *testing.T) {
 		{"named value is a URL", "TOKEN_ENDPOINT_V2=https://auth.example.com/v2/oauth2", ""},
 		{"named value names a location", "API_KEY_FILE=Zk3mQ9vL2pX8rT1wY6nB4cD7", ""},
 		{"named value reference", "GH_TOKEN: ${{ secrets.GH_TOKEN_2024 }}", ""},
+		{"named value identifier", "_CREDENTIALS_KEY = 'google_oauth2_credentials'", ""},
+		{"named value type", "    oauth2ClientCredentials: Oauth2ClientCredentials.", ""},
+		{"named value expression", "\ttokens = 2*maxCompilerConcurrency + minTokens", ""},
+		{"named value in prose", "    Next page token: eav1OzQB0OM8rLdGXOEsyQWSG", ""},
+		{"named value in a URL query", "authorize?oauth_token=sdf0o9823sjdfsdf&oauth_callback=https%3A%2F%2Fexample", ""},
+		{"named value markup", "credentials: :class:`oauth2client.Credentials`", ""},
 
 		// Issue 15's false alarms on the organisation's repositories.
 		{"docs placeholder cut off", `curl -H "Authorization: Bearer mol_pk_live_a1b2c3d4e5f6..." https://api`, ""},

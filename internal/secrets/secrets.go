@@ -175,15 +175,78 @@ const minNamed = 20
 func namedValues(src []byte) []Hit {
 	var out []Hit
 	for _, h := range assignments(src) {
+		if q := bytes.IndexByte(src[h.Off:h.End], '&'); q >= 0 {
+			h.End = h.Off + q // a URL's query: the next parameter is not this value
+		}
+		h.End = h.Off + len(bytes.TrimRight(src[h.Off:h.End], ".:")) // a sentence's punctuation
 		v := src[h.Off:h.End]
 		name := strings.TrimSuffix(h.Kind, " value")
-		if len(v) < minNamed || NotCredentialName.MatchString(name) || truncatedAfter(src, h.End) ||
-			providerPrefixed(v) || !hasLetterAndDigit(v) || codeOrPath(v) || JudgeGeneric(v) != "" {
+		if len(v) < minNamed || NotCredentialName.MatchString(name) || truncatedAfter(src, h.End) || inProse(src, h.Off, name) ||
+			providerPrefixed(v) || !hasLetterAndDigit(v) || codeOrPath(v) || wordLike(v) || JudgeGeneric(v) != "" {
 			continue
 		}
 		out = append(out, h)
 	}
 	return out
+}
+
+// inProse reports whether the credential-named word before the value at off is a word of a
+// sentence ("Next page token: ...", "Using token: ..."), not a variable: a lower-case name right
+// after another word and a space.
+func inProse(src []byte, off int, name string) bool {
+	if name != strings.ToLower(name) {
+		return false
+	}
+	ns := bytes.LastIndex(src[:off], []byte(name))
+	return ns >= 2 && src[ns-1] == ' ' && (src[ns-2] >= 'a' && src[ns-2] <= 'z' || src[ns-2] >= 'A' && src[ns-2] <= 'Z')
+}
+
+// wordLike reports whether v reads as identifiers or words (google_oauth2_credentials,
+// PKCS7PrivateKeyTypes, _convert_oauth2_credentials, 2*maxCompilerConcurrency): split at
+// non-alphanumerics, lower-to-upper case changes and digit-to-letter changes, at least three
+// quarters of its letters are in words (three or more letters, a vowel, lower case after the
+// first), and no part has more than two digits. A generated value splits into short,
+// vowel-less, mixed-case or digit-ridden parts.
+func wordLike(v []byte) bool {
+	letters, inWords := 0, 0
+	flush := func(part []byte) bool {
+		l, d := 0, 0
+		vowel, lower := false, true
+		for j, c := range part {
+			switch {
+			case c >= '0' && c <= '9':
+				d++
+			default:
+				l++
+				vowel = vowel || bytes.IndexByte([]byte("aeiouyAEIOUY"), c) >= 0
+				lower = lower && (j == 0 || c >= 'a' && c <= 'z')
+			}
+		}
+		letters += l
+		if l >= 3 && vowel && lower {
+			inWords += l
+		}
+		return d <= 2
+	}
+	start := 0
+	for i := 0; i <= len(v); i++ {
+		cut := i == len(v) || !isAlnum(v[i])
+		if !cut && i > start {
+			p, c := v[i-1], v[i]
+			cut = p >= 'a' && p <= 'z' && c >= 'A' && c <= 'Z' || p >= '0' && p <= '9' && !(c >= '0' && c <= '9')
+		}
+		if !cut {
+			continue
+		}
+		if i > start && !flush(v[start:i]) {
+			return false
+		}
+		start = i
+		if i < len(v) && !isAlnum(v[i]) {
+			start = i + 1
+		}
+	}
+	return letters > 0 && 4*inWords >= 3*letters
 }
 
 func hasLetterAndDigit(v []byte) bool {
@@ -199,7 +262,7 @@ func hasLetterAndDigit(v []byte) bool {
 // holds brackets or a backslash, a URL scheme, starts like a path, or is a dotted identifier
 // (settings.api_key_v2).
 func codeOrPath(v []byte) bool {
-	if bytes.ContainsAny(v, "()[]{}<>\\") || bytes.Contains(v, []byte("://")) || v[0] == '/' || v[0] == '.' || v[0] == '~' || v[0] == '$' {
+	if bytes.ContainsAny(v, "()[]{}<>`\\") || bytes.Contains(v, []byte("://")) || v[0] == '/' || v[0] == '.' || v[0] == '~' || v[0] == '$' {
 		return true
 	}
 	parts := bytes.Split(v, []byte("."))
