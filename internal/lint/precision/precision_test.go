@@ -345,19 +345,11 @@ func TestAllSourcesAndLint(t *testing.T) {
 	}
 	zf.Close()
 	corpus := filepath.Join(dir, "corpus")
-	for rel, body := range map[string]string{
+	writeTree(t, corpus, map[string]string{
 		"repo/.github/workflows/x.yml": "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    timeout-minutes: 1\n    steps:\n      - run: echo\n",
 		"repo/Dockerfile":              "FROM alpine\nRUN apk add curl || true\n",
 		"repo/README.md":               "x",
-	} {
-		p := filepath.Join(corpus, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	w := Where{DatasetZip: zpath, CorpusDir: corpus, TempDir: t.TempDir()}
 	srcs, err := AllSources(w)
 	if err != nil {
@@ -395,19 +387,11 @@ func TestAllSourcesAndLint(t *testing.T) {
 // marker is an error naming it.
 func TestTestdataSources(t *testing.T) {
 	dir := t.TempDir()
-	for rel, body := range map[string]string{
+	writeTree(t, dir, map[string]string{
 		"secrets/notes.md":     "deploy with @@ghp@@\n",
 		"secrets/bad/typo.md":  "@@gph@@\n",
 		"secrets/.env.example": "API_KEY=   # from the console\n",
-	} {
-		p := filepath.Join(dir, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	w := Where{Testdata: dir, TempDir: t.TempDir()}
 	fs, skipped, err := LintSources(context.Background(), []string{"testdata:secrets/notes.md", "testdata:secrets/.env.example", "testdata:secrets/gone.md"}, w)
 	if err != nil {
@@ -434,5 +418,19 @@ func TestTestdataSources(t *testing.T) {
 	if _, _, err := LintSources(context.Background(), []string{"testdata:secrets/bad/typo.md"}, w); err == nil ||
 		!strings.Contains(err.Error(), "unknown token markers @@gph@@") {
 		t.Errorf("unknown marker: got %v", err)
+	}
+}
+
+// writeTree writes files (slash paths to contents) under dir.
+func writeTree(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for rel, body := range files {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
