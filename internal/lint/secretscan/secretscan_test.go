@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
+	"github.com/Molecule-AI/molecule-ci/internal/secrets"
 	"github.com/Molecule-AI/molecule-ci/internal/secrets/secretstest"
 )
 
@@ -169,6 +170,8 @@ func FuzzScan(f *testing.F) {
 	f.Add([]byte("xoxb-"))
 	f.Add([]byte("sk-ant-"))
 	f.Add([]byte("AKIA"))
+	f.Add([]byte("Authorization: Bearer Zk3mQ9vL2pX8rT1wY6nB4cD7fH0"))
+	f.Add([]byte("CODECOV_TOKEN: 3f2b9c1e-7d4a-4e8b-9a6f-0c5d2e8b1a7f"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		lines := strings.Count(string(src), "\n") + 1
 		for _, fd := range Scan("f", src) {
@@ -177,6 +180,11 @@ func FuzzScan(f *testing.F) {
 			}
 			if fd.Rule != Rule || fd.Message == "" {
 				t.Fatalf("bad finding %+v", fd)
+			}
+			// The output's redaction must leave a message whole: it carries no more of a value
+			// than the four characters it means to show.
+			if r := secrets.Redact(fd.Message); r != fd.Message {
+				t.Fatalf("Redact changes the message %q into %q", fd.Message, r)
 			}
 		}
 	})
