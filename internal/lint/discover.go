@@ -64,11 +64,13 @@ func classify(rel string) FileKind {
 	switch {
 	case base == ".molecule-ci.yml" || base == ".molecule-ci.yaml":
 		return KindConfig
-	case base == "action.yml" || base == "action.yaml":
-		return KindAction
+	// A workflows folder holds workflows whatever their names: GitHub and Gitea run an action.yml
+	// there as a workflow, so it is linted as one, not as action metadata.
 	case isYAML && (strings.HasSuffix(dir, "/.github/workflows") || dir == ".github/workflows" ||
 		strings.HasSuffix(dir, "/.gitea/workflows") || dir == ".gitea/workflows"):
 		return KindWorkflow
+	case base == "action.yml" || base == "action.yaml":
+		return KindAction
 	case isYAML && (strings.HasPrefix(rel, "workflows-shared/") || strings.Contains(rel, "/workflows-shared/")):
 		return KindWorkflow
 	case isDockerfileName(base):

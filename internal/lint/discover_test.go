@@ -24,6 +24,10 @@ func TestClassify(t *testing.T) {
 		{".github/workflows/sub/x.yml", KindUnknown}, // GitHub ignores subfolders
 		{"svc/.github/workflows/ci.yml", KindWorkflow},
 		{".gitea/workflows/build.yaml", KindWorkflow},
+		{".github/workflows/action.yml", KindWorkflow}, // a workflow, whatever its name
+		{".gitea/workflows/action.yaml", KindWorkflow},
+		{"svc/.github/workflows/action.yml", KindWorkflow},
+		{".github/workflows/sub/action.yml", KindAction},
 		{"action.yml", KindAction},
 		{"actions/setup/action.yaml", KindAction},
 		{"workflows-shared/lint.yml", KindWorkflow},
@@ -187,4 +191,25 @@ func TestRunNothingToLint(t *testing.T) {
 		}
 	}
 	golden.Check(t, "testdata/nothing-to-lint.golden", []byte(b.String()))
+}
+
+// A workflow named action.yml in .github/workflows is linted as the workflow GitHub runs, not
+// as action metadata (which reported its missing name, description and runs: as five errors).
+func TestWorkflowNamedAction(t *testing.T) {
+	dir := t.TempDir()
+	src := "name: action\non: push\npermissions: {contents: read}\njobs:\n  t:\n    runs-on: ubuntu-latest\n    timeout-minutes: 5\n    steps:\n      - run: echo hi\n"
+	p := filepath.Join(dir, ".github", "workflows", "action.yml")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(context.Background(), Options{WorkDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.FilesChecked == 0 || len(rep.Findings) != 0 {
+		t.Errorf("checked %d files, findings %v; want the workflow checked with no finding", rep.FilesChecked, rep.Findings)
+	}
 }
