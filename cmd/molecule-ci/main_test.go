@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/Molecule-AI/molecule-ci/internal/testenv"
 )
 
 // TestSignalEndsRun builds the binary, starts a lint that is slow today (shellcheck on a script
@@ -24,7 +26,7 @@ func TestSignalEndsRun(t *testing.T) {
 	}
 	shellcheck, err := exec.LookPath("shellcheck")
 	if err != nil {
-		t.Skip("shellcheck not on PATH: the slow input needs it")
+		testenv.Missing(t, "shellcheck not on PATH: the slow input needs it")
 	}
 	bin := filepath.Join(t.TempDir(), "molecule-ci")
 	build := exec.Command("go", "build", "-o", bin, ".")

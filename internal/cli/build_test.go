@@ -22,6 +22,7 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/git/gittest"
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
+	"github.com/Molecule-AI/molecule-ci/internal/testenv"
 )
 
 // runIn runs one command line in dir with the given environment and returns exit code, stdout
@@ -374,7 +375,7 @@ func withBusybox(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
 	bb, err := os.ReadFile(buildtest.BusyboxPath)
 	if err != nil {
-		t.Skip(buildtest.BusyboxPath + " missing: apt-get install busybox-static")
+		testenv.Missing(t, "%s missing: apt-get install busybox-static", buildtest.BusyboxPath)
 	}
 	writeFiles(t, dir, files)
 	writeFiles(t, dir, map[string]string{"busybox": string(bb)})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/Molecule-AI/molecule-ci/internal/ghaction"
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
+	"github.com/Molecule-AI/molecule-ci/internal/testenv"
 )
 
 // runIn runs a molecule-ci command line in-process in dir, with the given environment.
@@ -82,7 +83,7 @@ func realShellcheck(t *testing.T) string {
 	t.Helper()
 	sc, err := exec.LookPath("shellcheck")
 	if err != nil {
-		t.Skip("shellcheck not installed: apt-get install shellcheck")
+		testenv.Missing(t, "shellcheck not installed: apt-get install shellcheck")
 	}
 	return sc
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
+	"github.com/Molecule-AI/molecule-ci/internal/testenv"
 )
 
 // fixtures is the repository-level testdata of this package.
@@ -99,7 +100,7 @@ func copyFile(t *testing.T, from, to string) {
 
 func TestProducerGo(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("go is not on PATH")
+		testenv.Missing(t, "go is not on PATH")
 	}
 	gomod, err := filepath.Abs(filepath.Join(fixtures, "gomod"))
 	if err != nil {
@@ -187,7 +188,7 @@ const python = "/usr/bin/python3"
 
 func TestProducerPytestCov(t *testing.T) {
 	if err := exec.Command(python, "-c", "import pytest_cov").Run(); err != nil {
-		t.Skipf("SKIP: %s cannot import pytest_cov (install Debian python3-pytest-cov, see .ci/setup-coverage.sh): %v", python, err)
+		testenv.Missing(t, "%s cannot import pytest_cov (install Debian python3-pytest-cov, see .ci/setup-coverage.sh): %v", python, err)
 	}
 	ws, err := filepath.Abs(filepath.Join(fixtures, "python", "workspace"))
 	if err != nil {
@@ -248,10 +249,10 @@ func TestProducerVitest(t *testing.T) {
 	}
 	bin := filepath.Join(dir, "node_modules", ".bin", "vitest")
 	if _, err := os.Stat(bin); err != nil {
-		t.Skipf("SKIP: %s is missing (run .ci/setup-coverage.sh, which runs npm ci there)", bin)
+		testenv.Missing(t, "%s is missing (run .ci/setup-coverage.sh, which runs npm ci there)", bin)
 	}
 	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("SKIP: node is not on PATH")
+		testenv.Missing(t, "node is not on PATH")
 	}
 	tmp := t.TempDir()
 	env := append(os.Environ(), "COVERAGE_DIR="+tmp, "CI=true", "NO_COLOR=1")

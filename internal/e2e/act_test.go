@@ -26,6 +26,7 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/git/gittest"
 	"github.com/Molecule-AI/molecule-ci/internal/github/githubtest"
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
+	"github.com/Molecule-AI/molecule-ci/internal/testenv"
 )
 
 // actTimeout bounds one act run. It is a guard against a hung runner, not a performance check: a
@@ -105,16 +106,16 @@ func actBinary(t *testing.T) string {
 	t.Helper()
 	act := os.Getenv("MOLECULE_ACT")
 	if act == "" {
-		t.Skip("MOLECULE_ACT is not set: export MOLECULE_ACT=\"$(bash .ci/setup-act.sh)\" to run the act end-to-end tests")
+		testenv.Missing(t, "MOLECULE_ACT is not set: export MOLECULE_ACT=\"$(bash .ci/setup-act.sh)\" to run the act end-to-end tests")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, act, "--version").CombinedOutput()
 	if err != nil {
-		t.Skipf("MOLECULE_ACT=%s does not run: %v: %s", act, err, bytes.TrimSpace(out))
+		testenv.Missing(t, "MOLECULE_ACT=%s does not run: %v: %s", act, err, bytes.TrimSpace(out))
 	}
 	if _, err := exec.LookPath("git"); err != nil {
-		t.Skipf("git is not on PATH: the consumer repositories need it: %v", err)
+		testenv.Missing(t, "git is not on PATH: the consumer repositories need it: %v", err)
 	}
 	t.Logf("%s", bytes.TrimSpace(out))
 	return act

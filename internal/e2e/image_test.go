@@ -22,6 +22,7 @@ import (
 
 	"github.com/Molecule-AI/molecule-ci/internal/build/buildtest"
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
+	"github.com/Molecule-AI/molecule-ci/internal/testenv"
 )
 
 // TestImage builds the repository's real Dockerfile with the test BuildKit daemon and runs
@@ -47,7 +48,7 @@ func TestImage(t *testing.T) {
 	}
 	shellcheck, err := exec.LookPath("shellcheck")
 	if err != nil {
-		t.Skip("shellcheck is not installed (apt-get install shellcheck): the image stand-in copies it")
+		testenv.Missing(t, "shellcheck is not installed (apt-get install shellcheck): the image stand-in copies it")
 	}
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
@@ -221,7 +222,7 @@ func copyWithLibs(t *testing.T, exe, root string) {
 	copyFile(t, exe, filepath.Join(root, exe))
 	out, err := exec.Command("ldd", exe).Output()
 	if err != nil {
-		t.Skipf("ldd %s: %v", exe, err)
+		testenv.Missing(t, "ldd %s: %v", exe, err)
 	}
 	for _, l := range strings.Split(string(out), "\n") {
 		f := strings.Fields(l)

@@ -11,13 +11,15 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/Molecule-AI/molecule-ci/internal/testenv"
 )
 
 // TestActionInstall runs action.yml's install step (scripts/action-install.sh) directly, case by
 // case: which path it takes, what it writes to GITHUB_OUTPUT, and what it refuses.
 func TestActionInstall(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("curl is not installed: the install step downloads with it")
+		testenv.Missing(t, "curl is not installed: the install step downloads with it")
 	}
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {

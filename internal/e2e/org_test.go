@@ -15,6 +15,7 @@ import (
 
 	"github.com/Molecule-AI/molecule-ci/internal/git/gittest"
 	"github.com/Molecule-AI/molecule-ci/internal/secrets/secretstest"
+	"github.com/Molecule-AI/molecule-ci/internal/testenv"
 )
 
 // The organisation's six workflows (issue 9) run end to end under act, each called the way a
@@ -222,7 +223,7 @@ func TestOrgWorkflows(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			for _, n := range c.needs {
 				if why, ok := have[n]; !ok {
-					t.Skip(why)
+					testenv.Missing(t, "%s", why)
 				}
 			}
 			runOrgCase(t, act, root, corpus, stubs, env, have["buildkit"], c)

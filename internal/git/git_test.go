@@ -16,6 +16,7 @@ import (
 
 	"github.com/Molecule-AI/molecule-ci/internal/git/gittest"
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
+	"github.com/Molecule-AI/molecule-ci/internal/testenv"
 )
 
 func write(t *testing.T, dir, name, content string) {
@@ -89,7 +90,7 @@ func argvRecorder(t *testing.T) (exe, log string) {
 	dir := t.TempDir()
 	real, err := lookGit()
 	if err != nil {
-		t.Skip("SKIP: git is not installed")
+		testenv.Missing(t, "git is not installed: apt-get install git")
 	}
 	log = filepath.Join(dir, "argv.log")
 	exe = filepath.Join(dir, "git")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
 	"github.com/Molecule-AI/molecule-ci/internal/lint/scriptcheck"
+	"github.com/Molecule-AI/molecule-ci/internal/testenv"
 )
 
 const okWorkflow = "on: push\npermissions: {}\njobs:\n  t:\n    runs-on: ubuntu-latest\n    timeout-minutes: 5\n    steps:\n      - run: echo ok\n"
@@ -141,7 +142,7 @@ func TestRunCancelled(t *testing.T) {
 func TestRunCancelledWithShellcheck(t *testing.T) {
 	sc, err := exec.LookPath("shellcheck")
 	if err != nil {
-		t.Skip("shellcheck not installed: apt-get install shellcheck")
+		testenv.Missing(t, "shellcheck not installed: apt-get install shellcheck")
 	}
 	dir := t.TempDir()
 	wf := filepath.Join(dir, ".github", "workflows")

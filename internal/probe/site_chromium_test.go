@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
+	"github.com/Molecule-AI/molecule-ci/internal/testenv"
 )
 
 // chromiumPath is Debian's chromium; the test skips, saying why, when it is not installed.
@@ -27,7 +28,7 @@ const chromiumPath = "/usr/bin/chromium"
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
 	if _, err := exec.LookPath(chromiumPath); err != nil {
-		t.Skipf("no %s (%v): install Debian's chromium to run the status page browser tests", chromiumPath, err)
+		testenv.Missing(t, "no %s (%v): install Debian's chromium to run the status page browser tests", chromiumPath, err)
 	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath),

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/client"
+
+	"github.com/Molecule-AI/molecule-ci/internal/testenv"
 )
 
 // BusyboxPath is the static busybox (Debian busybox-static) copied into FROM scratch test images
@@ -21,7 +23,7 @@ func Daemon(t testing.TB) string {
 	t.Helper()
 	addr := os.Getenv("BUILDKIT_HOST")
 	if addr == "" {
-		t.Skip("BUILDKIT_HOST is not set; start a daemon with `source .ci/setup-buildkit.sh` to run the BuildKit integration tests")
+		testenv.Missing(t, "BUILDKIT_HOST is not set; start a daemon with `source .ci/setup-buildkit.sh` to run the BuildKit integration tests")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -31,10 +33,10 @@ func Daemon(t testing.TB) string {
 		c.Close()
 	}
 	if err != nil {
-		t.Skipf("BuildKit daemon at %s is unreachable (%v); start one with `source .ci/setup-buildkit.sh`", addr, err)
+		testenv.Missing(t, "BuildKit daemon at %s is unreachable (%v); start one with `source .ci/setup-buildkit.sh`", addr, err)
 	}
 	if _, err := os.Stat(BusyboxPath); err != nil {
-		t.Skip(BusyboxPath + " missing: apt-get install busybox-static (the test images are FROM scratch with it)")
+		testenv.Missing(t, "%s missing: apt-get install busybox-static (the test images are FROM scratch with it)", BusyboxPath)
 	}
 	return addr
 }

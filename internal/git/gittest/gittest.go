@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/Molecule-AI/molecule-ci/internal/testenv"
 )
 
 // Env is the environment Run gives git: the test's own, without the user's and the system's
@@ -19,11 +21,11 @@ func Env() []string {
 		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
 }
 
-// Need skips the test when git is not installed.
+// Need skips the test when git is not installed (fails it in CI: testenv.Missing).
 func Need(t testing.TB) {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("SKIP: git is not installed")
+		testenv.Missing(t, "git is not installed: apt-get install git")
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/lint/contract"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 	"github.com/Molecule-AI/molecule-ci/internal/secrets/secretstest"
+	"github.com/Molecule-AI/molecule-ci/internal/testenv"
 )
 
 // The cross-check runs today's Python validators (and secret-scan.yml's pattern set) and
@@ -355,10 +356,10 @@ func verdict(ok bool) string {
 func TestCrossCheckWithPythonValidators(t *testing.T) {
 	corpus := corpusDir(t)
 	if _, err := os.Stat(python); err != nil {
-		t.Skipf("cross-check skipped: %s is not installed", python)
+		testenv.Missing(t, "cross-check skipped: %s is not installed", python)
 	}
 	if err := exec.Command(python, "-c", "import yaml").Run(); err != nil {
-		t.Skipf("cross-check skipped: PyYAML is not importable by %s", python)
+		testenv.Missing(t, "cross-check skipped: PyYAML is not importable by %s", python)
 	}
 	listed := listedDifferences(t)
 	seen := map[string]bool{}

@@ -17,6 +17,7 @@ import (
 	"github.com/rhysd/actionlint"
 
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
+	"github.com/Molecule-AI/molecule-ci/internal/testenv"
 )
 
 var full = flag.Bool("full", false, "compare with actionlint on all of actionlint's test data and real-world corpus, not a sample")
@@ -26,14 +27,14 @@ func realTools(t *testing.T) (shellcheck, pyflakes string) {
 	t.Helper()
 	sc, err := exec.LookPath("shellcheck")
 	if err != nil {
-		t.Skip("shellcheck not installed: apt-get install shellcheck")
+		testenv.Missing(t, "shellcheck not installed: apt-get install shellcheck")
 	}
 	for _, name := range []string{"pyflakes", "pyflakes3"} {
 		if p, err := exec.LookPath(name); err == nil {
 			return sc, p
 		}
 	}
-	t.Skip("pyflakes not installed: apt-get install pyflakes3")
+	testenv.Missing(t, "pyflakes not installed: apt-get install pyflakes3")
 	return "", ""
 }
 
@@ -126,7 +127,7 @@ func actionlintDir(t *testing.T) string {
 	t.Helper()
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/rhysd/actionlint").Output()
 	if err != nil {
-		t.Skipf("cannot locate the actionlint module (go list): %v", err)
+		testenv.Missing(t, "cannot locate the actionlint module (go list): %v", err)
 	}
 	return strings.TrimSpace(string(out))
 }
@@ -172,7 +173,7 @@ func extractRealworld(t *testing.T, step int) []string {
 	t.Helper()
 	zr, err := zip.OpenReader(filepath.Join(actionlintDir(t), "testdata", "realworld", "dataset.zip"))
 	if err != nil {
-		t.Skipf("actionlint real-world corpus not available: %v", err)
+		testenv.Missing(t, "actionlint real-world corpus not available: %v", err)
 	}
 	defer zr.Close()
 	_, dir := newRepo(t)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/Molecule-AI/molecule-ci/internal/testenv"
 )
 
 // nestedScript is the shape that makes shellcheck's time grow exponentially with depth: a 3 KB
@@ -25,7 +27,7 @@ func realShellcheck(t *testing.T) string {
 	t.Helper()
 	sc, err := exec.LookPath("shellcheck")
 	if err != nil {
-		t.Skip("shellcheck not installed: apt-get install shellcheck")
+		testenv.Missing(t, "shellcheck not installed: apt-get install shellcheck")
 	}
 	return sc
 }
@@ -77,7 +79,7 @@ func TestMemoryLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !c.MemoryCapped() {
-		t.Skip("no memory limit on this system: needs Linux and prlimit (util-linux)")
+		testenv.Missing(t, "no memory limit on this system: needs Linux and prlimit (util-linux)")
 	}
 	got, err := lintSource(c, workflowOf("echo $1"))
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/Molecule-AI/molecule-ci/internal/testenv"
 )
 
 func TestLiteralOnly(t *testing.T) {
@@ -182,7 +184,7 @@ func FuzzLiteralOnly(f *testing.F) {
 			return
 		}
 		if err != nil {
-			t.Skip("shellcheck not installed")
+			testenv.Missing(t, "shellcheck not installed")
 		}
 		if said := shellcheckSays(t, sc, []string{s}); len(said) > 0 {
 			t.Fatalf("a literal script got findings: %s", said)
