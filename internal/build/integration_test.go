@@ -34,9 +34,6 @@ const testSecret = "s3cr3t-molecule-token-7f3a9c"
 
 var fixedTime = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 
-// daemon returns the address of a reachable BuildKit daemon or skips the test saying why.
-func daemon(t *testing.T) string { return buildtest.Daemon(t) }
-
 // fixture copies testdata/build/itest into a fresh directory named itest (so the convention tags
 // itest:<name>), adds the static busybox, and lays extra files over it.
 func fixture(t *testing.T, extra map[string]string) string {

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -261,12 +260,4 @@ func perImageRef(ref, image string) string {
 		return ref + "-" + image
 	}
 	return ref + ":" + image
-}
-
-// relTo reports p relative to dir in slash form for messages.
-func relTo(dir, p string) string {
-	if r, err := filepath.Rel(dir, p); err == nil {
-		return path.Clean(filepath.ToSlash(r))
-	}
-	return p
 }

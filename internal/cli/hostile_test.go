@@ -23,20 +23,9 @@ import (
 // paths, the text quoted in messages. These tests feed such input through every command and
 // format, with the GitHub Actions environment set, and read the output the way the runner does.
 
-// injections are workflow commands a contributor would like the log to run. Each names
-// INJECTED where a command the tool means never has it: in the title, the name or the file.
-var injections = []string{
-	"::error title=INJECTED::y",
-	"::warning file=INJECTED,line=1::x",
-	"::set-output name=INJECTED::v",
-	"::stop-commands::INJECTED",
-	"##[set-env name=INJECTED;]x",
-	"::add-matcher::INJECTED",
-}
-
 // hostileNames are file names that try to start a command: after a newline, a carriage return
 // (which .NET's line reader splits on), a line separator, or at the start of the line when the
-// name is printed first.
+// name is printed first. Each names INJECTED where a command the tool means never has it.
 var hostileNames = []string{
 	"a\n::error title=INJECTED::y\n.yml",
 	"b\r::warning file=INJECTED,line=1::x.yml",

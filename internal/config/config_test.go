@@ -289,11 +289,11 @@ func TestParseErrorReturnsNoConfig(t *testing.T) {
 // Sections report problems through Validation; an error about a key the file does not set
 // points at the nearest parent it does set.
 func TestValidation(t *testing.T) {
-	c, err := Parse("v.yml", []byte("lint:\n  pinning:\n    policy: tag\n  rules:\n    \"\": {}\n"))
+	_, err := Parse("v.yml", []byte("lint:\n  pinning:\n    policy: tag\n  rules:\n    \"\": {}\n"))
 	if err == nil || err.Error() != `v.yml:5:5: lint.rules: empty rule id` {
 		t.Errorf("empty rule id: %v", err)
 	}
-	c, err = Parse("v.yml", []byte("lint:\n  pinning:\n    policy: tag\n"))
+	c, err := Parse("v.yml", []byte("lint:\n  pinning:\n    policy: tag\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

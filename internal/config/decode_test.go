@@ -62,7 +62,7 @@ type custom struct {
 	Kept     string                    `yaml:"kept"`
 	Skipped  string                    `yaml:"-"`
 	NoTag    string
-	unexport string //nolint:unused // proves unexported fields are not keys
+	unexport string //lint:ignore U1000 proves unexported fields are not keys
 }
 
 func decodeString(t *testing.T, src string, out any) error {

@@ -42,10 +42,9 @@ func TestActionInstall(t *testing.T) {
 	defer srv.Close()
 
 	type result struct {
-		code            int
-		out, output     string
-		downloads       int32
-		cachedBinaryRan bool
+		code        int
+		out, output string
+		downloads   int32
 	}
 	run := func(t *testing.T, sums *string, runnerOS, toolCache string) result {
 		t.Helper()

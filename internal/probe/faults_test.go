@@ -142,7 +142,7 @@ func TestFaults(t *testing.T) {
 			status: Down, attempts: 2, err: "status 500 Internal Server Error, want 2xx"},
 		{name: "503 then 200", url: serve(t, func(w http.ResponseWriter, r *http.Request) {
 			if flaky.Add(1) == 1 {
-				http.Error(w, "warming up", 503)
+				http.Error(w, "warming up", http.StatusServiceUnavailable)
 				return
 			}
 			ok(w, r)

@@ -12,7 +12,6 @@
 package shell
 
 import (
-	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -363,8 +362,6 @@ type walker struct {
 	errexit, pipefail, xtrace bool
 	depth, maxDepth           int
 }
-
-var errTooDeep = errors.New("too deep")
 
 func (w *walker) stmts(list []*syntax.Stmt, c ctx) {
 	for i, st := range list {

@@ -116,10 +116,9 @@ func skipped(rel string, skipDirs []string, ignored func(string) bool) bool {
 
 // addedFile is the added lines of one file, by their line number in the new version.
 type addedFile struct {
-	path   string
-	lines  []int
-	texts  [][]byte
-	binary bool
+	path  string
+	lines []int
+	texts [][]byte
 }
 
 // text is the file's new version with every line that was not added left empty.

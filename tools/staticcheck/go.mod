@@ -1,0 +1,15 @@
+// Module staticcheck pins honnef.co/go/tools, whose staticcheck .ci/run runs over the module.
+// It is a separate module so the linter's dependencies stay out of molecule-ci's go.mod.
+module github.com/Molecule-AI/molecule-ci/tools/staticcheck
+
+go 1.26.0
+
+require honnef.co/go/tools v0.8.2
+
+require (
+	github.com/BurntSushi/toml v1.4.1-0.20240526193622-a339e1f7089c // indirect
+	golang.org/x/exp/typeparams v0.0.0-20231108232855-2478ac86f678 // indirect
+	golang.org/x/mod v0.41.0 // indirect
+	golang.org/x/sync v0.23.0 // indirect
+	golang.org/x/tools v0.51.0 // indirect
+)
