@@ -32,7 +32,7 @@ bench() { # name dir cmd...
   else
     local ts=()
     for _ in $(seq "$runs"); do
-      s=$(date +%s%N); (cd "$dir" && "$@" >/dev/null 2>&1 || true); e=$(date +%s%N); ts+=($(( (e-s)/1000000 )))
+      s=$(date +%s%N); (cd "$dir" && { "$@" >/dev/null 2>&1 || true; }); e=$(date +%s%N); ts+=($(( (e-s)/1000000 )))
     done
     printf '%-58s median %7s ms\n' "$name" "$(printf '%s\n' "${ts[@]}" | sort -n | sed -n "$(( (runs+1)/2 ))p")"
   fi

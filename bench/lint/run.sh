@@ -69,6 +69,7 @@ hyperfine=$(command -v hyperfine || true)
 [ "$no_hyperfine" = 1 ] && hyperfine=""
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/molecule-ci-bench.XXXXXX")
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() { if [ "$keep" = 1 ]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi; }
 trap cleanup EXIT
 
