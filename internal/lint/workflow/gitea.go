@@ -1,6 +1,9 @@
 package workflow
 
 import (
+	"path/filepath"
+	"strings"
+
 	"github.com/rhysd/actionlint"
 )
 
@@ -15,6 +18,14 @@ import (
 //   - missing-timeout is not reported (timeout-minutes is ignored; act_runner's runner.timeout,
 //     3h by default, bounds every job), nor the permissions findings (permissions: is ignored);
 //   - a job's continue-on-error is ignored, so it cannot swallow a gate.
+
+// giteaFile reports whether the workflow at path runs on Gitea Actions: a .gitea/workflows file,
+// or a caller template for one under workflows-shared/gitea/ (copied to .gitea/workflows/), which
+// must pass lint where it is kept and where it is copied alike.
+func giteaFile(path string) bool {
+	p := "/" + filepath.ToSlash(path)
+	return strings.Contains(p, "/.gitea/workflows/") || strings.Contains(p, "/workflows-shared/gitea/")
+}
 
 // RuleGitea is the id of the Gitea compatibility rule.
 const RuleGitea = "gitea-compat"

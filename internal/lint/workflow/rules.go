@@ -454,7 +454,8 @@ type mergeQueueRule struct {
 
 func (r *mergeQueueRule) VisitWorkflowPre(w *actionlint.Workflow) error {
 	branches := r.fc.l.opts.MergeQueueBranches
-	if len(branches) == 0 || r.notACheck(w) {
+	// Gitea has no merge queue (no merge_group event), so its workflows cannot stall one.
+	if len(branches) == 0 || r.fc.gitea || r.notACheck(w) {
 		return nil
 	}
 	var pr *actionlint.WebhookEvent

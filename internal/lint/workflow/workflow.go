@@ -234,7 +234,7 @@ func (l *Linter) LintDeferred(path string, src []byte, kind Kind) (fs []report.F
 	if err != nil {
 		return nil, nil, err
 	}
-	fc := &fileCtx{path: path, src: src, kind: kind, l: l, gitea: strings.Contains(filepath.ToSlash(path), ".gitea/workflows/")}
+	fc := &fileCtx{path: path, src: src, kind: kind, l: l, gitea: giteaFile(path)}
 	switch kind {
 	case KindAction:
 		err = l.lintAction(fc, p)
