@@ -49,7 +49,7 @@ const (
 	RuleGoModule           = "contract/go-module"
 )
 
-const contractDoc = "https://github.com/Molecule-AI/molecule-ci/blob/main/README.md#repository-contracts"
+const contractDoc = "https://github.com/Molecule-AI/molecule-ci/blob/main/docs/commands.md#repository-contracts"
 
 // Rules lists the contract rules with their default severity (the highest the rule reports;
 // individual findings may be lower, as the Python validators' warnings are).
