@@ -60,7 +60,7 @@ func docFences(src string) (blocks []docFence, prose string) {
 	return blocks, out.String()
 }
 
-var docConfigSections = []string{"version", "lint", "build", "coverage", "probe"}
+var docConfigSections = []string{"version", "lint", "build", "coverage", "probe", "triage", "report"}
 
 // docPlace is where a YAML document goes in a repository, by what it is: a workflow (top-level on:
 // and jobs:) at the path its first comment names (`# .github/workflows/x.yml`), else
@@ -250,7 +250,8 @@ func TestDocsLinks(t *testing.T) {
 				t.Errorf("%s: link %s: no heading with the anchor #%s in %s", name, target, anchor, filepath.Base(dest))
 			}
 		}
-		if base := filepath.Base(file); strings.HasPrefix(name, "docs") && !bytes.Contains(readme, []byte("](docs/"+base)) {
+		// docs/notes-*.md are a helper's notes waiting to be folded into a page: not linked yet.
+		if base := filepath.Base(file); strings.HasPrefix(name, "docs") && !strings.HasPrefix(base, "notes-") && !bytes.Contains(readme, []byte("](docs/"+base)) {
 			t.Errorf("README.md does not link docs/%s", base)
 		}
 	}
