@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Runs every native Go fuzz target of the module for a bounded time each (the readers of hostile
 # input: workflows, actions, Dockerfiles, shell, config, coverage reports, diffs, baselines,
-# suppressions, escaping, redaction, fleet reports, Markdown cells of issue titles, dotenv files).
-# CI runs it after the tests; a crash fails the run and Go writes the failing input under the
-# package's testdata/fuzz/<Target>/, to be committed with the fix so that it stays a regression
-# test.
+# suppressions, escaping, redaction, fleet reports, Markdown cells of issue titles, dotenv files,
+# the Markdown renderer). CI runs it after the tests; a crash fails the run and Go writes the
+# failing input under the package's testdata/fuzz/<Target>/, to be committed with the fix so that
+# it stays a regression test.
 #
 #   bash scripts/fuzz.sh                 # every target, FUZZTIME each (default 5s)
 #   FUZZTIME=1m bash scripts/fuzz.sh ./internal/coverage   # longer, one package

@@ -169,7 +169,7 @@ func publishChecks(ctx context.Context, rep *report.Report, failed bool, po publ
 	_, err = client.PublishCheckRun(ctx, github.CheckRun{
 		Owner: gctx.Owner, Repo: gctx.Repo, HeadSHA: gctx.HeadSHA, Name: name,
 		Title:      fmt.Sprintf("%d errors, %d warnings", errs, warns),
-		Summary:    report.Markdown(rep),
+		Summary:    report.FindingsMarkdown(rep),
 		DetailsURL: gctx.RunURL(),
 		Findings:   report.Redacted(rep).Findings,
 		Conclusion: conclusion,

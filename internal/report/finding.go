@@ -1,6 +1,13 @@
-// Package report owns the findings model shared by every command and the formats they are written
-// in: human text, JSON, SARIF 2.1.0, GitHub workflow commands and the markdown job summary.
-// It never reads the environment and never decides exit codes; it only turns data into bytes.
+// Package report owns the findings model shared by every command and every format they are
+// written in: human text, JSON, SARIF 2.1.0, GitHub workflow commands and the Markdown of the job
+// summary and pull-request comments. A command returns a Report: its findings, and its own typed
+// result as a Summary (coverage's table, probe's services), whose parts this package lays out and
+// encodes; one JSON schema holds the findings of every command. It never reads the environment
+// and never decides exit codes; it only turns data into bytes.
+//
+// Markdown is rendered in one place (RenderMarkdown), where every data string is redacted, then
+// escaped or put in a code span, so that nothing a pull request or a server controls becomes a
+// mention, a link, an image or HTML in a summary or a comment.
 //
 // Redaction happens here, once, for every sink: Write and Markdown render Redacted(rep), whose
 // findings have every credential shape masked in each text field, and the human format masks the
@@ -68,7 +75,9 @@ func (s *Severity) UnmarshalText(b []byte) error {
 // Finding is one problem at one place. Findings are data, not errors: a command that finds
 // problems has still succeeded as a program.
 type Finding struct {
-	// Path is slash-separated and relative to the working directory.
+	// Path is slash-separated and relative to the working directory; "" for a finding about the
+	// whole run (a coverage total, a gate that is not configured), which every format shows
+	// without a location.
 	Path string
 	// Line and Col are 1-based; 0 means "the whole file" or "the whole line".
 	Line, Col int
@@ -82,8 +91,12 @@ type Finding struct {
 }
 
 // String is the one canonical text form, parsed by the problem matcher in .github/:
-// path:line:col: message [rule]
+// path:line:col: message [rule]. A finding about the whole run (no Path) has no location to
+// show: "message [rule]".
 func (f Finding) String() string {
+	if f.Path == "" {
+		return fmt.Sprintf("%s [%s]", f.Message, f.Rule)
+	}
 	return fmt.Sprintf("%s:%d:%d: %s [%s]", f.Path, f.Line, f.Col, f.Message, f.Rule)
 }
 
@@ -127,6 +140,9 @@ type Report struct {
 	// human format's excerpts then show what was checked, without reading the files again.
 	// Optional (Options.Source is asked for the others); part of no format.
 	Sources map[string][]byte
+	// Summary is the command's own result (coverage's table, probe's services), rendered with
+	// the findings in every format; nil for a command that has findings only (lint).
+	Summary Summary
 }
 
 // Counts returns how many findings there are of each severity.

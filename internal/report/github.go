@@ -16,7 +16,17 @@ import (
 // ghaction.FormatCommand is the encoder (go-githubactions underneath): it escapes data (% \r \n)
 // and property values (also : and ,) exactly as actions/runner's ActionCommand unescapes them, one
 // line per command, properties sorted by name, which the runner does not care about.
+//
+// A command with a Summary prints it first, then, when there are findings, a blank line and the
+// annotations.
 func writeGitHub(w *output, rep *Report, opts Options) error {
+	if rep.Summary != nil {
+		writeDocText(w, rep.Summary.Text())
+		if len(rep.Findings) == 0 {
+			return nil
+		}
+		w.WriteString("\n")
+	}
 	limit := cmpOrPositive(opts.MaxAnnotations, DefaultMaxAnnotations)
 	annotated, rest := SplitForAnnotations(rep.Findings, limit)
 	for _, f := range annotated {
@@ -48,7 +58,7 @@ func writeGitHub(w *output, rep *Report, opts Options) error {
 		w.Write(plain.Bytes())
 		w.command(ghaction.FormatCommand(token, "", nil))
 	}
-	fmt.Fprintln(w, rep.Summary())
+	fmt.Fprintln(w, rep.Verdict())
 	return nil
 }
 

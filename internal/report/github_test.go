@@ -122,7 +122,7 @@ func TestGitHubAnnotationProperties(t *testing.T) {
 	for _, tt := range tests {
 		rep := &Report{Findings: []Finding{tt.f}}
 		out := writeString(t, "github", rep, Options{})
-		if want := tt.want + rep.Summary() + "\n"; out != want {
+		if want := tt.want + rep.Verdict() + "\n"; out != want {
 			t.Errorf("finding %+v:\n got %q\nwant %q", tt.f, out, want)
 		}
 	}

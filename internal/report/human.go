@@ -24,7 +24,18 @@ var severityColors = map[Severity]string{Error: ansiRed, Warning: ansiYellow, In
 
 // writeHuman prints each finding in the canonical form, the offending source line with a caret
 // under the column (the way actionlint does), and a one-line summary.
+//
+// A command with a Summary prints it first, then (unless it says everything the findings do) a
+// blank line and the findings.
 func writeHuman(w *output, rep *Report, opts Options) error {
+	if rep.Summary != nil {
+		doc := rep.Summary.Text()
+		writeDocText(w, doc)
+		if len(rep.Findings) == 0 || doc.Complete {
+			return nil
+		}
+		w.WriteString("\n")
+	}
 	paint := func(color, s string) string {
 		if !opts.Color || s == "" {
 			return s
@@ -37,9 +48,11 @@ func writeHuman(w *output, rep *Report, opts Options) error {
 		// Without colour this is exactly f.String() (control characters aside), so the problem
 		// matcher and grep see the canonical form.
 		num = strconv.AppendInt(num[:0], int64(f.Line), 10)
-		loc := terminalSafe(f.Path, false) + ":" + string(num) + ":" + strconv.Itoa(f.Col) + ":"
-		w.WriteString(paint(ansiBold, loc))
-		w.WriteByte(' ')
+		if f.Path != "" {
+			loc := terminalSafe(f.Path, false) + ":" + string(num) + ":" + strconv.Itoa(f.Col) + ":"
+			w.WriteString(paint(ansiBold, loc))
+			w.WriteByte(' ')
+		}
 		w.WriteString(paint(severityColors[f.Severity], terminalSafe(f.Message, false)))
 		w.WriteByte(' ')
 		w.WriteString(paint(ansiGray, "["+terminalSafe(f.Rule, true)+"]"))
@@ -74,7 +87,7 @@ func writeHuman(w *output, rep *Report, opts Options) error {
 	} else if warn > 0 {
 		summaryColor = ansiYellow
 	}
-	fmt.Fprintln(w, paint(summaryColor, rep.Summary()))
+	fmt.Fprintln(w, paint(summaryColor, rep.Verdict()))
 	return nil
 }
 

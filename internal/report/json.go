@@ -1,16 +1,15 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 )
 
-// jsonReport is the documented JSON shape; the field order here is the key order in the output,
-// and scripts depend on it, so it changes only with a new major version.
-type jsonReport struct {
-	Findings     []jsonFinding `json:"findings"`
-	FilesChecked int           `json:"files_checked"`
-}
-
+// jsonFinding is the one JSON shape of a finding, in every command's document. The field order
+// here is the key order in the output, and scripts depend on it, so it changes only with a new
+// major version. Every key is always present: path is "" for a finding about the whole run,
+// line, column and end_line are 0 when unknown, help is "" when there is none.
 type jsonFinding struct {
 	Path     string `json:"path"`
 	Line     int    `json:"line"`
@@ -19,12 +18,15 @@ type jsonFinding struct {
 	Rule     string `json:"rule"`
 	Severity string `json:"severity"`
 	Message  string `json:"message"`
+	Help     string `json:"help"`
 }
 
+// writeJSON writes the document every command shares: the command's own members (its Summary's),
+// then "findings" and "files_checked".
 func writeJSON(w *output, rep *Report, _ Options) error {
-	out := jsonReport{Findings: make([]jsonFinding, 0, len(rep.Findings)), FilesChecked: rep.FilesChecked}
+	findings := make([]jsonFinding, 0, len(rep.Findings))
 	for _, f := range rep.Findings {
-		out.Findings = append(out.Findings, jsonFinding{
+		findings = append(findings, jsonFinding{
 			Path:     f.Path,
 			Line:     f.Line,
 			Column:   f.Col,
@@ -32,13 +34,96 @@ func writeJSON(w *output, rep *Report, _ Options) error {
 			Rule:     f.Rule,
 			Severity: f.Severity.String(),
 			Message:  f.Message,
+			Help:     f.Help,
 		})
 	}
-	enc := json.NewEncoder(w)
-	// Messages quote code ("a && b", "<none>"); \u0026 would only make them harder to read.
+	var members []Member
+	if rep.Summary != nil {
+		members = rep.Summary.JSON()
+	}
+	members = append(members,
+		Member{Name: "findings", Value: findings, Layout: Indented},
+		Member{Name: "files_checked", Value: rep.FilesChecked})
+	return writeMembers(w, members)
+}
+
+// writeMembers writes a JSON object of members, each laid out as it asks, two spaces in.
+func writeMembers(w *output, members []Member) error {
+	w.WriteString("{\n")
+	for i, m := range members {
+		name, err := encodeJSON(m.Name, "")
+		if err != nil {
+			return err
+		}
+		w.WriteString("  " + name + ": ")
+		if err := writeMember(w, m); err != nil {
+			return fmt.Errorf("%s: %w", m.Name, err)
+		}
+		if i < len(members)-1 {
+			w.WriteByte(',')
+		}
+		w.WriteByte('\n')
+	}
+	w.WriteString("}\n")
+	return nil
+}
+
+func writeMember(w *output, m Member) error {
+	switch m.Layout {
+	case Indented:
+		b, err := encodeJSON(m.Value, "  ")
+		if err != nil {
+			return err
+		}
+		w.WriteString(b)
+		return nil
+	case Rows:
+		var rows []json.RawMessage
+		b, err := encodeJSON(m.Value, "")
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(b), &rows); err != nil {
+			return fmt.Errorf("a Rows member must be a list: %w", err)
+		}
+		if len(rows) == 0 {
+			w.WriteString("[]")
+			return nil
+		}
+		w.WriteString("[\n")
+		for i, r := range rows {
+			w.WriteString("    ")
+			w.Write(r)
+			if i < len(rows)-1 {
+				w.WriteByte(',')
+			}
+			w.WriteByte('\n')
+		}
+		w.WriteString("  ]")
+		return nil
+	}
+	b, err := encodeJSON(m.Value, "")
+	if err != nil {
+		return err
+	}
+	w.WriteString(b)
+	return nil
+}
+
+// encodeJSON encodes v on one line, or indented under prefix when prefix is not "". HTML
+// characters are kept as they are: messages quote code ("a && b", "<none>"), and \u0026 would
+// only make them harder to read.
+func encodeJSON(v any, prefix string) (string, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	if prefix != "" {
+		enc.SetIndent(prefix, "  ")
+	}
+	if err := enc.Encode(v); err != nil {
+		return "", err
+	}
+	return string(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))), nil
 }
 
 // endLine is the last line a finding covers: EndLine when it extends past Line, else Line.

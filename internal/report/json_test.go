@@ -13,7 +13,7 @@ import (
 
 func TestJSONExactShape(t *testing.T) {
 	rep := &Report{FilesChecked: 2, Findings: []Finding{
-		{Path: "b.yml", Line: 4, Col: 1, EndLine: 6, Rule: "r2", Severity: Info, Message: "<x> && y", Help: "not in the JSON"},
+		{Path: "b.yml", Line: 4, Col: 1, EndLine: 6, Rule: "r2", Severity: Info, Message: "<x> && y", Help: "see <https://example.com/r2>"},
 		{Path: "a.yml", Rule: "r1", Severity: Warning, Message: "whole file"},
 	}}
 	want := `{
@@ -25,7 +25,8 @@ func TestJSONExactShape(t *testing.T) {
       "end_line": 0,
       "rule": "r1",
       "severity": "warning",
-      "message": "whole file"
+      "message": "whole file",
+      "help": ""
     },
     {
       "path": "b.yml",
@@ -34,7 +35,8 @@ func TestJSONExactShape(t *testing.T) {
       "end_line": 6,
       "rule": "r2",
       "severity": "info",
-      "message": "<x> && y"
+      "message": "<x> && y",
+      "help": "see <https://example.com/r2>"
     }
   ],
   "files_checked": 2
@@ -57,7 +59,7 @@ func TestJSONKeysAreExactlyTheDocumentedOnes(t *testing.T) {
 	if doc.FilesChecked == nil || *doc.FilesChecked != 12 {
 		t.Errorf("files_checked = %v, want 12", doc.FilesChecked)
 	}
-	want := []string{"column", "end_line", "line", "message", "path", "rule", "severity"}
+	want := []string{"column", "end_line", "help", "line", "message", "path", "rule", "severity"}
 	for i, f := range doc.Findings {
 		var keys []string
 		for k := range f {
@@ -82,7 +84,7 @@ func FuzzJSON(f *testing.F) {
 	f.Add("conf:dir/a,b.yml", "org/x", "line1\nline2 \"quoted\" \\ <&> \u2028", 0, 0, 0)
 	f.Add("\xff\xfe", "\x00", "\x1b[31m", -1, -5, 3)
 	f.Fuzz(func(t *testing.T, path, rule, message string, line, col, end int) {
-		fd := Finding{Path: path, Line: line, Col: col, EndLine: end, Rule: rule, Severity: Error, Message: message}
+		fd := Finding{Path: path, Line: line, Col: col, EndLine: end, Rule: rule, Severity: Error, Message: message, Help: message}
 		var ob output
 		// The encoder itself, for strings Write would refuse...
 		if err := writeJSON(&ob, &Report{Findings: []Finding{fd}}, Options{}); err != nil {
@@ -106,12 +108,14 @@ func checkJSON(t *testing.T, out []byte, f Finding) {
 	if !json.Valid(out) {
 		t.Fatalf("invalid JSON: %q", out)
 	}
-	var doc jsonReport
+	var doc struct {
+		Findings []jsonFinding `json:"findings"`
+	}
 	if err := json.Unmarshal(out, &doc); err != nil {
 		t.Fatal(err)
 	}
 	want := []jsonFinding{{Path: replaceInvalid(f.Path), Line: f.Line, Column: f.Col, EndLine: endLine(f),
-		Rule: replaceInvalid(f.Rule), Severity: "error", Message: replaceInvalid(f.Message)}}
+		Rule: replaceInvalid(f.Rule), Severity: "error", Message: replaceInvalid(f.Message), Help: replaceInvalid(f.Help)}}
 	if diff := cmp.Diff(want, doc.Findings); diff != "" {
 		t.Errorf("read back (-want +got):\n%s", diff)
 	}

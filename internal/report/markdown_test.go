@@ -27,20 +27,48 @@ func TestMarkdownGolden(t *testing.T) {
 	}
 }
 
-func TestMarkdownCell(t *testing.T) {
+func TestMarkdownText(t *testing.T) {
 	tests := []struct{ in, want string }{
-		{"plain", "plain"},
+		{"plain words, 12 of them.", "plain words, 12 of them."},
 		{"a|b", `a\|b`},
 		{`ends with \`, `ends with \\`},
 		{`a\|b`, `a\\\|b`},
 		{"one\ntwo\r\nthree\rfour", "one<br>two<br>three<br>four"},
-		{"\x1b[31mred\x00", `\\x1b[31mred\\x00`},
+		{"\x1b[31mred\x00", `\\x1b\[31mred\\x00`},
 		{"<script>&amp;", "&lt;script&gt;&amp;amp;"},
-		{"`code` *stays*", "`code` *stays*"},
+		{"`code` *stays* _put_ ~gone~ $x$", "\\`code\\` \\*stays\\* \\_put\\_ \\~gone\\~ \\$x\\$"},
+		{"[click](https://x.y) ![img](a.png)", `\[click\]\(https\://x.y\) \!\[img\]\(a.png\)`},
+		{"@octocat #12 a@b.c", "@\u200doctocat \\#\u200d12 a@\u200db.c"},
+		{"see www.example.com or WWW.x.org", `see www\.example.com or WWW\.x.org`},
 	}
 	for _, tt := range tests {
-		if got := markdownCell(tt.in); got != tt.want {
-			t.Errorf("markdownCell(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := markdownText(tt.in); got != tt.want {
+			t.Errorf("markdownText(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestMarkdownCode(t *testing.T) {
+	tests := []struct {
+		in   string
+		cell bool
+		want string
+	}{
+		{"src/a.go", false, "`src/a.go`"},
+		{"a`b", false, "``a`b``"},
+		{"a``b`", false, "``` a``b` ```"},
+		{"`", false, "`` ` ``"},
+		{" both ", false, "`  both  `"},
+		{" left", false, "` left`"},
+		{"   ", false, "`   `"},
+		{"", false, ""},
+		{"a|b", true, "`a\\|b`"},
+		{"a|b", false, "`a|b`"},
+		{"two\nlines", true, "`two lines`"},
+	}
+	for _, tt := range tests {
+		if got := markdownCode(tt.in, tt.cell); got != tt.want {
+			t.Errorf("markdownCode(%q, %v) = %q, want %q", tt.in, tt.cell, got, tt.want)
 		}
 	}
 }
@@ -56,8 +84,8 @@ func TestMarkdownTruncates(t *testing.T) {
 		{"at the row limit", 1000, "m", 1000, ""},
 		{"past the row limit", 1005, "m", 1000, "_5 more findings not shown"},
 		{"one past", 1001, "m", 1000, "_1 more finding not shown"},
-		// 600 rows of long messages reach the byte budget first: 207 rows of 2.5 KiB.
-		{"past the byte budget", 600, strings.Repeat("&", 2000), 207, "_393 more findings not shown"},
+		// 600 rows of long messages reach the byte budget first: 206 rows of 2.5 KiB.
+		{"past the byte budget", 600, strings.Repeat("&", 2000), 206, "_394 more findings not shown"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

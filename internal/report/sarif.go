@@ -40,18 +40,34 @@ func writeSARIF(w *output, rep *Report, _ Options) error {
 		}
 		run.Tool.Driver.AddRule(d)
 	}
+	var runLevel *sarif.Invocation
 	for _, f := range rep.Findings {
+		if f.Path == "" {
+			// Code scanning refuses a whole upload when one result has no location
+			// ("locationFromSarifResult: expected at least one location"), and a finding about
+			// the whole run has none: it is a notification of the run's invocation (SARIF
+			// 3.20.21), naming its rule.
+			if runLevel == nil {
+				runLevel = sarif.NewInvocation().WithExecutionSuccessful(true)
+			}
+			runLevel.AddToolExecutionNotification(sarif.NewNotification().
+				WithLevel(sarifLevels[f.Severity]).
+				WithMessage(sarif.NewTextMessage(f.Message)).
+				WithAssociatedRule(sarif.NewReportingDescriptorReference().WithID(f.Rule).WithIndex(index[f.Rule])))
+			continue
+		}
 		res := sarif.NewRuleResult(f.Rule).
 			WithRuleIndex(index[f.Rule]).
 			WithLevel(sarifLevels[f.Severity]).
 			WithMessage(sarif.NewTextMessage(f.Message))
-		if f.Path != "" {
-			res.AddLocation(sarif.NewLocationWithPhysicalLocation(
-				sarif.NewPhysicalLocation().
-					WithArtifactLocation(sarifArtifact(f.Path)).
-					WithRegion(sarifRegion(f))))
-		}
+		res.AddLocation(sarif.NewLocationWithPhysicalLocation(
+			sarif.NewPhysicalLocation().
+				WithArtifactLocation(sarifArtifact(f.Path)).
+				WithRegion(sarifRegion(f))))
 		run.AddResult(res)
+	}
+	if runLevel != nil {
+		run.AddInvocation(runLevel)
 	}
 	if err := sarif.NewReport().AddRun(run).PrettyWrite(w); err != nil {
 		return err

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -221,5 +222,34 @@ func TestSARIFRules(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, sarifRules(known, fs)); diff != "" {
 		t.Errorf("sarifRules (-want +got):\n%s", diff)
+	}
+}
+
+// TestSARIFRunLevelFinding: a finding about the whole run is no result (code scanning refuses a
+// result without a location, and the upload with it) but a notification of the run's invocation
+// naming its rule; every result keeps its one location. The log is valid SARIF 2.1.0.
+func TestSARIFRunLevelFinding(t *testing.T) {
+	parsed, err := sarif.FromString(writeString(t, "sarif", summaryReport(false), Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := parsed.Validate(); err != nil {
+		t.Fatalf("schema validation: %v", err)
+	}
+	run := parsed.Runs[0]
+	if len(run.Results) != 1 || len(run.Results[0].Locations) != 1 {
+		t.Fatalf("results %+v, want the one finding with a path, at its location", run.Results)
+	}
+	if len(run.Invocations) != 1 || len(run.Invocations[0].ToolExecutionNotifications) != 1 {
+		t.Fatalf("invocations %+v, want one with one notification", run.Invocations)
+	}
+	n := run.Invocations[0].ToolExecutionNotifications[0]
+	if n.Level != "error" || *n.Message.Text != "total coverage 75.00% is below the 80.00% floor" ||
+		*n.AssociatedRule.ID != "coverage/gate" || n.AssociatedRule.Index != 0 {
+		t.Errorf("notification %+v", n)
+	}
+	// Without run-level findings there is no invocation: lint's SARIF is as it was.
+	if strings.Contains(writeString(t, "sarif", trickyReport(), Options{}), "executionSuccessful") {
+		t.Error("a report without run-level findings has invocations")
 	}
 }

@@ -28,6 +28,9 @@ func (f Finding) Validate() error {
 	}) {
 		problems = append(problems, fmt.Sprintf("rule %q has a bracket, space or control character", f.Rule))
 	}
+	if f.Path == "" && (f.Line > 0 || f.Col > 0 || f.EndLine > 0) {
+		problems = append(problems, fmt.Sprintf("position %d:%d without a path", f.Line, f.Col))
+	}
 	if f.Message == "" {
 		problems = append(problems, "empty message")
 	}

@@ -168,9 +168,9 @@ func sortedView(rep *Report) *Report {
 	return &view
 }
 
-// Summary is the one-line verdict shared by the human, github and markdown formats:
-// "3 findings (2 errors, 1 warning) in 12 files" or "no findings in 12 files".
-func (r *Report) Summary() string {
+// Verdict is the one-line summary of the findings shared by the human, github and markdown
+// formats: "3 findings (2 errors, 1 warning) in 12 files" or "no findings in 12 files".
+func (r *Report) Verdict() string {
 	files := plural(r.FilesChecked, "file", "files")
 	if len(r.Findings) == 0 {
 		return "no findings in " + files
@@ -192,11 +192,4 @@ func (r *Report) countsText() string {
 		parts = append(parts, plural(i, "info", "info"))
 	}
 	return strings.Join(parts, ", ")
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }

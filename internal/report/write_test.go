@@ -195,8 +195,8 @@ func TestSummary(t *testing.T) {
 		{Report{FilesChecked: 2, Findings: []Finding{f(Info)}}, "1 finding (1 info) in 2 files"},
 	}
 	for _, tt := range tests {
-		if got := tt.rep.Summary(); got != tt.want {
-			t.Errorf("Summary() = %q, want %q", got, tt.want)
+		if got := tt.rep.Verdict(); got != tt.want {
+			t.Errorf("Verdict() = %q, want %q", got, tt.want)
 		}
 	}
 }
