@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -102,24 +101,13 @@ func runCoverage(ctx context.Context, args []string, s Streams, env Env) error {
 		return err
 	}
 
-	rep := &report.Report{
-		Tool: "molecule-ci", Version: Version(), Command: "coverage",
-		Findings: res.Findings, FilesChecked: len(res.Files), Rules: coverage.Rules,
-	}
-	format := defaultFormat(po, env)
-	checked, err := publishChecks(ctx, rep, !res.Passed, po, s, env)
-	if err != nil {
-		return err
-	}
-	var out bytes.Buffer
-	if err := writeResult(&out, format, res, rep, writerOptions(po, env), checked, true); err != nil {
-		return err
-	}
-	if _, err := s.Stdout.Write(out.Bytes()); err != nil {
+	rep := res.Report()
+	rep.Tool, rep.Version = "molecule-ci", Version()
+	if err := writeOutputs(ctx, rep, po, !res.Passed, s, env); err != nil {
 		return err
 	}
 	if *badge != "" {
-		b, err := res.Badge()
+		b, err := res.Badge().JSON()
 		if err != nil {
 			return err
 		}
@@ -128,20 +116,14 @@ func runCoverage(ctx context.Context, args []string, s Streams, env Env) error {
 		}
 	}
 	if *prComment {
-		prCommentCoverage(ctx, res.Markdown(), cfg.Report.Identity, s, env)
+		prCommentCoverage(ctx, report.MarkdownWithin(rep, report.MaxCommentBytes), cfg.Report.Identity, s, env)
 	}
-	if err := reportToActions(env.Actions, res.Markdown, []output{
+	return finish(rep, !res.Passed, []output{
 		{"percent", strconv.FormatFloat(res.Total.Percent, 'f', 2, 64)},
 		{"covered", strconv.Itoa(res.Total.Covered)},
 		{"total", strconv.Itoa(res.Total.Total)},
 		{"passed", strconv.FormatBool(res.Passed)},
-	}); err != nil {
-		return err
-	}
-	if !res.Passed {
-		return errFindings
-	}
-	return nil
+	}, env)
 }
 
 // configError turns an error about a config section into a *config.Error at the file's path, so

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -373,4 +374,43 @@ func (t issueTracker) Comment(ctx context.Context, number int, body string) erro
 
 func (t issueTracker) Close(ctx context.Context, number int, reason string) error {
 	return t.c.CloseIssue(ctx, t.owner, t.repo, number, reason)
+}
+
+// resultView is a command's own rendering of its result: a JSON document and a table.
+type resultView interface {
+	JSON() ([]byte, error)
+	Human(w io.Writer) error
+}
+
+// writeResult renders a command's result (coverage, probe) in format: its JSON document, SARIF of
+// rep's findings, or its table followed by the findings — as workflow commands in github format
+// (as text when a check run carries them already: checked), and as text in human format when
+// textFindings (the table does not say everything they do).
+func writeResult(w *bytes.Buffer, format string, res resultView, rep *report.Report, opts report.Options, checked, textFindings bool) error {
+	switch format {
+	case "json":
+		b, err := res.JSON()
+		if err != nil {
+			return err
+		}
+		w.Write(b)
+		return nil
+	case "sarif":
+		return report.Write(w, "sarif", rep, report.Options{})
+	}
+	if err := res.Human(w); err != nil {
+		return err
+	}
+	if len(rep.Findings) == 0 {
+		return nil
+	}
+	switch {
+	case format == "github" && !checked:
+	case format == "github" || textFindings:
+		format = "human"
+	default:
+		return nil
+	}
+	w.WriteString("\n")
+	return report.Write(w, format, rep, opts)
 }

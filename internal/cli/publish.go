@@ -63,19 +63,36 @@ func (po *publishOptions) validateFormat(formats []string) error {
 	return nil
 }
 
-// publish sends a report everywhere it should go: the Checks API (when possible), stdout in the
-// chosen format, a SARIF file, and in GitHub Actions the job summary and step outputs. It
-// returns errFindings when the report should fail the step.
+// publish sends lint's report everywhere it should go: writeOutputs, then the job summary and
+// step outputs (finish). It returns errFindings when a finding at or above --fail-on exists.
 func publish(ctx context.Context, rep *report.Report, po publishOptions, s Streams, env Env) error {
+	failed := failing(rep, po.failOn)
+	if err := writeOutputs(ctx, rep, po, failed, s, env); err != nil {
+		return err
+	}
+	errs, warns, infos := rep.Counts()
+	outs := []output{
+		{"findings", strconv.Itoa(len(rep.Findings))}, {"errors", strconv.Itoa(errs)}, {"warnings", strconv.Itoa(warns)},
+		{"notices", strconv.Itoa(infos)}, {"files-checked", strconv.Itoa(rep.FilesChecked)},
+	}
+	if po.sarifFile != "" {
+		outs = append(outs, output{"sarif-file", po.sarifFile})
+	}
+	return finish(rep, failed, outs, env)
+}
+
+// writeOutputs is the first half of publishing a command's report, the same for every command:
+// the check run (when possible), stdout in the chosen format, and the --sarif-file. failed is the
+// command's verdict, the check run's conclusion.
+func writeOutputs(ctx context.Context, rep *report.Report, po publishOptions, failed bool, s Streams, env Env) error {
 	if err := ctx.Err(); err != nil {
 		return err // interrupted: a partial report is not printed
 	}
-	gha := env.Actions
 	format := defaultFormat(po, env)
 
 	// The Checks API carries every annotation; workflow commands show only 10 per severity and
 	// step. So try it first, and when it worked, do not annotate twice.
-	checked, err := publishChecks(ctx, rep, failing(rep, po.failOn), po, s, env)
+	checked, err := publishChecks(ctx, rep, failed, po, s, env)
 	if err != nil {
 		return err
 	}
@@ -96,18 +113,17 @@ func publish(ctx context.Context, rep *report.Report, po publishOptions, s Strea
 			return fmt.Errorf("write SARIF: %w", err)
 		}
 	}
-	errs, warns, infos := rep.Counts()
-	outs := []output{
-		{"findings", strconv.Itoa(len(rep.Findings))}, {"errors", strconv.Itoa(errs)}, {"warnings", strconv.Itoa(warns)},
-		{"notices", strconv.Itoa(infos)}, {"files-checked", strconv.Itoa(rep.FilesChecked)},
-	}
-	if po.sarifFile != "" {
-		outs = append(outs, output{"sarif-file", po.sarifFile})
-	}
-	if err := reportToActions(gha, func() string { return report.Markdown(rep) }, outs); err != nil {
+	return nil
+}
+
+// finish is the second half of publishing a command's report: in GitHub Actions the job summary
+// (report.Markdown: the command's own summary, or its findings) and the command's step outputs.
+// It returns errFindings when the command's verdict failed the step.
+func finish(rep *report.Report, failed bool, outs []output, env Env) error {
+	if err := reportToActions(env.Actions, func() string { return report.Markdown(rep) }, outs); err != nil {
 		return err
 	}
-	if failing(rep, po.failOn) {
+	if failed {
 		return errFindings
 	}
 	return nil

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
 
 // cpuTime is the process's CPU time so far, user and system, every thread.
@@ -114,7 +116,7 @@ func BenchmarkRunJSON(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := res.JSON(); err != nil {
+		if err := report.Write(io.Discard, "json", res.Report(), report.Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/Molecule-AI/molecule-ci/internal/config"
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
+	"github.com/Molecule-AI/molecule-ci/internal/report"
+	"github.com/Molecule-AI/molecule-ci/internal/report/markdowntest"
 )
 
 // checkGolden compares got with testdata/golden/name, rewriting it under -update. Absolute
@@ -24,6 +26,21 @@ func checkGolden(t *testing.T, name string, got []byte) {
 	}
 	got = bytes.ReplaceAll(got, []byte(filepath.ToSlash(root)), []byte("$ROOT"))
 	golden.Check(t, filepath.Join("testdata", "golden", name), got)
+}
+
+// render writes rep in format as the CLI does.
+func render(t testing.TB, format string, rep *report.Report) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := report.Write(&b, format, rep, report.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// renderTable is the human format's table of res alone, without the findings after it.
+func renderTable(t testing.TB, res *Result) []byte {
+	return render(t, "human", &report.Report{Summary: res})
 }
 
 func fx(parts ...string) string { return filepath.Join(append([]string{fixtures}, parts...)...) }
@@ -103,18 +120,12 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			js, err := res.JSON()
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkGolden(t, tt.name+".json", js)
-			var human bytes.Buffer
-			if err := res.Human(&human); err != nil {
-				t.Fatal(err)
-			}
-			checkGolden(t, tt.name+".txt", human.Bytes())
+			checkGolden(t, tt.name+".json", render(t, "json", res.Report()))
+			checkGolden(t, tt.name+".txt", renderTable(t, res))
 			if tt.markdown {
-				checkGolden(t, tt.name+".md", []byte(res.Markdown()))
+				md := report.Markdown(res.Report())
+				markdowntest.Check(t, md)
+				checkGolden(t, tt.name+".md", []byte(md))
 			}
 		})
 	}
@@ -185,7 +196,7 @@ func TestGoldenBadge(t *testing.T) {
 		{5, 10, `{"schemaVersion":1,"label":"coverage","message":"50.0%","color":"orange"}`},
 	} {
 		r := &Result{Total: newCounts(tt.covered, tt.total)}
-		got, err := r.Badge()
+		got, err := r.Badge().JSON()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -328,12 +328,8 @@ func TestChangedLines(t *testing.T) {
 	if res.Passed {
 		t.Error("Passed with changed-line coverage under its floor")
 	}
-	checkGolden(t, "changed-lines.md", []byte(strings.ReplaceAll(res.Markdown(), root, "$TMP")))
-	var human strings.Builder
-	if err := res.Human(&human); err != nil {
-		t.Fatal(err)
-	}
-	checkGolden(t, "changed-lines.txt", []byte(human.String()))
+	checkGolden(t, "changed-lines.md", []byte(strings.ReplaceAll(report.Markdown(res.Report()), root, "$TMP")))
+	checkGolden(t, "changed-lines.txt", renderTable(t, res))
 
 	// git failing is a tool error, with git's message.
 	_, err = Run(context.Background(), Options{Reports: []string{profile}, RepoRoot: root, Base: "nope",

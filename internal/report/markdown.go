@@ -183,7 +183,11 @@ func (r *mdRenderer) table(t Table) {
 		return
 	}
 	shown := 0
-	for _, row := range t.Rows {
+	rows := t.Rows
+	if t.Footer != nil {
+		rows = append(rows[:len(rows):len(rows)], t.Footer)
+	}
+	for _, row := range rows {
 		if t.MaxRows > 0 && shown == t.MaxRows {
 			break
 		}
@@ -201,7 +205,7 @@ func (r *mdRenderer) table(t Table) {
 		r.b.WriteString(line)
 		shown++
 	}
-	if n := len(t.Rows) - shown; n > 0 && t.More != nil {
+	if n := len(rows) - shown; n > 0 && t.More != nil {
 		// The note is short and markdownReserve keeps room for it.
 		r.b.WriteString("\n" + mdInline(t.More(n), false) + "\n")
 	}

@@ -68,6 +68,9 @@ type Lines []Inline
 type Table struct {
 	Columns []Column
 	Rows    [][]Inline
+	// Footer is a last row set apart, such as a total. In text its last non-empty cell does not
+	// widen its column: nothing follows it on the line.
+	Footer []Inline
 	// MaxRows is how many rows Markdown shows (0: all that fit); More is the note under the
 	// table when rows were left out, by MaxRows or by the size of the document.
 	MaxRows int

@@ -54,25 +54,33 @@ func writeTableText(w *output, t Table) {
 	for i, c := range t.Columns {
 		header[i] = c.Name
 	}
-	rows := make([][]string, 0, len(t.Rows)+1)
+	rows := make([][]string, 0, len(t.Rows)+2)
 	rows = append(rows, header)
 	for _, r := range t.Rows {
-		cells := make([]string, len(r))
-		for i, c := range r {
-			cells[i] = inlineText(c)
-		}
-		rows = append(rows, cells)
+		rows = append(rows, textCells(r))
 	}
 	widths := make([]int, len(t.Columns))
 	for i, c := range t.Columns {
 		widths[i] = c.MinWidth
 	}
-	for _, r := range rows {
+	measure := func(r []string) {
 		for i, c := range r {
 			if i < len(widths) {
 				widths[i] = max(widths[i], utf8.RuneCountInString(c))
 			}
 		}
+	}
+	for _, r := range rows {
+		measure(r)
+	}
+	if t.Footer != nil {
+		footer := textCells(t.Footer)
+		last := len(footer) - 1
+		for last > 0 && footer[last] == "" {
+			last--
+		}
+		measure(footer[:last])
+		rows = append(rows, footer)
 	}
 	var line strings.Builder
 	for _, r := range rows {
@@ -96,4 +104,12 @@ func writeTableText(w *output, t Table) {
 		}
 		w.WriteString(s + "\n")
 	}
+}
+
+func textCells(r []Inline) []string {
+	cells := make([]string, len(r))
+	for i, c := range r {
+		cells[i] = inlineText(c)
+	}
+	return cells
 }
