@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/Molecule-AI/molecule-ci/internal/config"
@@ -19,8 +20,9 @@ import (
 
 const coverageSummary = `Read coverage reports — Go coverprofiles, Cobertura XML (pytest-cov), LCOV and Istanbul JSON
 (vitest), detected by content — into one model and judge it against the coverage: policy of
-.molecule-ci.yml: total, per-package and per-file floors, an allowlist with enforced expiry,
-a ratchet against a baseline, and the coverage of changed lines.`
+.molecule-ci.yml and the --min flags: total, per-package and per-file floors, an allowlist with
+enforced expiry, a ratchet against a baseline, and the coverage of changed lines. With no gate
+at all, the run says so in a warning: it cannot fail.`
 
 var coverageFormats = []string{"human", "json", "sarif", "github"}
 
@@ -37,6 +39,9 @@ func runCoverage(ctx context.Context, args []string, s Streams, env Env) error {
 	badge := flags.String("badge", "", "write a shields.io endpoint badge JSON to FILE")
 	today := flags.String("today", "", "judge allowlist expiry as of this date, YYYY-MM-DD (default: today)")
 	prComment := flags.Bool("pr-comment", false, "on a pull_request event in GitHub Actions, keep one comment on the pull request with the coverage summary (edited in place on every run)")
+	minTotal := flags.String("min", "", "fail when the total coverage is below PERCENT (overrides coverage.total)")
+	minFile := flags.String("min-file", "", "fail when a file's coverage is below PERCENT (a higher coverage.files floor still applies to its files)")
+	minPackage := flags.String("min-package", "", "fail when a directory's coverage, its subdirectories included, is below PERCENT (a higher coverage.packages floor still applies)")
 	reports, err := parseFlags(flags, args)
 	if err != nil {
 		return err
@@ -75,6 +80,9 @@ func runCoverage(ctx context.Context, args []string, s Streams, env Env) error {
 	policy, err := coverage.PolicyFromConfig(cfg.Coverage)
 	if err != nil {
 		return configError(cfg, env, err)
+	}
+	if err := floorFlags(&policy, *minTotal, *minFile, *minPackage); err != nil {
+		return err
 	}
 	opts := coverage.Options{
 		RepoRoot:      rootDir,
@@ -124,6 +132,34 @@ func runCoverage(ctx context.Context, args []string, s Streams, env Env) error {
 		{"total", strconv.Itoa(res.Total.Total)},
 		{"passed", strconv.FormatBool(res.Passed)},
 	}, env)
+}
+
+// floorFlags adds the floors of --min, --min-file and --min-package to the policy. Flags come
+// after the config: --min replaces coverage.total; --min-file and --min-package add a floor for
+// every file and every directory, next to the config's own (the highest floor of a path applies).
+func floorFlags(p *coverage.Policy, total, file, pkg string) error {
+	for _, f := range []struct {
+		name, value string
+		set         func(float64)
+	}{
+		{"--min", total, func(v float64) { p.Total = &v }},
+		{"--min-file", file, func(v float64) {
+			p.Files = append(p.Files, coverage.Floor{Glob: coverage.EveryPath, Min: v, From: "--min-file"})
+		}},
+		{"--min-package", pkg, func(v float64) {
+			p.Packages = append(p.Packages, coverage.Floor{Glob: coverage.EveryPath, Min: v, From: "--min-package"})
+		}},
+	} {
+		if f.value == "" {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSuffix(f.value, "%"), 64)
+		if err != nil || !(v >= 0 && v <= 100) {
+			return usagef("%s %q: want a percentage from 0 to 100, e.g. 80 or 72.5", f.name, f.value)
+		}
+		f.set(v)
+	}
+	return nil
 }
 
 // configError turns an error about a config section into a *config.Error at the file's path, so

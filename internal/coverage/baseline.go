@@ -103,7 +103,7 @@ func ParseBaseline(path string, data []byte) (*Baseline, error) {
 // by more than the tolerance.
 func (p *Policy) ratchet(r *Result, b *Baseline, baselinePath string) {
 	tol := p.RatchetTolerance
-	r.addGate(Gate{Name: "ratchet:total", Actual: r.Total.Percent, Required: max(0, b.Total.Percent-tol)}, repoPath,
+	r.addGate(Gate{Name: "ratchet:total", Actual: r.Total.Percent, Required: max(0, b.Total.Percent-tol)}, wholeRun,
 		fmt.Sprintf("total coverage dropped from %s to %s (baseline %s, tolerance %.2f points)", pct(b.Total.Percent), pct(r.Total.Percent), baselinePath, tol))
 	if !p.RatchetFiles {
 		return
@@ -136,7 +136,7 @@ func loadBaseline(path, file string, r *Result) (*Baseline, error) {
 		err = fmt.Errorf("read baseline %s: %w", path, pathErr(err))
 	}
 	if errors.Is(err, fs.ErrNotExist) {
-		r.Findings = append(r.Findings, report.Finding{Path: repoPath, Rule: RuleReport, Severity: report.Warning,
+		r.Findings = append(r.Findings, report.Finding{Path: wholeRun, Rule: RuleReport, Severity: report.Warning,
 			Message: fmt.Sprintf("baseline %s does not exist; the ratchet is skipped (write one with --write-baseline on the default branch)", path)})
 		return nil, nil
 	}

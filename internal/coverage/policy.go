@@ -42,6 +42,27 @@ type Policy struct {
 type Floor struct {
 	Glob string
 	Min  float64
+	// From names where the floor was set when that is not a glob of the config (the flag
+	// --min-file), for messages.
+	From string
+}
+
+// EveryPath is the glob of a floor for every file or every package: --min-file and
+// --min-package.
+const EveryPath = "**"
+
+// what says which floor it is in a message: "for \"glob\"", or "of --min-file".
+func (f Floor) what(set string) string {
+	if f.From != "" {
+		return "of " + f.From
+	}
+	return fmt.Sprintf("%sfor %q", set, f.Glob)
+}
+
+// hasGate reports whether the policy has a floor that a coverage figure can fail (the ratchet
+// is the other gate, given by Options.Baseline).
+func (p *Policy) hasGate() bool {
+	return p.Total != nil || len(p.Packages) > 0 || len(p.Files) > 0 || p.ChangedLines != nil
 }
 
 // AllowEntry is acknowledged debt: files matching Path may stay under their per-file floor until
@@ -139,6 +160,7 @@ var Rules = []report.Rule{
 	{ID: RuleUncoveredChanged, Severity: report.Warning, Doc: "Added or modified executable lines that no test runs."},
 	{ID: RuleUnmappedPath, Severity: report.Warning, Doc: "A report names files that could not be mapped into the repository, so path globs cannot match them."},
 	{ID: RuleReport, Severity: report.Warning, Doc: "Something about the reports themselves needs attention (no data, overlapping formats, missing baseline)."},
+	{ID: RuleNoGate, Severity: report.Warning, Doc: "No floor, changed-lines gate or ratchet is configured, so the step passes whatever the coverage: a gate that cannot fail."},
 }
 
 // Rule ids.
@@ -150,10 +172,12 @@ const (
 	RuleUncoveredChanged   = "coverage/uncovered-changed-lines"
 	RuleUnmappedPath       = "coverage/unmapped-path"
 	RuleReport             = "coverage/report"
+	RuleNoGate             = "coverage/no-gate"
 )
 
-// repoPath is the Finding path for repository-wide findings (the total, a package).
-const repoPath = "."
+// wholeRun is the Finding path of findings about the whole run (the total, the changed lines,
+// the ratchet, no data, no gate): none, so no format shows a location that is not one.
+const wholeRun = ""
 
 // passes compares with a tolerance far below any displayed precision, so 25% of 4 statements
 // passes a 25% floor despite floating point.
@@ -162,7 +186,7 @@ func passes(actual, required float64) bool { return actual >= required-1e-9 }
 // judge evaluates the floors and the allowlist over files, appending gates and findings.
 func (p *Policy) judge(r *Result, now time.Time) {
 	if p.Total != nil {
-		r.addGate(Gate{Name: "total", Actual: r.Total.Percent, Required: *p.Total}, repoPath,
+		r.addGate(Gate{Name: "total", Actual: r.Total.Percent, Required: *p.Total}, wholeRun,
 			fmt.Sprintf("total coverage %s is below the %s floor", pct(r.Total.Percent), pct(*p.Total)))
 	}
 
@@ -184,7 +208,7 @@ func (p *Policy) judge(r *Result, now time.Time) {
 			if doublestar.MatchUnvalidated(fl.Glob, d) {
 				c := dirs[d]
 				r.addGate(Gate{Name: "package:" + d, Actual: c.Percent, Required: fl.Min}, d,
-					fmt.Sprintf("package %s coverage %s (%d/%d) is below the %s floor set for %q", d, pct(c.Percent), c.Covered, c.Total, pct(fl.Min), fl.Glob))
+					fmt.Sprintf("package %s coverage %s (%d/%d) is below the %s floor %s", d, pct(c.Percent), c.Covered, c.Total, pct(fl.Min), fl.what("set ")))
 			}
 		}
 	}
@@ -224,14 +248,14 @@ func (p *Policy) judge(r *Result, now time.Time) {
 				g.Note = fmt.Sprintf("allowlisted until %s (%s)", e.date(), e.Issue)
 				r.Findings = append(r.Findings, report.Finding{
 					Path: f.Path, Rule: RuleAllowlisted, Severity: report.Warning,
-					Message: fmt.Sprintf("coverage %s is below the %s floor for %q; allowlisted until %s (%s): %s", pct(f.Percent), pct(fl.Min), fl.Glob, e.date(), e.Issue, e.Reason),
+					Message: fmt.Sprintf("coverage %s is below the %s floor %s; allowlisted until %s (%s): %s", pct(f.Percent), pct(fl.Min), fl.what(""), e.date(), e.Issue, e.Reason),
 					Help:    "raise the file's coverage before the entry expires, then delete the entry",
 				})
 			}
 		}
 		r.Gates = append(r.Gates, g)
 		if !g.Passed {
-			msg := fmt.Sprintf("coverage %s (%d/%d %s) is below the %s floor for %q", pct(f.Percent), f.Covered, f.Total, f.Unit, pct(fl.Min), fl.Glob)
+			msg := fmt.Sprintf("coverage %s (%d/%d %s) is below the %s floor %s", pct(f.Percent), f.Covered, f.Total, f.Unit, pct(fl.Min), fl.what(""))
 			if g.Note != "" {
 				msg += "; " + g.Note
 			}
@@ -269,7 +293,7 @@ func (p *Policy) judge(r *Result, now time.Time) {
 // allowPath is where an allowlist finding points: the entry's path when it names one file.
 func allowPath(e AllowEntry) string {
 	if strings.ContainsAny(e.Path, "*?[{") {
-		return repoPath
+		return wholeRun
 	}
 	return e.Path
 }

@@ -68,25 +68,27 @@ func TestPolicyGates(t *testing.T) {
 		wantPassed bool
 		wantRules  []string // rule:severity:path of every finding
 	}{
-		{name: "no policy", policy: Policy{ExcludeGenerated: true}, wantGates: map[string]bool{}, wantPassed: true},
+		// Nothing can fail it: it passes, and says so.
+		{name: "no policy", policy: Policy{ExcludeGenerated: true}, wantGates: map[string]bool{}, wantPassed: true,
+			wantRules: []string{"coverage/no-gate:warning:"}},
 		{name: "total floor", policy: Policy{ExcludeGenerated: true, Total: f64(50)},
 			wantGates: map[string]bool{"total": true}, wantPassed: true},
 		{name: "total floor fails", policy: Policy{ExcludeGenerated: true, Total: f64(50.01)},
-			wantGates: map[string]bool{"total": false}, wantPassed: false, wantRules: []string{"coverage/gate:error:."}},
+			wantGates: map[string]bool{"total": false}, wantPassed: false, wantRules: []string{"coverage/gate:error:"}},
 		// Without the generated-file exclusion, gen.go's 50 statements drown everything.
 		{name: "generated included", policy: Policy{Total: f64(50)},
-			wantGates: map[string]bool{"total": false}, wantPassed: false, wantRules: []string{"coverage/gate:error:."}},
-		{name: "package floors", policy: Policy{ExcludeGenerated: true, Packages: []Floor{{"pkg", 60}, {"tools", 0}, {"nothing/*", 99}}},
+			wantGates: map[string]bool{"total": false}, wantPassed: false, wantRules: []string{"coverage/gate:error:"}},
+		{name: "package floors", policy: Policy{ExcludeGenerated: true, Packages: []Floor{{Glob: "pkg", Min: 60}, {Glob: "tools", Min: 0}, {Glob: "nothing/*", Min: 99}}},
 			wantGates: map[string]bool{"package:pkg": true, "package:tools": true}, wantPassed: true},
-		{name: "file floor, allowlisted", policy: Policy{ExcludeGenerated: true, Files: []Floor{{"pkg/*.go", 60}},
+		{name: "file floor, allowlisted", policy: Policy{ExcludeGenerated: true, Files: []Floor{{Glob: "pkg/*.go", Min: 60}},
 			Allowlist: []AllowEntry{{Path: "pkg/a.go", Reason: "r", Issue: "#1", Expires: day("2026-06-10")}}},
 			wantGates: map[string]bool{"file:pkg/a.go": true, "file:pkg/b.go": true}, wantPassed: true,
 			wantRules: []string{"coverage/allowlisted:warning:pkg/a.go"}},
-		{name: "file floor, allowlist expired", policy: Policy{ExcludeGenerated: true, Files: []Floor{{"pkg/*.go", 60}},
+		{name: "file floor, allowlist expired", policy: Policy{ExcludeGenerated: true, Files: []Floor{{Glob: "pkg/*.go", Min: 60}},
 			Allowlist: []AllowEntry{{Path: "pkg/a.go", Reason: "r", Issue: "#1", Expires: day("2026-06-09")}}},
 			wantGates: map[string]bool{"file:pkg/a.go": false, "file:pkg/b.go": true}, wantPassed: false,
 			wantRules: []string{"coverage/allowlist-expired:error:pkg/a.go", "coverage/gate:error:pkg/a.go"}},
-		{name: "allowlist removable and unused", policy: Policy{ExcludeGenerated: true, Files: []Floor{{"pkg/*.go", 40}},
+		{name: "allowlist removable and unused", policy: Policy{ExcludeGenerated: true, Files: []Floor{{Glob: "pkg/*.go", Min: 40}},
 			Allowlist: []AllowEntry{
 				{Path: "pkg/a.go", Reason: "r", Issue: "#1", Expires: day("2027-01-01")},
 				{Path: "gone/**", Reason: "r", Issue: "#2", Expires: day("2027-01-01")},
@@ -95,7 +97,7 @@ func TestPolicyGates(t *testing.T) {
 			wantGates: map[string]bool{"file:pkg/a.go": true, "file:pkg/b.go": true}, wantPassed: true,
 			// gone/** matches nothing in this run: another job's files, so no note about it.
 			wantRules: []string{"coverage/allowlist-expired:warning:gone/x.go", "coverage/allowlist-removable:info:pkg/a.go"}},
-		{name: "highest file floor wins", policy: Policy{ExcludeGenerated: true, Files: []Floor{{"pkg/*.go", 10}, {"pkg/a*", 75}}},
+		{name: "highest file floor wins", policy: Policy{ExcludeGenerated: true, Files: []Floor{{Glob: "pkg/*.go", Min: 10}, {Glob: "pkg/a*", Min: 75}}},
 			wantGates: map[string]bool{"file:pkg/a.go": false, "file:pkg/b.go": true}, wantPassed: false,
 			wantRules: []string{"coverage/gate:error:pkg/a.go"}},
 		{name: "exclude", policy: Policy{ExcludeGenerated: true, Exclude: []string{"tools/**"}, Total: f64(60)},
@@ -149,8 +151,9 @@ func TestModuleMapping(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = []string{"coverage/unmapped-path: files in example.com/r/pkg, example.com/r/tools were not found under the repository root " + other +
-		" (no go.mod module, source directory or existing file matched them); they keep the names the report gives, so path globs may not match them"}
+	want = []string{"coverage/no-gate: no gate configured: this step cannot fail, whatever the coverage",
+		"coverage/unmapped-path: files in example.com/r/pkg, example.com/r/tools were not found under the repository root " + other +
+			" (no go.mod module, source directory or existing file matched them); they keep the names the report gives, so path globs may not match them"}
 	got = nil
 	for _, f := range res.Findings {
 		got = append(got, f.Rule+": "+f.Message)
@@ -318,7 +321,7 @@ func TestChangedLines(t *testing.T) {
 		t.Errorf("Changed (-want +got):\n%s", d)
 	}
 	wantFindings := []report.Finding{
-		{Path: ".", Rule: RuleGate, Severity: report.Error, Message: "coverage of the lines changed since origin/main is 40.00% (2/5), below the 80.00% floor"},
+		{Rule: RuleGate, Severity: report.Error, Message: "coverage of the lines changed since origin/main is 40.00% (2/5), below the 80.00% floor"},
 		{Path: "pkg/a.go", Line: 11, EndLine: 12, Rule: RuleUncoveredChanged, Severity: report.Warning, Message: "changed lines 11-12 are not covered by tests"},
 		{Path: "pkg/a.go", Line: 15, Rule: RuleUncoveredChanged, Severity: report.Warning, Message: "changed line 15 is not covered by tests"},
 	}
@@ -374,7 +377,7 @@ func TestPolicyFromConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Policy{Total: f64(25), Packages: []Floor{{"a", 1}, {"b", 2}}, Files: []Floor{{"x/*", 10}}, Exclude: nil,
+	want := Policy{Total: f64(25), Packages: []Floor{{Glob: "a", Min: 1}, {Glob: "b", Min: 2}}, Files: []Floor{{Glob: "x/*", Min: 10}}, Exclude: nil,
 		ExcludeGenerated: false, RatchetTolerance: 0.5, RatchetFiles: true,
 		Allowlist: []AllowEntry{{Path: "x/y", Reason: "r", Issue: "#1", Expires: day("2026-01-01")}}}
 	if d := cmp.Diff(want, p); d != "" {

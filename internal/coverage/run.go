@@ -146,9 +146,17 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		res.Changed = changedLines(res, opts.Base, lines)
 		if opts.Policy.ChangedLines != nil && res.Changed.Total > 0 {
 			c := res.Changed
-			res.addGate(Gate{Name: "changed-lines", Actual: c.Percent, Required: *opts.Policy.ChangedLines}, repoPath,
+			res.addGate(Gate{Name: "changed-lines", Actual: c.Percent, Required: *opts.Policy.ChangedLines}, wholeRun,
 				fmt.Sprintf("coverage of the lines changed since %s is %s (%d/%d), below the %s floor", opts.Base, pct(c.Percent), c.Covered, c.Total, pct(*opts.Policy.ChangedLines)))
 		}
+	}
+
+	if !opts.Policy.hasGate() && opts.Baseline == "" {
+		// The same principle as lint's gate-cannot-fail: a coverage step that passes at 0% is
+		// a green check that means nothing.
+		res.Findings = append(res.Findings, report.Finding{Path: wholeRun, Rule: RuleNoGate, Severity: report.Warning,
+			Message: "no gate configured: this step cannot fail, whatever the coverage",
+			Help:    "set a floor: --min PERCENT (the total), --min-file or --min-package, or coverage: total, files, packages or changed-lines in .molecule-ci.yml; or ratchet with --baseline"})
 	}
 
 	res.Findings = report.Sort(res.Findings)
@@ -268,11 +276,11 @@ func build(res *Result, profiles []*Profile, root string, pol *Policy) error {
 	if res.Total.Total == 0 {
 		what := fmt.Sprintf("the reports hold no executable statements or lines (%d files measured, %d excluded)", len(res.Files), res.Excluded)
 		if pol.AllowEmpty {
-			res.Findings = append(res.Findings, report.Finding{Path: repoPath, Rule: RuleReport, Severity: report.Warning,
+			res.Findings = append(res.Findings, report.Finding{Path: wholeRun, Rule: RuleReport, Severity: report.Warning,
 				Message: what + "; every floor passes vacuously (coverage.allow-empty: true)"})
 		} else {
 			res.Gates = append(res.Gates, Gate{Name: gateData, Passed: false, Note: "no executable line in the reports"})
-			res.Findings = append(res.Findings, report.Finding{Path: repoPath, Rule: RuleGate, Severity: report.Error,
+			res.Findings = append(res.Findings, report.Finding{Path: wholeRun, Rule: RuleGate, Severity: report.Error,
 				Message: what + ": a gate that measured nothing cannot pass",
 				Help:    "check that the tests ran with coverage and that exclude does not drop every file; set coverage.allow-empty: true where an empty run is expected"})
 		}
