@@ -118,17 +118,52 @@ var ruleIDs = sync.OnceValue(func() map[string]bool {
 
 // Run lints everything under opts.Paths. An error means the tool itself failed (a file could not
 // be read, shellcheck crashed); problems in the files are findings in the report.
+//
+// The run has four parts: find what to lint (gather), set up the workflow linter and its script
+// checker (workflowLinter), lint the files in parallel and finish their deferred script checks
+// (lintAll), and judge suppressions once per file over all its findings (suppress).
 func Run(ctx context.Context, opts Options) (*report.Report, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	in, err := gather(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	wl, release, stop, err := workflowLinter(ctx, in.files, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	results, err := lintAll(ctx, in.files, wl, release, opts)
+	if err != nil {
+		return nil, err
+	}
+	findings, srcs := suppress(in, results, opts)
+	// Notices about the config's own entries, which no comment in a file can suppress.
+	findings = append(findings, aliasNotices(opts.Rules)...)
+	return &report.Report{
+		Command:      "lint",
+		Findings:     report.Sort(findings),
+		FilesChecked: len(in.files) + in.extraFiles,
+		Rules:        Rules(),
+		Sources:      srcs,
+	}, nil
+}
+
+// withDefaults fills in what the options leave out and refuses rule settings for unknown rules.
+func (opts Options) withDefaults() (Options, error) {
 	if opts.WorkDir == "" {
 		wd, err := os.Getwd()
 		if err != nil {
-			return nil, err
+			return opts, err
 		}
 		opts.WorkDir = wd
 	}
 	for id := range opts.Rules {
 		if !KnownRule(id) {
-			return nil, fmt.Errorf("unknown rule %q in configuration (run `molecule-ci lint --list-rules`)", id)
+			return opts, fmt.Errorf("unknown rule %q in configuration (run `molecule-ci lint --list-rules`)", id)
 		}
 	}
 	if opts.Root == "" {
@@ -137,61 +172,84 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 	if opts.MaxFileSize <= 0 {
 		opts.MaxFileSize = DefaultMaxFileSize
 	}
-	var files []file
+	return opts, nil
+}
+
+// inputs are what a run lints: the CI files, and what the repository contract and the tree-wide
+// secret scan found in the files they read (extra findings, how many files, their contents).
+type inputs struct {
+	files      []file
+	extra      []report.Finding
+	extraFiles int
+	scanned    map[string][]byte
+}
+
+// gather finds the CI files under the paths and runs the contract and secret checks; a run that
+// found nothing to check is an error, because a gate that checked nothing must not pass.
+func gather(ctx context.Context, opts Options) (inputs, error) {
+	var in inputs
 	var err error
 	if !opts.Contracts.SecretsOnly && !opts.Contracts.ContractOnly { // contracts.go: no CI files then
-		if files, err = discover(ctx, opts.WorkDir, opts.Root, opts.Paths, opts.Ignore, opts.MaxFileSize); err != nil {
-			return nil, err
+		if in.files, err = discover(ctx, opts.WorkDir, opts.Root, opts.Paths, opts.Ignore, opts.MaxFileSize); err != nil {
+			return in, err
 		}
 	}
-	extra, extraFiles, scanned, err := runContracts(ctx, opts, files) // contracts.go
+	in.extra, in.extraFiles, in.scanned, err = runContracts(ctx, opts, in.files) // contracts.go
 	if cerr := ctx.Err(); cerr != nil {
-		return nil, cerr
+		return in, cerr
 	}
 	if err != nil {
-		return nil, err
+		return in, err
 	}
-	if len(files) == 0 && extraFiles == 0 && len(extra) == 0 && !opts.Contracts.SecretsOnly {
-		// A gate that checked nothing must not pass.
-		return nil, &PathError{Path: strings.Join(orDot(opts.Paths), " "), Msg: "nothing to lint: no workflow, action.yml, Dockerfile, .molecule-ci.yml, repository contract or text file in it"}
+	if len(in.files) == 0 && in.extraFiles == 0 && len(in.extra) == 0 && !opts.Contracts.SecretsOnly {
+		return in, &PathError{Path: strings.Join(orDot(opts.Paths), " "), Msg: "nothing to lint: no workflow, action.yml, Dockerfile, .molecule-ci.yml, repository contract or text file in it"}
 	}
+	return in, nil
+}
 
-	var needWorkflow bool
-	for _, f := range files {
-		needWorkflow = needWorkflow || f.Kind == KindWorkflow || f.Kind == KindAction
+// workflowLinter sets up the workflow linter when a workflow or action is among the files, with
+// its script checker when shellcheck or pyflakes is configured. release lets the held script
+// checks go to the tools; stop, deferred by Run, ends the tool processes and removes their
+// temporary files, also when the run failed (scripts still queued are dropped) or was cancelled.
+func workflowLinter(ctx context.Context, files []file, opts Options) (wl *workflow.Linter, release, stop func(), err error) {
+	release, stop = func() {}, func() {}
+	if !slices.ContainsFunc(files, func(f file) bool { return f.Kind == KindWorkflow || f.Kind == KindAction }) {
+		return nil, release, stop, nil
 	}
-	var wl *workflow.Linter
-	release := func() {} // the script checker's Hold
-	if needWorkflow {
-		wopts := opts.Workflow
-		if wopts.WorkDir == "" {
-			wopts.WorkDir = opts.WorkDir
-		}
-		if opts.Scripts.Shellcheck != "" || opts.Scripts.Pyflakes != "" {
-			sctx, cancelScripts := context.WithCancel(ctx)
-			sc, err := scriptcheck.NewContext(sctx, opts.Scripts)
-			if err != nil {
-				cancelScripts()
-				return nil, err
-			}
-			// Every file queues its scripts while it is linted and the results are collected
-			// once all files are: held until then, the tools get them in full batches (a
-			// shellcheck start costs more than checking a dozen scripts).
-			release = sc.Hold()
-			// Tool processes and their temporary files are gone when Run returns, also when it
-			// failed (scripts still queued are dropped) or was cancelled.
-			defer func() {
-				cancelScripts()
-				release()
-				sc.Wait()
-			}()
-			wopts.Scripts = sc
-		}
-		if wl, err = workflow.New(wopts); err != nil {
-			return nil, err
-		}
+	wopts := opts.Workflow
+	if wopts.WorkDir == "" {
+		wopts.WorkDir = opts.WorkDir
 	}
+	if opts.Scripts.Shellcheck != "" || opts.Scripts.Pyflakes != "" {
+		sctx, cancelScripts := context.WithCancel(ctx)
+		sc, err := scriptcheck.NewContext(sctx, opts.Scripts)
+		if err != nil {
+			cancelScripts()
+			return nil, release, stop, err
+		}
+		// Every file queues its scripts while it is linted and the results are collected once
+		// all files are: held until then, the tools get them in full batches (a shellcheck
+		// start costs more than checking a dozen scripts).
+		release = sc.Hold()
+		stop = func() {
+			cancelScripts()
+			release()
+			sc.Wait()
+		}
+		wopts.Scripts = sc
+	}
+	if wl, err = workflow.New(wopts); err != nil {
+		stop()
+		return nil, func() {}, func() {}, err
+	}
+	return wl, release, stop, nil
+}
 
+// lintAll lints the files, opts.Jobs at once, into their own slots; then, once release has let
+// the held scripts go to the tools, finishes each file's script checks in file order, so the
+// first tool failure is the one reported. An interrupted run returns the context's error: its
+// partial results are not a clean lint.
+func lintAll(ctx context.Context, files []file, wl *workflow.Linter, release func(), opts Options) ([]fileResult, error) {
 	jobs := opts.Jobs
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0)
@@ -215,10 +273,9 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 			return nil
 		})
 	}
-	err = g.Wait()
+	err := g.Wait()
 	release()
 	if err == nil {
-		// The script checks, in file order: the first tool failure is the one reported.
 		for i, f := range files {
 			if err = ctx.Err(); err != nil {
 				break
@@ -233,43 +290,39 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 		}
 	}
 	if cerr := ctx.Err(); cerr != nil {
-		// Partial results are discarded: an interrupted lint is not a clean one.
 		return nil, cerr
 	}
 	if err != nil {
 		return nil, err
 	}
+	return results, nil
+}
 
-	// Suppressions are judged once per file, over all its findings: lint's, the secret scan's
-	// and the contract's (an unused suppression is itself a finding).
+// suppress judges suppression comments once per file, over all its findings: lint's, the secret
+// scan's and the contract's (an unused suppression is itself a finding). It returns the findings
+// kept and the sources of the files that have some, for the human format's excerpts.
+func suppress(in inputs, results []fileResult, opts Options) ([]report.Finding, map[string][]byte) {
 	byPath := map[string][]report.Finding{}
-	for _, f := range extra {
+	for _, f := range in.extra {
 		byPath[f.Path] = append(byPath[f.Path], f)
 	}
 	var all []report.Finding
 	srcs := map[string][]byte{}
 	for i, res := range results {
-		fs := append(res.findings, byPath[files[i].Path]...)
-		delete(byPath, files[i].Path)
+		fs := append(res.findings, byPath[in.files[i].Path]...)
+		delete(byPath, in.files[i].Path)
 		if res.src != nil {
-			fs = applySuppressions(files[i].Path, fs, parseSuppressions(res.src), KnownRule)
+			fs = applySuppressions(in.files[i].Path, fs, parseSuppressions(res.src), KnownRule)
 		}
 		all = append(all, fs...)
 		if len(fs) > 0 && res.src != nil {
-			srcs[files[i].Path] = res.src
+			srcs[in.files[i].Path] = res.src
 		}
 	}
 	for _, path := range slices.Sorted(maps.Keys(byPath)) {
-		all = append(all, applySuppressions(path, byPath[path], suppressionsOf(path, scanned, opts), KnownRule)...)
+		all = append(all, applySuppressions(path, byPath[path], suppressionsOf(path, in.scanned, opts), KnownRule)...)
 	}
-	all = append(all, aliasNotices(opts.Rules)...)
-	return &report.Report{
-		Command:      "lint",
-		Findings:     report.Sort(all),
-		FilesChecked: len(files) + extraFiles,
-		Rules:        Rules(),
-		Sources:      srcs,
-	}, nil
+	return all, srcs
 }
 
 // fileError gives a file's error the file's name, unless it already names it or is the end of
