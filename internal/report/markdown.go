@@ -21,9 +21,10 @@ const (
 	// comment's marker line under GitHub's 65,536 characters.
 	MaxCommentBytes = 60000
 
-	markdownMaxRows = 1000
-	markdownMaxCell = 500  // characters of one finding message
-	markdownMaxSpan = 1000 // characters of any one data span, whatever the command passed
+	markdownMaxRows  = 1000
+	markdownMaxCell  = 500   // characters of one finding message
+	markdownMaxSpan  = 1000  // characters of any one data span, whatever the command passed
+	markdownMaxBlock = 20000 // characters of one code block
 	// markdownReserve is kept back from the budget for the closing tags and notes.
 	markdownReserve = 512
 )
@@ -146,6 +147,8 @@ func (r *mdRenderer) block(bl Block) {
 		r.whole(s.String())
 	case Table:
 		r.table(bl)
+	case CodeBlock:
+		r.whole(markdownCodeBlock(bl.Text))
 	case Details:
 		open := "<details><summary>" + mdInline(bl.Summary, false) + "</summary>\n\n"
 		if !r.fits(open) {
@@ -349,6 +352,25 @@ func markdownCode(s string, cell bool) string {
 		s = strings.ReplaceAll(s, "|", `\|`)
 	}
 	return fence + pad + s + pad + fence
+}
+
+// markdownCodeBlock fences data as a code block: the fence is longer than any run of backticks
+// inside (and at least three), so nothing in it is read as Markdown; it is cut to
+// markdownMaxBlock characters, and control characters other than newlines and tabs are escapes.
+func markdownCodeBlock(s string) string {
+	s = terminalSafe(lineBreaks.Replace(truncate(secrets.Redact(s), markdownMaxBlock)), true)
+	s = strings.TrimSuffix(s, "\n")
+	run, longest := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", max(3, longest+1))
+	return fence + "text\n" + s + "\n" + fence + "\n"
 }
 
 // markdownLink links escaped text to an http or https URL, with the characters that could end

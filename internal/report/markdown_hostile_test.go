@@ -45,6 +45,7 @@ func hostileDoc(s string) Doc {
 			Table{Columns: []Column{{Name: "file"}}, Rows: [][]Inline{{Line(Code(s))}, {Line(Link(s, "https://github.com/o/r/issues/1"))}}},
 		}},
 		Lines{Line(Link(s, "javascript:alert(1)"))},
+		CodeBlock{Text: "step output:\n" + s + "\n" + s},
 	}}
 }
 
@@ -80,6 +81,9 @@ func checkFaithful(t *testing.T, s string) {
 		if got := markdowntest.Elements("| c |\n| --- |\n| "+markdownCode(s, true)+" |\n", "code"); len(got) != 1 || got[0] != code {
 			t.Errorf("code span of %q in a table cell shows %q, want %q", s, got, code)
 		}
+	}
+	if got := markdowntest.Elements(markdownCodeBlock(s), "code"); len(got) != 1 || strings.TrimSuffix(got[0], "\n") != strings.TrimSuffix(want, "\n") {
+		t.Errorf("code block of %q shows %q, want %q", s, got, want)
 	}
 	prose := strings.ReplaceAll(want, "\n", "")
 	if got := markdowntest.Elements("x "+markdownText(s)+"\n", "p"); len(got) != 1 || strings.TrimSpace(got[0]) != strings.TrimSpace("x "+prose) {

@@ -52,7 +52,7 @@ type Doc struct {
 	Complete bool
 }
 
-// Block is one part of a Doc: Heading, Lines, Table or Details.
+// Block is one part of a Doc: Heading, Lines, Table, Details or CodeBlock.
 type Block interface{ block() }
 
 // Heading is a Markdown heading of Level (1 to 6); in text, one line.
@@ -94,10 +94,18 @@ type Details struct {
 	Blocks  []Block
 }
 
-func (Heading) block() {}
-func (Lines) block()   {}
-func (Table) block()   {}
-func (Details) block() {}
+// CodeBlock is data shown as it is, several lines of it (a build step's output, an error): a
+// fenced code block in Markdown, whose fence no run of backticks inside can close; in text, the
+// lines.
+type CodeBlock struct {
+	Text string
+}
+
+func (CodeBlock) block() {}
+func (Heading) block()   {}
+func (Lines) block()     {}
+func (Table) block()     {}
+func (Details) block()   {}
 
 // Inline is a run of spans on one line.
 type Inline []Span

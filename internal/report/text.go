@@ -26,6 +26,10 @@ func writeBlockText(w *output, bl Block) {
 		}
 	case Table:
 		writeTableText(w, bl)
+	case CodeBlock:
+		for _, l := range strings.Split(strings.TrimSuffix(lineBreaks.Replace(bl.Text), "\n"), "\n") {
+			w.WriteString(terminalSafe(secrets.Redact(l), false) + "\n")
+		}
 	case Details:
 		w.WriteString(inlineText(bl.Summary) + "\n")
 		for _, inner := range bl.Blocks {

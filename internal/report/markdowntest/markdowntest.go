@@ -29,7 +29,7 @@ var ownTags = []string{"<br>", "<details>", "</details>", "<summary>", "</summar
 // elements are the HTML elements Markdown of the renderer may turn into; anything else (img,
 // script, iframe, input...) came from an input.
 var elements = []string{"html", "head", "body", "p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody",
-	"tr", "th", "td", "code", "br", "details", "summary", "em", "strong", "a"}
+	"tr", "th", "td", "code", "pre", "br", "details", "summary", "em", "strong", "a"}
 
 var (
 	tag = regexp.MustCompile(`<[^>]*>?`)
@@ -100,7 +100,7 @@ func Problems(md string, links ...string) []string {
 				report("HTML element <%s>", n.Data)
 			}
 			// GitHub finds no mention or reference inside code or a link.
-			inert = inert || n.Data == "code" || n.Data == "a"
+			inert = inert || n.Data == "code" || n.Data == "pre" || n.Data == "a"
 		case nethtml.TextNode:
 			if !inert {
 				if m := mention.FindString(n.Data); m != "" {
