@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,8 +30,6 @@ and the ghcr check unless PACKAGES_TOKEN is set), TELEGRAM_BOT_TOKEN and TELEGRA
 Exit codes: 0 all up, 1 a service down (or degraded, with fail-on: degraded), 2 bad config,
 3 the tool failed (state could not be read or saved).`
 
-var probeFormats = []string{"human", "json", "github"}
-
 // upptimeMaxSize bounds an --upptime file.
 const upptimeMaxSize = 4 << 20
 
@@ -48,7 +44,7 @@ type probeFlags struct {
 }
 
 func (f *probeFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.format, "format", "", "output: human, json, github (default: github in GitHub Actions, else human)")
+	fs.StringVar(&f.format, "format", "", "output: "+strings.Join(report.Formats(), ", ")+" (default: github in GitHub Actions, else human)")
 	fs.StringVar(&f.config, "config", "", "config file (default: .molecule-ci.yml, if present)")
 	fs.StringVar(&f.upptime, "upptime", "", "read the services from this Upptime .upptimerc.yml instead of the probe: section")
 	fs.StringVar(&f.env, "env", "", "probe only the services of this environment (e.g. production, staging)")
@@ -65,8 +61,8 @@ func (f *probeFlags) register(fs *flag.FlagSet) {
 
 // check refuses the flag values no run can use, and parses --now.
 func (f *probeFlags) check() error {
-	if f.format != "" && !slices.Contains(probeFormats, f.format) {
-		return usagef("unknown format %q (valid: %s)", f.format, strings.Join(probeFormats, ", "))
+	if f.format != "" && !slices.Contains(report.Formats(), f.format) {
+		return usagef("unknown format %q (valid: %s)", f.format, strings.Join(report.Formats(), ", "))
 	}
 	for _, fl := range []struct {
 		name, value string
@@ -122,16 +118,11 @@ func runProbe(ctx context.Context, args []string, s Streams, env Env) error {
 		// The checks ran but the state could not be saved: show what was measured, then fail.
 		logf("%v", err)
 	}
-	if rerr := reportProbe(res, services, f, s, env); rerr != nil {
-		return rerr
+	rerr := reportProbe(ctx, res, services, f, s, env)
+	if err != nil && (rerr == nil || errors.Is(rerr, errFindings)) {
+		return err // the state could not be saved: the tool failed, whatever the services
 	}
-	if err != nil {
-		return err
-	}
-	if res.Failed() {
-		return errFindings
-	}
-	return nil
+	return rerr
 }
 
 // probeServices is the probe section a run uses, and where its services are written.
@@ -305,25 +296,19 @@ func connectGitHub(opts *probe.Options, f probeFlags, gctx ghaction.Context, pkg
 
 // reportProbe writes the run in the chosen format, and in GitHub Actions its job summary and step
 // outputs: status (the worst state shown), and how many services are down, failing (not yet
-// confirmed down) and probed.
-func reportProbe(res *probe.Result, ps probeServices, f probeFlags, s Streams, env Env) error {
-	rep := &report.Report{Tool: "molecule-ci", Version: Version(), Command: "probe",
-		Findings: res.Findings(ps.path, ps.pos), FilesChecked: 1, Rules: probe.Rules}
-	format := f.format
-	if format == "" {
-		format = defaultFormat(publishOptions{}, env)
-	}
-	var out bytes.Buffer
-	if err := writeResult(&out, format, res, rep, report.Options{}, false, false); err != nil {
+// confirmed down) and probed. It returns errFindings when the run fails the step.
+func reportProbe(ctx context.Context, res *probe.Result, ps probeServices, f probeFlags, s Streams, env Env) error {
+	rep := res.Report(ps.path, ps.pos)
+	rep.Tool, rep.Version = "molecule-ci", Version()
+	// probe publishes no check run: its incidents are issues, and it runs on a schedule.
+	po := publishOptions{format: f.format, checks: "off", color: "never"}
+	if err := writeOutputs(ctx, rep, po, res.Failed(), s, env); err != nil {
 		return err
 	}
-	if _, err := s.Stdout.Write(out.Bytes()); err != nil {
-		return err
-	}
-	return reportToActions(env.Actions, res.Markdown, []output{
+	return finish(rep, res.Failed(), []output{
 		{"status", string(res.Worst())}, {"down", strconv.Itoa(res.Count(probe.Down))},
 		{"failing", strconv.Itoa(res.Count(probe.Failing))}, {"services", strconv.Itoa(len(res.Services))},
-	})
+	}, env)
 }
 
 // branchStore adapts a GitHub data branch to probe.Store.
@@ -374,43 +359,4 @@ func (t issueTracker) Comment(ctx context.Context, number int, body string) erro
 
 func (t issueTracker) Close(ctx context.Context, number int, reason string) error {
 	return t.c.CloseIssue(ctx, t.owner, t.repo, number, reason)
-}
-
-// resultView is a command's own rendering of its result: a JSON document and a table.
-type resultView interface {
-	JSON() ([]byte, error)
-	Human(w io.Writer) error
-}
-
-// writeResult renders a command's result (coverage, probe) in format: its JSON document, SARIF of
-// rep's findings, or its table followed by the findings — as workflow commands in github format
-// (as text when a check run carries them already: checked), and as text in human format when
-// textFindings (the table does not say everything they do).
-func writeResult(w *bytes.Buffer, format string, res resultView, rep *report.Report, opts report.Options, checked, textFindings bool) error {
-	switch format {
-	case "json":
-		b, err := res.JSON()
-		if err != nil {
-			return err
-		}
-		w.Write(b)
-		return nil
-	case "sarif":
-		return report.Write(w, "sarif", rep, report.Options{})
-	}
-	if err := res.Human(w); err != nil {
-		return err
-	}
-	if len(rep.Findings) == 0 {
-		return nil
-	}
-	switch {
-	case format == "github" && !checked:
-	case format == "github" || textFindings:
-		format = "human"
-	default:
-		return nil
-	}
-	w.WriteString("\n")
-	return report.Write(w, format, rep, opts)
 }

@@ -264,7 +264,7 @@ probe:
 `},
 		{[]string{"probe", "--upptime", "upptime.yml"}, ""},
 		{[]string{"probe", "--upptime", "missing.yml"}, "molecule-ci: missing.yml: cannot read: open " + filepath.Join(dir, "missing.yml") + ": no such file or directory\n"},
-		{[]string{"probe", "--format", "sarif"}, "molecule-ci: unknown format \"sarif\" (valid: human, json, github)\n"},
+		{[]string{"probe", "--format", "xml"}, "molecule-ci: unknown format \"xml\" (valid: human, json, sarif, github)\n"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := Run(context.Background(), tc.args, Streams{Stdout: &stdout, Stderr: &stderr}, Env{Actions: ghaction.New(nil, &stdout), WorkDir: dir})

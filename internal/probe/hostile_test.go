@@ -1,7 +1,6 @@
 package probe
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -151,15 +150,8 @@ func TestHostileEndpointsSmallOutputs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		js, err := res.JSON()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var human bytes.Buffer
-		if err := res.Human(&human); err != nil {
-			t.Fatal(err)
-		}
-		for name, n := range map[string]int{"JSON output": len(js), "human output": human.Len(), "job summary": len(res.Markdown())} {
+		js, human, md := outputs(t, res)
+		for name, n := range map[string]int{"JSON output": len(js), "human output": len(human), "job summary": len(md)} {
 			if n > 32<<10 {
 				t.Errorf("run %d: %s of %d bytes", run, name, n)
 			}
@@ -421,10 +413,8 @@ func TestEchoedSecret(t *testing.T) {
 			t.Errorf("%s: %s %q, want down with the key masked", s.Name, s.Status, s.Reason)
 		}
 	}
-	js, _ := res.JSON()
-	var human bytes.Buffer
-	res.Human(&human)
-	all = append(all, string(js), human.String(), res.Markdown())
+	js, human, md := outputs(t, res)
+	all = append(all, js, human, md)
 	for _, is := range issues.issues {
 		all = append(all, is.title, is.body)
 	}

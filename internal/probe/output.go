@@ -1,12 +1,8 @@
 package probe
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/Molecule-AI/molecule-ci/internal/report"
@@ -27,44 +23,44 @@ type jsonService struct {
 	Checks []jsonCheck `json:"checks"`
 }
 
-// JSON is the --format json document:
+// Report is the run as a report: its findings at the services' places in the config (path, pos),
+// with the result itself as the report's Summary, which internal/report renders in every format.
+func (r *Result) Report(path string, pos func(service int) (line, col int)) *report.Report {
+	return &report.Report{Command: "probe", Findings: r.Findings(path, pos), FilesChecked: 1, Rules: Rules, Summary: r}
+}
+
+// JSON lists the members of the --format json document before the findings:
 // {"services":[{"name","slug","env","status","checks":[{"kind","status","latency_ms","error"}]}],"incidents":[...]}.
-func (r *Result) JSON() ([]byte, error) {
-	doc := struct {
-		Services  []jsonService    `json:"services"`
-		Incidents []IncidentResult `json:"incidents"`
-	}{Services: []jsonService{}, Incidents: r.Incidents}
-	if doc.Incidents == nil {
-		doc.Incidents = []IncidentResult{}
+func (r *Result) JSON() []report.Member {
+	services, incidents := []jsonService{}, r.Incidents
+	if incidents == nil {
+		incidents = []IncidentResult{}
 	}
 	for _, s := range r.Services {
 		js := jsonService{Name: s.Name, Slug: s.Slug, Env: s.Env, Status: s.Status, Checks: []jsonCheck{}}
 		for _, c := range s.Checks {
 			js.Checks = append(js.Checks, jsonCheck{Kind: c.Kind, Status: c.Status, LatencyMS: c.Latency.Milliseconds(), Error: c.Error})
 		}
-		doc.Services = append(doc.Services, js)
+		services = append(services, js)
 	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return nil, err
+	return []report.Member{
+		{Name: "services", Value: services, Layout: report.Indented},
+		{Name: "incidents", Value: incidents, Layout: report.Indented},
 	}
-	return b.Bytes(), nil
 }
 
-// Human writes the table: one line per service (its declared state, and what this run saw when
-// that differs), then one line per check with its measured numbers and verbatim error.
-func (r *Result) Human(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SERVICE\tENV\tSTATUS\tCHECK\tCODE\tLATENCY\tTTFB\tBYTES\tDETAIL")
+// Text is the table: one line per service (its declared state, and what this run saw when
+// that differs), then one line per check with its measured numbers and verbatim error. It says
+// everything the findings do, so the human format lists none after it.
+func (r *Result) Text() report.Doc {
+	t := report.Table{KeepTrailingSpace: true, Columns: []report.Column{{Name: "SERVICE"}, {Name: "ENV"}, {Name: "STATUS"}, {Name: "CHECK"},
+		{Name: "CODE"}, {Name: "LATENCY"}, {Name: "TTFB"}, {Name: "BYTES"}, {Name: "DETAIL"}}}
 	for _, s := range r.Services {
 		status := string(s.Status)
 		if s.Observed != s.Status && s.Status != Failing { // failing says it was down this run
 			status += " (now " + string(s.Observed) + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t\t\t\t\t\t%s\n", oneLine(s.Name), s.Env, status, oneLine(s.Reason))
+		t.Rows = append(t.Rows, report.Cells(oneLine(s.Name), s.Env, status, "", "", "", "", "", oneLine(s.Reason)))
 		for _, c := range s.Checks {
 			code := "-"
 			if c.StatusCode != 0 {
@@ -77,13 +73,11 @@ func (r *Result) Human(w io.Writer) error {
 			if c.Attempts > 1 {
 				detail = joinNonEmpty(detail, "after a retry")
 			}
-			fmt.Fprintf(tw, "  %s\t\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", oneLine(c.Target), c.Status, c.Kind, code,
-				ms(c.Latency), ms(c.TTFB), c.Bytes, oneLine(detail))
+			t.Rows = append(t.Rows, report.Cells("  "+oneLine(c.Target), "", string(c.Status), c.Kind, code,
+				ms(c.Latency), ms(c.TTFB), fmt.Sprint(c.Bytes), oneLine(detail)))
 		}
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
+	var lines report.Lines
 	for _, in := range r.Incidents {
 		line := fmt.Sprintf("incident %s: %s %s", in.Action, in.Service, in.State)
 		if in.Number != 0 {
@@ -98,16 +92,16 @@ func (r *Result) Human(w io.Writer) error {
 		if in.Error != "" {
 			line += ", error: " + oneLine(in.Error)
 		}
-		fmt.Fprintln(w, line)
+		lines = append(lines, report.Line(report.Text(line)))
 	}
 	if r.HeartbeatStale {
-		fmt.Fprintf(w, "heartbeat: the previous run was at %s UTC, later than the schedule allows\n", r.PreviousRun.UTC().Format(time.DateTime))
+		lines = append(lines, report.Line(report.Markup(fmt.Sprintf("heartbeat: the previous run was at %s UTC, later than the schedule allows", r.PreviousRun.UTC().Format(time.DateTime)))))
 	}
 	for _, n := range r.Notes {
-		fmt.Fprintln(w, "note: "+n)
+		lines = append(lines, report.Line(report.Text("note: "+n)))
 	}
-	fmt.Fprintln(w, r.Verdict())
-	return nil
+	lines = append(lines, report.Line(report.Markup(r.Verdict())))
+	return report.Doc{Blocks: []report.Block{t, lines}, Complete: true}
 }
 
 // Verdict is the one-line summary: "6 services: 3 up, 3 failing (confirming)". A failing
@@ -139,10 +133,9 @@ func oneLine(s string) string {
 }
 
 // Markdown is the job summary: a table of services and the incidents of this run.
-func (r *Result) Markdown() string {
-	var b strings.Builder
+func (r *Result) Markdown() report.Doc {
 	icon := map[Status]string{Up: "🟢", Degraded: "🟡", Failing: "🟠", Down: "🔴", Unknown: "⚪", DegradedCheck: "🟠"}
-	fmt.Fprintf(&b, "## molecule-ci probe\n\n%s\n\n| service | env | status | checks | detail |\n| --- | --- | --- | --- | --- |\n", r.Verdict())
+	t := report.Table{Columns: []report.Column{{Name: "service"}, {Name: "env"}, {Name: "status"}, {Name: "checks"}, {Name: "detail"}}}
 	for _, s := range r.Services {
 		var checks []string
 		for _, c := range s.Checks {
@@ -154,28 +147,32 @@ func (r *Result) Markdown() string {
 				detail = joinNonEmpty(detail, c.Error)
 			}
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s %s | %s | %s |\n", mdCell(s.Name), mdCell(s.Env), icon[s.Status], s.Status,
-			mdCell(strings.Join(checks, ", ")), mdCell(truncateText(detail, 300)))
+		t.Rows = append(t.Rows, []report.Inline{report.Line(report.Text(s.Name)), report.Line(report.Text(s.Env)),
+			report.Line(report.Markup(icon[s.Status] + " " + string(s.Status))),
+			report.Line(report.Text(strings.Join(checks, ", "))), report.Line(report.Text(truncateText(detail, 300)))})
 	}
+	d := report.Doc{Blocks: []report.Block{
+		report.Heading{Level: 2, Text: report.Line(report.Markup("molecule-ci probe"))},
+		report.Lines{report.Line(report.Markup(r.Verdict()))},
+		t,
+	}}
 	if len(r.Incidents) > 0 {
-		b.WriteString("\n| incident | state | action | downtime |\n| --- | --- | --- | --- |\n")
+		t := report.Table{Columns: []report.Column{{Name: "incident"}, {Name: "state"}, {Name: "action"}, {Name: "downtime"}}}
 		for _, in := range r.Incidents {
-			ref := mdCell(in.Service)
+			ref := report.Text(in.Service)
 			if in.URL != "" {
-				ref = fmt.Sprintf("[%s #%d](%s)", mdCell(in.Service), in.Number, in.URL)
+				ref = report.Link(fmt.Sprintf("%s #%d", in.Service, in.Number), in.URL)
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", ref, in.State, in.Action, fmtDuration(time.Duration(in.DowntimeSeconds)*time.Second))
+			t.Rows = append(t.Rows, []report.Inline{report.Line(ref), report.Line(report.Markup(string(in.State))),
+				report.Line(report.Markup(string(in.Action))), report.Line(report.Markup(fmtDuration(time.Duration(in.DowntimeSeconds) * time.Second)))})
 		}
+		d.Blocks = append(d.Blocks, t)
 	}
 	if r.HeartbeatStale {
-		fmt.Fprintf(&b, "\n⚠️ The previous run was at %s UTC: the schedule did not run on time.\n", r.PreviousRun.UTC().Format(time.DateTime))
+		d.Blocks = append(d.Blocks, report.Lines{report.Line(report.Markup(fmt.Sprintf("⚠️ The previous run was at %s UTC: the schedule did not run on time.", r.PreviousRun.UTC().Format(time.DateTime))))})
 	}
-	return b.String()
+	return d
 }
-
-var mdReplacer = strings.NewReplacer("|", "\\|", "\\", "\\\\", "<", "&lt;", ">", "&gt;", "&", "&amp;", "\n", " ", "\r", " ", "`", "\\`", "[", "\\[", "]", "\\]")
-
-func mdCell(s string) string { return mdReplacer.Replace(s) }
 
 // Findings turns the run into report findings at the services' places in the config: errors for
 // services declared down, warnings for degraded ones and a stale heartbeat, notices for checks
