@@ -334,16 +334,7 @@ func markdownCode(s string, cell bool) string {
 	if s == "" {
 		return ""
 	}
-	run, longest := 0, 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	fence := strings.Repeat("`", longest+1)
+	fence := strings.Repeat("`", longestBacktickRun(s)+1)
 	pad := ""
 	if s[0] == '`' || s[len(s)-1] == '`' || (s[0] == ' ' && s[len(s)-1] == ' ' && strings.Trim(s, " ") != "") {
 		pad = " "
@@ -354,12 +345,9 @@ func markdownCode(s string, cell bool) string {
 	return fence + pad + s + pad + fence
 }
 
-// markdownCodeBlock fences data as a code block: the fence is longer than any run of backticks
-// inside (and at least three), so nothing in it is read as Markdown; it is cut to
-// markdownMaxBlock characters, and control characters other than newlines and tabs are escapes.
-func markdownCodeBlock(s string) string {
-	s = terminalSafe(lineBreaks.Replace(truncate(secrets.Redact(s), markdownMaxBlock)), true)
-	s = strings.TrimSuffix(s, "\n")
+// longestBacktickRun is the length of the longest run of backticks in s: a code fence one longer
+// cannot be closed from inside.
+func longestBacktickRun(s string) int {
 	run, longest := 0, 0
 	for i := 0; i < len(s); i++ {
 		if s[i] == '`' {
@@ -369,7 +357,16 @@ func markdownCodeBlock(s string) string {
 			run = 0
 		}
 	}
-	fence := strings.Repeat("`", max(3, longest+1))
+	return longest
+}
+
+// markdownCodeBlock fences data as a code block: the fence is longer than any run of backticks
+// inside (and at least three), so nothing in it is read as Markdown; it is cut to
+// markdownMaxBlock characters, and control characters other than newlines and tabs are escapes.
+func markdownCodeBlock(s string) string {
+	s = terminalSafe(lineBreaks.Replace(truncate(secrets.Redact(s), markdownMaxBlock)), true)
+	s = strings.TrimSuffix(s, "\n")
+	fence := strings.Repeat("`", max(3, longestBacktickRun(s)+1))
 	return fence + "text\n" + s + "\n" + fence + "\n"
 }
 
