@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 )
 
 // jsonFinding is the one JSON shape of a finding, in every command's document. The field order
@@ -78,23 +79,22 @@ func writeMember(w *output, m Member) error {
 		w.WriteString(b)
 		return nil
 	case Rows:
-		var rows []json.RawMessage
-		b, err := encodeJSON(m.Value, "")
-		if err != nil {
-			return err
+		list := reflect.ValueOf(m.Value)
+		if list.Kind() != reflect.Slice && list.Kind() != reflect.Array {
+			return fmt.Errorf("a Rows member must be a list, not %T", m.Value)
 		}
-		if err := json.Unmarshal([]byte(b), &rows); err != nil {
-			return fmt.Errorf("a Rows member must be a list: %w", err)
-		}
-		if len(rows) == 0 {
+		if list.Len() == 0 {
 			w.WriteString("[]")
 			return nil
 		}
 		w.WriteString("[\n")
-		for i, r := range rows {
-			w.WriteString("    ")
-			w.Write(r)
-			if i < len(rows)-1 {
+		for i := range list.Len() {
+			row, err := encodeJSON(list.Index(i).Interface(), "")
+			if err != nil {
+				return err
+			}
+			w.WriteString("    " + row)
+			if i < list.Len()-1 {
 				w.WriteByte(',')
 			}
 			w.WriteByte('\n')
