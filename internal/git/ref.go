@@ -90,10 +90,17 @@ func (r Repo) RevParse(ctx context.Context, ref string) (string, error) {
 // notACommit says why a ref was not found, with the fix when the repository is a shallow clone
 // (what actions/checkout makes by default).
 func (r Repo) notACommit(ctx context.Context) string {
-	if out, err := r.output(ctx, "rev-parse", "--is-shallow-repository"); err == nil && strings.TrimSpace(string(out)) == "true" {
+	if shallow, err := r.IsShallow(ctx); err == nil && shallow {
 		return "not a commit in this shallow clone: fetch it first (git fetch --depth=1 origin <ref>), or check out with fetch-depth: 0"
 	}
 	return "not a commit in this repository"
+}
+
+// IsShallow reports whether the repository is a shallow clone, whose history and refs are
+// partial: a ref it lacks may well exist upstream.
+func (r Repo) IsShallow(ctx context.Context) (bool, error) {
+	out, err := r.output(ctx, "rev-parse", "--is-shallow-repository")
+	return strings.TrimSpace(string(out)) == "true", err
 }
 
 func isObjectID(s string) bool {
