@@ -31,6 +31,11 @@ type Client struct {
 	token    string
 	now      func() time.Time
 	identity string
+	// plain sends requests without the token (downloads on hosts other than the API's); cache and
+	// budget serve the repository reads of repos.go.
+	plain  *http.Client
+	cache  *diskCache
+	budget rateBudget
 }
 
 type config struct {
@@ -43,6 +48,7 @@ type config struct {
 	userAgent   string
 	logf        func(format string, args ...any)
 	identity    string
+	cacheDir    string
 }
 
 // Option configures a Client.
@@ -138,7 +144,11 @@ func NewClient(token, apiURL string, opts ...Option) (*Client, error) {
 			return nil, redact(fmt.Errorf("GitHub API URL: %w", err), token)
 		}
 	}
-	return &Client{gh: client, token: token, now: cfg.now, identity: cfg.identity}, nil
+	var cache *diskCache
+	if cfg.cacheDir != "" {
+		cache = &diskCache{dir: cfg.cacheDir}
+	}
+	return &Client{gh: client, token: token, now: cfg.now, identity: cfg.identity, plain: hc, cache: cache}, nil
 }
 
 // sign is the one place a body bound for GitHub (an issue, a comment) gets the identity line.

@@ -1,7 +1,8 @@
 // Package githubtest is a fake GitHub REST API for tests: issues (list by label with Link
 // pagination, create, comment, close), the Git data API (refs, commits, trees, blobs, with
-// GitHub's fast-forward rule on ref updates), an organisation's packages, and issue search with
-// the issue timeline (search.go). It answers with
+// GitHub's fast-forward rule on ref updates), an organisation's packages, issue search with the
+// issue timeline (search.go), and organisations' repositories with branches, commits, contents,
+// tarballs, ETags and a rate limit (repos.go). It answers with
 // GitHub's status codes, headers and JSON shapes, including its errors, and replies queued with
 // Enqueue answer the next requests first (rate limits, permission errors). Only tests import it.
 package githubtest
@@ -67,6 +68,7 @@ type Fake struct {
 	queue    []Reply
 	requests []string
 	search   searchState
+	orgs     *orgState // repos.go
 	// PageSize is how many issues a page lists at most (default 100, GitHub's per_page cap).
 	PageSize int
 }
@@ -188,6 +190,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 16<<20))
 	p := r.URL.Path
 	switch {
+	case f.serveOrg(w, r):
 	case r.Method == http.MethodGet && reIssues.MatchString(p):
 		f.listIssues(w, r)
 	case r.Method == http.MethodPost && reIssues.MatchString(p):
