@@ -67,6 +67,16 @@ type LintConfig struct {
 
 	// Contract is the repository contract checked by lint (contract.go); empty fields take the org's values.
 	Contract ContractConfig `yaml:"contract" json:"contract,omitzero"`
+
+	// Reusable says where the workflows a repository calls can be read (the reusable-call rule).
+	Reusable ReusableConfig `yaml:"reusable" json:"reusable,omitzero"`
+}
+
+// ReusableConfig locates called reusable workflows.
+type ReusableConfig struct {
+	// Checkouts maps OWNER/REPO to a local checkout of that repository (a path relative to the
+	// config file's directory), read at the ref each call pins from its git history.
+	Checkouts map[string]string `yaml:"checkouts" json:"checkouts,omitempty"`
 }
 
 // PinningConfig says how `uses:` references must be pinned.
@@ -145,6 +155,15 @@ func (l *LintConfig) Validate(v *Validation) {
 	validateNames(v, "merge-queue-branches", l.MergeQueueBranches)
 	validateGlobs(v, "docker.allow-root", l.Docker.AllowRoot)
 	validateNames(v, "docker.privilege-drop", l.Docker.PrivilegeDrop)
+	for repo, dir := range l.Reusable.Checkouts {
+		key := "reusable.checkouts." + repo
+		switch {
+		case !strings.Contains(repo, "/") || !ValidRepoRef(repo):
+			v.KeyErrorf(key, "want OWNER/REPO, the repository a workflow calls into")
+		case strings.TrimSpace(dir) == "":
+			v.Errorf(key, "must be the path of a checkout of %s", repo)
+		}
+	}
 	for id, rc := range l.Rules {
 		if id == "" {
 			*v.errs = append(*v.errs, v.cfg.at(v.cfg.KeyPos(v.full("rules.")), v.full("rules")+": empty rule id"))

@@ -50,3 +50,20 @@ func errText(err error) string {
 	}
 	return err.Error()
 }
+
+// TestLintReusableCheckouts: lint.reusable.checkouts maps OWNER/REPO to a checkout; a key that is
+// not OWNER/REPO and an empty path are rejected where they are written.
+func TestLintReusableCheckouts(t *testing.T) {
+	c, err := Parse("ok.yml", []byte("lint:\n  reusable:\n    checkouts:\n      Molecule-AI/molecule-ci: ../molecule-ci\n"))
+	if err != nil || c.Lint.Reusable.Checkouts["Molecule-AI/molecule-ci"] != "../molecule-ci" {
+		t.Fatalf("%+v, %v", c, err)
+	}
+	_, err = Parse("bad.yml", []byte("lint:\n  reusable:\n    checkouts:\n      molecule-ci: ../a\n      o/r: \"\"\n      o/a/b: x\n      o/s: [x]\n"))
+	want := "bad.yml:4:7: lint.reusable.checkouts.molecule-ci: want OWNER/REPO, the repository a workflow calls into\n" +
+		"bad.yml:5:12: lint.reusable.checkouts.o/r: must be the path of a checkout of o/r\n" +
+		"bad.yml:6:7: lint.reusable.checkouts.o/a/b: want OWNER/REPO, the repository a workflow calls into\n" +
+		"bad.yml:7:12: lint.reusable.checkouts.o/s: expected a string, got a sequence"
+	if errText(err) != want {
+		t.Errorf("got\n%s\nwant\n%s", errText(err), want)
+	}
+}

@@ -45,6 +45,8 @@ type Repo struct {
 	SizeKB int64
 	// Branch is the branch a remote repository is read at (its default branch).
 	Branch string
+	// Unlisted marks a repository a shard's plan names that the source no longer lists.
+	Unlisted bool
 }
 
 // FullName is OWNER/NAME, or NAME when the owner is not known.
@@ -88,6 +90,8 @@ type Options struct {
 	// Progress, when set, is told when a repository starts and finishes (from several goroutines,
 	// one call at a time).
 	Progress func(Event)
+	// CallsOnly reads the repositories' calls and does not lint them (fleet --calls).
+	CallsOnly bool
 }
 
 // Event is a progress notice: a repository started (Done is false) or finished.
@@ -146,7 +150,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	repos = slices.Clone(repos)
 	SortRepos(repos)
-	if len(repos) == 0 {
+	if len(repos) == 0 && opts.Repos == nil {
 		return nil, errors.New("the fleet has no repositories: nothing to lint")
 	}
 	jobs := opts.Jobs
@@ -220,6 +224,10 @@ func compareRepos(a, b Repo) int {
 // lintRepo opens, configures and lints one repository. Its failures are the result's Error.
 func lintRepo(ctx context.Context, opts Options, r Repo) RepoResult {
 	res := RepoResult{Repo: r, Kind: string(config.ContractNone)}
+	if r.Unlisted {
+		res.Error = "cannot be read: the plan names it, but it is no longer listed (deleted, renamed or archived since the plan was made)"
+		return res
+	}
 	co, err := opts.Source.Open(ctx, r)
 	if err != nil {
 		res.Error = "cannot be read: " + err.Error()
@@ -229,6 +237,11 @@ func lintRepo(ctx context.Context, opts Options, r Repo) RepoResult {
 		defer co.Close()
 	}
 	res.Notes = co.Notes
+	if opts.CallsOnly {
+		res.Kind = kindOf(co.Dir, "")
+		res.Calls = callsOf(co.Dir, 0)
+		return res
+	}
 	lopts, extra, err := opts.Configure(ctx, r, co.Dir)
 	if err != nil {
 		res.Error = "cannot be configured: " + err.Error()
@@ -304,27 +317,4 @@ func callsOf(dir string, maxSize int64) []reusable.Call {
 // Result is the fleet's results, one per repository, sorted.
 type Result struct {
 	Repos []RepoResult
-}
-
-// Failed reports the repositories that could not be read or linted.
-func (r *Result) Failed() []RepoResult {
-	var out []RepoResult
-	for _, rr := range r.Repos {
-		if rr.Error != "" {
-			out = append(out, rr)
-		}
-	}
-	return out
-}
-
-// Findings returns every finding of the fleet, with paths prefixed by the repository's path.
-func (r *Result) Findings() []report.Finding {
-	var out []report.Finding
-	for _, rr := range r.Repos {
-		for _, f := range rr.Findings {
-			f.Path = rr.Repo.Path + "/" + f.Path
-			out = append(out, f)
-		}
-	}
-	return out
 }

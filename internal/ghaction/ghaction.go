@@ -74,6 +74,14 @@ func (e *Env) InActions() bool {
 	return e != nil && e.getenv("GITHUB_ACTIONS") == "true"
 }
 
+// Interactive reports whether progress may be drawn as a live line on a terminal: stdout is one
+// (terminal, decided by the caller from the file descriptor), and neither GitHub Actions nor
+// another CI system (CI set) reads the output as a log, nor TERM=dumb forbids cursor movement.
+// Otherwise progress is one plain line per event.
+func (e *Env) Interactive(terminal bool) bool {
+	return terminal && !e.InActions() && e.Getenv("CI") == "" && e.Getenv("TERM") != "dumb"
+}
+
 // Getenv returns any environment variable (BUILDKIT_HOST, NO_COLOR, ...). It exists so that no
 // other package calls os.Getenv and every command stays testable with an injected environment. A
 // nil Env has an empty environment.
