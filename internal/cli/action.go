@@ -15,7 +15,7 @@ const maxActionArgs = 64 << 10
 
 // actionCommands are the commands the composite action may run. The hidden `action` command
 // itself and `help` are not among them.
-var actionCommands = []string{"build", "coverage", "lint", "probe", "triage", "version"}
+var actionCommands = []string{"build", "coverage", "fleet", "lint", "probe", "triage", "version"}
 
 // runAction is the entry point of action.yml: it reads the action's inputs (INPUT_COMMAND,
 // INPUT_ARGS, INPUT_CONFIG, INPUT_SARIF_FILE, which action.yml passes to its run step), splits

@@ -60,6 +60,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"lint", "lint workflows, action metadata, Dockerfiles and .molecule-ci.yml", runLint},
+		{"fleet", "lint many repositories as one run: a directory of checkouts or an organisation", runFleet},
 		{"build", "build the base image and every adapter built FROM it, through BuildKit", runBuild},
 		{"coverage", "gate Go, Python and TypeScript coverage reports against the policy", runCoverage},
 		{"probe", "probe the services, file incidents, page, and write the status page", runProbe},
