@@ -55,30 +55,30 @@ const (
 )
 
 type fleetFlags struct {
-	po            publishOptions
-	dir, org      string
-	repos         stringList
-	owner         string
-	inclArchived  bool
-	inclForks     bool
-	calls         bool
-	plan          bool
-	shards        int
-	shard, of     int
-	planFile      string
-	merge         bool
-	site          string
-	jsonFile      string
-	issue         bool
-	issueLabel    string
-	jobs          int
-	cacheDir      string
-	noCache       bool
-	shellcheck    string
-	pyflakes      string
-	maxFileSize   string
-	maxWait       time.Duration
-	flagMaxSize   int64
+	po           publishOptions
+	dir, org     string
+	repos        stringList
+	owner        string
+	inclArchived bool
+	inclForks    bool
+	calls        bool
+	plan         bool
+	shards       int
+	shard, of    int
+	planFile     string
+	merge        bool
+	site         string
+	jsonFile     string
+	issue        bool
+	issueLabel   string
+	jobs         int
+	cacheDir     string
+	noCache      bool
+	shellcheck   string
+	pyflakes     string
+	maxFileSize  string
+	maxWait      time.Duration
+	flagMaxSize  int64
 }
 
 func (f *fleetFlags) register(fs *flag.FlagSet) {
