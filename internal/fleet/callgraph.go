@@ -67,7 +67,7 @@ func (g *CallGraph) Human(w io.Writer) error {
 		}
 		tw.Flush()
 	}
-	fmt.Fprintf(&b, "\n%s from %s into %s\n", plural(len(g.Calls), "call", "calls"), plural(g.callers(), "repository", "repositories"), plural(len(g.Callees), "shared workflow@ref", "shared workflow@refs"))
+	fmt.Fprintf(&b, "\n%s from %s into %s\n", plural(len(g.Calls), "call", "calls"), plural(g.callers(), "repository", "repositories"), plural(len(g.Callees), "shared workflow and ref", "shared workflow and ref pairs"))
 	_, err := w.Write(b.Bytes())
 	return err
 }
@@ -84,7 +84,7 @@ func (g *CallGraph) callers() int {
 func (g *CallGraph) Markdown(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("## molecule-ci fleet: reusable-workflow calls\n\n")
-	fmt.Fprintf(&b, "%s from %s into %s.\n\n", plural(len(g.Calls), "call", "calls"), plural(g.callers(), "repository", "repositories"), plural(len(g.Callees), "shared workflow@ref", "shared workflow@refs"))
+	fmt.Fprintf(&b, "%s from %s into %s.\n\n", plural(len(g.Calls), "call", "calls"), plural(g.callers(), "repository", "repositories"), plural(len(g.Callees), "shared workflow and ref", "shared workflow and ref pairs"))
 	if len(g.Callees) > 0 {
 		b.WriteString("| shared workflow | ref | repositories | calls |\n| --- | --- | ---: | ---: |\n")
 		for _, c := range g.Callees {

@@ -299,7 +299,7 @@ func extract(ctx context.Context, r io.Reader, dst string, maxFile int64) ([]str
 	note(fmt.Sprintf("%d files over the %d-byte limit not read", len(large), maxFile), large)
 	note(fmt.Sprintf("%d links not followed", len(links)), links)
 	note(fmt.Sprintf("%d entries that are not regular files or directories, or clash, not read", len(odd)), odd)
-	note(fmt.Sprintf("%d entries outside the repository's directory not read", len(outside)), outside)
+	note(fmt.Sprintf("%d entries named outside the repository's directory, or inside .git, not read", len(outside)), outside)
 	return notes, nil
 }
 

@@ -70,18 +70,24 @@ var statusColours = map[string]string{"ok": ansiGreen, "fail": ansiRed, "unreada
 // and the shared workflows it calls at which ref; then the totals, and why repositories could
 // not be read.
 func (d *Document) Human(w io.Writer, colour bool) error {
-	var b bytes.Buffer
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  \tREPOSITORY\tKIND\tERRORS\tWARNINGS\tCALLS")
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, " \tREPOSITORY\tKIND\tERRORS\tWARNINGS\tCALLS")
 	for _, r := range d.Repos {
-		st := r.Status()
-		mark := statusMarks[st]
-		if c := statusColours[st]; colour && c != "" {
-			mark = c + mark + ansiReset
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", mark, cell(r.Name, 60), cell(r.Kind, 20), r.Errors, r.Warnings, cell(orDash(strings.Join(r.calledWorkflows(), ", ")), 300))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", statusMarks[r.Status()], cell(r.Name, 60), cell(r.Kind, 20), r.Errors, r.Warnings, cell(orDash(strings.Join(r.calledWorkflows(), ", ")), 300))
 	}
 	tw.Flush()
+	// The marks are coloured after the layout: tabwriter would count the colour sequences as width.
+	var b bytes.Buffer
+	for i, line := range strings.SplitAfter(table.String(), "\n") {
+		if i > 0 && i <= len(d.Repos) && colour {
+			st := d.Repos[i-1].Status()
+			if c := statusColours[st]; c != "" {
+				line = c + statusMarks[st] + ansiReset + strings.TrimPrefix(line, statusMarks[st])
+			}
+		}
+		b.WriteString(line)
+	}
 	fmt.Fprintf(&b, "\n%s\n", d.Headline())
 	for _, r := range d.Repos {
 		switch {
@@ -111,7 +117,7 @@ func (d *Document) Headline() string {
 	}
 	line := strings.Join(parts, ", ")
 	line += fmt.Sprintf("; %s, %s, %s", plural(s.Errors, "error", "errors"), plural(s.Warnings, "warning", "warnings"), plural(s.Infos, "info", "info"))
-	line += fmt.Sprintf("; %s into %s", plural(s.Calls, "reusable-workflow call", "reusable-workflow calls"), plural(len(s.Callees), "shared workflow@ref", "shared workflow@refs"))
+	line += fmt.Sprintf("; %s (%s)", plural(s.Calls, "reusable-workflow call", "reusable-workflow calls"), plural(len(s.Callees), "shared workflow and ref", "shared workflow and ref pairs"))
 	return line
 }
 

@@ -18,7 +18,7 @@ import (
 //go:embed site.html.tmpl
 var siteTemplate string
 
-var siteTmpl = template.Must(template.New("site").Parse(siteTemplate))
+var siteTmpl = template.Must(template.New("site").Funcs(template.FuncMap{"plural": plural}).Parse(siteTemplate))
 
 // SiteOptions are what the dashboard says about the run.
 type SiteOptions struct {
