@@ -1,0 +1,442 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Molecule-AI/molecule-ci/internal/fleet"
+	"github.com/Molecule-AI/molecule-ci/internal/ghaction"
+	"github.com/Molecule-AI/molecule-ci/internal/github"
+	"github.com/Molecule-AI/molecule-ci/internal/github/githubtest"
+	"github.com/Molecule-AI/molecule-ci/internal/golden"
+)
+
+// fleetFixture is internal/fleet's fixture fleet (app, lib, shared) copied into a temporary
+// directory, with an empty repository beside.
+func fleetFixture(t testing.TB) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "fleet")
+	copyFiles(t, filepath.Join("..", "fleet", "testdata", "fleet"), dir)
+	if err := os.MkdirAll(filepath.Join(dir, "empty"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func copyFiles(t testing.TB, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// repoFiles reads a checkout's regular files (not .git), as the fake serves them.
+func repoFiles(t testing.TB, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == ".git" {
+			return filepath.SkipDir
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, _ := filepath.Rel(dir, p)
+		files[filepath.ToSlash(rel)] = string(b)
+		return nil
+	})
+	return files
+}
+
+// seedOrg serves every checkout under each of dirs (an immediate subdirectory is a repository)
+// as a repository of owner on the fake, at branch main.
+func seedOrg(t testing.TB, f *githubtest.Fake, owner string, dirs ...string) {
+	t.Helper()
+	for _, parent := range dirs {
+		entries, err := os.ReadDir(parent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+				continue
+			}
+			f.AddRepos(githubtest.RepoSpec{Owner: owner, Name: e.Name(), Branches: map[string]map[string]string{"main": repoFiles(t, filepath.Join(parent, e.Name()))}})
+		}
+	}
+}
+
+type fleetRunResult struct {
+	stdout, stderr string
+	code           int
+	outputs        string
+	summary        string
+}
+
+// runFleetCmd runs `molecule-ci fleet` in dir with env (nil: outside GitHub Actions), the GitHub
+// clients on clk (nil: the wall clock).
+func runFleetCmd(t testing.TB, dir string, env map[string]string, clk *triageClock, args ...string) fleetRunResult {
+	t.Helper()
+	if env == nil {
+		env = map[string]string{}
+	}
+	if _, ok := env["XDG_CACHE_HOME"]; !ok {
+		env["XDG_CACHE_HOME"] = filepath.Join(dir, ".cache")
+	}
+	if clk != nil {
+		fleetClientOptions = []github.Option{github.WithClock(clk.Now), github.WithSleep(clk.Sleep)}
+		defer func() { fleetClientOptions = nil }()
+	}
+	if env["GITHUB_ACTIONS"] == "true" {
+		env["GITHUB_STEP_SUMMARY"] = filepath.Join(dir, "summary.md")
+		env["GITHUB_OUTPUT"] = filepath.Join(dir, "output")
+		os.Remove(env["GITHUB_OUTPUT"])
+		os.Remove(env["GITHUB_STEP_SUMMARY"])
+	}
+	var stdout, stderr bytes.Buffer
+	e := Env{Actions: ghaction.New(func(k string) string { return env[k] }, &stdout), WorkDir: dir}
+	code := Run(context.Background(), append([]string{"fleet"}, args...), Streams{Stdout: &stdout, Stderr: &stderr}, e)
+	r := fleetRunResult{stdout: stdout.String(), stderr: stderr.String(), code: code}
+	if p := env["GITHUB_OUTPUT"]; p != "" {
+		b, _ := os.ReadFile(p)
+		r.outputs = string(b)
+		b, _ = os.ReadFile(env["GITHUB_STEP_SUMMARY"])
+		r.summary = string(b)
+	}
+	return r
+}
+
+// TestFleetDirAndCalls: the fixture fleet as a table (exit 1: an error finding), its call graph
+// (exit 0), and the progress lines of a CI log.
+func TestFleetDirAndCalls(t *testing.T) {
+	dir := fleetFixture(t)
+	work := filepath.Dir(dir)
+	r := runFleetCmd(t, work, map[string]string{"CI": "true"}, nil, "--dir", "fleet", "--owner", "Acme", "-j", "1", "--shellcheck", "off")
+	if r.code != ExitFindings {
+		t.Errorf("exit %d, want 1 (an error finding)\n%s", r.code, r.stderr)
+	}
+	golden.Check(t, "testdata/fleet-table.golden", []byte(r.stdout))
+	durations := regexp.MustCompile(`\(\d+(\.\d+)?[µm]?s\)`)
+	golden.Check(t, "testdata/fleet-progress.golden", []byte(durations.ReplaceAllString(r.stderr, "(T)")))
+	r = runFleetCmd(t, work, nil, nil, "--dir", "fleet", "--owner", "Acme", "--calls")
+	if r.code != ExitOK {
+		t.Errorf("--calls: exit %d\n%s", r.code, r.stderr)
+	}
+	golden.Check(t, "testdata/fleet-calls.golden", []byte(r.stdout))
+}
+
+// TestFleetCorpus runs the fleet over the organisation's real repositories: every one is linted,
+// its contract kind recognised, and its calls into the shared workflows listed.
+func TestFleetCorpus(t *testing.T) {
+	corpus := filepath.Join("..", "..", "..", "shared", "corpus")
+	if _, err := os.Stat(filepath.Join(corpus, "fleet-sample")); err != nil {
+		t.Skipf("SKIP: the shared corpus is not here (%v)", err)
+	}
+	work := t.TempDir()
+	abs, _ := filepath.Abs(corpus)
+	args := []string{"--dir", filepath.Join(abs, "fleet-sample"), "--owner", "Molecule-AI", "--shellcheck", "off"}
+	for _, r := range []string{"molecule-ci-main", "molecule-core-head", "template-claude-code", "template-openclaw", "plugin-github-app-auth", "org-template-molecule-dev", "molecule-ai-status"} {
+		args = append(args, "--repo", filepath.Join(abs, r))
+	}
+	calls := runFleetCmd(t, work, nil, nil, append(args, "--calls")...)
+	if calls.code != ExitOK {
+		t.Fatalf("--calls: exit %d\n%s", calls.code, calls.stderr)
+	}
+	golden.Check(t, "testdata/fleet-corpus-calls.golden", []byte(calls.stdout))
+
+	r := runFleetCmd(t, work, nil, nil, append(args, "--format", "json")...)
+	if r.code != ExitFindings {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	d, err := fleet.ParseDocument([]byte(r.stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, repo := range d.Repos {
+		if repo.Error != "" || repo.Skipped != "" || repo.FilesChecked == 0 {
+			t.Errorf("%s: not linted: %q %q", repo.Name, repo.Error, repo.Skipped)
+		}
+		kinds = append(kinds, repo.Name+" "+repo.Kind)
+	}
+	want := []string{
+		"molecule-ai-org-template-ux-ab-lab org-template", "molecule-ai-plugin-gh-identity go-plugin", "molecule-ai-plugin-molecule-dev plugin",
+		"molecule-ai-plugin-molecule-hitl plugin", "molecule-ai-plugin-molecule-medo plugin", "molecule-ai-plugin-superpowers plugin",
+		"molecule-ai-status none", "molecule-ai-workspace-runtime none", "molecule-ai-workspace-template-autogen workspace-template",
+		"molecule-ai-workspace-template-crewai workspace-template", "molecule-ci-main none", "molecule-core-head none", "molecule-mcp-server none",
+		"org-template-molecule-dev org-template", "plugin-github-app-auth go-plugin", "template-claude-code workspace-template",
+		"template-openclaw workspace-template",
+	}
+	if !slices.Equal(kinds, want) {
+		t.Errorf("kinds:\n%s\nwant:\n%s", strings.Join(kinds, "\n"), strings.Join(want, "\n"))
+	}
+	// The call graph of the lint run is the one --calls printed.
+	var g bytes.Buffer
+	d.CallGraph().Human(&g)
+	if g.String() != calls.stdout {
+		t.Errorf("the lint run's call graph differs from --calls:\n%s", g.String())
+	}
+}
+
+// normalisePaths makes an --org report comparable with a --dir one: the repository's path is
+// OWNER/NAME there and the checkout's directory here.
+func normalisePaths(t testing.TB, js string) *fleet.Document {
+	t.Helper()
+	d, err := fleet.ParseDocument([]byte(js))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, js)
+	}
+	for i := range d.Repos {
+		d.Repos[i].Path = d.Repos[i].Name
+		d.Repos[i].Notes = nil
+	}
+	return d
+}
+
+func docJSON(t testing.TB, d *fleet.Document) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := d.JSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// TestFleetOrg reads an organisation through the fake GitHub API: the report is the one the
+// checkouts give, each repository costs two counted requests cold (its branch head and its
+// tarball) and none warm (the head is a 304, the tree is in the cache).
+func TestFleetOrg(t *testing.T) {
+	dir := fleetFixture(t)
+	work := filepath.Dir(dir)
+	f := githubtest.New(t)
+	seedOrg(t, f, "Acme", dir)
+	f.AddRepos(githubtest.RepoSpec{Owner: "Acme", Name: "archived", Archived: true, Branches: map[string]map[string]string{"main": {"a.txt": "a"}}},
+		githubtest.RepoSpec{Owner: "Acme", Name: "fork", Fork: true, Branches: map[string]map[string]string{"main": {"a.txt": "a"}}})
+	env := func() map[string]string {
+		return map[string]string{"GITHUB_API_URL": f.URL, "FLEET_TOKEN": "ghp_fleetReadToken0123456789abcdefABCDEF"}
+	}
+	local := runFleetCmd(t, work, nil, nil, "--dir", "fleet", "--owner", "Acme", "--shellcheck", "off", "--format", "json")
+	cold := runFleetCmd(t, work, env(), nil, "--org", "Acme", "--shellcheck", "off", "--format", "json")
+	if cold.code != ExitFindings || !strings.Contains(cold.stderr, "1 archived repositories and 1 forks left out") {
+		t.Fatalf("exit %d\n%s", cold.code, cold.stderr)
+	}
+	want := docJSON(t, normalisePaths(t, local.stdout))
+	if got := docJSON(t, normalisePaths(t, cold.stdout)); got != want {
+		t.Errorf("--org report differs from the checkouts':\n%s\n---\n%s", got, want)
+	}
+	counts := f.RepoRequests()
+	for _, name := range []string{"app", "lib", "shared"} {
+		if c := counts["acme/"+name]; c != (githubtest.RequestCount{Counted: 2, Downloads: 1}) {
+			t.Errorf("cold %s: %+v, want 2 counted requests and 1 download", name, c)
+		}
+	}
+	// The empty repository has a default branch but no files: branch head and tarball.
+	warm := runFleetCmd(t, work, env(), nil, "--org", "Acme", "--shellcheck", "off", "--format", "json")
+	if warm.stdout != cold.stdout {
+		t.Errorf("a warm run's report differs:\n%s", warm.stdout)
+	}
+	for name, c := range f.RepoRequests() {
+		before := counts[name]
+		if c.Counted != before.Counted || c.Downloads != before.Downloads {
+			t.Errorf("warm %q: %+v after %+v: a warm run must cost no counted request", name, c, before)
+		}
+	}
+	if c := f.RepoRequests()["acme/app"]; c.NotModified != 1 {
+		t.Errorf("warm app: %+v, want one 304", c)
+	}
+	// One file changes: that repository costs two requests again, the others nothing.
+	content := "name: ci\non: [push]\npermissions: {}\njobs: {}\n"
+	f.SetFile("Acme", "lib", "main", ".github/workflows/test.yml", &content)
+	runFleetCmd(t, work, env(), nil, "--org", "Acme", "--shellcheck", "off", "--format", "json")
+	after := f.RepoRequests()
+	if d := after["acme/lib"].Counted - counts["acme/lib"].Counted; d != 2 {
+		t.Errorf("a changed repository cost %d counted requests, want 2", d)
+	}
+	if d := after["acme/app"].Counted - counts["acme/app"].Counted; d != 0 {
+		t.Errorf("an unchanged repository cost %d counted requests", d)
+	}
+}
+
+// TestFleetOrgCorpus: the organisation's real repositories served by the fake give the same
+// report through the API as from their checkouts.
+func TestFleetOrgCorpus(t *testing.T) {
+	corpus, _ := filepath.Abs(filepath.Join("..", "..", "..", "shared", "corpus", "fleet-sample"))
+	if _, err := os.Stat(corpus); err != nil {
+		t.Skipf("SKIP: the shared corpus is not here (%v)", err)
+	}
+	work := t.TempDir()
+	f := githubtest.New(t)
+	seedOrg(t, f, "Molecule-AI", corpus)
+	local := runFleetCmd(t, work, nil, nil, "--dir", corpus, "--owner", "Molecule-AI", "--shellcheck", "off", "--format", "json")
+	remote := runFleetCmd(t, work, map[string]string{"GITHUB_API_URL": f.URL, "FLEET_TOKEN": "ghp_x"}, nil, "--org", "Molecule-AI", "--shellcheck", "off", "--format", "json")
+	if remote.code != local.code {
+		t.Errorf("exit %d through the API, %d from the checkouts\n%s", remote.code, local.code, remote.stderr)
+	}
+	if a, b := docJSON(t, normalisePaths(t, remote.stdout)), docJSON(t, normalisePaths(t, local.stdout)); a != b {
+		t.Errorf("reports differ:\n%s\n---\n%s", a, b)
+	}
+}
+
+// TestFleetShardsMergeCLI: plan, shards and merge through the command line give the report of
+// one run, byte for byte; a missing shard fails the merge and names what is missing.
+func TestFleetShardsMergeCLI(t *testing.T) {
+	dir := fleetFixture(t)
+	work := filepath.Dir(dir)
+	base := []string{"--dir", "fleet", "--owner", "Acme", "--shellcheck", "off"}
+	whole := runFleetCmd(t, work, nil, nil, append(base, "--format", "json")...)
+	plan := runFleetCmd(t, work, map[string]string{"GITHUB_ACTIONS": "true"}, nil, append(base, "--plan", "--shards", "3")...)
+	if plan.code != ExitOK || !strings.Contains(plan.outputs, "matrix<<") || !strings.Contains(plan.outputs, "shards<<") {
+		t.Fatalf("plan: exit %d\n%s\n%s", plan.code, plan.stderr, plan.outputs)
+	}
+	var p fleet.Plan
+	if err := json.Unmarshal([]byte(plan.stdout), &p); err != nil || len(p.Include) != 3 {
+		t.Fatalf("plan %q: %v", plan.stdout, err)
+	}
+	os.WriteFile(filepath.Join(work, "plan.json"), []byte(plan.stdout), 0o644)
+	var shards []string
+	for i := range 3 {
+		name := filepath.Join(work, "shard-"+string(rune('0'+i))+".json")
+		r := runFleetCmd(t, work, nil, nil, append(base, "--shard", string(rune('0'+i)), "--plan-file", "plan.json", "--json-file", name, "--format", "markdown")...)
+		if r.code > ExitFindings {
+			t.Fatalf("shard %d: exit %d\n%s", i, r.code, r.stderr)
+		}
+		shards = append(shards, name)
+	}
+	merged := runFleetCmd(t, work, nil, nil, append([]string{"--merge", "--plan-file", "plan.json", "--format", "json"}, shards...)...)
+	if merged.stdout != whole.stdout || merged.code != whole.code {
+		t.Errorf("merged (exit %d) differs from one run (exit %d):\n%s\n---\n%s", merged.code, whole.code, merged.stdout, whole.stdout)
+	}
+	// --of N makes the plan again from the listing: the same shards.
+	again := runFleetCmd(t, work, nil, nil, append(base, "--shard", "1", "--of", "3", "--format", "json")...)
+	one, _ := os.ReadFile(shards[1])
+	if again.stdout != string(one) {
+		t.Errorf("--of 3 shard 1 differs from the plan file's:\n%s\n---\n%s", again.stdout, one)
+	}
+	missing := runFleetCmd(t, work, nil, nil, "--merge", "--plan-file", "plan.json", "--format", "json", shards[0], shards[2])
+	if missing.code != ExitTool || !strings.Contains(missing.stderr, "of the plan are in no shard's report") {
+		t.Errorf("a missing shard: exit %d\n%s", missing.code, missing.stderr)
+	}
+	dup := runFleetCmd(t, work, nil, nil, "--merge", shards[0], shards[0])
+	if dup.code != ExitUsage || !strings.Contains(dup.stderr, "is in two shards' reports") {
+		t.Errorf("a shard twice: exit %d\n%s", dup.code, dup.stderr)
+	}
+}
+
+// TestFleetUsage: every wrong command line is exit 2 with a message saying what to do.
+func TestFleetUsage(t *testing.T) {
+	dir := fleetFixture(t)
+	work := filepath.Dir(dir)
+	os.WriteFile(filepath.Join(work, "bad.json"), []byte(`{"repos":[{"name":"x","extra":1}]}`), 0o644)
+	os.WriteFile(filepath.Join(work, "plan.json"), []byte(`{"include":[{"shard":0,"repos":[]}]}`), 0o644)
+	var b strings.Builder
+	for _, args := range [][]string{
+		{},
+		{"--dir", "fleet", "--org", "Acme"},
+		{"--merge", "--dir", "fleet"},
+		{"--merge"},
+		{"--dir", "fleet", "extra"},
+		{"--dir", "fleet", "--plan"},
+		{"--dir", "fleet", "--plan", "--shards", "300"},
+		{"--dir", "fleet", "--shards", "2"},
+		{"--dir", "fleet", "--shard", "1"},
+		{"--dir", "fleet", "--shard", "3", "--of", "3"},
+		{"--dir", "fleet", "--of", "3"},
+		{"--dir", "fleet", "--shard", "0", "--of", "2", "--plan-file", "plan.json"},
+		{"--dir", "fleet", "--shard", "4", "--plan-file", "plan.json"},
+		{"--dir", "fleet", "--format", "xml"},
+		{"--dir", "fleet", "--calls", "--format", "sarif"},
+		{"--dir", "fleet", "--fail-on", "bad"},
+		{"--dir", "fleet", "-j", "-1"},
+		{"--dir", "missing"},
+		{"--repo", "fleet/app/.github/workflows/ci.yml"},
+		{"--org", "bad/name"},
+		{"--org", "Acme"},
+		{"--merge", "bad.json"},
+		{"--merge", "nothing.json"},
+		{"--dir", "fleet", "--max-file-size", "lots"},
+	} {
+		r := runFleetCmd(t, work, nil, nil, args...)
+		b.WriteString("fleet " + strings.Join(args, " ") + "\n  => exit " + string(rune('0'+r.code)) + ": " + strings.TrimSpace(strings.ReplaceAll(r.stderr, work, "$WORK")) + "\n")
+	}
+	golden.Check(t, "testdata/fleet-usage.golden", []byte(b.String()))
+}
+
+// TestFleetOrgFailures: one repository the API fails on is a line in the report and exit 3; the
+// others are linted. An organisation that does not exist is exit 2. A spent rate limit is
+// waited for, on the fake's clock.
+func TestFleetOrgFailures(t *testing.T) {
+	dir := fleetFixture(t)
+	work := filepath.Dir(dir)
+	f := githubtest.New(t)
+	seedOrg(t, f, "Acme", dir)
+	env := map[string]string{"GITHUB_API_URL": f.URL, "FLEET_TOKEN": "ghp_fleetReadToken0123456789abcdefABCDEF"}
+	f.Enqueue(githubtest.Reply{Path: "/repos/Acme/lib/branches/", Status: 404, Body: `{"message":"Branch not found","documentation_url":"https://docs.github.com/rest/branches/branches#get-a-branch","status":"404"}`})
+	clk := &triageClock{t: time.Now()}
+	r := runFleetCmd(t, work, env, clk, "--org", "Acme", "--shellcheck", "off", "-j", "1")
+	if r.code != ExitTool || !strings.Contains(r.stdout, "Acme/lib: cannot be read: branch main of Acme/lib: not found: GET "+f.URL+"/repos/Acme/lib/branches/main: 404 Branch not found") ||
+		!strings.Contains(r.stderr, "fleet: 1 repository could not be read or linted (see the report)") {
+		t.Errorf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "✗  app") || !strings.Contains(r.stdout, "!  lib") {
+		t.Errorf("the other repositories were not linted:\n%s", r.stdout)
+	}
+	nf := runFleetCmd(t, work, env, clk, "--org", "Nobody")
+	if nf.code != ExitUsage || !strings.Contains(nf.stderr, "organisation Nobody not found, or not visible to the token") {
+		t.Errorf("unknown organisation: exit %d\n%s", nf.code, nf.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr+nf.stderr, "ghp_fleetReadToken") {
+		t.Error("the token reached the output")
+	}
+	// Three requests a window: the run waits for the resets and lints everything.
+	f2 := githubtest.New(t)
+	seedOrg(t, f2, "Acme", dir)
+	clk2 := &triageClock{t: time.Now()}
+	f2.SetRateLimit(3, time.Hour, clk2.Now)
+	work2 := t.TempDir()
+	rl := runFleetCmd(t, work2, map[string]string{"GITHUB_API_URL": f2.URL, "FLEET_TOKEN": "ghp_x"}, clk2, "--org", "Acme", "--shellcheck", "off", "-j", "1", "--format", "json")
+	if rl.code != ExitFindings || clk2.waited < 2*time.Hour {
+		t.Errorf("rate limited: exit %d, waited %v\n%s", rl.code, clk2.waited, rl.stderr)
+	}
+	// A reset further away than --max-wait: the repositories it stops are reported, not hung on.
+	f3 := githubtest.New(t)
+	seedOrg(t, f3, "Acme", dir)
+	clk3 := &triageClock{t: time.Now()}
+	f3.SetRateLimit(3, time.Hour, clk3.Now)
+	short := runFleetCmd(t, t.TempDir(), map[string]string{"GITHUB_API_URL": f3.URL, "FLEET_TOKEN": "ghp_x"}, clk3, "--org", "Acme", "--shellcheck", "off", "-j", "1", "--max-wait", "1m")
+	if short.code != ExitTool || !strings.Contains(short.stdout, "API rate limit exceeded") {
+		t.Errorf("--max-wait 1m: exit %d\n%s\n%s", short.code, short.stdout, short.stderr)
+	}
+}
