@@ -266,7 +266,8 @@ func (r *fleetRun) githubClient() (*github.Client, error) {
 	if token == "" {
 		return nil, usagef("fleet: no token: set FLEET_TOKEN (or GITHUB_TOKEN) to a token that can read the organisation's repositories")
 	}
-	if gha.InActions() {
+	if gha.InActions() && (r.f.po.format == "human" || r.f.po.format == "markdown") {
+		// The mask is a command on stdout: not in a JSON or SARIF document a step redirects.
 		gha.AddMask(token)
 	}
 	opts := []github.Option{github.WithMaxWait(r.f.maxWait), github.WithLogf(func(format string, args ...any) {

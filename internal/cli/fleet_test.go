@@ -440,3 +440,113 @@ func TestFleetOrgFailures(t *testing.T) {
 		t.Errorf("--max-wait 1m: exit %d\n%s\n%s", short.code, short.stdout, short.stderr)
 	}
 }
+
+// hostileToken is a credential planted in a repository: it must reach no output.
+const hostileToken = "ghp_0123456789abcdefghijABCDEFGHIJ012345"
+
+// TestFleetHostile: names and texts from a repository read through the API — a file named like
+// a workflow command, a job id with markup, a planted token — reach every format encoded.
+func TestFleetHostile(t *testing.T) {
+	f := githubtest.New(t)
+	f.AddRepos(githubtest.RepoSpec{Owner: "Acme", Name: "evil", Branches: map[string]map[string]string{"main": {
+		".github/workflows/::error::x.yml": "on: push\npermissions: {}\njobs:\n  \"<script>alert(1)</script>\":\n    uses: \"Acme/shared/.github/workflows/a.yml@main\"\n    with:\n      \"a|b::warning::c\": 1\n# " + hostileToken + "\n",
+		"notes.txt": "::error file=x::injected\n" + hostileToken + "\n",
+	}}})
+	work := t.TempDir()
+	env := func() map[string]string {
+		return map[string]string{"GITHUB_API_URL": f.URL, "FLEET_TOKEN": "ghp_x", "GITHUB_ACTIONS": "true"}
+	}
+	site := filepath.Join(work, "site")
+	var all strings.Builder
+	for _, format := range []string{"human", "json", "markdown", "sarif"} {
+		r := runFleetCmd(t, work, env(), nil, "--org", "Acme", "--shellcheck", "off", "--format", format, "--site", site)
+		if r.code != ExitFindings {
+			t.Fatalf("%s: exit %d\n%s", format, r.code, r.stderr)
+		}
+		all.WriteString(r.stdout + r.stderr + r.summary)
+		for _, line := range strings.Split(r.stdout, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "::") && !strings.HasPrefix(line, "::add-mask::ghp_x") {
+				t.Errorf("%s: a workflow command reached the log: %q", format, line)
+			}
+		}
+	}
+	calls := runFleetCmd(t, work, env(), nil, "--org", "Acme", "--calls")
+	all.WriteString(calls.stdout + calls.summary)
+	html, err := os.ReadFile(filepath.Join(site, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := os.ReadFile(filepath.Join(site, "fleet.json"))
+	all.Write(html)
+	all.Write(js)
+	if strings.Contains(all.String(), hostileToken) {
+		t.Error("the planted token reached an output")
+	}
+	if strings.Contains(string(html), "<script>") {
+		t.Error("markup from a repository reached the page")
+	}
+	if !strings.Contains(string(html), "&lt;script&gt;") && !strings.Contains(calls.stdout, "<script>alert(1)</script>") {
+		t.Errorf("the hostile job is not in the call graph:\n%s", calls.stdout)
+	}
+	if !strings.Contains(calls.summary, `a\|b::warning::c`) {
+		t.Errorf("the job summary's input cell is not escaped:\n%s", calls.summary)
+	}
+}
+
+// TestFleetTrackingIssue: two runs keep one tracking issue per organisation, found by its label,
+// edited in place.
+func TestFleetTrackingIssue(t *testing.T) {
+	dir := fleetFixture(t)
+	work := filepath.Dir(dir)
+	f := githubtest.New(t)
+	env := func() map[string]string {
+		return map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "Acme/ci", "GITHUB_API_URL": f.URL, "GITHUB_TOKEN": "ghs_w",
+			"GITHUB_RUN_ID": "42", "GITHUB_SERVER_URL": "https://github.com"}
+	}
+	for run := range 2 {
+		r := runFleetCmd(t, work, env(), nil, "--dir", "fleet", "--shellcheck", "off", "--issue")
+		if r.code != ExitFindings {
+			t.Fatalf("run %d: exit %d\n%s", run, r.code, r.stderr)
+		}
+		want := []string{"created", "unchanged"}[run]
+		if !strings.Contains(r.stderr, "fleet: tracking issue "+want+": https://github.com/Acme/ci/issues/1") || !strings.Contains(r.outputs, "tracking-issue<<") {
+			t.Errorf("run %d:\n%s\n%s", run, r.stderr, r.outputs)
+		}
+	}
+	issues := f.Issues()
+	if len(issues) != 1 || issues[0].Title != "CI fleet of Acme: 2 of 4 repositories failing" || !slices.Contains(issues[0].Labels, "molecule-ci-fleet") ||
+		!strings.HasPrefix(issues[0].Body, "<!-- molecule-ci:fleet:acme -->\n## molecule-ci fleet") || !strings.Contains(issues[0].Body, "/actions/runs/42") {
+		t.Errorf("issues %+v", issues)
+	}
+	// The fleet changes: the same issue is edited.
+	os.RemoveAll(filepath.Join(dir, "lib"))
+	r := runFleetCmd(t, work, env(), nil, "--dir", "fleet", "--shellcheck", "off", "--issue")
+	if !strings.Contains(r.stderr, "tracking issue updated") || len(f.Issues()) != 1 || f.Issues()[0].Title != "CI fleet of Acme: 1 of 3 repositories failing" {
+		t.Errorf("after a change: %s\n%+v", r.stderr, f.Issues())
+	}
+	if r := runFleetCmd(t, work, nil, nil, "--dir", "fleet", "--issue"); r.code != ExitUsage {
+		t.Errorf("--issue outside Actions: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// TestFleetLiveProgress: on a terminal the progress is one line redrawn in place, ending with the
+// run's total; outside a terminal, in CI, one line per repository.
+func TestFleetLiveProgress(t *testing.T) {
+	dir := fleetFixture(t)
+	work := filepath.Dir(dir)
+	var stdout, stderr bytes.Buffer
+	env := map[string]string{"XDG_CACHE_HOME": filepath.Join(work, ".cache")}
+	e := Env{Actions: ghaction.New(func(k string) string { return env[k] }, &stdout), WorkDir: work, IsTerminal: true}
+	code := Run(context.Background(), []string{"fleet", "--dir", "fleet", "--shellcheck", "off", "--color", "never"}, Streams{Stdout: &stdout, Stderr: &stderr}, e)
+	if code != ExitFindings {
+		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
+	last := lines[len(lines)-1]
+	if !strings.HasPrefix(last, "\x1b[1A\x1b[2Kfleet: 4 repositories in ") || !strings.HasPrefix(lines[0], "fleet: 0/4 done") {
+		t.Errorf("live progress:\n%q", stderr.String())
+	}
+	if strings.Contains(stderr.String(), "[1/4]") {
+		t.Error("log lines on a terminal")
+	}
+}
