@@ -57,7 +57,7 @@ func TestActionArgv(t *testing.T) {
 		t.Errorf("actionArgv with no inputs = %q, %v; want [lint]", got, err)
 	}
 	for _, tt := range []struct{ cmd, sarif, want string }{
-		{"action", "", `input command: unknown command "action" (valid: build, coverage, lint, probe, triage, version)`},
+		{"action", "", `input command: unknown command "action" (valid: build, coverage, fleet, lint, probe, triage, version)`},
 		{"help", "", `unknown command "help"`},
 		{"build", "x.sarif", `input sarif-file: only the lint command writes SARIF (command is "build")`},
 	} {

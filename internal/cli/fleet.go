@@ -98,8 +98,8 @@ func (f *fleetFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.shards, "shards", 0, "--plan: how many shards (1 to 256)")
 	fs.IntVar(&f.shard, "shard", -1, "lint only shard I of the plan (--plan-file, or --of N)")
 	fs.IntVar(&f.of, "of", 0, "--shard: the number of shards, when the plan is made again from the listing")
-	fs.StringVar(&f.planFile, "plan-file", "", "the plan --plan printed: --shard lints its shard; --merge checks that every repository of it is there")
-	fs.BoolVar(&f.merge, "merge", false, "join the JSON reports named as arguments (shards of one plan) into one report")
+	fs.StringVar(&f.planFile, "plan-file", "", "the plan: --plan writes it there too; --shard lints its shard of it; --merge checks that every repository of it is there")
+	fs.BoolVar(&f.merge, "merge", false, "join the JSON reports named as arguments (shards of one plan; a directory stands for its *.json files) into one report")
 	fs.StringVar(&f.site, "site", "", "also write the HTML dashboard of the fleet into this directory")
 	fs.BoolVar(&f.issue, "issue", false, "keep one tracking issue per organisation in GITHUB_REPOSITORY up to date (found by --issue-label, edited in place)")
 	fs.StringVar(&f.issueLabel, "issue-label", "molecule-ci-fleet", "the label that finds the tracking issue")
@@ -305,6 +305,11 @@ func (r *fleetRun) run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if f.planFile != "" {
+			if err := fsutil.WriteFile(absPath(r.env.WorkDir, f.planFile), b, 0o644); err != nil {
+				return fmt.Errorf("write the plan: %w", err)
+			}
+		}
 		if _, err := r.s.Stdout.Write(b); err != nil {
 			return err
 		}
@@ -381,7 +386,40 @@ func (r *fleetRun) listError(err error) error {
 	return err
 }
 
-func (r *fleetRun) merge(ctx context.Context, files []string) error {
+// maxMergeFiles bounds the reports one merge reads: a plan has at most 256 shards.
+const maxMergeFiles = 1024
+
+// mergeFiles expands the --merge arguments: a directory stands for its *.json files, sorted (an
+// artifact download leaves the shards' reports in one).
+func mergeFiles(workDir string, args []string) ([]string, error) {
+	var files []string
+	for _, a := range args {
+		p := absPath(workDir, a)
+		st, err := os.Stat(p)
+		if err != nil || !st.IsDir() {
+			files = append(files, a)
+			continue
+		}
+		matches, err := filepath.Glob(filepath.Join(p, "*.json"))
+		if err != nil {
+			return nil, err
+		}
+		if len(matches) == 0 {
+			return nil, usagef("--merge %s: a directory without *.json reports", a)
+		}
+		files = append(files, matches...)
+	}
+	if len(files) > maxMergeFiles {
+		return nil, usagef("--merge: %d reports, more than the %d a merge reads", len(files), maxMergeFiles)
+	}
+	return files, nil
+}
+
+func (r *fleetRun) merge(ctx context.Context, args []string) error {
+	files, err := mergeFiles(r.env.WorkDir, args)
+	if err != nil {
+		return err
+	}
 	var docs []*fleet.Document
 	for _, name := range files {
 		if err := ctx.Err(); err != nil {
@@ -549,7 +587,7 @@ func (r *fleetRun) publish(ctx context.Context, d *fleet.Document) error {
 		}
 	}
 	if f.site != "" {
-		if err := fleet.WriteSite(absPath(r.env.WorkDir, f.site), d, fleet.SiteOptions{Title: r.siteTitle(), Generated: time.Now().UTC(), Version: Version()}); err != nil {
+		if err := fleet.WriteSite(absPath(r.env.WorkDir, f.site), d, fleet.SiteOptions{Title: r.siteTitle(d), Generated: time.Now().UTC(), Version: Version()}); err != nil {
 			return fmt.Errorf("--site: %w", err)
 		}
 	}
@@ -583,11 +621,27 @@ func (r *fleetRun) publish(ctx context.Context, d *fleet.Document) error {
 }
 
 // siteTitle names the dashboard after the organisation.
-func (r *fleetRun) siteTitle() string {
-	if r.f.org != "" {
-		return r.f.org + " CI fleet"
+func (r *fleetRun) siteTitle(d *fleet.Document) string {
+	if org := r.orgName(d); org != "" {
+		return org + " CI fleet"
 	}
 	return "CI fleet"
+}
+
+// orgName is the organisation the fleet is: --org, else --owner, else the owner every
+// repository of the report shares.
+func (r *fleetRun) orgName(d *fleet.Document) string {
+	if org := cmp.Or(r.f.org, r.f.owner); org != "" {
+		return org
+	}
+	owner := ""
+	for i, repo := range d.Repos {
+		if i > 0 && repo.Owner != owner {
+			return ""
+		}
+		owner = repo.Owner
+	}
+	return owner
 }
 
 func fleetFailing(d *fleet.Document, failOn string) bool {
@@ -609,10 +663,7 @@ func (r *fleetRun) trackingIssue(ctx context.Context, d *fleet.Document) error {
 	if gctx.Owner == "" || gctx.Token == "" {
 		return usagef("--issue: needs GITHUB_REPOSITORY and GITHUB_TOKEN with issues: write on it")
 	}
-	org := r.f.org
-	if org == "" {
-		org = cmp.Or(r.f.owner, gctx.Owner)
-	}
+	org := cmp.Or(r.orgName(d), gctx.Owner)
 	cfg, err := loadConfig(r.env, "")
 	if err != nil {
 		return err
