@@ -450,7 +450,7 @@ func TestFleetHostile(t *testing.T) {
 	f := githubtest.New(t)
 	f.AddRepos(githubtest.RepoSpec{Owner: "Acme", Name: "evil", Branches: map[string]map[string]string{"main": {
 		".github/workflows/::error::x.yml": "on: push\npermissions: {}\njobs:\n  \"<script>alert(1)</script>\":\n    uses: \"Acme/shared/.github/workflows/a.yml@main\"\n    with:\n      \"a|b::warning::c\": 1\n# " + hostileToken + "\n",
-		"notes.txt": "::error file=x::injected\n" + hostileToken + "\n",
+		"notes.txt":                        "::error file=x::injected\n" + hostileToken + "\n",
 	}}})
 	work := t.TempDir()
 	env := func() map[string]string {
