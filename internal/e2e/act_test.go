@@ -50,16 +50,18 @@ var offlineBreaches = []string{"LocalRepositoryCache not matched", "failed to fe
 //	                        MOLECULE_CI_BUILDKIT_HOST variable), "registry" (a loopback OCI
 //	                        registry as $REGISTRY), "fake-github" (a loopback GitHub API),
 //	                        "triage-github" (githubtest's fake with a seeded queue),
+//	                        "fleet-github" (githubtest's fake serving an organisation, see
+//	                        seedFleet; artifacts between jobs kept in a directory),
 //	                        "pr-comment" (skip unless coverage has --pr-comment)
-//	-- replace --           optional FILE|OLD|NEW lines: edits of the copied files ($RELEASE_URL
+//	-- replace --           optional FILE|OLD|NEW lines (\n in NEW is a line break): edits of the copied files ($RELEASE_URL
 //	                        and $RELEASE_SHA256 are then filled in by a release section)
 //	-- no-transcript --     optional, with the reason: no want section (act interleaves a failing
 //	                        step's long output with its status lines differently on each run)
 //	-- runs --              optional: how many times act runs the workflow (default 1)
 //	-- comments --          optional: with needs fake-github, the number of pull request
 //	                        comments there must be after the runs (each created once)
-//	-- tracking-issues --   optional: with needs triage-github, the number of issues there must
-//	                        be after the runs (filed once; see seedTriage)
+//	-- tracking-issues --   optional: with needs triage-github or fleet-github, the number of
+//	                        issues there must be after the runs (filed once)
 //	-- release --           optional: "good" or "tampered": Molecule-AI/molecule-ci@v1 is a
 //	                        release commit whose binary a loopback server serves (see release_test.go);
 //	                        $RELEASE_URL in the consumer's files becomes that server's URL
@@ -259,7 +261,8 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 		if err != nil || !bytes.Contains(b, []byte(parts[1])) {
 			t.Fatalf("replace: %s has no %q (%v)", parts[0], parts[1], err)
 		}
-		writeFile(t, p, bytes.ReplaceAll(b, []byte(parts[1]), []byte(parts[2])))
+		// NEW may add lines: \n in it is a line break.
+		writeFile(t, p, bytes.ReplaceAll(b, []byte(parts[1]), []byte(strings.ReplaceAll(parts[2], `\n`, "\n"))))
 	}
 	source := root
 	names := map[string]string{root: "$MOLECULE_CI", work: "$WORK"}
@@ -318,8 +321,18 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 				"--secret", "TRIAGE_TOKEN=ghp_e2eTriageToken")
 			names[strings.TrimSuffix(api.URL, "/api/v3")] = "$GITHUB_API"
 			remote = true
+		case "fleet-github":
+			// An organisation's repositories on the fake GitHub of internal/github/githubtest,
+			// read with FLEET_TOKEN; the jobs' artifacts are directories the upload and download
+			// stand-ins share.
+			api = githubtest.New(t)
+			seedFleet(t, api)
+			needArgs = append(needArgs, "--env", "GITHUB_API_URL="+api.URL, "--secret", "GITHUB_TOKEN=ghs_e2eFakeToken",
+				"--secret", "FLEET_TOKEN=ghp_e2eFleetToken", "--env", "MOLECULE_E2E_ARTIFACTS="+filepath.Join(work, "artifacts"))
+			names[strings.TrimSuffix(api.URL, "/api/v3")] = "$GITHUB_API"
+			remote = true
 		default:
-			t.Fatalf("needs: unknown %q (valid: buildkit, registry, pr-comment, fake-github, triage-github)", n)
+			t.Fatalf("needs: unknown %q (valid: buildkit, registry, pr-comment, fake-github, triage-github, fleet-github)", n)
 		}
 	}
 	// act reads the commit, ref and remote of the consumer from git.
@@ -351,6 +364,10 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 		"--local-repository", "actions/checkout@" + pinCheckout + "=" + filepath.Join(stubs, "checkout"),
 		"--local-repository", "docker/setup-buildx-action@" + pinSetupBuildx + "=" + filepath.Join(stubs, "setup-buildx"),
 		"--local-repository", "actions/download-artifact@" + pinDownloadArtifact + "=" + filepath.Join(stubs, "download-artifact"),
+		"--local-repository", "actions/upload-artifact@" + pinUploadArtifact + "=" + filepath.Join(stubs, "upload-artifact"),
+		"--local-repository", "actions/cache@" + pinCache + "=" + filepath.Join(stubs, "cache"),
+		"--local-repository", "actions/upload-pages-artifact@" + pinUploadPages + "=" + filepath.Join(stubs, "upload-pages-artifact"),
+		"--local-repository", "actions/deploy-pages@" + pinDeployPages + "=" + filepath.Join(stubs, "deploy-pages"),
 	}
 	env = append(slices.Clip(env), "MOLECULE_E2E_SOURCE="+source)
 	args = append(args, needArgs...)

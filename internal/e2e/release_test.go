@@ -27,6 +27,10 @@ const (
 
 	pinSetupBuildx      = "e468171a9de216ec08956ac3ada2f0791b6bd435" // docker/setup-buildx-action v3.11.1
 	pinDownloadArtifact = "d3f86a106a0bac45b974a628896c90dbdf5c8093" // actions/download-artifact v4.3.0
+	pinUploadArtifact   = "ea165f8d65b6e75b540449e92b4886f43607fa02" // actions/upload-artifact v4.6.2
+	pinCache            = "5a3ec84eff668545956fd18022155c47e93e2684" // actions/cache v4.2.3
+	pinUploadPages      = "56afc609e74202658d3ffba0e8f6dda462b719fa" // actions/upload-pages-artifact v3.0.1
+	pinDeployPages      = "d6db90164ac5ed86f2b6aed7e0febac5b3c0c03e" // actions/deploy-pages v4.0.5
 )
 
 // releaseVersion is the version of the release-commit stand-in; never a real release.
