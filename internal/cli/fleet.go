@@ -19,6 +19,7 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/fsutil"
 	"github.com/Molecule-AI/molecule-ci/internal/github"
 	"github.com/Molecule-AI/molecule-ci/internal/lint"
+	"github.com/Molecule-AI/molecule-ci/internal/lint/scriptcheck"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
 
@@ -103,7 +104,7 @@ func (f *fleetFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.site, "site", "", "also write the HTML dashboard of the fleet into this directory")
 	fs.BoolVar(&f.issue, "issue", false, "keep one tracking issue per organisation in GITHUB_REPOSITORY up to date (found by --issue-label, edited in place)")
 	fs.StringVar(&f.issueLabel, "issue-label", "molecule-ci-fleet", "the label that finds the tracking issue")
-	fs.IntVar(&f.jobs, "j", 0, "repositories linted at once (default: number of CPUs)")
+	fs.IntVar(&f.jobs, "j", 0, "repositories linted at once (default: 4 per CPU)")
 	fs.StringVar(&f.cacheDir, "cache-dir", "", "cache of script checks, API answers and repository trees (default: the user cache dir)")
 	fs.BoolVar(&f.noCache, "no-cache", false, "read and write no cache")
 	fs.StringVar(&f.shellcheck, "shellcheck", config.ToolAuto, "shellcheck for every repository: auto, off, or the executable (a repository's own setting is not used)")
@@ -331,13 +332,22 @@ func (r *fleetRun) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	scripts, err := r.scriptChecker(ctx, lf)
+	if err != nil {
+		return err
+	}
 	prog := newFleetProgress(r.s.Stderr, r.env.Actions.Interactive(r.env.IsTerminal), r.budget)
 	res, err := fleet.Run(ctx, fleet.Options{
 		Source: src, Repos: selected, Jobs: f.jobs, Progress: prog.event, CallsOnly: f.calls,
 		Configure: func(ctx context.Context, repo fleet.Repo, dir string) (lint.Options, []report.Finding, error) {
-			return r.configure(repo, dir, lf)
+			opts, extra, err := r.configure(repo, dir, lf)
+			opts.Scripts, opts.SharedScripts = scriptcheck.Options{}, scripts
+			return opts, extra, err
 		},
 	})
+	if scripts != nil {
+		scripts.Wait()
+	}
 	prog.finish()
 	if err != nil {
 		return err
@@ -460,6 +470,9 @@ func (r *fleetRun) merge(ctx context.Context, args []string) error {
 // trusted to name a program to run or a directory to write).
 func (r *fleetRun) lintFlags() (lintFlags, error) {
 	toolEnv := map[string]string{}
+	for _, name := range scriptcheck.ToolEnv {
+		toolEnv[name] = r.env.Actions.Getenv(name)
+	}
 	lf := lintFlags{jobs: 0, maxSize: r.f.flagMaxSize, shellcheck: r.f.shellcheck, pyflakes: r.f.pyflakes,
 		noCache: r.f.noCache, toolEnv: toolEnv, trust: toolTrust{event: r.env.Actions.Getenv("GITHUB_EVENT_NAME")}}
 	if lf.maxSize == 0 {
@@ -472,6 +485,27 @@ func (r *fleetRun) lintFlags() (lintFlags, error) {
 		}
 	}
 	return lf, nil
+}
+
+// scriptChecker is the one shellcheck/pyflakes checker of the run, shared by every repository:
+// the tools are resolved once and their batches filled with every repository's scripts. The
+// tools, the cache and the limits are the fleet's (a repository's own settings are not used).
+func (r *fleetRun) scriptChecker(ctx context.Context, lf lintFlags) (*scriptcheck.Checker, error) {
+	if r.f.calls {
+		return nil, nil
+	}
+	opts, err := lintOptions(config.Default(), repoGroup{root: r.env.WorkDir}, r.env, lf)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Scripts.Shellcheck == "" && opts.Scripts.Pyflakes == "" {
+		return nil, nil
+	}
+	sc, err := scriptcheck.NewContext(ctx, opts.Scripts)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	return sc, nil
 }
 
 // configure is fleet's Configure: a repository's lint options from its own .molecule-ci.yml and

@@ -85,7 +85,9 @@ type Options struct {
 	// .molecule-ci.yml and the command line, and findings about its configuration that lint would
 	// not report itself. An error is reported for the repository, which is then not linted.
 	Configure func(ctx context.Context, r Repo, dir string) (lint.Options, []report.Finding, error)
-	// Jobs is how many repositories are linted at once; 0 means GOMAXPROCS.
+	// Jobs is how many repositories are linted at once; 0 means 4 per CPU: a repository spends
+	// much of its time waiting (for the API, for a shellcheck batch shared with the others), and
+	// the script checker's batches fill best when many repositories queue scripts together.
 	Jobs int
 	// Progress, when set, is told when a repository starts and finishes (from several goroutines,
 	// one call at a time).
@@ -155,7 +157,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	jobs := opts.Jobs
 	if jobs <= 0 {
-		jobs = runtime.GOMAXPROCS(0)
+		jobs = 4 * runtime.GOMAXPROCS(0)
 	}
 	results := make([]RepoResult, len(repos))
 	var mu sync.Mutex

@@ -55,6 +55,11 @@ type Options struct {
 
 	Workflow workflow.Options
 	Scripts  scriptcheck.Options
+	// SharedScripts, when set, checks the scripts instead of a checker made from Scripts: one
+	// checker for many runs (a fleet of repositories) resolves the tools once and fills its
+	// batches with every run's scripts. Run holds it while it lints and never waits for it as a
+	// whole; its owner does.
+	SharedScripts *scriptcheck.Checker
 
 	// DockerAllowRoot lists globs of Dockerfiles whose final stage may run as root.
 	DockerAllowRoot     []string
@@ -220,7 +225,11 @@ func workflowLinter(ctx context.Context, files []file, opts Options) (wl *workfl
 	if wopts.WorkDir == "" {
 		wopts.WorkDir = opts.WorkDir
 	}
-	if opts.Scripts.Shellcheck != "" || opts.Scripts.Pyflakes != "" {
+	if sc := opts.SharedScripts; sc != nil {
+		release = sc.Hold()
+		stop = release
+		wopts.Scripts = sc
+	} else if opts.Scripts.Shellcheck != "" || opts.Scripts.Pyflakes != "" {
 		sctx, cancelScripts := context.WithCancel(ctx)
 		sc, err := scriptcheck.NewContext(sctx, opts.Scripts)
 		if err != nil {
