@@ -287,14 +287,24 @@ func (r *fleetRun) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	repos, err := src.List(ctx)
-	if err != nil {
-		return r.listError(err)
+	// A shard of an --org plan file that names the branches opens its repositories straight
+	// away: listing the organisation again would cost every shard ceil(repositories/100) requests.
+	var plan *fleet.Plan
+	if f.shard >= 0 && f.planFile != "" {
+		if plan, err = r.plan(nil); err != nil {
+			return err
+		}
+	}
+	var repos []fleet.Repo
+	if plan == nil || !plan.Planned(f.shard) || r.org == nil {
+		if repos, err = src.List(ctx); err != nil {
+			return r.listError(err)
+		}
 	}
 	if r.org != nil && (r.org.LeftOut.Archived > 0 || r.org.LeftOut.Forks > 0) {
 		fmt.Fprintf(r.s.Stderr, "molecule-ci: fleet: %d archived repositories and %d forks left out (--include-archived, --include-forks)\n", r.org.LeftOut.Archived, r.org.LeftOut.Forks)
 	}
-	if len(repos) == 0 {
+	if len(repos) == 0 && plan == nil {
 		return usagef("fleet: no repositories to lint")
 	}
 	if f.plan {
@@ -302,14 +312,18 @@ func (r *fleetRun) run(ctx context.Context) error {
 		if err != nil {
 			return usagef("%v", err)
 		}
-		b, err := p.JSON()
-		if err != nil {
-			return err
-		}
 		if f.planFile != "" {
-			if err := fsutil.WriteFile(absPath(r.env.WorkDir, f.planFile), b, 0o644); err != nil {
+			full, err := p.JSON()
+			if err != nil {
+				return err
+			}
+			if err := fsutil.WriteFile(absPath(r.env.WorkDir, f.planFile), full, 0o644); err != nil {
 				return fmt.Errorf("write the plan: %w", err)
 			}
+		}
+		b, err := p.Matrix()
+		if err != nil {
+			return err
 		}
 		if _, err := r.s.Stdout.Write(b); err != nil {
 			return err
@@ -320,11 +334,12 @@ func (r *fleetRun) run(ctx context.Context) error {
 	}
 	selected := repos
 	if f.shard >= 0 {
-		p, err := r.plan(repos)
-		if err != nil {
-			return err
+		if plan == nil {
+			if plan, err = r.plan(repos); err != nil {
+				return err
+			}
 		}
-		if selected, err = p.Select(repos, f.shard); err != nil {
+		if selected, err = plan.Select(repos, f.shard); err != nil {
 			return usagef("%v", err)
 		}
 	}
@@ -605,7 +620,11 @@ func (r *fleetRun) publish(ctx context.Context, d *fleet.Document) error {
 		if err := write(&buf); err != nil {
 			return err
 		}
-		if err := fsutil.WriteFile(absPath(r.env.WorkDir, name), buf.Bytes(), 0o644); err != nil {
+		p := absPath(r.env.WorkDir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+		if err := fsutil.WriteFile(p, buf.Bytes(), 0o644); err != nil {
 			return fmt.Errorf("write %s: %w", name, err)
 		}
 		return nil

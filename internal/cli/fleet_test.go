@@ -550,3 +550,36 @@ func TestFleetLiveProgress(t *testing.T) {
 		t.Error("log lines on a terminal")
 	}
 }
+
+// TestFleetOrgShards: shards of an --org plan open their repositories from the plan file (which
+// names their branches) without listing the organisation again, and merge into the unsharded
+// report.
+func TestFleetOrgShards(t *testing.T) {
+	dir := fleetFixture(t)
+	work := filepath.Dir(dir)
+	f := githubtest.New(t)
+	seedOrg(t, f, "Acme", dir)
+	env := func() map[string]string { return map[string]string{"GITHUB_API_URL": f.URL, "FLEET_TOKEN": "ghp_x"} }
+	whole := runFleetCmd(t, t.TempDir(), env(), nil, "--org", "Acme", "--shellcheck", "off", "--format", "json")
+	plan := runFleetCmd(t, work, env(), nil, "--org", "Acme", "--plan", "--shards", "2", "--plan-file", "plan.json")
+	if plan.code != ExitOK || strings.Contains(plan.stdout, "branches") {
+		t.Fatalf("plan: exit %d, the matrix carries branches: %s\n%s", plan.code, plan.stdout, plan.stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(work, "plan.json")); !strings.Contains(string(b), `"branches":["main"`) {
+		t.Errorf("the plan file names no branches: %s", b)
+	}
+	listed := f.RepoRequests()[""]
+	for i := range 2 {
+		r := runFleetCmd(t, work, env(), nil, "--org", "Acme", "--shellcheck", "off", "--shard", string(rune('0'+i)), "--plan-file", "plan.json", "--json-file", filepath.Join("shards", "s"+string(rune('0'+i))+".json"))
+		if r.code > ExitFindings {
+			t.Fatalf("shard %d: exit %d\n%s", i, r.code, r.stderr)
+		}
+	}
+	if got := f.RepoRequests()[""]; got != listed {
+		t.Errorf("the shards listed the organisation again: %+v after %+v", got, listed)
+	}
+	merged := runFleetCmd(t, work, nil, nil, "--merge", "shards", "--plan-file", "plan.json", "--format", "json")
+	if merged.stdout != whole.stdout {
+		t.Errorf("merged shards differ from one run:\n%s\n---\n%s", merged.stdout, whole.stdout)
+	}
+}

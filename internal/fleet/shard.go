@@ -17,10 +17,13 @@ type Plan struct {
 	Include []Shard `json:"include"`
 }
 
-// Shard is one matrix entry: its index and its repositories (OWNER/NAME).
+// Shard is one matrix entry: its index and its repositories (OWNER/NAME). Branches, in the plan
+// file only (not the matrix), holds the default branch of each repository read through the API,
+// so that a shard job opens its repositories without listing the organisation again.
 type Shard struct {
-	Shard int      `json:"shard"`
-	Repos []string `json:"repos"`
+	Shard    int      `json:"shard"`
+	Repos    []string `json:"repos"`
+	Branches []string `json:"branches,omitempty"`
 }
 
 // MaxShards is GitHub's limit on the jobs of one matrix.
@@ -50,6 +53,7 @@ func MakePlan(repos []Repo, n int) (*Plan, error) {
 	for i := range p.Include {
 		p.Include[i] = Shard{Shard: i, Repos: []string{}}
 	}
+	shardOf := make([][]Repo, n)
 	for _, r := range sorted {
 		i := 0
 		for j := range load {
@@ -58,23 +62,44 @@ func MakePlan(repos []Repo, n int) (*Plan, error) {
 			}
 		}
 		load[i] += max(r.SizeKB, 1)
-		p.Include[i].Repos = append(p.Include[i].Repos, r.FullName())
+		shardOf[i] = append(shardOf[i], r)
 	}
-	for i := range p.Include {
-		slices.SortFunc(p.Include[i].Repos, func(a, b string) int {
-			return cmp.Or(strings.Compare(strings.ToLower(a), strings.ToLower(b)), strings.Compare(a, b))
+	for i, rs := range shardOf {
+		slices.SortFunc(rs, func(a, b Repo) int {
+			return cmp.Or(strings.Compare(strings.ToLower(a.FullName()), strings.ToLower(b.FullName())), strings.Compare(a.FullName(), b.FullName()))
 		})
+		branches := false
+		for _, r := range rs {
+			p.Include[i].Repos = append(p.Include[i].Repos, r.FullName())
+			branches = branches || r.Branch != ""
+		}
+		if branches {
+			p.Include[i].Branches = make([]string, len(rs))
+			for j, r := range rs {
+				p.Include[i].Branches[j] = r.Branch
+			}
+		}
 	}
 	return p, nil
 }
 
-// JSON writes the plan on one line: a step output that fromJSON reads as the matrix.
+// JSON writes the plan on one line, as the plan file keeps it.
 func (p *Plan) JSON() ([]byte, error) {
 	b, err := json.Marshal(p)
 	if err != nil {
 		return nil, err
 	}
 	return append(b, '\n'), nil
+}
+
+// Matrix writes the plan without the branches, on one line: a step output that fromJSON reads as
+// the matrix (a job output is limited to 1 MB, and the matrix need not carry them).
+func (p *Plan) Matrix() ([]byte, error) {
+	m := Plan{Include: make([]Shard, len(p.Include))}
+	for i, s := range p.Include {
+		m.Include[i] = Shard{Shard: s.Shard, Repos: s.Repos}
+	}
+	return m.JSON()
 }
 
 // ParsePlan reads a plan written by Plan.JSON.
@@ -93,6 +118,9 @@ func ParsePlan(data []byte) (*Plan, error) {
 		if s.Shard != i {
 			return nil, fmt.Errorf("not a fleet plan: entry %d is shard %d", i, s.Shard)
 		}
+		if s.Branches != nil && len(s.Branches) != len(s.Repos) {
+			return nil, fmt.Errorf("not a fleet plan: shard %d has %d repositories and %d branches", i, len(s.Repos), len(s.Branches))
+		}
 		for _, r := range s.Repos {
 			k := strings.ToLower(r)
 			if j, ok := seen[k]; ok {
@@ -104,12 +132,25 @@ func ParsePlan(data []byte) (*Plan, error) {
 	return &p, nil
 }
 
-// Select returns the repositories of shard i of the plan, from the listing repos. A planned
-// repository no longer listed is returned Unlisted, so that the report says it could not be read
-// rather than dropping it.
+// Planned reports whether shard i names its repositories' branches: then Select needs no listing.
+func (p *Plan) Planned(i int) bool {
+	return i >= 0 && i < len(p.Include) && p.Include[i].Branches != nil
+}
+
+// Select returns the repositories of shard i of the plan: as the plan file names them when it
+// has their branches, else from the listing repos. A planned repository no longer listed is
+// returned Unlisted, so that the report says it could not be read rather than dropping it.
 func (p *Plan) Select(repos []Repo, i int) ([]Repo, error) {
 	if i < 0 || i >= len(p.Include) {
 		return nil, fmt.Errorf("shard %d: the plan has shards 0 to %d", i, len(p.Include)-1)
+	}
+	if p.Planned(i) {
+		out := make([]Repo, len(p.Include[i].Repos))
+		for j, name := range p.Include[i].Repos {
+			owner, repo, _ := strings.Cut(name, "/")
+			out[j] = Repo{Owner: owner, Name: repo, Path: name, Branch: p.Include[i].Branches[j]}
+		}
+		return out, nil
 	}
 	byName := map[string]Repo{}
 	for _, r := range repos {
