@@ -106,9 +106,15 @@ type fleetRunResult struct {
 	summary        string
 }
 
+// clock is a time the GitHub clients read and wait on (triageClock, simClock).
+type clock interface {
+	Now() time.Time
+	Sleep(context.Context, time.Duration) error
+}
+
 // runFleetCmd runs `molecule-ci fleet` in dir with env (nil: outside GitHub Actions), the GitHub
 // clients on clk (nil: the wall clock).
-func runFleetCmd(t testing.TB, dir string, env map[string]string, clk *triageClock, args ...string) fleetRunResult {
+func runFleetCmd(t testing.TB, dir string, env map[string]string, clk clock, args ...string) fleetRunResult {
 	t.Helper()
 	if env == nil {
 		env = map[string]string{}
