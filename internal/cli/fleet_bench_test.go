@@ -73,6 +73,7 @@ func requestTotals(f *githubtest.Fake) (repos githubtest.RequestCount, listing g
 		repos.Counted += c.Counted
 		repos.NotModified += c.NotModified
 		repos.Downloads += c.Downloads
+		repos.Refused += c.Refused
 	}
 	return repos, listing
 }
@@ -171,7 +172,7 @@ func BenchmarkFleetSimulation(b *testing.B) {
 		return map[string]string{"GITHUB_API_URL": f.URL, "FLEET_TOKEN": "ghp_sim", "XDG_CACHE_HOME": filepath.Join(work, "xdg")}
 	}
 	type round struct {
-		counted, notModified, listing int
+		counted, notModified, refused, listing int
 		waited                        time.Duration
 		lint                          []time.Duration
 	}
@@ -195,6 +196,7 @@ func BenchmarkFleetSimulation(b *testing.B) {
 		afterRepos, afterList := requestTotals(f)
 		r.counted = afterRepos.Counted - beforeRepos.Counted
 		r.notModified = afterRepos.NotModified - beforeRepos.NotModified
+		r.refused = afterRepos.Refused - beforeRepos.Refused + afterList.Refused - beforeList.Refused
 		r.listing = afterList.Counted - beforeList.Counted
 		r.waited = clk.waited - waited
 		return r
@@ -213,8 +215,8 @@ func BenchmarkFleetSimulation(b *testing.B) {
 				slowest = max(slowest, d)
 				sum += d
 			}
-			fmt.Printf("  %s: %d counted requests for the repositories (%.2f each), %d 304s, %d listing pages counted; %.0f requests in all; waited %.2f simulated hours for the budget; shards linted in %s (slowest %s, sum %s)\n",
-				c.name, c.r.counted, float64(c.r.counted)/float64(n), c.r.notModified, c.r.listing, float64(c.r.counted+c.r.listing),
+			fmt.Printf("  %s: %d counted requests for the repositories (%.2f each), %d 304s, %d listing pages counted; %.0f requests in all; %d refused over the budget; waited %.2f simulated hours for the budget; shards linted in %s (slowest %s, sum %s)\n",
+				c.name, c.r.counted, float64(c.r.counted)/float64(n), c.r.notModified, c.r.listing, float64(c.r.counted+c.r.listing), c.r.refused,
 				c.r.waited.Hours(), time.Duration(int64(sum)/int64(len(c.r.lint))).Round(time.Second), slowest.Round(time.Second), sum.Round(time.Second))
 		}
 		b.ReportMetric(float64(cold.counted)/float64(n), "req/repo-cold")

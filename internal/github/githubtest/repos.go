@@ -53,6 +53,7 @@ type RequestCount struct {
 	Counted     int // answers that counted against the rate limit
 	NotModified int // 304 answers, which do not
 	Downloads   int // tarball downloads from the download host, which do not either
+	Refused     int // 403 answers to a request over the budget, which do not either
 }
 
 // orgState is the fake's organisation data and its rate limit.
@@ -231,7 +232,7 @@ func (f *Fake) serveOrg(w http.ResponseWriter, r *http.Request) bool {
 		}
 	}
 	if !o.spend(w) {
-		count.Counted++
+		count.Refused++
 		return true
 	}
 	count.Counted++
