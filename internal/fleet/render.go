@@ -17,9 +17,9 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/secrets"
 )
 
-// The fleet report's formats, in one file behind Document's methods (JSON, Human, Markdown,
-// SARIF) and CallGraph's, so that moving them into internal/report's one rendering layer is
-// mechanical. Every string in a Document comes from a repository or the API and is hostile:
+// The fleet report's formats, in this one file behind Document's methods (JSON, Human, Markdown,
+// SARIF) and CallGraph's (JSON, Human, Markdown), so that moving them into internal/report's one
+// rendering layer (a report.Summary) is mechanical; the dashboard is site.go's. Every string in a Document comes from a repository or the API and is hostile:
 // cells are redacted and made one printable line (logsafe.Line) for a terminal, escaped for
 // Markdown, encoded by encoding/json and report's SARIF writer otherwise.
 
@@ -248,6 +248,78 @@ func nonNilRaw(r []json.RawMessage) []json.RawMessage {
 		return []json.RawMessage{}
 	}
 	return r
+}
+
+// JSON writes the call graph.
+func (g *CallGraph) JSON(w io.Writer) error { return writeJSON(w, g) }
+
+// Human writes the calls as a table, then each shared workflow and ref with its callers' count.
+func (g *CallGraph) Human(w io.Writer) error {
+	var b bytes.Buffer
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CALLER\tFILE:LINE\tJOB\tWORKFLOW\tREF\tINPUTS\tSECRETS")
+	for _, c := range g.Calls {
+		secrets := "inherit"
+		if !c.Secrets.Inherit {
+			secrets = orDash(strings.Join(c.Secrets.Names, ","))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cell(c.Repo, 60), cell(c.File+":"+strconv.Itoa(c.Line), 120), cell(c.Job, 40),
+			cell(c.Workflow, 120), cell(orDash(c.Ref), 60), cell(orDash(strings.Join(c.Inputs, ",")), 200), cell(secrets, 200))
+	}
+	tw.Flush()
+	if len(g.Callees) > 0 {
+		b.WriteString("\n")
+		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "SHARED WORKFLOW\tREF\tREPOSITORIES\tCALLS")
+		for _, c := range g.Callees {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\n", cell(c.Workflow, 120), cell(c.Ref, 60), c.Repos, c.Calls)
+		}
+		tw.Flush()
+	}
+	fmt.Fprintf(&b, "\n%s from %s into %s\n", plural(len(g.Calls), "call", "calls"), plural(g.callers(), "repository", "repositories"), plural(len(g.Callees), "shared workflow and ref", "shared workflow and ref pairs"))
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func (g *CallGraph) callers() int {
+	seen := map[string]bool{}
+	for _, c := range g.Calls {
+		seen[c.Owner+"/"+c.Repo+"\x00"+c.Path] = true
+	}
+	return len(seen)
+}
+
+// Markdown writes the call graph for a job summary.
+func (g *CallGraph) Markdown(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("## molecule-ci fleet: reusable-workflow calls\n\n")
+	fmt.Fprintf(&b, "%s from %s into %s.\n\n", plural(len(g.Calls), "call", "calls"), plural(g.callers(), "repository", "repositories"), plural(len(g.Callees), "shared workflow and ref", "shared workflow and ref pairs"))
+	if len(g.Callees) > 0 {
+		b.WriteString("| shared workflow | ref | repositories | calls |\n| --- | --- | ---: | ---: |\n")
+		for _, c := range g.Callees {
+			fmt.Fprintf(&b, "| %s | %s | %d | %d |\n", mdCode(c.Workflow), mdCode(c.Ref), c.Repos, c.Calls)
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("| caller | file | job | workflow | ref | inputs | secrets |\n| --- | --- | --- | --- | --- | --- | --- |\n")
+	shown := 0
+	for _, c := range g.Calls {
+		if b.Len() > markdownMaxBytes {
+			break
+		}
+		secrets := "inherit"
+		if !c.Secrets.Inherit {
+			secrets = strings.Join(c.Secrets.Names, ", ")
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", mdCode(c.Repo), mdCode(c.File+":"+strconv.Itoa(c.Line)), mdCell(c.Job, 100),
+			mdCode(c.Workflow), mdCode(orDash(c.Ref)), mdCell(orDash(strings.Join(c.Inputs, ", ")), markdownMaxCell), mdCell(orDash(secrets), markdownMaxCell))
+		shown++
+	}
+	if n := len(g.Calls) - shown; n > 0 {
+		fmt.Fprintf(&b, "\n_%s not shown: the job summary is limited in size. Every call is in the JSON report._\n", plural(n, "more call", "more calls"))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // cell is hostile text as one short line of a terminal table: credentials redacted (before the
