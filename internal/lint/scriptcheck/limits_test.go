@@ -213,6 +213,33 @@ func TestHeldBatches(t *testing.T) {
 	}
 }
 
+// TestLongScriptsSpread: once nothing is held, long scripts are shared out among the workers by
+// their length, not their number: four 12 KiB scripts go to two processes with two workers,
+// where counting (at least 32 a batch) would give one process all four while the other idles.
+func TestLongScriptsSpread(t *testing.T) {
+	sc := realShellcheck(t)
+	dir := t.TempDir()
+	var paths []string
+	for i := range 4 {
+		p := filepath.Join(dir, fmt.Sprintf("w%d.yaml", i))
+		script := "echo $" + string(rune('A'+i)) + strings.Repeat("; echo 'a long and uninteresting line of a script'", 250)
+		if err := os.WriteFile(p, []byte(workflowOf(script)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	c, err := New(Options{Shellcheck: sc, Concurrency: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := lintHeld(t, c, paths); len(got) != 4 {
+		t.Errorf("%d findings, want 4 (SC2086 on every script):\n%s", len(got), strings.Join(got, "\n"))
+	}
+	if s := c.Stats(); s.Runs != 4 || s.Processes != 2 {
+		t.Errorf("Stats = %+v, want 4 scripts in 2 processes", s)
+	}
+}
+
 // TestLimitSplitsBatch: a script over the time limit in a large batch costs the others nothing
 // but time: the batch is checked again in smaller batches, the one holding the slow script
 // script by script, and only that script gets the limit finding. The stand-in shellcheck hangs

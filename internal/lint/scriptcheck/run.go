@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/Molecule-AI/molecule-ci/internal/shell"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -255,14 +256,17 @@ func (c *Checker) take() []*job {
 	}
 	first := c.queue[0]
 	size := c.batchSize(first)
+	budget := c.byteShare()
 	batch := []*job{first}
+	bytes := len(first.req.stdin)
 	rest := c.queue[1:]
 	if size > 1 {
 		kept := rest[:0]
 		for _, j := range rest {
-			if len(batch) < size && j.cap == first.cap && j.req.tool == first.req.tool && j.req.shell == first.req.shell &&
+			if len(batch) < size && bytes < budget && j.cap == first.cap && j.req.tool == first.req.tool && j.req.shell == first.req.shell &&
 				slices.Equal(j.req.args, first.req.args) {
 				batch = append(batch, j)
+				bytes += len(j.req.stdin)
 				continue
 			}
 			kept = append(kept, j)
@@ -271,6 +275,25 @@ func (c *Checker) take() []*job {
 	}
 	c.queue = rest
 	return batch
+}
+
+// minShareBytes is the least script text a batch takes once nothing is held (about 32 typical
+// scripts).
+const minShareBytes = 16 << 10
+
+// byteShare bounds the script text of the next batch once nothing is held: each worker's share of
+// what is queued, so that a few long scripts (checked in tens of milliseconds each, not two) are
+// spread over the workers instead of landing in one process while the others idle. Held, batches
+// are bounded by count only. c.qmu is held.
+func (c *Checker) byteShare() int {
+	if c.holds > 0 || c.par < 2 {
+		return math.MaxInt
+	}
+	total := 0
+	for _, j := range c.queue {
+		total += len(j.req.stdin)
+	}
+	return max(minShareBytes, (total+c.par-1)/c.par)
 }
 
 func (c *Checker) work() {
