@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -9,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -128,39 +126,21 @@ func BenchmarkFleetOrgRequests(b *testing.B) {
 	}
 }
 
-// simClock is the simulated time of the fake's rate-limit windows and of the clients' waits: a
-// wait moves the clock to its end (never back, however many goroutines wait for the same reset).
-type simClock struct {
-	mu     sync.Mutex
-	t      time.Time
-	waited time.Duration
-}
-
-func (c *simClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *simClock) Sleep(_ context.Context, d time.Duration) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if end := c.t.Add(d); end.After(c.t) {
-		c.waited += end.Sub(c.t)
-		c.t = end
-	}
-	return nil
-}
-
 // BenchmarkFleetSimulation checks the rate-limit arithmetic of docs/fleet.md against the fake:
 // FLEET_SIM_REPOS (default 10,000) generated repositories, one token with GitHub's 5,000
 // requests an hour on a simulated clock, FLEET_SIM_SHARDS (default 4) shard jobs sharing it (run
 // one after the other here: they draw on one budget), each with its own cache as in fleet.yml.
 // Cold, then warm. It prints the requests counted, the simulated hours spent waiting for the
-// budget, and the real time the shards took to lint.
+// budget, and the real time the shards took to lint (one repository at a time).
 //
 //	go test -run '^$' -bench FleetSimulation -benchtime 1x -timeout 60m ./internal/cli/
 func BenchmarkFleetSimulation(b *testing.B) {
 	n := benchInt("FLEET_SIM_REPOS", 10000)
 	shards := benchInt("FLEET_SIM_SHARDS", 4)
 	f := githubtest.New(b)
-	clk := &simClock{t: time.Date(2026, 12, 6, 3, 17, 0, 0, time.UTC)}
+	// One repository at a time (-j 1): the simulated clock moves by each wait, and waits running
+	// side by side would each move it.
+	clk := &triageClock{t: time.Date(2026, 12, 6, 3, 17, 0, 0, time.UTC)}
 	f.SetRateLimit(5000, time.Hour, clk.Now)
 	templates := []map[string]string{
 		{".github/workflows/ci.yml": "name: ci\non: [push]\npermissions:\n  contents: read\njobs:\n  validate:\n    uses: Sim/ci/.github/workflows/validate.yml@v1\n    with:\n      runtime_version: \"3.12\"\n    secrets: inherit\n", "README.md": "a service\n"},
@@ -173,8 +153,8 @@ func BenchmarkFleetSimulation(b *testing.B) {
 	}
 	type round struct {
 		counted, notModified, refused, listing int
-		waited                        time.Duration
-		lint                          []time.Duration
+		waited                                 time.Duration
+		lint                                   []time.Duration
 	}
 	do := func() round {
 		beforeRepos, beforeList := requestTotals(f)
@@ -186,7 +166,7 @@ func BenchmarkFleetSimulation(b *testing.B) {
 		}
 		for i := range shards {
 			start := time.Now()
-			res := runFleetCmd(b, work, env(), clk, "--org", "Sim", "--shard", strconv.Itoa(i), "--plan-file", "plan.json", "--shellcheck", "off",
+			res := runFleetCmd(b, work, env(), clk, "--org", "Sim", "--shard", strconv.Itoa(i), "--plan-file", "plan.json", "--shellcheck", "off", "-j", "1",
 				"--fail-on", "never", "--format", "json", "--cache-dir", filepath.Join(work, "cache-"+strconv.Itoa(i)))
 			if res.code != ExitOK {
 				b.Fatalf("shard %d: exit %d\n%s", i, res.code, res.stderr[max(0, len(res.stderr)-2000):])

@@ -106,7 +106,7 @@ type fleetRunResult struct {
 	summary        string
 }
 
-// clock is a time the GitHub clients read and wait on (triageClock, simClock).
+// clock is a time the GitHub clients read and wait on (triageClock).
 type clock interface {
 	Now() time.Time
 	Sleep(context.Context, time.Duration) error
