@@ -19,16 +19,17 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
+	"github.com/Molecule-AI/molecule-ci/internal/testenv"
 )
 
-// ChromiumPath is Debian's chromium; tests skip, saying why, when it is not installed.
+// ChromiumPath is Debian's chromium; tests skip (fail in CI), saying why, when it is not installed.
 const ChromiumPath = "/usr/bin/chromium"
 
 // New starts headless Chromium for the test and returns its context (bounded to a minute).
 func New(t testing.TB) context.Context {
 	t.Helper()
 	if _, err := exec.LookPath(ChromiumPath); err != nil {
-		t.Skipf("SKIP: no %s (%v): install Debian's chromium to run the browser tests", ChromiumPath, err)
+		testenv.Missing(t, "no %s (%v): install Debian's chromium to run the browser tests", ChromiumPath, err)
 	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(ChromiumPath),

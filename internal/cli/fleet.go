@@ -586,28 +586,20 @@ func (r *fleetRun) publish(ctx context.Context, d *fleet.Document) error {
 	f := r.f
 	var out bytes.Buffer
 	colour := f.po.color == "always" || (f.po.color == "auto" && r.env.IsTerminal && r.env.Actions.Getenv("NO_COLOR") == "")
-	var err error
+	// The report and the call graph are report.Summary values, rendered by internal/report; SARIF
+	// with one run per repository is the fleet's.
+	rep := d.Report(Version())
 	if f.calls {
-		g := d.CallGraph()
-		switch f.po.format {
-		case "json":
-			err = g.JSON(&out)
-		case "markdown":
-			err = g.Markdown(&out)
-		default:
-			err = g.Human(&out)
-		}
-	} else {
-		switch f.po.format {
-		case "json":
-			err = d.JSON(&out)
-		case "markdown":
-			err = d.Markdown(&out)
-		case "sarif":
-			err = d.SARIF(&out, Version())
-		default:
-			err = d.Human(&out, colour)
-		}
+		rep = d.CallGraph().Report()
+	}
+	var err error
+	switch f.po.format {
+	case "markdown":
+		_, err = out.WriteString(report.Markdown(rep))
+	case "sarif":
+		err = d.SARIF(&out, Version())
+	default:
+		err = report.Write(&out, f.po.format, rep, report.Options{Color: colour})
 	}
 	if err != nil {
 		return err
@@ -630,7 +622,7 @@ func (r *fleetRun) publish(ctx context.Context, d *fleet.Document) error {
 		return nil
 	}
 	if f.jsonFile != "" {
-		if err := writeTo(f.jsonFile, d.JSON); err != nil {
+		if err := writeTo(f.jsonFile, d.WriteJSON); err != nil {
 			return err
 		}
 	}
@@ -645,15 +637,7 @@ func (r *fleetRun) publish(ctx context.Context, d *fleet.Document) error {
 		}
 	}
 	s := d.Summary
-	if err := reportToActions(r.env.Actions, func() string {
-		var b strings.Builder
-		if f.calls {
-			_ = d.CallGraph().Markdown(&b)
-		} else {
-			_ = d.Markdown(&b)
-		}
-		return b.String()
-	}, []output{
+	if err := reportToActions(r.env.Actions, func() string { return report.Markdown(rep) }, []output{
 		{"repos", strconv.Itoa(s.Repos)}, {"failing", strconv.Itoa(s.Failing)}, {"unreadable", strconv.Itoa(s.Unreadable)},
 		{"errors", strconv.Itoa(s.Errors)}, {"warnings", strconv.Itoa(s.Warnings)}, {"calls", strconv.Itoa(s.Calls)},
 	}); err != nil {
@@ -726,23 +710,34 @@ func (r *fleetRun) trackingIssue(ctx context.Context, d *fleet.Document) error {
 	if err != nil {
 		return err
 	}
-	var body strings.Builder
-	if err := d.Markdown(&body); err != nil {
-		return err
-	}
+	rep := d.Report(Version())
 	if run := gctx.RunURL(); run != "" {
-		fmt.Fprintf(&body, "\n[The run that wrote this](%s).\n", run)
+		rep.Summary = withRunLink{d, run}
 	}
+	body := report.MarkdownWithin(rep, report.MaxCommentBytes)
 	res, err := c.UpsertTrackingIssue(ctx, github.TrackingIssue{
 		Owner: gctx.Owner, Repo: gctx.Repo, Label: r.f.issueLabel, Marker: fleetMarker(org),
 		Title: fmt.Sprintf("CI fleet of %s: %d of %d repositories failing", org, d.Summary.Failing+d.Summary.Unreadable, d.Summary.Repos),
-		Body:  body.String(),
+		Body:  body,
 	})
 	if err != nil {
 		return fmt.Errorf("--issue: %w", err)
 	}
 	fmt.Fprintf(r.s.Stderr, "molecule-ci: fleet: tracking issue %s: %s\n", res.Action, res.URL)
 	return r.env.Actions.SetOutput("tracking-issue", res.URL)
+}
+
+// withRunLink is the fleet report in the tracking issue: the job summary's Markdown and a link to
+// the run that wrote it.
+type withRunLink struct {
+	*fleet.Document
+	run string
+}
+
+func (w withRunLink) Markdown() report.Doc {
+	doc := w.Document.Markdown()
+	doc.Blocks = append(doc.Blocks, report.Lines{report.Line(report.Link("The run that wrote this", w.run), report.Markup("."))})
+	return doc
 }
 
 // fleetAPI adapts the GitHub client to fleet.API.

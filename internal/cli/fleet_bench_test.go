@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Molecule-AI/molecule-ci/internal/fsutil/fsutiltest"
 	"github.com/Molecule-AI/molecule-ci/internal/github/githubtest"
 )
 
@@ -31,7 +32,7 @@ func fleetTemplates(tb testing.TB) []map[string]string {
 	var out []map[string]string
 	for _, e := range entries {
 		if e.IsDir() {
-			out = append(out, repoFiles(tb, filepath.Join(root, e.Name())))
+			out = append(out, fsutiltest.ReadTree(tb, filepath.Join(root, e.Name())))
 		}
 	}
 	return out

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,10 +13,12 @@ import (
 	"time"
 
 	"github.com/Molecule-AI/molecule-ci/internal/fleet"
+	"github.com/Molecule-AI/molecule-ci/internal/fsutil/fsutiltest"
 	"github.com/Molecule-AI/molecule-ci/internal/ghaction"
 	"github.com/Molecule-AI/molecule-ci/internal/github"
 	"github.com/Molecule-AI/molecule-ci/internal/github/githubtest"
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
+	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
 
 // fleetFixture is internal/fleet's fixture fleet (app, lib, shared) copied into a temporary
@@ -25,60 +26,11 @@ import (
 func fleetFixture(t testing.TB) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "fleet")
-	copyFiles(t, filepath.Join("..", "fleet", "testdata", "fleet"), dir)
+	fsutiltest.CopyTree(t, filepath.Join("..", "fleet", "testdata", "fleet"), dir, nil)
 	if err := os.MkdirAll(filepath.Join(dir, "empty"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	return dir
-}
-
-func copyFiles(t testing.TB, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-// repoFiles reads a checkout's regular files (not .git), as the fake serves them.
-func repoFiles(t testing.TB, dir string) map[string]string {
-	t.Helper()
-	files := map[string]string{}
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && d.Name() == ".git" {
-			return filepath.SkipDir
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rel, _ := filepath.Rel(dir, p)
-		files[filepath.ToSlash(rel)] = string(b)
-		return nil
-	})
-	return files
 }
 
 // seedOrg serves every checkout under each of dirs (an immediate subdirectory is a repository)
@@ -94,7 +46,7 @@ func seedOrg(t testing.TB, f *githubtest.Fake, owner string, dirs ...string) {
 			if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 				continue
 			}
-			f.AddRepos(githubtest.RepoSpec{Owner: owner, Name: e.Name(), Branches: map[string]map[string]string{"main": repoFiles(t, filepath.Join(parent, e.Name()))}})
+			f.AddRepos(githubtest.RepoSpec{Owner: owner, Name: e.Name(), Branches: map[string]map[string]string{"main": fsutiltest.ReadTree(t, filepath.Join(parent, e.Name()))}})
 		}
 	}
 }
@@ -211,7 +163,7 @@ func TestFleetCorpus(t *testing.T) {
 	}
 	// The call graph of the lint run is the one --calls printed.
 	var g bytes.Buffer
-	d.CallGraph().Human(&g)
+	report.Write(&g, "human", d.CallGraph().Report(), report.Options{})
 	if g.String() != calls.stdout {
 		t.Errorf("the lint run's call graph differs from --calls:\n%s", g.String())
 	}
@@ -235,7 +187,7 @@ func normalisePaths(t testing.TB, js string) *fleet.Document {
 func docJSON(t testing.TB, d *fleet.Document) string {
 	t.Helper()
 	var b bytes.Buffer
-	if err := d.JSON(&b); err != nil {
+	if err := d.WriteJSON(&b); err != nil {
 		t.Fatal(err)
 	}
 	return b.String()

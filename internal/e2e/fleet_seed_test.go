@@ -1,11 +1,11 @@
 package e2e
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/Molecule-AI/molecule-ci/internal/fsutil/fsutiltest"
 	"github.com/Molecule-AI/molecule-ci/internal/github/githubtest"
 )
 
@@ -19,20 +19,7 @@ func seedFleet(t *testing.T, f *githubtest.Fake) {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		files := map[string]string{}
-		dir := filepath.Join(root, e.Name())
-		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || !d.Type().IsRegular() {
-				return err
-			}
-			b, err := os.ReadFile(p)
-			rel, _ := filepath.Rel(dir, p)
-			files[filepath.ToSlash(rel)] = string(b)
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		files := fsutiltest.ReadTree(t, filepath.Join(root, e.Name()))
 		f.AddRepos(githubtest.RepoSpec{Owner: "Molecule-AI", Name: e.Name(), Branches: map[string]map[string]string{"main": files}})
 	}
 	f.AddRepos(githubtest.RepoSpec{Owner: "Molecule-AI", Name: "empty", Branches: map[string]map[string]string{"main": {}}},

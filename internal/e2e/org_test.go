@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Molecule-AI/molecule-ci/internal/fsutil/fsutiltest"
 	"github.com/Molecule-AI/molecule-ci/internal/git/gittest"
 	"github.com/Molecule-AI/molecule-ci/internal/secrets/secretstest"
 	"github.com/Molecule-AI/molecule-ci/internal/testenv"
@@ -315,42 +315,14 @@ runs:
 	}
 }
 
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			if d.Name() == ".git" {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		writeFile(t, filepath.Join(dst, rel), b)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 func runOrgCase(t *testing.T, act, root, corpus string, stubs map[string]string, env []string, buildkit string, c orgCase) {
 	work := t.TempDir()
 	repo := filepath.Join(work, c.remote)
 	if c.consumer != "" {
-		copyTree(t, filepath.Join(corpus, c.consumer), repo)
+		fsutiltest.CopyTree(t, filepath.Join(corpus, c.consumer), repo, nil)
 	}
 	if c.fixture != "" {
-		copyTree(t, filepath.Join(root, c.fixture), repo)
+		fsutiltest.CopyTree(t, filepath.Join(root, c.fixture), repo, nil)
 	}
 	if c.fixture == "testdata/build/template" {
 		bb, err := os.ReadFile("/bin/busybox")
@@ -363,7 +335,7 @@ func runOrgCase(t *testing.T, act, root, corpus string, stubs map[string]string,
 		}
 	}
 	if src, ok := strings.CutPrefix(c.callerSrc, "corpus:"); ok {
-		copyTree(t, filepath.Join(corpus, filepath.Dir(src)), filepath.Join(repo, filepath.Dir(c.caller)))
+		fsutiltest.CopyTree(t, filepath.Join(corpus, filepath.Dir(src)), filepath.Join(repo, filepath.Dir(c.caller)), nil)
 		if filepath.Base(src) != filepath.Base(c.caller) {
 			t.Fatalf("caller %s is not named as %s", c.caller, src)
 		}

@@ -217,10 +217,17 @@ func ParseDocument(data []byte) (*Document, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	var d Document
-	if err := dec.Decode(&d); err != nil {
+	// Every command's JSON document ends with its own findings (the fleet has none: each
+	// repository's are in repos) and files_checked, which the summary says again.
+	var whole struct {
+		Document
+		Findings     []json.RawMessage `json:"findings"`
+		FilesChecked int               `json:"files_checked"`
+	}
+	if err := dec.Decode(&whole); err != nil {
 		return nil, fmt.Errorf("not a fleet report: %w", err)
 	}
+	d := whole.Document
 	if dec.More() {
 		return nil, errors.New("not a fleet report: more than one JSON document")
 	}

@@ -3,7 +3,6 @@ package fleet
 import (
 	"bytes"
 	"context"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,10 +11,12 @@ import (
 	"time"
 
 	"github.com/Molecule-AI/molecule-ci/internal/config"
+	"github.com/Molecule-AI/molecule-ci/internal/fsutil/fsutiltest"
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
 	"github.com/Molecule-AI/molecule-ci/internal/lint"
 	"github.com/Molecule-AI/molecule-ci/internal/lint/workflow"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
+	"github.com/Molecule-AI/molecule-ci/internal/report/markdowntest"
 )
 
 // testConfigure is a Configure with what the CLI's does that matters here: the repository's own
@@ -36,39 +37,11 @@ func testConfigure(_ context.Context, _ Repo, dir string) (lint.Options, []repor
 	return opts, nil, nil
 }
 
-// copyDir copies the regular files under src into dst.
-func copyDir(t testing.TB, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			if d.Name() == ".git" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // fixtureFleet is testdata/fleet in a temporary directory, with an empty repository beside.
 func fixtureFleet(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
-	copyDir(t, filepath.Join("testdata", "fleet"), dir)
+	fsutiltest.CopyTree(t, filepath.Join("testdata", "fleet"), dir, nil)
 	if err := os.MkdirAll(filepath.Join(dir, "empty"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -102,14 +75,21 @@ func render(t testing.TB, f func(*bytes.Buffer) error) []byte {
 // TestFixtureFleet lints the fixture fleet and checks every format against its golden file.
 func TestFixtureFleet(t *testing.T) {
 	d := runDir(t, fixtureFleet(t), Options{})
-	golden.Check(t, "testdata/fixture.json.golden", render(t, func(b *bytes.Buffer) error { return d.JSON(b) }))
-	golden.Check(t, "testdata/fixture.human.golden", render(t, func(b *bytes.Buffer) error { return d.Human(b, false) }))
-	golden.Check(t, "testdata/fixture.colour.golden", render(t, func(b *bytes.Buffer) error { return d.Human(b, true) }))
-	golden.Check(t, "testdata/fixture.md.golden", render(t, func(b *bytes.Buffer) error { return d.Markdown(b) }))
+	golden.Check(t, "testdata/fixture.json.golden", render(t, func(b *bytes.Buffer) error { return d.WriteJSON(b) }))
+	golden.Check(t, "testdata/fixture.human.golden", render(t, func(b *bytes.Buffer) error { return report.Write(b, "human", d.Report(""), report.Options{}) }))
+	golden.Check(t, "testdata/fixture.colour.golden", render(t, func(b *bytes.Buffer) error {
+		return report.Write(b, "human", d.Report(""), report.Options{Color: true})
+	}))
+	md := report.Markdown(d.Report(""))
+	markdowntest.Check(t, md)
+	golden.Check(t, "testdata/fixture.md.golden", []byte(md))
 	golden.Check(t, "testdata/fixture.sarif.golden", render(t, func(b *bytes.Buffer) error { return d.SARIF(b, "test") }))
 	g := d.CallGraph()
-	golden.Check(t, "testdata/fixture.calls.golden", render(t, func(b *bytes.Buffer) error { return g.Human(b) }))
-	golden.Check(t, "testdata/fixture.calls.md.golden", render(t, func(b *bytes.Buffer) error { return g.Markdown(b) }))
+	golden.Check(t, "testdata/fixture.calls.golden", render(t, func(b *bytes.Buffer) error { return report.Write(b, "human", g.Report(), report.Options{}) }))
+	golden.Check(t, "testdata/fixture.calls.json.golden", render(t, func(b *bytes.Buffer) error { return report.Write(b, "json", g.Report(), report.Options{}) }))
+	cmd := report.Markdown(g.Report())
+	markdowntest.Check(t, cmd)
+	golden.Check(t, "testdata/fixture.calls.md.golden", []byte(cmd))
 	site, err := RenderSite(d, SiteOptions{Title: "Acme CI fleet", Generated: time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC), Version: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -125,8 +105,12 @@ func TestCallsOnly(t *testing.T) {
 	if calls.Summary.Errors+calls.Summary.Warnings+calls.Summary.Infos != 0 {
 		t.Errorf("--calls linted: %+v", calls.Summary)
 	}
-	a := render(t, func(b *bytes.Buffer) error { return full.CallGraph().JSON(b) })
-	b := render(t, func(b *bytes.Buffer) error { return calls.CallGraph().JSON(b) })
+	a := render(t, func(b *bytes.Buffer) error {
+		return report.Write(b, "json", full.CallGraph().Report(), report.Options{})
+	})
+	b := render(t, func(b *bytes.Buffer) error {
+		return report.Write(b, "json", calls.CallGraph().Report(), report.Options{})
+	})
 	if !bytes.Equal(a, b) {
 		t.Errorf("the call graph of a lint run and of --calls differ:\n%s\n%s", a, b)
 	}
@@ -137,7 +121,7 @@ func TestCallsOnly(t *testing.T) {
 func TestShardedMergeEqualsUnsharded(t *testing.T) {
 	dir := fixtureFleet(t)
 	src := DirSource{Owner: "Acme", Parent: dir, Display: func(d string) string { return filepath.Base(d) }}
-	whole := render(t, func(b *bytes.Buffer) error { return runDir(t, dir, Options{Source: src}).JSON(b) })
+	whole := render(t, func(b *bytes.Buffer) error { return runDir(t, dir, Options{Source: src}).WriteJSON(b) })
 	repos, err := src.List(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +141,7 @@ func TestShardedMergeEqualsUnsharded(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			shard := render(t, func(b *bytes.Buffer) error { return runDir(t, dir, Options{Source: src, Repos: sel}).JSON(b) })
+			shard := render(t, func(b *bytes.Buffer) error { return runDir(t, dir, Options{Source: src, Repos: sel}).WriteJSON(b) })
 			d, err := ParseDocument(shard)
 			if err != nil {
 				t.Fatalf("shard %d of %d: %v", i, n, err)
@@ -171,7 +155,7 @@ func TestShardedMergeEqualsUnsharded(t *testing.T) {
 		if err := p.Check(merged); err != nil {
 			t.Errorf("%d shards: %v", n, err)
 		}
-		got := render(t, func(b *bytes.Buffer) error { return merged.JSON(b) })
+		got := render(t, func(b *bytes.Buffer) error { return merged.WriteJSON(b) })
 		if !bytes.Equal(got, whole) {
 			t.Errorf("%d shards merged differ from one run:\n%s\n---\n%s", n, got, whole)
 		}

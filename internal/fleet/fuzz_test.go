@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
 
 // FuzzParseDocument: any bytes are a report or an error, never a panic; a report that parses
@@ -25,7 +27,7 @@ func FuzzParseDocument(f *testing.F) {
 		}
 		d.Summarize()
 		var b bytes.Buffer
-		if err := d.JSON(&b); err != nil {
+		if err := d.WriteJSON(&b); err != nil {
 			t.Fatal(err)
 		}
 		d2, err := ParseDocument(b.Bytes())
@@ -36,11 +38,10 @@ func FuzzParseDocument(f *testing.F) {
 		if d2.Summary.Repos != d.Summary.Repos || d2.Summary.Errors != d.Summary.Errors || d2.Summary.Calls != d.Summary.Calls {
 			t.Fatalf("summary changed: %+v vs %+v", d.Summary, d2.Summary)
 		}
-		for _, fn := range []func(*bytes.Buffer) error{func(b *bytes.Buffer) error { return d.Human(b, true) }, func(b *bytes.Buffer) error { return d.Markdown(b) }} {
-			if err := fn(&bytes.Buffer{}); err != nil {
-				t.Fatal(err)
-			}
+		if err := report.Write(&bytes.Buffer{}, "human", d.Report(""), report.Options{Color: true}); err != nil {
+			t.Fatal(err)
 		}
+		report.Markdown(d.Report(""))
 	})
 }
 

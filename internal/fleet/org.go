@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/Molecule-AI/molecule-ci/internal/fsutil"
+	"github.com/Molecule-AI/molecule-ci/internal/git"
 )
 
 // API is what OrgSource needs of the GitHub API (internal/github implements it; the CLI wires it).
@@ -105,7 +106,7 @@ func (s *OrgSource) Open(ctx context.Context, r Repo) (Checkout, error) {
 		}
 		return Checkout{Dir: filepath.Join(tmp, "files"), Commit: commit, Notes: notes, Close: func() { os.RemoveAll(tmp) }}, nil
 	}
-	if !validSHA(tree) {
+	if !git.IsObjectID(tree) {
 		return Checkout{}, fmt.Errorf("GitHub named the tree %q, not a SHA", tree)
 	}
 	final := filepath.Join(s.CacheDir, "trees", tree)
@@ -200,18 +201,6 @@ func randomName() string {
 	var b [8]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-func validSHA(s string) bool {
-	if len(s) != 40 && len(s) != 64 {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 // extract writes the regular files of a repository's gzipped tarball (GitHub's: everything under

@@ -9,40 +9,46 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
-	"unicode/utf8"
 
-	"github.com/Molecule-AI/molecule-ci/internal/logsafe"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
-	"github.com/Molecule-AI/molecule-ci/internal/secrets"
 )
 
-// The fleet report's formats, in this one file behind Document's methods (JSON, Human, Markdown,
-// SARIF) and CallGraph's (JSON, Human, Markdown), so that moving them into internal/report's one
-// rendering layer (a report.Summary) is mechanical; the dashboard is site.go's. Every string in a Document comes from a repository or the API and is hostile:
-// cells are redacted and made one printable line (logsafe.Line) for a terminal, escaped for
-// Markdown, encoded by encoding/json and report's SARIF writer otherwise.
+// The fleet report and its call graph are report.Summary values: this file says what their parts
+// are (the members of the JSON document, the tables, which strings are data) and internal/report
+// lays them out, escapes the data and encodes the bytes for every format and sink. The one format
+// of its own is SARIF with one run per repository, which report's writer (one run per report)
+// makes for each repository. The dashboard is site.go's.
 
-// JSON writes the document, two-space indented, keys in the documented order.
-func (d *Document) JSON(w io.Writer) error {
-	return writeJSON(w, d)
-}
-
-func writeJSON(w io.Writer, v any) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	// Messages quote code ("a && b", "<none>"); \u0026 would only make them harder to read.
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return err
+// Report is the fleet report as a report.Report: no finding of its own (each repository's are in
+// the document), the document as its Summary.
+func (d *Document) Report(version string) *report.Report {
+	files := 0
+	for _, r := range d.Repos {
+		files += r.FilesChecked
 	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	return &report.Report{Tool: "molecule-ci", Version: version, Command: "fleet", FilesChecked: files, Summary: d}
 }
 
-// Status is a repository's verdict in the table: ok (no error finding), fail (error findings),
-// unreadable (not linted), skipped (nothing to lint).
+// JSON lists the members of `fleet --format json` before the report's own findings (none) and
+// files_checked: "repos", one repository a line, and "summary".
+func (d *Document) JSON() []report.Member {
+	repos := d.Repos
+	if repos == nil {
+		repos = []RepoDoc{}
+	}
+	return []report.Member{
+		{Name: "repos", Value: repos, Layout: report.Rows},
+		{Name: "summary", Value: d.Summary, Layout: report.Indented},
+	}
+}
+
+// WriteJSON writes the JSON report, what shards write and --merge reads.
+func (d *Document) WriteJSON(w io.Writer) error {
+	return report.Write(w, "json", d.Report(""), report.Options{})
+}
+
+// Status is a repository's verdict: ok (no error finding), fail (error findings), unreadable
+// (not linted), skipped (nothing to lint).
 func (r RepoDoc) Status() string {
 	switch {
 	case r.Error != "":
@@ -55,56 +61,41 @@ func (r RepoDoc) Status() string {
 	return "ok"
 }
 
-var statusMarks = map[string]string{"ok": "✓", "fail": "✗", "unreadable": "!", "skipped": "-"}
-
-const (
-	ansiRed    = "\x1b[31m"
-	ansiGreen  = "\x1b[32m"
-	ansiYellow = "\x1b[33m"
-	ansiReset  = "\x1b[0m"
+var (
+	statusMarks = map[string]string{"ok": "✓", "fail": "✗", "unreadable": "!", "skipped": "-"}
+	statusTones = map[string]report.Tone{"ok": report.Good, "fail": report.Bad, "unreadable": report.Doubtful}
+	statusIcons = map[string]string{"ok": "✅", "fail": "❌", "unreadable": "⚠️", "skipped": "➖"}
 )
 
-var statusColours = map[string]string{"ok": ansiGreen, "fail": ansiRed, "unreadable": ansiYellow}
-
-// Human writes the table: per repository its verdict, contract kind, error and warning counts
-// and the shared workflows it calls at which ref; then the totals, and why repositories could
-// not be read.
-func (d *Document) Human(w io.Writer, colour bool) error {
-	var table bytes.Buffer
-	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, " \tREPOSITORY\tKIND\tERRORS\tWARNINGS\tCALLS")
+// Text is the table: per repository its verdict (red, green or yellow on a terminal), contract
+// kind, error and warning counts and the shared workflows it calls at which ref; then the
+// totals, and why repositories were not read or skipped.
+func (d *Document) Text() report.Doc {
+	t := report.Table{Columns: []report.Column{{Name: ""}, {Name: "REPOSITORY"}, {Name: "KIND"}, {Name: "ERRORS", Right: true}, {Name: "WARNINGS", Right: true}, {Name: "CALLS"}}}
 	for _, r := range d.Repos {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", statusMarks[r.Status()], cell(r.Name, 60), cell(r.Kind, 20), r.Errors, r.Warnings, cell(orDash(strings.Join(r.calledWorkflows(), ", ")), 300))
+		st := r.Status()
+		t.Rows = append(t.Rows, []report.Inline{
+			report.Line(report.Verdict(statusMarks[st], statusTones[st])), report.Line(report.Text(r.Name)), report.Line(report.Text(r.Kind)),
+			report.Line(report.Markup(strconv.Itoa(r.Errors))), report.Line(report.Markup(strconv.Itoa(r.Warnings))),
+			report.Line(report.Text(orDash(strings.Join(r.calledWorkflows(), ", ")))),
+		})
 	}
-	tw.Flush()
-	// The marks are coloured after the layout: tabwriter would count the colour sequences as width.
-	var b bytes.Buffer
-	for i, line := range strings.SplitAfter(table.String(), "\n") {
-		if i > 0 && i <= len(d.Repos) && colour {
-			st := d.Repos[i-1].Status()
-			if c := statusColours[st]; c != "" {
-				line = c + statusMarks[st] + ansiReset + strings.TrimPrefix(line, statusMarks[st])
-			}
-		}
-		b.WriteString(line)
-	}
-	fmt.Fprintf(&b, "\n%s\n", d.Headline())
+	lines := report.Lines{report.Line(), report.Line(report.Markup(d.Headline()))}
 	for _, r := range d.Repos {
 		switch {
 		case r.Error != "":
-			fmt.Fprintf(&b, "%s: %s\n", cell(r.Path, 200), cell(r.Error, 2000))
+			lines = append(lines, report.Line(report.Text(r.Path), report.Markup(": "), report.Text(r.Error)))
 		case r.Skipped != "":
-			fmt.Fprintf(&b, "%s: skipped: %s\n", cell(r.Path, 200), cell(r.Skipped, 500))
+			lines = append(lines, report.Line(report.Text(r.Path), report.Markup(": skipped: "), report.Text(r.Skipped)))
 		}
 		for _, n := range r.Notes {
-			fmt.Fprintf(&b, "%s: note: %s\n", cell(r.Path, 200), cell(n, 2000))
+			lines = append(lines, report.Line(report.Text(r.Path), report.Markup(": note: "), report.Text(n)))
 		}
 	}
-	_, err := w.Write(b.Bytes())
-	return err
+	return report.Doc{Blocks: []report.Block{t, lines}, Complete: true}
 }
 
-// Headline is the verdict in one sentence.
+// Headline is the verdict in one sentence, numbers only.
 func (d *Document) Headline() string {
 	s := d.Summary
 	var parts []string
@@ -154,48 +145,55 @@ func shortWorkflow(w string) string {
 	return w
 }
 
-// Markdown limits: GitHub refuses a step summary over 1 MiB, shared by every step.
-const (
-	markdownMaxBytes = 512 << 10
-	markdownMaxCell  = 300
-)
+// markdownMaxRows is how many repositories the job summary lists; the JSON report has them all.
+const markdownMaxRows = 1000
 
-// Markdown writes the job summary: the verdict and a table of the repositories, failing ones
-// first, cut with a count if it would not fit.
-func (d *Document) Markdown(w io.Writer) error {
-	var b strings.Builder
-	b.WriteString("## molecule-ci fleet\n\n")
+// Markdown is the job summary (and the tracking issue): the verdict, a table of the
+// repositories, those failing or not read first, and why each one not read was not.
+func (d *Document) Markdown() report.Doc {
 	icon := "✅"
 	if d.Summary.Failing > 0 || d.Summary.Unreadable > 0 {
 		icon = "❌"
 	}
-	fmt.Fprintf(&b, "%s %s\n\n", icon, mdCell(d.Headline(), 1000))
-	b.WriteString("| | repository | kind | errors | warnings | shared workflows |\n| --- | --- | --- | ---: | ---: | --- |\n")
 	order := slices.Clone(d.Repos)
 	rank := map[string]int{"unreadable": 0, "fail": 1, "ok": 2, "skipped": 3}
 	slices.SortStableFunc(order, func(a, b RepoDoc) int { return rank[a.Status()] - rank[b.Status()] })
-	icons := map[string]string{"ok": "✅", "fail": "❌", "unreadable": "⚠️", "skipped": "➖"}
-	shown := 0
+	t := report.Table{
+		Columns: []report.Column{{Name: ""}, {Name: "repository"}, {Name: "kind"}, {Name: "errors", Right: true}, {Name: "warnings", Right: true}, {Name: "shared workflows"}},
+		MaxRows: markdownMaxRows,
+		More: func(n int) report.Inline {
+			return report.Line(report.Markup(fmt.Sprintf("_%s not shown: the job summary is limited in size. Every repository is in the JSON report._", plural(n, "more repository", "more repositories"))))
+		},
+	}
+	var notRead report.Lines
 	for _, r := range order {
-		if b.Len() > markdownMaxBytes {
-			break
+		calls := report.Inline{}
+		for i, c := range r.calledWorkflows() {
+			if i > 0 {
+				calls = append(calls, report.Markup(" "))
+			}
+			calls = append(calls, report.Code(c))
 		}
-		var calls []string
-		for _, c := range r.calledWorkflows() {
-			calls = append(calls, mdCode(c))
+		if len(calls) == 0 {
+			calls = report.Line(report.Markup("-"))
 		}
-		name := mdCode(r.Name)
+		t.Rows = append(t.Rows, []report.Inline{
+			report.Line(report.Markup(statusIcons[r.Status()])), report.Line(report.Code(r.Name)), report.Line(report.Text(r.Kind)),
+			report.Line(report.Markup(strconv.Itoa(r.Errors))), report.Line(report.Markup(strconv.Itoa(r.Warnings))), calls,
+		})
 		if r.Error != "" {
-			name += "<br>" + mdCell(r.Error, markdownMaxCell)
+			notRead = append(notRead, report.Line(report.Code(r.Name), report.Markup(": "), report.Text(r.Error)))
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %s |\n", icons[r.Status()], name, mdCell(r.Kind, 40), r.Errors, r.Warnings, orDash(strings.Join(calls, " ")))
-		shown++
 	}
-	if n := len(order) - shown; n > 0 {
-		fmt.Fprintf(&b, "\n_%s not shown: the job summary is limited in size. Every repository is in the JSON report._\n", plural(n, "more repository", "more repositories"))
+	blocks := []report.Block{
+		report.Heading{Level: 2, Text: report.Line(report.Markup("molecule-ci fleet"))},
+		report.Lines{report.Line(report.Markup(icon + " " + d.Headline()))},
+		t,
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	if len(notRead) > 0 {
+		blocks = append(blocks, report.Details{Summary: report.Line(report.Markup(plural(len(notRead), "repository not read", "repositories not read"))), Blocks: []report.Block{notRead}})
+	}
+	return report.Doc{Blocks: blocks}
 }
 
 // SARIF writes one SARIF 2.1.0 log with one run per repository, each rendered by report's SARIF
@@ -236,49 +234,66 @@ func (d *Document) SARIF(w io.Writer, version string) error {
 	if schema == "" {
 		schema, ver = "https://json.schemastore.org/sarif-2.1.0.json", "2.1.0"
 	}
-	return writeJSON(w, struct {
+	if runs == nil {
+		runs = []json.RawMessage{}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(struct {
 		Schema  string            `json:"$schema"`
 		Version string            `json:"version"`
 		Runs    []json.RawMessage `json:"runs"`
-	}{schema, ver, nonNilRaw(runs)})
-}
-
-func nonNilRaw(r []json.RawMessage) []json.RawMessage {
-	if r == nil {
-		return []json.RawMessage{}
+	}{schema, ver, runs}); err != nil {
+		return err
 	}
-	return r
-}
-
-// JSON writes the call graph.
-func (g *CallGraph) JSON(w io.Writer) error { return writeJSON(w, g) }
-
-// Human writes the calls as a table, then each shared workflow and ref with its callers' count.
-func (g *CallGraph) Human(w io.Writer) error {
-	var b bytes.Buffer
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "CALLER\tFILE:LINE\tJOB\tWORKFLOW\tREF\tINPUTS\tSECRETS")
-	for _, c := range g.Calls {
-		secrets := "inherit"
-		if !c.Secrets.Inherit {
-			secrets = orDash(strings.Join(c.Secrets.Names, ","))
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cell(c.Repo, 60), cell(c.File+":"+strconv.Itoa(c.Line), 120), cell(c.Job, 40),
-			cell(c.Workflow, 120), cell(orDash(c.Ref), 60), cell(orDash(strings.Join(c.Inputs, ",")), 200), cell(secrets, 200))
-	}
-	tw.Flush()
-	if len(g.Callees) > 0 {
-		b.WriteString("\n")
-		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "SHARED WORKFLOW\tREF\tREPOSITORIES\tCALLS")
-		for _, c := range g.Callees {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\n", cell(c.Workflow, 120), cell(c.Ref, 60), c.Repos, c.Calls)
-		}
-		tw.Flush()
-	}
-	fmt.Fprintf(&b, "\n%s from %s into %s\n", plural(len(g.Calls), "call", "calls"), plural(g.callers(), "repository", "repositories"), plural(len(g.Callees), "shared workflow and ref", "shared workflow and ref pairs"))
-	_, err := w.Write(b.Bytes())
+	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// Report is the call graph as a report.Report, the graph its Summary.
+func (g *CallGraph) Report() *report.Report {
+	return &report.Report{Tool: "molecule-ci", Command: "fleet", Summary: g}
+}
+
+// JSON lists the members of `fleet --calls --format json`: every call, one a line, then the
+// shared workflows called.
+func (g *CallGraph) JSON() []report.Member {
+	return []report.Member{
+		{Name: "calls", Value: g.Calls, Layout: report.Rows},
+		{Name: "callees", Value: g.Callees, Layout: report.Rows},
+	}
+}
+
+func (g *CallGraph) secrets(c GraphCall) string {
+	if c.Secrets.Inherit {
+		return "inherit"
+	}
+	return orDash(strings.Join(c.Secrets.Names, ","))
+}
+
+// Text is the calls as a table, then each shared workflow and ref with its callers' count.
+func (g *CallGraph) Text() report.Doc {
+	calls := report.Table{Columns: []report.Column{{Name: "CALLER"}, {Name: "FILE:LINE"}, {Name: "JOB"}, {Name: "WORKFLOW"}, {Name: "REF"}, {Name: "INPUTS"}, {Name: "SECRETS"}}}
+	for _, c := range g.Calls {
+		calls.Rows = append(calls.Rows, report.Cells(c.Repo, c.File+":"+strconv.Itoa(c.Line), c.Job, c.Workflow, orDash(c.Ref), orDash(strings.Join(c.Inputs, ",")), g.secrets(c)))
+	}
+	blocks := []report.Block{calls}
+	if len(g.Callees) > 0 {
+		callees := report.Table{Columns: []report.Column{{Name: "SHARED WORKFLOW"}, {Name: "REF"}, {Name: "REPOSITORIES", Right: true}, {Name: "CALLS", Right: true}}}
+		for _, c := range g.Callees {
+			callees.Rows = append(callees.Rows, []report.Inline{report.Line(report.Text(c.Workflow)), report.Line(report.Text(c.Ref)),
+				report.Line(report.Markup(strconv.Itoa(c.Repos))), report.Line(report.Markup(strconv.Itoa(c.Calls)))})
+		}
+		blocks = append(blocks, report.Lines{report.Line()}, callees)
+	}
+	blocks = append(blocks, report.Lines{report.Line(), report.Line(report.Markup(g.headline()))})
+	return report.Doc{Blocks: blocks, Complete: true}
+}
+
+func (g *CallGraph) headline() string {
+	return fmt.Sprintf("%s from %s into %s", plural(len(g.Calls), "call", "calls"), plural(g.callers(), "repository", "repositories"), plural(len(g.Callees), "shared workflow and ref", "shared workflow and ref pairs"))
 }
 
 func (g *CallGraph) callers() int {
@@ -289,88 +304,32 @@ func (g *CallGraph) callers() int {
 	return len(seen)
 }
 
-// Markdown writes the call graph for a job summary.
-func (g *CallGraph) Markdown(w io.Writer) error {
-	var b strings.Builder
-	b.WriteString("## molecule-ci fleet: reusable-workflow calls\n\n")
-	fmt.Fprintf(&b, "%s from %s into %s.\n\n", plural(len(g.Calls), "call", "calls"), plural(g.callers(), "repository", "repositories"), plural(len(g.Callees), "shared workflow and ref", "shared workflow and ref pairs"))
+// Markdown is the call graph for a job summary: the shared workflows, then every call.
+func (g *CallGraph) Markdown() report.Doc {
+	blocks := []report.Block{
+		report.Heading{Level: 2, Text: report.Line(report.Markup("molecule-ci fleet: reusable-workflow calls"))},
+		report.Lines{report.Line(report.Markup(g.headline() + "."))},
+	}
 	if len(g.Callees) > 0 {
-		b.WriteString("| shared workflow | ref | repositories | calls |\n| --- | --- | ---: | ---: |\n")
+		t := report.Table{Columns: []report.Column{{Name: "shared workflow"}, {Name: "ref"}, {Name: "repositories", Right: true}, {Name: "calls", Right: true}}}
 		for _, c := range g.Callees {
-			fmt.Fprintf(&b, "| %s | %s | %d | %d |\n", mdCode(c.Workflow), mdCode(c.Ref), c.Repos, c.Calls)
+			t.Rows = append(t.Rows, []report.Inline{report.Line(report.Code(c.Workflow)), report.Line(report.Code(c.Ref)),
+				report.Line(report.Markup(strconv.Itoa(c.Repos))), report.Line(report.Markup(strconv.Itoa(c.Calls)))})
 		}
-		b.WriteString("\n")
+		blocks = append(blocks, t)
 	}
-	b.WriteString("| caller | file | job | workflow | ref | inputs | secrets |\n| --- | --- | --- | --- | --- | --- | --- |\n")
-	shown := 0
+	t := report.Table{
+		Columns: []report.Column{{Name: "caller"}, {Name: "file"}, {Name: "job"}, {Name: "workflow"}, {Name: "ref"}, {Name: "inputs"}, {Name: "secrets"}},
+		MaxRows: markdownMaxRows,
+		More: func(n int) report.Inline {
+			return report.Line(report.Markup(fmt.Sprintf("_%s not shown: the job summary is limited in size. Every call is in the JSON report._", plural(n, "more call", "more calls"))))
+		},
+	}
 	for _, c := range g.Calls {
-		if b.Len() > markdownMaxBytes {
-			break
-		}
-		secrets := "inherit"
-		if !c.Secrets.Inherit {
-			secrets = strings.Join(c.Secrets.Names, ", ")
-		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", mdCode(c.Repo), mdCode(c.File+":"+strconv.Itoa(c.Line)), mdCell(c.Job, 100),
-			mdCode(c.Workflow), mdCode(orDash(c.Ref)), mdCell(orDash(strings.Join(c.Inputs, ", ")), markdownMaxCell), mdCell(orDash(secrets), markdownMaxCell))
-		shown++
+		t.Rows = append(t.Rows, []report.Inline{report.Line(report.Code(c.Repo)), report.Line(report.Code(c.File + ":" + strconv.Itoa(c.Line))), report.Line(report.Text(c.Job)),
+			report.Line(report.Code(c.Workflow)), report.Line(report.Code(orDash(c.Ref))), report.Line(report.Text(orDash(strings.Join(c.Inputs, ", ")))), report.Line(report.Text(g.secrets(c)))})
 	}
-	if n := len(g.Calls) - shown; n > 0 {
-		fmt.Fprintf(&b, "\n_%s not shown: the job summary is limited in size. Every call is in the JSON report._\n", plural(n, "more call", "more calls"))
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// cell is hostile text as one short line of a terminal table: credentials redacted (before the
-// cut, which could leave a prefix no longer recognisable), blanks collapsed, control characters
-// as escapes.
-func cell(s string, n int) string {
-	return logsafe.Line(cut(strings.Join(strings.Fields(secrets.Redact(s)), " "), n))
-}
-
-func cut(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	i := 0
-	for j := range s {
-		if i == n-1 {
-			return s[:j] + "…"
-		}
-		i++
-	}
-	return s
-}
-
-// mdReplacer makes hostile text inert in a GFM table cell: table and Markdown syntax escaped,
-// HTML special characters as entities, line breaks flattened, and a zero-width space after @ and
-// # so a repository's text can neither mention anyone nor cross-reference an issue.
-var mdReplacer = strings.NewReplacer(
-	`\`, `\\`, "|", `\|`, "`", "\\`", "*", `\*`, "_", `\_`, "~", `\~`, "[", `\[`, "]", `\]`,
-	"&", "&amp;", "<", "&lt;", ">", "&gt;", "@", "@\u200b", "#", "#\u200b",
-	"\r\n", " ", "\n", " ", "\r", " ",
-)
-
-func mdCell(s string, n int) string {
-	return mdReplacer.Replace(logsafe.Line(cut(strings.Join(strings.Fields(secrets.Redact(s)), " "), n)))
-}
-
-// mdCode is hostile text as a code span in a table cell: its fence longer than any run of
-// backticks inside, pipes escaped (GFM splits cells before it reads code spans).
-func mdCode(s string) string {
-	s = strings.ReplaceAll(logsafe.Line(cut(strings.Join(strings.Fields(secrets.Redact(s)), " "), markdownMaxCell)), "|", `\|`)
-	longest, run := 0, 0
-	for _, c := range s {
-		if c == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	fence := strings.Repeat("`", longest+1)
-	return fence + " " + s + " " + fence
+	return report.Doc{Blocks: append(blocks, t)}
 }
 
 func orDash(s string) string {

@@ -51,7 +51,7 @@ func WriteSite(dir string, d *Document, opts SiteOptions) error {
 		return err
 	}
 	var jb bytes.Buffer
-	if err := d.JSON(&jb); err != nil {
+	if err := d.WriteJSON(&jb); err != nil {
 		return err
 	}
 	html, err := RenderSite(d, opts)

@@ -103,6 +103,10 @@ func (r Repo) IsShallow(ctx context.Context) (bool, error) {
 	return strings.TrimSpace(string(out)) == "true", err
 }
 
+// IsObjectID reports whether s is a full object id: 40 (SHA-1) or 64 (SHA-256) lower-case hex
+// digits, as git prints them and the GitHub API answers them.
+func IsObjectID(s string) bool { return isObjectID(s) }
+
 func isObjectID(s string) bool {
 	if len(s) != 40 && len(s) != 64 {
 		return false

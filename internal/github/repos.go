@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/Molecule-AI/molecule-ci/internal/git"
 	gh "github.com/google/go-github/v62/github"
 )
 
@@ -108,7 +109,7 @@ func (c *Client) BranchHead(ctx context.Context, owner, repo, branch string) (He
 			} `json:"commit"`
 		} `json:"commit"`
 	}
-	if err := json.Unmarshal(body, &b); err != nil || !isSHA(b.Commit.SHA) || !isSHA(b.Commit.Commit.Tree.SHA) {
+	if err := json.Unmarshal(body, &b); err != nil || !git.IsObjectID(b.Commit.SHA) || !git.IsObjectID(b.Commit.Commit.Tree.SHA) {
 		return Head{}, fmt.Errorf("branch %s of %s/%s: unreadable answer (%v)", branch, owner, repo, err)
 	}
 	return Head{Commit: b.Commit.SHA, Tree: b.Commit.Commit.Tree.SHA}, nil
@@ -128,7 +129,7 @@ func (c *Client) CommitSHA(ctx context.Context, owner, repo, ref string) (string
 		return "", fmt.Errorf("%s/%s@%s: %w", owner, repo, ref, err)
 	}
 	sha := strings.TrimSpace(string(body))
-	if !isSHA(sha) {
+	if !git.IsObjectID(sha) {
 		return "", fmt.Errorf("%s/%s@%s: unreadable answer %q", owner, repo, ref, clipText(sha))
 	}
 	return sha, nil
@@ -137,7 +138,7 @@ func (c *Client) CommitSHA(ctx context.Context, owner, repo, ref string) (string
 // FileAt returns the file at path in commit (a full SHA) of owner/repo, at most limit bytes. A
 // file read once is kept in the cache and never asked for again: a commit does not change.
 func (c *Client) FileAt(ctx context.Context, owner, repo, commit, path string, limit int64) ([]byte, error) {
-	if !isSHA(commit) {
+	if !git.IsObjectID(commit) {
 		return nil, fmt.Errorf("%s/%s: %q is not a full commit SHA", owner, repo, clipText(commit))
 	}
 	key := cacheKey(c.gh.BaseURL.String(), strings.ToLower(owner+"/"+repo), commit, path)
@@ -361,18 +362,6 @@ func escapePath(p string) string {
 		parts[i] = url.PathEscape(s)
 	}
 	return strings.Join(parts, "/")
-}
-
-func isSHA(s string) bool {
-	if len(s) != 40 && len(s) != 64 {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 func validName(s string) bool {

@@ -2,14 +2,10 @@ package probe
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"image"
 	"image/png"
-	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -18,41 +14,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/Molecule-AI/molecule-ci/internal/browsertest"
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
-	"github.com/Molecule-AI/molecule-ci/internal/testenv"
 )
-
-// chromiumPath is Debian's chromium; the test skips, saying why, when it is not installed.
-const chromiumPath = "/usr/bin/chromium"
-
-func newBrowser(t *testing.T) context.Context {
-	t.Helper()
-	if _, err := exec.LookPath(chromiumPath); err != nil {
-		testenv.Missing(t, "no %s (%v): install Debian's chromium to run the status page browser tests", chromiumPath, err)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.Flag("force-color-profile", "srgb"),
-		chromedp.UserDataDir(t.TempDir()),
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
-	ctx, cancel2 := chromedp.NewContext(actx)
-	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(cancel3)
-	return ctx
-}
 
 // pageFacts is what the browser reports about the rendered page.
 type pageFacts struct {
@@ -152,7 +116,7 @@ func checkLayout(t *testing.T, facts pageFacts, width int64, services []SiteServ
 // nothing is wider than the viewport, and a screenshot resembles the golden one (loosely: a
 // coarse grid of mean colours, so font differences between machines do not matter).
 func TestStatusPageInChromium(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := browsertest.New(t)
 	dir := t.TempDir()
 	// Generated now, as the workflow does, so the page's heartbeat script sees a fresh page (the
 	// golden files of TestSiteGolden use a fixed time instead).
@@ -211,7 +175,7 @@ func TestStatusPageInChromium(t *testing.T) {
 // failing services say so in the list and on their cards, there is no incident yet, and each
 // chart shows its one run.
 func TestFirstRunPageInChromium(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := browsertest.New(t)
 	dir := t.TempDir()
 	firstRun(t, dir, time.Now().UTC().Truncate(time.Minute))
 	var ss SiteStatus
@@ -255,7 +219,7 @@ func TestFirstRunPageInChromium(t *testing.T) {
 // TestStatusPageStaleInChromium: a page whose last check is older than heartbeat-max-age tells
 // the reader so, in the browser, even though nothing regenerated it.
 func TestStatusPageStaleInChromium(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := browsertest.New(t)
 	dir := t.TempDir()
 	fixtureSiteAt(t, dir, time.Now().UTC().Add(-2*time.Hour))
 	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+filepath.Join(dir, "index.html"))); err != nil {
@@ -271,55 +235,13 @@ func TestStatusPageStaleInChromium(t *testing.T) {
 	}
 }
 
-// checkScreenshot compares a screenshot with the golden one over a grid of 24 px cells: the mean
-// colour of each cell may differ by 40 (of 255) per channel in at most 4% of the cells, and the
-// heights by 15%. With -update it writes the screenshot (the README's image is the 1000 px one).
+// checkScreenshot compares a screenshot with the golden one (browsertest.CheckScreenshot); with
+// -update it also writes the README's image from the 1000 px one.
 func checkScreenshot(t *testing.T, got []byte, path string) {
 	t.Helper()
-	if golden.Update() {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if strings.HasSuffix(path, "-1000.png") {
-			writeReadmeShot(t, got)
-		}
-		return
-	}
-	wantB, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	gi, err := png.Decode(bytes.NewReader(got))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wi, err := png.Decode(bytes.NewReader(wantB))
-	if err != nil {
-		t.Fatal(err)
-	}
-	gb, wb := gi.Bounds(), wi.Bounds()
-	if gb.Dx() != wb.Dx() || math.Abs(float64(gb.Dy()-wb.Dy())) > 0.15*float64(wb.Dy()) {
-		t.Fatalf("screenshot is %v, golden %v", gb.Size(), wb.Size())
-	}
-	const cell = 24
-	h := min(gb.Dy(), wb.Dy())
-	cells, bad := 0, 0
-	for y := 0; y+cell <= h; y += cell {
-		for x := 0; x+cell <= gb.Dx(); x += cell {
-			cells++
-			a, b := meanColor(gi, x, y, cell), meanColor(wi, x, y, cell)
-			for c := range 3 {
-				if math.Abs(a[c]-b[c]) > 40 {
-					bad++
-					break
-				}
-			}
-		}
-	}
-	if frac := float64(bad) / float64(cells); frac > 0.04 {
-		out := filepath.Join(t.TempDir(), filepath.Base(path))
-		os.WriteFile(out, got, 0o644)
-		t.Errorf("%.1f%% of the screenshot's cells differ from %s (wrote %s)", frac*100, path, out)
+	browsertest.CheckScreenshot(t, got, path)
+	if golden.Update() && strings.HasSuffix(path, "-1000.png") {
+		writeReadmeShot(t, got)
 	}
 }
 
@@ -338,21 +260,4 @@ func writeReadmeShot(t *testing.T, full []byte) {
 	if err := os.WriteFile(readmeShot, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func meanColor(img image.Image, x0, y0, n int) [3]float64 {
-	var s [3]float64
-	b := img.Bounds()
-	for y := y0; y < y0+n; y++ {
-		for x := x0; x < x0+n; x++ {
-			r, g, bl, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
-			s[0] += float64(r >> 8)
-			s[1] += float64(g >> 8)
-			s[2] += float64(bl >> 8)
-		}
-	}
-	for i := range s {
-		s[i] /= float64(n * n)
-	}
-	return s
 }

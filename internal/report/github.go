@@ -21,7 +21,7 @@ import (
 // annotations.
 func writeGitHub(w *output, rep *Report, opts Options) error {
 	if rep.Summary != nil {
-		writeDocText(w, rep.Summary.Text())
+		writeDocText(w, rep.Summary.Text(), false)
 		if len(rep.Findings) == 0 {
 			return nil
 		}

@@ -30,7 +30,7 @@ var severityColors = map[Severity]string{Error: ansiRed, Warning: ansiYellow, In
 func writeHuman(w *output, rep *Report, opts Options) error {
 	if rep.Summary != nil {
 		doc := rep.Summary.Text()
-		writeDocText(w, doc)
+		writeDocText(w, doc, opts.Color)
 		if len(rep.Findings) == 0 || doc.Complete {
 			return nil
 		}

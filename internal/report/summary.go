@@ -116,7 +116,19 @@ type Span struct {
 	kind spanKind
 	text string
 	url  string
+	tone Tone
 }
+
+// Tone is how a verdict reads at a glance: on a terminal asked for colour, green, red or yellow;
+// in every other format and sink, its text alone.
+type Tone uint8
+
+// The tones of Verdict.
+const (
+	Good Tone = iota + 1
+	Bad
+	Doubtful
+)
 
 type spanKind uint8
 
@@ -131,6 +143,10 @@ const (
 // text), written as they are in every format. Never pass data here: a path, a name or a message
 // belongs in Text or Code.
 func Markup(s string) Span { return Span{kind: spanMarkup, text: s} }
+
+// Verdict is the command's own word or symbol for a verdict (✓, ✗, "down"), coloured by tone in
+// text when colour is asked for. Like Markup it is never data.
+func Verdict(s string, t Tone) Span { return Span{kind: spanMarkup, text: s, tone: t} }
 
 // Text is data shown as prose: in Markdown every character that could start a link, an image,
 // HTML, emphasis, a mention or a reference is escaped.

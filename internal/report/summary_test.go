@@ -117,3 +117,46 @@ func TestPathlessFinding(t *testing.T) {
 		t.Error("a finding with a line but no path was written")
 	}
 }
+
+// verdictSummary is a table whose first column is a verdict.
+type verdictSummary struct{}
+
+func (verdictSummary) JSON() []Member { return nil }
+func (verdictSummary) Markdown() Doc  { return verdictSummary{}.Text() }
+func (verdictSummary) Text() Doc {
+	t := Table{Columns: []Column{{Name: ""}, {Name: "NAME"}, {Name: "N", Right: true}}}
+	t.Rows = [][]Inline{
+		{Line(Verdict("✓", Good)), Line(Text("a")), Line(Markup("1"))},
+		{Line(Verdict("✗", Bad)), Line(Text("bb")), Line(Markup("22"))},
+		{Line(Verdict("!", Doubtful)), Line(Text("ccc")), Line(Markup("3"))},
+		{Line(Markup("-")), Line(Text("d")), Line(Markup("4"))},
+	}
+	return Doc{Blocks: []Block{t}, Complete: true}
+}
+
+// TestVerdictColours: a Verdict is coloured by its tone in human output asked for colour, the
+// columns stay aligned (colours are not width), and every other format shows the text alone.
+func TestVerdictColours(t *testing.T) {
+	rep := &Report{Command: "x", Summary: verdictSummary{}}
+	var plain, coloured, gh bytes.Buffer
+	if err := Write(&plain, "human", rep, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(&coloured, "human", rep, Options{Color: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(&gh, "github", rep, Options{Color: true}); err != nil {
+		t.Fatal(err)
+	}
+	wantPlain := "   NAME  N\n✓  a     1\n✗  bb    22\n!  ccc   3\n-  d     4\n"
+	wantColour := "   NAME  N\n\x1b[32m✓\x1b[0m  a     1\n\x1b[31m✗\x1b[0m  bb    22\n\x1b[33m!\x1b[0m  ccc   3\n-  d     4\n"
+	if plain.String() != wantPlain || gh.String() != wantPlain {
+		t.Errorf("plain:\n%q\ngithub:\n%q\nwant\n%q", plain.String(), gh.String(), wantPlain)
+	}
+	if coloured.String() != wantColour {
+		t.Errorf("coloured:\n%q\nwant\n%q", coloured.String(), wantColour)
+	}
+	if md := Markdown(rep); bytes.Contains([]byte(md), []byte("\x1b")) {
+		t.Errorf("colour in Markdown: %q", md)
+	}
+}

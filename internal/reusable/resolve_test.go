@@ -3,7 +3,6 @@ package reusable
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/Molecule-AI/molecule-ci/internal/fsutil/fsutiltest"
 	"github.com/Molecule-AI/molecule-ci/internal/git/gittest"
 )
 
@@ -24,38 +24,6 @@ func corpus(t *testing.T, parts ...string) string {
 	return dir
 }
 
-// copyTree copies the regular files under src into dst, skipping names skip reports.
-func copyTree(t *testing.T, src, dst string, skip func(rel string) bool) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if skip != nil && skip(filepath.ToSlash(rel)) {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() || !d.Type().IsRegular() {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		out := filepath.Join(dst, rel)
-		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(out, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // sharedCI makes a git repository of the organisation's shared-CI repository as it stands: main
 // without validate-go-plugin.yml (it lives on staging), tag v1 on main, staging one commit ahead,
 // and a remote-tracking branch origin/release that exists only as such.
@@ -64,12 +32,12 @@ func sharedCI(t *testing.T) (dir string, commits map[string]string) {
 	src := corpus(t, "molecule-ci-main")
 	dir = filepath.Join(t.TempDir(), "molecule-ci")
 	gittest.Init(t, dir)
-	copyTree(t, src, dir, func(rel string) bool { return rel == ".github/workflows/validate-go-plugin.yml" })
+	fsutiltest.CopyTree(t, src, dir, func(rel string) bool { return rel == ".github/workflows/validate-go-plugin.yml" })
 	commits = map[string]string{}
 	commits["main"] = gittest.Commit(t, dir, "main")
 	gittest.Run(t, dir, "tag", "v1")
 	gittest.Run(t, dir, "checkout", "-q", "-b", "staging")
-	copyTree(t, src, dir, nil)
+	fsutiltest.CopyTree(t, src, dir, nil)
 	commits["staging"] = gittest.Commit(t, dir, "staging: validate-go-plugin")
 	gittest.Run(t, dir, "update-ref", "refs/remotes/origin/release", commits["staging"])
 	gittest.Run(t, dir, "checkout", "-q", "main")
