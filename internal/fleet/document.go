@@ -37,20 +37,8 @@ type RepoDoc struct {
 	Error    string       `json:"error,omitempty"`
 	Skipped  string       `json:"skipped,omitempty"`
 	Notes    []string     `json:"notes,omitempty"`
-	Findings []FindingDoc `json:"findings"`
+	Findings []report.JSONFinding `json:"findings"`
 	Calls    []CallDoc    `json:"calls"`
-}
-
-// FindingDoc is a finding as lint's JSON writes it, its path relative to the repository's root.
-type FindingDoc struct {
-	Path     string `json:"path"`
-	Line     int    `json:"line"`
-	Column   int    `json:"column"`
-	EndLine  int    `json:"end_line"`
-	Rule     string `json:"rule"`
-	Severity string `json:"severity"`
-	Message  string `json:"message"`
-	Help     string `json:"help"`
 }
 
 // CallDoc is one call into a reusable workflow.
@@ -142,12 +130,9 @@ func repoDoc(rr *RepoResult) RepoDoc {
 		Name: rr.Repo.Name, Owner: rr.Repo.Owner, Path: rr.Repo.Path, Kind: rr.Kind,
 		Errors: e, Warnings: w, Infos: i, FilesChecked: rr.FilesChecked,
 		Error: rr.Error, Skipped: rr.Skipped, Notes: rr.Notes,
-		Findings: make([]FindingDoc, 0, len(rr.Findings)), Calls: make([]CallDoc, 0, len(rr.Calls)),
+		Calls: make([]CallDoc, 0, len(rr.Calls)),
 	}
-	for _, f := range rr.Findings {
-		doc.Findings = append(doc.Findings, FindingDoc{Path: f.Path, Line: f.Line, Column: f.Col, EndLine: max(f.EndLine, f.Line),
-			Rule: f.Rule, Severity: f.Severity.String(), Message: f.Message, Help: f.Help})
-	}
+	doc.Findings = report.JSONFindings(rr.Findings)
 	for _, c := range rr.Calls {
 		doc.Calls = append(doc.Calls, CallDoc{File: c.File, Line: c.UsesPos.Line, Job: c.Job, Workflow: c.Uses.Workflow(), Ref: c.Uses.Ref,
 			Inputs: nonNil(c.InputNames()), Secrets: Secrets{Inherit: c.InheritSecrets, Names: c.SecretNames()}})
@@ -239,12 +224,12 @@ func ParseDocument(data []byte) (*Document, error) {
 			return nil, fmt.Errorf("repos[%d]: no name", i)
 		}
 		for j, f := range r.Findings {
-			if _, err := report.ParseSeverity(f.Severity); err != nil {
+			if _, err := f.Finding(); err != nil {
 				return nil, fmt.Errorf("repos[%d] (%s) findings[%d]: %w", i, r.Name, j, err)
 			}
 		}
 		if r.Findings == nil {
-			d.Repos[i].Findings = []FindingDoc{}
+			d.Repos[i].Findings = []report.JSONFinding{}
 		}
 		if r.Calls == nil {
 			d.Repos[i].Calls = []CallDoc{}
@@ -278,10 +263,9 @@ func Merge(docs ...*Document) (*Document, error) {
 // Report returns a repository's findings as a report.Report, for the formats of internal/report.
 func (r RepoDoc) Report() *report.Report {
 	rep := &report.Report{Command: "lint", FilesChecked: r.FilesChecked}
-	for _, f := range r.Findings {
-		sev, _ := report.ParseSeverity(f.Severity)
-		rep.Findings = append(rep.Findings, report.Finding{Path: f.Path, Line: f.Line, Col: f.Column, EndLine: f.EndLine,
-			Rule: f.Rule, Severity: sev, Message: f.Message, Help: f.Help})
+	for _, j := range r.Findings {
+		f, _ := j.Finding() // ParseDocument refused unknown severities
+		rep.Findings = append(rep.Findings, f)
 	}
 	return rep
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/Molecule-AI/molecule-ci/internal/browsertest"
+	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
 
 type siteFacts struct {
@@ -45,7 +46,7 @@ func TestSiteInChromium(t *testing.T) {
 	ctx := browsertest.New(t)
 	d := runDir(t, fixtureFleet(t), Options{})
 	long := strings.Repeat("very-long-repository-name-", 4)
-	d.Repos = append(d.Repos, RepoDoc{Name: long, Owner: "Acme", Path: "Acme/" + long, Kind: "none", Findings: []FindingDoc{}, Calls: []CallDoc{},
+	d.Repos = append(d.Repos, RepoDoc{Name: long, Owner: "Acme", Path: "Acme/" + long, Kind: "none", Findings: []report.JSONFinding{}, Calls: []CallDoc{},
 		Error: "cannot be read: GET https://api.github.com/repos/Acme/" + long + "/tarball/" + strings.Repeat("0", 40) + ": 502 Bad Gateway"})
 	d.Summarize()
 	dir := t.TempDir()

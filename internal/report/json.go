@@ -7,11 +7,12 @@ import (
 	"reflect"
 )
 
-// jsonFinding is the one JSON shape of a finding, in every command's document. The field order
-// here is the key order in the output, and scripts depend on it, so it changes only with a new
-// major version. Every key is always present: path is "" for a finding about the whole run,
-// line, column and end_line are 0 when unknown, help is "" when there is none.
-type jsonFinding struct {
+// JSONFinding is the one JSON shape of a finding, in every command's document (and in the
+// documents that hold findings of many reports, such as the fleet's). The field order here is the
+// key order in the output, and scripts depend on it, so it changes only with a new major version.
+// Every key is always present: path is "" for a finding about the whole run, line, column and
+// end_line are 0 when unknown, help is "" when there is none.
+type JSONFinding struct {
 	Path     string `json:"path"`
 	Line     int    `json:"line"`
 	Column   int    `json:"column"`
@@ -22,12 +23,12 @@ type jsonFinding struct {
 	Help     string `json:"help"`
 }
 
-// writeJSON writes the document every command shares: the command's own members (its Summary's),
-// then "findings" and "files_checked".
-func writeJSON(w *output, rep *Report, _ Options) error {
-	findings := make([]jsonFinding, 0, len(rep.Findings))
-	for _, f := range rep.Findings {
-		findings = append(findings, jsonFinding{
+// JSONFindings is fs in their JSON shape, never nil. The caller redacts them first (Redacted),
+// as Write does.
+func JSONFindings(fs []Finding) []JSONFinding {
+	out := make([]JSONFinding, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, JSONFinding{
 			Path:     f.Path,
 			Line:     f.Line,
 			Column:   f.Col,
@@ -38,6 +39,19 @@ func writeJSON(w *output, rep *Report, _ Options) error {
 			Help:     f.Help,
 		})
 	}
+	return out
+}
+
+// Finding is the finding a JSONFinding was written from; an unknown severity is an error.
+func (j JSONFinding) Finding() (Finding, error) {
+	sev, err := ParseSeverity(j.Severity)
+	return Finding{Path: j.Path, Line: j.Line, Col: j.Column, EndLine: j.EndLine, Rule: j.Rule, Severity: sev, Message: j.Message, Help: j.Help}, err
+}
+
+// writeJSON writes the document every command shares: the command's own members (its Summary's),
+// then "findings" and "files_checked".
+func writeJSON(w *output, rep *Report, _ Options) error {
+	findings := JSONFindings(rep.Findings)
 	var members []Member
 	if rep.Summary != nil {
 		members = rep.Summary.JSON()

@@ -109,12 +109,12 @@ func checkJSON(t *testing.T, out []byte, f Finding) {
 		t.Fatalf("invalid JSON: %q", out)
 	}
 	var doc struct {
-		Findings []jsonFinding `json:"findings"`
+		Findings []JSONFinding `json:"findings"`
 	}
 	if err := json.Unmarshal(out, &doc); err != nil {
 		t.Fatal(err)
 	}
-	want := []jsonFinding{{Path: replaceInvalid(f.Path), Line: f.Line, Column: f.Col, EndLine: endLine(f),
+	want := []JSONFinding{{Path: replaceInvalid(f.Path), Line: f.Line, Column: f.Col, EndLine: endLine(f),
 		Rule: replaceInvalid(f.Rule), Severity: "error", Message: replaceInvalid(f.Message), Help: replaceInvalid(f.Help)}}
 	if diff := cmp.Diff(want, doc.Findings); diff != "" {
 		t.Errorf("read back (-want +got):\n%s", diff)
