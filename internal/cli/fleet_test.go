@@ -19,6 +19,7 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/github/githubtest"
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
+	"github.com/Molecule-AI/molecule-ci/internal/triage"
 )
 
 // fleetFixture is internal/fleet's fixture fleet (app, lib, shared) copied into a temporary
@@ -539,5 +540,20 @@ func TestFleetOrgShards(t *testing.T) {
 	merged := runFleetCmd(t, work, nil, nil, "--merge", "shards", "--plan-file", "plan.json", "--format", "json")
 	if merged.stdout != whole.stdout {
 		t.Errorf("merged shards differ from one run:\n%s\n---\n%s", merged.stdout, whole.stdout)
+	}
+}
+
+// TestFleetReportFeedsTriage: the JSON report is what `molecule-ci triage --fleet` reads to order
+// repositories by how many others call into them.
+func TestFleetReportFeedsTriage(t *testing.T) {
+	dir := fleetFixture(t)
+	full := runFleetCmd(t, filepath.Dir(dir), nil, nil, "--dir", "fleet", "--owner", "Acme", "--shellcheck", "off", "--format", "json")
+	deps, err := triage.ParseFleet([]byte(full.stdout), "Acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// app and lib call Acme/shared; shared's own local call does not count.
+	if len(deps) != 1 || deps["shared"] != 2 {
+		t.Errorf("dependents %v, want shared: 2", deps)
 	}
 }
