@@ -34,11 +34,11 @@ type RepoDoc struct {
 	Infos        int    `json:"infos"`
 	FilesChecked int    `json:"files_checked"`
 	// Error says why the repository was not linted; Skipped why there was nothing to lint.
-	Error    string       `json:"error,omitempty"`
-	Skipped  string       `json:"skipped,omitempty"`
-	Notes    []string     `json:"notes,omitempty"`
+	Error    string               `json:"error,omitempty"`
+	Skipped  string               `json:"skipped,omitempty"`
+	Notes    []string             `json:"notes,omitempty"`
 	Findings []report.JSONFinding `json:"findings"`
-	Calls    []CallDoc    `json:"calls"`
+	Calls    []CallDoc            `json:"calls"`
 }
 
 // CallDoc is one call into a reusable workflow.
