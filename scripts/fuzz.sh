@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every native Go fuzz target of the module for a bounded time each (the readers of hostile
 # input: workflows, actions, Dockerfiles, shell, config, coverage reports, diffs, baselines,
-# suppressions, escaping, redaction, fleet reports, Markdown cells of issue titles, dotenv files,
+# suppressions, escaping, redaction, fleet reports, the triage queue's Markdown, dotenv files,
 # the Markdown renderer). CI runs it after the tests; a crash fails the run and Go writes the
 # failing input under the package's testdata/fuzz/<Target>/, to be committed with the fix so that
 # it stays a regression test.

@@ -1,9 +1,10 @@
 // Package report owns the findings model shared by every command and every format they are
 // written in: human text, JSON, SARIF 2.1.0, GitHub workflow commands and the Markdown of the job
-// summary and pull-request comments. A command returns a Report: its findings, and its own typed
-// result as a Summary (coverage's table, probe's services), whose parts this package lays out and
-// encodes; one JSON schema holds the findings of every command. It never reads the environment
-// and never decides exit codes; it only turns data into bytes.
+// summary, pull-request comments and issue bodies. A command returns a Report: its findings, and
+// its own typed result as a Summary (coverage's table, probe's services, build's images, triage's
+// queue), whose parts this package lays out and encodes; one JSON schema holds the findings of
+// every command. It never reads the environment and never decides exit codes; it only turns
+// data into bytes.
 //
 // Markdown is rendered in one place (RenderMarkdown), where every data string is redacted, then
 // escaped or put in a code span, so that nothing a pull request or a server controls becomes a

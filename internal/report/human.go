@@ -275,8 +275,10 @@ func terminalSafe(s string, keepNewlines bool) string {
 	return b.String()
 }
 
-// escapeRune returns the printable escape for a rune a terminal would act on rather than show.
-// Tabs are shown as they are; invalid UTF-8 is left for the terminal to render as U+FFFD.
+// escapeRune returns the printable escape for a rune a terminal would act on rather than show,
+// or that a reader would not see: C0 and C1 controls, DEL, the line and paragraph separators
+// (some viewers break the line there) and the bidirectional overrides and isolates. Tabs are
+// shown as they are; invalid UTF-8 is left for the terminal to render as U+FFFD.
 func escapeRune(r rune) (string, bool) {
 	switch {
 	case r == '\t' || r == utf8.RuneError:
@@ -284,6 +286,7 @@ func escapeRune(r rune) (string, bool) {
 	case r < 0x20 || r == 0x7f:
 		return fmt.Sprintf(`\x%02x`, r), true
 	case r >= 0x80 && r <= 0x9f,
+		r == 0x2028 || r == 0x2029,
 		r >= 0x202a && r <= 0x202e,
 		r >= 0x2066 && r <= 0x2069:
 		return fmt.Sprintf(`\u%04x`, r), true

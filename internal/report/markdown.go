@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"net/url"
@@ -96,31 +97,80 @@ func findingsDoc(rep *Report) Doc {
 // separated by a blank line. Every data span is redacted, then escaped (Text), put in a code
 // span (Code) or linked (Link), so nothing a pull request or a server controls can become a
 // mention, a reference, a link, an image, HTML or an HTML comment.
+//
+// What does not fit is left out at a table row or a whole block: a table with More notes its own
+// rows and the document goes on; otherwise the rest of Blocks is left out and d.Cut (or a generic
+// note) says so. d.End is written last in every case: its room is kept from the start.
 func RenderMarkdown(d Doc, max int) string {
-	r := mdRenderer{limit: max - markdownReserve}
+	var end string
+	if len(d.End) > 0 {
+		end = RenderMarkdown(Doc{Blocks: d.End}, max)
+	}
+	r := mdRenderer{limit: max - markdownReserve - len(end) - 1}
 	r.blocks(d.Blocks)
 	if r.dropped {
-		r.b.WriteString("\n_The rest of this summary is left out: it would exceed the size GitHub accepts._\n")
+		note := Line(Markup("_The rest of this summary is left out: it would exceed the size GitHub accepts._"))
+		if d.Cut != nil && r.hidden > 0 {
+			note = d.Cut(r.hidden)
+		}
+		// The note is short and markdownReserve keeps room for it.
+		r.b.WriteString("\n" + mdInline(note, false) + "\n")
+	}
+	if end != "" {
+		if r.b.Len() > 0 {
+			r.b.WriteByte('\n')
+		}
+		r.b.WriteString(end)
 	}
 	return r.b.String()
 }
 
 type mdRenderer struct {
-	b       strings.Builder
+	b       bytes.Buffer
 	limit   int
-	dropped bool // a block did not fit
+	dropped bool // a block or a table row did not fit: the rest of the document is left out
+	hidden  int  // table rows left out since then
 }
 
 func (r *mdRenderer) blocks(bs []Block) {
 	for i, bl := range bs {
 		if r.dropped {
+			r.hidden += tableRows(bs[i:])
 			return
 		}
+		before := r.b.Len()
 		if i > 0 {
 			r.b.WriteByte('\n')
 		}
+		begin := r.b.Len()
 		r.block(bl)
+		if r.dropped && r.b.Len() == begin {
+			// Nothing of this block fitted: take back its separator, and the heading over it.
+			r.b.Truncate(before)
+			if i > 0 {
+				if h, ok := bs[i-1].(Heading); ok {
+					r.b.Truncate(before - len(r.heading(h)) - min(i-1, 1))
+				}
+			}
+		}
 	}
+}
+
+// tableRows counts the rows of the tables in bs, those in collapsed sections included.
+func tableRows(bs []Block) int {
+	n := 0
+	for _, bl := range bs {
+		switch bl := bl.(type) {
+		case Table:
+			n += len(bl.Rows)
+			if bl.Footer != nil {
+				n++
+			}
+		case Details:
+			n += tableRows(bl.Blocks)
+		}
+	}
+	return n
 }
 
 func (r *mdRenderer) fits(s string) bool { return r.b.Len()+len(s) <= r.limit }
@@ -134,17 +184,19 @@ func (r *mdRenderer) whole(s string) {
 	r.b.WriteString(s)
 }
 
+func (r *mdRenderer) heading(h Heading) string {
+	level := min(max(h.Level, 1), 6)
+	return strings.Repeat("#", level) + " " + mdInline(h.Text, false) + "\n"
+}
+
 func (r *mdRenderer) block(bl Block) {
 	switch bl := bl.(type) {
 	case Heading:
-		level := min(max(bl.Level, 1), 6)
-		r.whole(strings.Repeat("#", level) + " " + mdInline(bl.Text, false) + "\n")
+		r.whole(r.heading(bl))
 	case Lines:
-		var s strings.Builder
-		for _, l := range bl {
-			s.WriteString(lineStart(mdInline(l, false)) + "\n")
-		}
-		r.whole(s.String())
+		r.whole(mdLines(bl, ""))
+	case Quote:
+		r.whole(mdLines(bl, "> "))
 	case Table:
 		r.table(bl)
 	case CodeBlock:
@@ -153,6 +205,7 @@ func (r *mdRenderer) block(bl Block) {
 		open := "<details><summary>" + mdInline(bl.Summary, false) + "</summary>\n\n"
 		if !r.fits(open) {
 			r.dropped = true
+			r.hidden += tableRows(bl.Blocks)
 			return
 		}
 		r.b.WriteString(open)
@@ -160,6 +213,15 @@ func (r *mdRenderer) block(bl Block) {
 		// Closed even when its content was cut: markdownReserve keeps room for it.
 		r.b.WriteString("\n</details>\n")
 	}
+}
+
+// mdLines renders lines of a paragraph, each after prefix ("> " in a quote).
+func mdLines(lines []Inline, prefix string) string {
+	var s strings.Builder
+	for _, l := range lines {
+		s.WriteString(prefix + lineStart(mdInline(l, false)) + "\n")
+	}
+	return s.String()
 }
 
 func (r *mdRenderer) table(t Table) {
@@ -181,15 +243,17 @@ func (r *mdRenderer) table(t Table) {
 		}
 	}
 	head.WriteString("\n")
-	r.whole(head.String())
-	if r.dropped {
-		return
-	}
-	shown := 0
 	rows := t.Rows
 	if t.Footer != nil {
 		rows = append(rows[:len(rows):len(rows)], t.Footer)
 	}
+	start := r.b.Len()
+	r.whole(head.String())
+	if r.dropped {
+		r.hidden += len(rows)
+		return
+	}
+	shown := 0
 	for _, row := range rows {
 		if t.MaxRows > 0 && shown == t.MaxRows {
 			break
@@ -202,6 +266,10 @@ func (r *mdRenderer) table(t Table) {
 		if !r.fits(line) {
 			if t.More == nil {
 				r.dropped = true
+				r.hidden += len(rows) - shown
+				if shown == 0 {
+					r.b.Truncate(start) // no header without a row
+				}
 			}
 			break
 		}

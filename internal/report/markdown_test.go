@@ -40,6 +40,7 @@ func TestMarkdownText(t *testing.T) {
 		{"[click](https://x.y) ![img](a.png)", `\[click\]\(https\://x.y\) \!\[img\]\(a.png\)`},
 		{"@octocat #12 a@b.c", "@\u200doctocat \\#\u200d12 a@\u200db.c"},
 		{"see www.example.com or WWW.x.org", `see www\.example.com or WWW\.x.org`},
+		{"line\u2028and paragraph\u2029separators", `line\\u2028and paragraph\\u2029separators`},
 	}
 	for _, tt := range tests {
 		if got := markdownText(tt.in); got != tt.want {

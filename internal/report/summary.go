@@ -1,7 +1,7 @@
 package report
 
 // Summary is a command's own result beside its findings: coverage's table of files and gates,
-// probe's services, and next the fleet table, the triage queue, the impact report. The command
+// probe's services, build's images, triage's queue, and next the fleet table. The command
 // owns the data and says what its parts are (a table, lines, a heading, which strings are data);
 // this package owns the bytes: it writes the JSON members, lays the text out, and renders the
 // Markdown with every data string escaped, for every format and sink at once.
@@ -45,14 +45,25 @@ const (
 
 // Doc is a summary laid out as blocks. In Markdown the blocks are separated by a blank line; in
 // text they follow each other, and a blank line is an empty line of Lines.
+//
+// Markdown has a size bound (a job summary, a comment, an issue body): what does not fit is left
+// out at a table row or a whole block, never inside a span or a tag, and a note says so. A
+// heading is never left without the block under it.
 type Doc struct {
 	Blocks []Block
+	// End are blocks written after Blocks whatever the size bound: room is kept for them, so a
+	// cut document still ends with them (triage's search line and notes).
+	End []Block
+	// Cut is the note written where Markdown was cut for size, given how many table rows were
+	// left out from there on (a table with More notes its own rows). Nil, or no row left out:
+	// a note saying the rest is left out.
+	Cut func(hiddenRows int) Inline
 	// Complete says the text shows everything the findings say (probe's table holds every
 	// service's state and reason), so the human format does not list the findings after it.
 	Complete bool
 }
 
-// Block is one part of a Doc: Heading, Lines, Table, Details or CodeBlock.
+// Block is one part of a Doc: Heading, Lines, Quote, Table, Details or CodeBlock.
 type Block interface{ block() }
 
 // Heading is a Markdown heading of Level (1 to 6); in text, one line.
@@ -63,6 +74,9 @@ type Heading struct {
 
 // Lines are lines of text; in Markdown, one paragraph.
 type Lines []Inline
+
+// Quote is lines set apart, such as a note: a block quote in Markdown; in text, the lines.
+type Quote []Inline
 
 // Table is rows of cells under named columns: aligned columns in text, a GFM table in Markdown.
 type Table struct {
@@ -104,6 +118,7 @@ type CodeBlock struct {
 func (CodeBlock) block() {}
 func (Heading) block()   {}
 func (Lines) block()     {}
+func (Quote) block()     {}
 func (Table) block()     {}
 func (Details) block()   {}
 

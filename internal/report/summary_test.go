@@ -3,7 +3,10 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
@@ -160,3 +163,74 @@ func TestVerdictColours(t *testing.T) {
 		t.Errorf("colour in Markdown: %q", md)
 	}
 }
+
+// queueDoc is a summary of sections, each a heading over a table, with a cut note and an end,
+// as triage writes its queue.
+func queueDoc(sections, rows int) Doc {
+	d := Doc{
+		Blocks: []Block{Heading{Level: 2, Text: Line(Markup("queue"))}, Lines{Line(Markup("a summary line."))}},
+		End:    []Block{Lines{Line(Markup("search: 1 query."))}, Quote{Line(Text("a note @octocat #1"))}},
+		Cut:    func(n int) Inline { return Line(Markup(fmt.Sprintf("_…and %d more rows not shown._", n))) },
+	}
+	for s := range sections {
+		t := Table{Columns: []Column{{Name: "#"}, {Name: "title"}}}
+		for i := range rows {
+			t.Rows = append(t.Rows, Cells(fmt.Sprint(s*rows+i+1), strings.Repeat("x", 80)))
+		}
+		d.Blocks = append(d.Blocks, Heading{Level: 3, Text: Line(Text(fmt.Sprintf("section %d", s)))}, t)
+	}
+	return d
+}
+
+// TestMarkdownCut: whatever the bound, the Markdown fits, leaves out whole rows only, never a
+// heading or a table header without a row under it, counts the rows it left out in the Doc's
+// note, and ends with the Doc's End.
+func TestMarkdownCut(t *testing.T) {
+	d := queueDoc(3, 10)
+	const end = "\nsearch: 1 query.\n\n> a note @\u200doctocat \\#\u200d1\n"
+	full := RenderMarkdown(d, MaxSummaryBytes)
+	if !strings.HasSuffix(full, "|\n"+end) || strings.Contains(full, "not shown") {
+		t.Fatalf("uncut:\n%s", full)
+	}
+	for limit := 600; limit <= len(full)+markdownReserve+len(end); limit += 37 {
+		md := RenderMarkdown(d, limit)
+		if len(md) > limit {
+			t.Errorf("limit %d: %d bytes", limit, len(md))
+		}
+		if !strings.HasSuffix(md, end) {
+			t.Errorf("limit %d: does not end with the End:\n%s", limit, md)
+		}
+		rows := strings.Count(md, "| "+strings.Repeat("x", 80)+" |\n")
+		if rows < 30 && !strings.Contains(md, fmt.Sprintf("\n\n_…and %d more rows not shown._\n\n", 30-rows)) {
+			t.Errorf("limit %d: %d rows and no count:\n%s", limit, rows, md)
+		}
+		if regexp.MustCompile(`(### .*\n\n)?\| # \| title \|\n\| --- \| --- \|\n\n|### .*\n\n[^|]`).MatchString(md) {
+			t.Errorf("limit %d: a heading or a header without a row:\n%s", limit, md)
+		}
+		markdowntest.Check(t, md)
+	}
+	golden.Check(t, filepath.Join("testdata", "markdown-cut.golden"), []byte(RenderMarkdown(d, 1400)))
+	// Without a Cut, the generic note.
+	d.Cut = nil
+	if md := RenderMarkdown(d, 1400); !strings.Contains(md, "\n\n_The rest of this summary is left out: it would exceed the size GitHub accepts._\n\nsearch") {
+		t.Errorf("generic note:\n%s", md)
+	}
+}
+
+// TestTextQuoteAndEnd: in text a Quote is its lines and the End follows the blocks; the line
+// and paragraph separators of data are shown as escapes, as the log writer shows them.
+func TestTextQuoteAndEnd(t *testing.T) {
+	d := Doc{Complete: true, Blocks: []Block{Lines{Line(Markup("3 images"))}, Quote{Line(Text("a\u2028note\u2029"))}},
+		End: []Block{Lines{Line(Markup("search: 1 query"))}}}
+	want := "3 images\na\\u2028note\\u2029\nsearch: 1 query\n"
+	if got := writeString(t, "human", &Report{Summary: fixedSummary{d}}, Options{}); got != want {
+		t.Errorf("got\n%q\nwant\n%q", got, want)
+	}
+}
+
+// fixedSummary is a Summary of one Doc for every sink.
+type fixedSummary struct{ d Doc }
+
+func (s fixedSummary) JSON() []Member { return nil }
+func (s fixedSummary) Text() Doc      { return s.d }
+func (s fixedSummary) Markdown() Doc  { return s.d }

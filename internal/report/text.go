@@ -7,12 +7,15 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/secrets"
 )
 
-// writeDocText lays a summary out for a terminal or a CI log: blocks one after the other, table
-// columns padded to their widest cell and separated by two spaces. Data is redacted and shown
-// with control characters as escapes, as finding messages are. With colour, Verdict spans are
-// coloured by their tone.
+// writeDocText lays a summary out for a terminal or a CI log: blocks one after the other, then its
+// End (a Quote is its lines), table columns padded to their widest cell and separated by two
+// spaces. Data is redacted and shown with control characters as escapes, as finding messages are.
+// With colour, Verdict spans are coloured by their tone.
 func writeDocText(w *output, d Doc, colour bool) {
 	for _, bl := range d.Blocks {
+		writeBlockText(w, bl, colour)
+	}
+	for _, bl := range d.End {
 		writeBlockText(w, bl, colour)
 	}
 }
@@ -22,9 +25,9 @@ func writeBlockText(w *output, bl Block, colour bool) {
 	case Heading:
 		w.WriteString(inlineText(bl.Text, colour) + "\n")
 	case Lines:
-		for _, l := range bl {
-			w.WriteString(inlineText(l, colour) + "\n")
-		}
+		writeLinesText(w, bl, colour)
+	case Quote:
+		writeLinesText(w, bl, colour)
 	case Table:
 		writeTableText(w, bl, colour)
 	case CodeBlock:
@@ -36,6 +39,12 @@ func writeBlockText(w *output, bl Block, colour bool) {
 		for _, inner := range bl.Blocks {
 			writeBlockText(w, inner, colour)
 		}
+	}
+}
+
+func writeLinesText(w *output, lines []Inline, colour bool) {
+	for _, l := range lines {
+		w.WriteString(inlineText(l, colour) + "\n")
 	}
 }
 

@@ -29,7 +29,7 @@ var ownTags = []string{"<br>", "<details>", "</details>", "<summary>", "</summar
 // elements are the HTML elements Markdown of the renderer may turn into; anything else (img,
 // script, iframe, input...) came from an input.
 var elements = []string{"html", "head", "body", "p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody",
-	"tr", "th", "td", "code", "pre", "br", "details", "summary", "em", "strong", "a"}
+	"tr", "th", "td", "code", "pre", "br", "details", "summary", "blockquote", "em", "strong", "a"}
 
 var (
 	tag = regexp.MustCompile(`<[^>]*>?`)
