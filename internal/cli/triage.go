@@ -1,11 +1,11 @@
 package cli
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +14,7 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/config"
 	"github.com/Molecule-AI/molecule-ci/internal/fsutil"
 	"github.com/Molecule-AI/molecule-ci/internal/github"
+	"github.com/Molecule-AI/molecule-ci/internal/report"
 	"github.com/Molecule-AI/molecule-ci/internal/triage"
 )
 
@@ -179,24 +180,14 @@ func runTriage(ctx context.Context, args []string, s Streams, env Env) error {
 	case err != nil && res == nil:
 		return err
 	}
-	var out bytes.Buffer
-	switch *format {
-	case "json":
-		b, jerr := res.JSON()
-		if jerr != nil {
-			return jerr
-		}
-		out.Write(b)
-	case "markdown":
-		if werr := res.Markdown(&out); werr != nil {
+	rep := res.Report()
+	rep.Version = Version()
+	if *format == "markdown" {
+		_, werr := io.WriteString(s.Stdout, report.Markdown(rep))
+		if werr != nil {
 			return werr
 		}
-	default:
-		if werr := res.Human(&out); werr != nil {
-			return werr
-		}
-	}
-	if _, werr := s.Stdout.Write(out.Bytes()); werr != nil {
+	} else if werr := report.Write(s.Stdout, *format, rep, report.Options{}); werr != nil {
 		return werr
 	}
 	if err != nil {
@@ -208,11 +199,7 @@ func runTriage(ctx context.Context, args []string, s Streams, env Env) error {
 	if res.Tracked != nil {
 		tracked = res.Tracked.URL
 	}
-	return reportToActions(gha, func() string {
-		var b strings.Builder
-		_ = res.Markdown(&b)
-		return b.String()
-	}, []output{
+	return reportToActions(gha, func() string { return report.Markdown(rep) }, []output{
 		{"items", strconv.Itoa(sum.Items)}, {"incidents", strconv.Itoa(sum.Incidents)},
 		{"stale", strconv.Itoa(sum.Stale)}, {"tracking-issue", tracked},
 	})

@@ -18,6 +18,7 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/github"
 	"github.com/Molecule-AI/molecule-ci/internal/github/githubtest"
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
+	"github.com/Molecule-AI/molecule-ci/internal/report/markdowntest"
 )
 
 // triageNow is the time every triage test judges ages by.
@@ -167,6 +168,7 @@ func TestTriageQueue(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "fleet.json"), []byte(fleetReport), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	var links []string
 	for _, format := range []string{"human", "json", "markdown"} {
 		r := runTriageCmd(t, f, dir, nil, "--format", format, "--fleet", "fleet.json")
 		if r.code != 0 {
@@ -174,6 +176,30 @@ func TestTriageQueue(t *testing.T) {
 		}
 		ext := map[string]string{"human": "txt", "json": "json", "markdown": "md"}[format]
 		golden.Check(t, "../../testdata/triage/queue."+ext, []byte(r.stdout))
+		switch format {
+		case "json":
+			var doc struct {
+				Items []struct {
+					URL       string `json:"url"`
+					LinkedPRs []struct {
+						URL string `json:"url"`
+					} `json:"linked_prs"`
+				} `json:"items"`
+			}
+			if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range doc.Items {
+				links = append(links, it.URL)
+				for _, pr := range it.LinkedPRs {
+					links = append(links, pr.URL)
+				}
+			}
+		case "markdown":
+			// The hostile title links, embeds, pings and references nothing: the only links are
+			// the items and their pull requests.
+			markdowntest.Check(t, strings.TrimPrefix(r.stdout, "::add-mask::ghp_triageReadToken0123456789abcdefABCDEF\n"), links...)
+		}
 		if format == "human" {
 			if r.stderr != "" {
 				t.Errorf("stderr: %s", r.stderr)
@@ -365,7 +391,7 @@ func TestTriageTrackingIssue(t *testing.T) {
 	is := issues[0]
 	if is.Title != "Triage queue: Molecule-AI" || strings.Join(is.Labels, ",") != "molecule-ci-triage" || is.State != "open" ||
 		!strings.HasPrefix(is.Body, "[devops-agent]\n<!-- molecule-ci:triage -->\n## molecule-ci triage: Molecule-AI\n") ||
-		!strings.Contains(is.Body, "| 1 | [molecule-ai-status#91](https://github.com/Molecule-AI/molecule-ai-status/issues/91) | Control plane (production) | 5m |") {
+		!strings.Contains(is.Body, "| 1 | [molecule-ai-status\\#\u200d91](https://github.com/Molecule-AI/molecule-ai-status/issues/91) | Control plane \\(production\\) | 5m |") {
 		t.Errorf("issue: %q %v %s\n%s", is.Title, is.Labels, is.State, is.Body)
 	}
 	edits := 0

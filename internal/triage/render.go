@@ -1,30 +1,25 @@
 package triage
 
-// The result's three renderings: the --format json document, the human table and the Markdown of
-// the job summary and the tracking issue. They live in this one file, behind JSON, Human and
-// Markdown methods of the shape internal/cli's writeResult takes, so that moving them into
-// internal/report (where every command's rendering is going) is a move, not a rewrite.
+// The result as report.Summary: its members of the --format json document, the tables of the
+// human format and the Markdown of the job summary and the tracking issue. internal/report lays
+// them out and escapes every title, label, login and error text the search returned; this file
+// only says which parts are data.
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 	"unicode/utf8"
 
-	"github.com/Molecule-AI/molecule-ci/internal/logsafe"
+	"github.com/Molecule-AI/molecule-ci/internal/report"
 	"github.com/Molecule-AI/molecule-ci/internal/secrets"
 )
 
-// Bounds of the renderings: a title is cut in tables, and the job summary stops well short of
-// GitHub's 1 MiB (the summary file is shared by every command of the step).
+// Bounds of the renderings: a title is cut in tables (the JSON has it whole).
 const (
 	humanTitle    = 72
 	markdownTitle = 120
-	summaryBytes  = 512 << 10
 )
 
 type jsonItem struct {
@@ -103,7 +98,14 @@ func (r *Result) Summary() Summary {
 	return s
 }
 
-// JSON is the --format json document:
+// Report is the queue as a report: no findings, the result itself as its Summary, which
+// internal/report renders in every format and sink.
+func (r *Result) Report() *report.Report {
+	return &report.Report{Tool: "molecule-ci", Command: "triage", Summary: r}
+}
+
+// JSON lists the members of the --format json document, each indented, before the findings
+// (none) and files_checked (0) every command's document ends with:
 //
 //	{"org","home","labels","incident_label","stale_days","generated_at",
 //	 "summary":{"items","incidents","home","other","repositories","stale","pull_requests"},
@@ -115,22 +117,8 @@ func (r *Result) Summary() Summary {
 //	 "notes":[...],"tracking_issue":{"number","url","action","duplicates"?}|null}
 //
 // Items are in rank order, rank from 1; group is incident, home or repo.
-func (r *Result) JSON() ([]byte, error) {
-	doc := struct {
-		Org           string     `json:"org"`
-		Home          string     `json:"home"`
-		Labels        []string   `json:"labels"`
-		IncidentLabel string     `json:"incident_label"`
-		StaleDays     int        `json:"stale_days"`
-		GeneratedAt   time.Time  `json:"generated_at"`
-		Summary       Summary    `json:"summary"`
-		Items         []jsonItem `json:"items"`
-		Repos         []jsonRepo `json:"repositories"`
-		Search        any        `json:"search"`
-		Notes         []string   `json:"notes"`
-		Tracked       *Tracked   `json:"tracking_issue"`
-	}{Org: r.Org, Home: r.Home, Labels: nonNil(r.Labels), IncidentLabel: r.IncidentLabel, StaleDays: r.StaleDays,
-		GeneratedAt: r.Now, Summary: r.Summary(), Items: []jsonItem{}, Repos: []jsonRepo{}, Notes: nonNil(r.Notes), Tracked: r.Tracked}
+func (r *Result) JSON() []report.Member {
+	items, repos, queries := []jsonItem{}, []jsonRepo{}, []jsonQuery{}
 	for _, it := range r.Items {
 		ji := jsonItem{Rank: it.Rank, Group: it.Group, Repo: it.Repo, Number: it.Number, Kind: kind(it), Title: it.Title, URL: it.URL,
 			Labels: nonNil(it.Labels), Priority: it.Priority, Assignees: nonNil(it.Assignees), Author: it.Author,
@@ -144,7 +132,7 @@ func (r *Result) JSON() ([]byte, error) {
 			secs := int64(r.Now.Sub(since) / time.Second)
 			ji.DownSince, ji.DownSeconds = &since, &secs
 		}
-		doc.Items = append(doc.Items, ji)
+		items = append(items, ji)
 	}
 	for _, rp := range r.Repos {
 		jr := jsonRepo{Repo: rp.Name, Group: rp.Group, Items: rp.Items}
@@ -152,26 +140,27 @@ func (r *Result) JSON() ([]byte, error) {
 			d := rp.Dependents
 			jr.Dependents = &d
 		}
-		doc.Repos = append(doc.Repos, jr)
+		repos = append(repos, jr)
 	}
-	qs := []jsonQuery{}
 	for _, q := range r.Queries {
-		qs = append(qs, jsonQuery(q))
+		queries = append(queries, jsonQuery(q))
 	}
-	doc.Search = struct {
+	search := struct {
 		Queries    []jsonQuery `json:"queries"`
 		Requests   int         `json:"requests"`
 		Incomplete bool        `json:"incomplete"`
 		Missed     int         `json:"missed"`
-	}{qs, r.Requests, r.Incomplete, r.Missed}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return nil, err
+	}{queries, r.Requests, r.Incomplete, r.Missed}
+	members := []report.Member{
+		{Name: "org", Value: r.Org}, {Name: "home", Value: r.Home}, {Name: "labels", Value: nonNil(r.Labels)},
+		{Name: "incident_label", Value: r.IncidentLabel}, {Name: "stale_days", Value: r.StaleDays}, {Name: "generated_at", Value: r.Now},
+		{Name: "summary", Value: r.Summary()}, {Name: "items", Value: items}, {Name: "repositories", Value: repos},
+		{Name: "search", Value: search}, {Name: "notes", Value: nonNil(r.Notes)}, {Name: "tracking_issue", Value: r.Tracked},
 	}
-	return b.Bytes(), nil
+	for i := range members {
+		members[i].Layout = report.Indented
+	}
+	return members
 }
 
 func nonNil(s []string) []string {
@@ -188,16 +177,15 @@ func kind(it Item) string {
 	return "issue"
 }
 
-// Headline is the one-line summary: "Molecule-AI: 14 open items (1 incident, 6 in molecule-ci,
-// 7 in 4 other repositories; 3 stale)".
-func (r *Result) Headline() string {
+// headline is the one-line summary: "Molecule-AI: 14 open items (1 incident, 6 in molecule-ci,
+// 7 in 4 other repositories; 3 stale)". The organisation and the shared-CI repository are data.
+func (r *Result) headline() report.Inline {
 	s := r.Summary()
-	parts := []string{plural(s.Incidents, "incident", "incidents")}
+	in := report.Line(report.Text(r.Org), report.Markup(fmt.Sprintf(": %s (%s", plural(s.Items, "open item", "open items"), plural(s.Incidents, "incident", "incidents"))))
 	if r.Home != "" {
-		parts = append(parts, fmt.Sprintf("%d in %s", s.Home, r.short(r.Home)))
+		in = append(in, report.Markup(fmt.Sprintf(", %d in ", s.Home)), report.Text(r.short(r.Home)))
 	}
-	parts = append(parts, fmt.Sprintf("%d in %s", s.Other, plural(s.Repositories, "other repository", "other repositories")))
-	return fmt.Sprintf("%s: %s (%s; %d stale)", r.Org, plural(s.Items, "open item", "open items"), strings.Join(parts, ", "), s.Stale)
+	return append(in, report.Markup(fmt.Sprintf(", %d in %s; %d stale)", s.Other, plural(s.Repositories, "other repository", "other repositories"), s.Stale)))
 }
 
 func plural(n int, one, many string) string {
@@ -247,44 +235,72 @@ func fmtDown(d time.Duration) string {
 	return fmt.Sprintf("%dd %dh", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
 }
 
-// linked names the linked pull requests (#12, other-repo#7 closed), or says why there are none;
-// link, when set, makes each a Markdown link.
-func (r *Result) linked(it Item, link bool) string {
+// linked says why an item has no linked pull requests listed ("" for a pull request, which has
+// none, or for one whose look-up listed them), and names those listed (#12, other-repo#7).
+func (r *Result) linked(it Item) (why string, prs []prRef) {
 	switch it.LinkedStatus {
 	case "n/a", "":
-		return ""
+		return "", nil
 	case "not-looked-up":
-		return "not looked up"
+		return "not looked up", nil
 	case "failed":
-		return "look-up failed"
+		return "look-up failed", nil
 	}
-	var parts []string
 	for _, pr := range it.LinkedPRs {
 		p := fmt.Sprintf("#%d", pr.Number)
 		if !strings.EqualFold(pr.Repo, it.Repo) {
 			p = r.short(pr.Repo) + p
 		}
-		if link {
-			p = fmt.Sprintf("[%s](%s)", mdRef(p), mdURL(pr.URL))
-		}
-		if pr.State != "open" {
-			p += " " + pr.State
-		}
-		parts = append(parts, p)
+		prs = append(prs, prRef{p, pr.State, pr.URL})
 	}
-	return strings.Join(parts, ", ")
+	return "", prs
+}
+
+// prRef is a linked pull request as a table names it.
+type prRef struct{ name, state, url string }
+
+// linkedText is the linked pull requests for a log: "#131 closed, molecule-core#2210".
+func (r *Result) linkedText(it Item) string {
+	why, prs := r.linked(it)
+	parts := make([]string, 0, len(prs))
+	for _, pr := range prs {
+		if pr.state != "open" {
+			pr.name += " " + pr.state
+		}
+		parts = append(parts, pr.name)
+	}
+	return why + strings.Join(parts, ", ")
+}
+
+// linkedMarkdown is the linked pull requests as links, each with its state when not open.
+func (r *Result) linkedMarkdown(it Item) report.Inline {
+	why, prs := r.linked(it)
+	if why != "" {
+		return markup(why)
+	}
+	var in report.Inline
+	for i, pr := range prs {
+		if i > 0 {
+			in = append(in, report.Markup(", "))
+		}
+		in = append(in, report.Link(pr.name, pr.url))
+		if pr.state != "open" {
+			in = append(in, report.Markup(" "), report.Text(pr.state))
+		}
+	}
+	return orDash(in)
 }
 
 // groupTitle heads a repository's section.
-func (r *Result) groupTitle(rp Repo) string {
+func (r *Result) groupTitle(rp Repo) report.Inline {
 	if rp.Group == GroupHome {
-		return fmt.Sprintf("Shared CI: %s (%d)", r.short(rp.Name), rp.Items)
+		return report.Line(report.Markup("Shared CI: "), report.Text(r.short(rp.Name)), report.Markup(fmt.Sprintf(" (%d)", rp.Items)))
 	}
-	t := fmt.Sprintf("%s (%s", r.short(rp.Name), plural(rp.Items, "item", "items"))
+	t := " (" + plural(rp.Items, "item", "items")
 	if rp.Dependents >= 0 {
 		t += ", " + plural(rp.Dependents, "dependent", "dependents")
 	}
-	return t + ")"
+	return report.Line(report.Text(r.short(rp.Name)), report.Markup(t+")"))
 }
 
 // groups yields the incidents and then each repository's items, in rank order.
@@ -301,88 +317,112 @@ func (r *Result) groups() (incidents []Item, repos []Repo, byRepo map[string][]I
 	return incidents, r.Repos, byRepo
 }
 
-// cell is hostile text made one short line for a terminal or log table: credentials redacted
-// (before the cut, which could leave a prefix no longer recognisable as one), blanks collapsed,
-// control characters shown as escapes, cut at n characters.
-func cell(s string, n int) string {
-	return logsafe.Line(cut(strings.Join(strings.Fields(secrets.Redact(s)), " "), n))
-}
-
-func cut(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	i := 0
-	for j := range s {
-		if i == n-1 {
-			return s[:j] + "…"
-		}
-		i++
-	}
-	return s
-}
-
-func orDash(s string) string {
+// clip makes hostile text one short line for a table cell: credentials redacted (before the cut,
+// which could leave a prefix no longer recognisable as one), blanks collapsed, cut at n
+// characters. internal/report escapes what is left for each format.
+func clip(s string, n int) report.Inline {
+	s = strings.Join(strings.Fields(secrets.Redact(s)), " ")
 	if s == "" {
-		return "-"
+		return nil
 	}
-	return s
+	if utf8.RuneCountInString(s) > n {
+		i := 0
+		for j := range s {
+			if i == n-1 {
+				s = s[:j] + "…"
+				break
+			}
+			i++
+		}
+	}
+	return report.Line(report.Text(s))
 }
 
-// Human writes the queue as grouped tables, then what the search did and the notes.
-func (r *Result) Human(w io.Writer) error {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s\n", cell(r.Headline(), 400))
-	fmt.Fprintf(&b, "labels: %s; as of %s UTC\n", cell(strings.Join(searchLabels(r.Labels, r.IncidentLabel), ", "), 400), r.Now.Format("2006-01-02 15:04"))
+// orDash is a cell, or "-" when it is empty.
+func orDash(in report.Inline) report.Inline {
+	if len(in) == 0 {
+		return markup("-")
+	}
+	return in
+}
+
+func number(n int) report.Inline { return report.Line(report.Markup(strconv.Itoa(n))) }
+
+func markup(s string) report.Inline { return report.Line(report.Markup(s)) }
+
+// concat is the spans of ins on one line.
+func concat(ins ...report.Inline) report.Inline {
+	var out report.Inline
+	for _, in := range ins {
+		out = append(out, in...)
+	}
+	return out
+}
+
+// labelsLine names the labels searched.
+func (r *Result) labelsLine() report.Inline {
+	return clip(strings.Join(searchLabels(r.Labels, r.IncidentLabel), ", "), 400)
+}
+
+// Text is the queue for a terminal or a log: grouped tables, then what the search did and the
+// notes. Cells are cut to fit a line; the JSON has every value whole.
+func (r *Result) Text() report.Doc {
+	lines := report.Lines{r.headline(), concat(markup("labels: "), r.labelsLine(), markup("; as of "+r.Now.Format("2006-01-02 15:04")+" UTC"))}
+	d := report.Doc{Blocks: []report.Block{lines}}
 	incidents, repos, byRepo := r.groups()
 	if len(incidents) > 0 {
-		fmt.Fprintf(&b, "\nINCIDENTS (%d)\n", len(incidents))
-		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "RANK\tITEM\tSERVICE\tDOWN FOR\tASSIGNEES\tTITLE")
+		t := report.Table{KeepTrailingSpace: true, Columns: columns("RANK", "ITEM", "SERVICE", "DOWN FOR", "ASSIGNEES", "TITLE")}
 		for _, it := range incidents {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", it.Rank, cell(r.ref(it), 80), cell(orDash(it.Service), 40),
-				fmtDown(r.Now.Sub(it.DownSince)), cell(orDash(strings.Join(it.Assignees, ",")), 30), cell(it.Title, humanTitle))
+			t.Rows = append(t.Rows, []report.Inline{number(it.Rank), clip(r.ref(it), 80), orDash(clip(it.Service, 40)),
+				markup(fmtDown(r.Now.Sub(it.DownSince))), orDash(clip(strings.Join(it.Assignees, ","), 30)), clip(it.Title, humanTitle)})
 		}
-		tw.Flush()
+		d.Blocks = append(d.Blocks, report.Lines{report.Line(), markup(fmt.Sprintf("INCIDENTS (%d)", len(incidents)))}, t)
 	}
 	for _, rp := range repos {
-		fmt.Fprintf(&b, "\n%s\n", cell(r.groupTitle(rp), 200))
-		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "RANK\tITEM\tKIND\tPRIORITY\tAGE\tSTALE\tASSIGNEES\tLINKED PRS\tLABELS\tTITLE")
+		t := report.Table{KeepTrailingSpace: true, Columns: columns("RANK", "ITEM", "KIND", "PRIORITY", "AGE", "STALE", "ASSIGNEES", "LINKED PRS", "LABELS", "TITLE")}
 		for _, it := range byRepo[strings.ToLower(rp.Name)] {
-			k := "issue"
+			k, stale := "issue", "-"
 			if it.PullRequest {
 				k = "PR"
 			}
-			stale := ""
 			if it.Stale {
 				stale = "stale"
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", it.Rank, r.ref(it), k, cell(orDash(it.Priority), 20), fmtAge(it.Age), orDash(stale),
-				cell(orDash(strings.Join(it.Assignees, ",")), 30), cell(orDash(r.linked(it, false)), 40), cell(orDash(strings.Join(it.Labels, ",")), 40), cell(it.Title, humanTitle))
+			t.Rows = append(t.Rows, []report.Inline{number(it.Rank), markup(r.ref(it)), markup(k), orDash(clip(it.Priority, 20)), markup(fmtAge(it.Age)), markup(stale),
+				orDash(clip(strings.Join(it.Assignees, ","), 30)), orDash(clip(r.linkedText(it), 40)), orDash(clip(strings.Join(it.Labels, ","), 40)), clip(it.Title, humanTitle)})
 		}
-		tw.Flush()
+		d.Blocks = append(d.Blocks, report.Lines{report.Line(), r.groupTitle(rp)}, t)
 	}
+	end := report.Lines{report.Line()}
 	if len(r.Items) == 0 {
-		b.WriteString("\nnothing to do: no open item carries these labels\n")
+		end = append(end, markup("nothing to do: no open item carries these labels"), report.Line())
 	}
-	b.WriteString("\n" + r.searchLine() + "\n")
+	end = append(end, markup(r.searchLine()))
 	for _, n := range r.Notes {
-		fmt.Fprintf(&b, "note: %s\n", cell(n, 1000))
+		end = append(end, concat(markup("note: "), clip(n, 1000)))
 	}
 	for _, it := range r.Items {
 		if it.LinkedStatus == "failed" {
-			fmt.Fprintf(&b, "note: linked pull requests of %s#%d not known: %s\n", r.short(it.Repo), it.Number, cell(it.LinkedError, 500))
+			end = append(end, concat(report.Line(report.Markup("note: linked pull requests of "), report.Text(r.short(it.Repo)),
+				report.Markup(fmt.Sprintf("#%d not known: ", it.Number))), clip(it.LinkedError, 500)))
 		}
 	}
 	if t := r.Tracked; t != nil {
-		fmt.Fprintf(&b, "tracking issue %s: %s\n", t.Action, t.URL)
-		for _, d := range t.Duplicates {
-			fmt.Fprintf(&b, "tracking issue #%d closed as a duplicate of #%d\n", d, t.Number)
+		end = append(end, report.Line(report.Markup("tracking issue "+t.Action+": "), report.Text(t.URL)))
+		for _, dup := range t.Duplicates {
+			end = append(end, markup(fmt.Sprintf("tracking issue #%d closed as a duplicate of #%d", dup, t.Number)))
 		}
 	}
-	_, err := w.Write(b.Bytes())
-	return err
+	d.Blocks = append(d.Blocks, end)
+	return d
+}
+
+func columns(names ...string) []report.Column {
+	cs := make([]report.Column, len(names))
+	for i, n := range names {
+		cs[i] = report.Column{Name: n}
+	}
+	return cs
 }
 
 // searchLine says what the search did: "search: 5 queries (1 split by label, 2 split by
@@ -413,137 +453,52 @@ func (r *Result) searchLine() string {
 	return line
 }
 
-// mdReplacer makes hostile text inert in a GFM table cell of an issue or a job summary: table
-// and Markdown syntax escaped, HTML special characters as entities, line breaks flattened, and a
-// zero-width space after @ and # so a title can neither mention (notify) anyone nor
-// cross-reference (and so spam) another issue.
-var mdReplacer = strings.NewReplacer(
-	`\`, `\\`, "|", `\|`, "`", "\\`", "*", `\*`, "_", `\_`, "~", `\~`, "[", `\[`, "]", `\]`,
-	"&", "&amp;", "<", "&lt;", ">", "&gt;",
-	"@", "@\u200b", "#", "#\u200b",
-	"\r\n", " ", "\n", " ", "\r", " ",
-)
-
-func md(s string, n int) string {
-	return mdReplacer.Replace(visible(cut(strings.Join(strings.Fields(secrets.Redact(s)), " "), n)))
-}
-
-// visible shows the characters a reader would not see, or that reorder what they see, as
-// escapes: C0 and C1 controls, DEL, the bidirectional overrides and isolates, and the line and
-// paragraph separators.
-func visible(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r >= 0x80 && r <= 0x9f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x2028, r == 0x2029:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
+// Markdown is the job summary and the tracking issue's body: the queue as Markdown tables, each
+// item a link. Cut for size, it leaves out whole rows and says how many and where the whole list
+// is; the stale count, the search and the notes always end it.
+func (r *Result) Markdown() report.Doc {
+	d := report.Doc{Blocks: []report.Block{
+		report.Heading{Level: 2, Text: report.Line(report.Markup("molecule-ci triage: "), report.Text(r.Org))},
+		report.Lines{concat(r.headline(), markup(". Labels: "), r.labelsLine(), markup(". As of "+r.Now.Format("2006-01-02 15:04")+" UTC."))},
+	}}
+	d.Cut = func(n int) report.Inline {
+		return markup(fmt.Sprintf("_…and %s not shown (ranks %d to %d): GitHub limits the size of this text. `molecule-ci triage --format json` lists them all._",
+			plural(n, "more item", "more items"), len(r.Items)-n+1, len(r.Items)))
 	}
-	return b.String()
-}
-
-// mdRef is md for the tool's own references ("repo#12"), which are link texts: a reference
-// inside a link is not autolinked, so its # needs no guard.
-func mdRef(s string) string {
-	return strings.ReplaceAll(md(s, 200), "#\u200b", "#")
-}
-
-// Markdown writes the job summary: the queue as Markdown tables, cut (with a count) well short of
-// GitHub's limit on a step summary.
-func (r *Result) Markdown(w io.Writer) error {
-	_, err := io.WriteString(w, r.MarkdownBody(summaryBytes))
-	return err
-}
-
-// MarkdownBody renders the queue in at most limit bytes: rows that do not fit are left out, and
-// a closing line says how many and where the whole list is.
-func (r *Result) MarkdownBody(limit int) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "## molecule-ci triage: %s\n\n", md(r.Org, 100))
-	fmt.Fprintf(&b, "%s. Labels: %s. As of %s UTC.\n", md(r.Headline(), 400), md(strings.Join(searchLabels(r.Labels, r.IncidentLabel), ", "), 400), r.Now.Format("2006-01-02 15:04"))
-	var tail strings.Builder
-	tail.WriteString("\n" + md(r.searchLine(), 400) + ".\n")
-	for _, n := range r.Notes {
-		fmt.Fprintf(&tail, "\n> %s\n", md(n, 1000))
-	}
-	// Room for the closing lines: rows left out, stale items.
-	const reserve = 300
-	fits := func(s string) bool { return b.Len()+len(s) <= limit-tail.Len()-reserve }
-	shown := 0
-	row := func(s string) bool {
-		if !fits(s) {
-			return false
-		}
-		b.WriteString(s)
-		shown++
-		return true
-	}
-	full := false
 	incidents, repos, byRepo := r.groups()
-	section := func(head, cols string) bool {
-		s := "\n### " + head + "\n\n" + cols
-		if !fits(s) {
-			return false
-		}
-		b.WriteString(s)
-		return true
-	}
-	if len(incidents) > 0 && section(fmt.Sprintf("🔴 Incidents (%d)", len(incidents)), "| # | item | service | down for | assignees | title |\n| --- | --- | --- | --- | --- | --- |\n") {
+	if len(incidents) > 0 {
+		t := report.Table{Columns: columns("#", "item", "service", "down for", "assignees", "title")}
 		for _, it := range incidents {
-			if !row(fmt.Sprintf("| %d | [%s](%s) | %s | %s | %s | %s |\n", it.Rank, mdRef(r.ref(it)), mdURL(it.URL), md(orDash(it.Service), 60),
-				fmtDown(r.Now.Sub(it.DownSince)), md(orDash(strings.Join(it.Assignees, ", ")), 60), md(it.Title, markdownTitle))) {
-				full = true
-				break
-			}
+			t.Rows = append(t.Rows, []report.Inline{number(it.Rank), report.Line(report.Link(r.ref(it), it.URL)), orDash(clip(it.Service, 60)),
+				markup(fmtDown(r.Now.Sub(it.DownSince))), orDash(clip(strings.Join(it.Assignees, ", "), 60)), clip(it.Title, markdownTitle)})
 		}
-	} else if len(incidents) > 0 {
-		full = true
+		d.Blocks = append(d.Blocks, report.Heading{Level: 3, Text: markup(fmt.Sprintf("🔴 Incidents (%d)", len(incidents)))}, t)
 	}
 	for _, rp := range repos {
-		if full {
-			break
-		}
-		if !section(md(r.groupTitle(rp), 200), "| # | item | priority | age | assignees | linked PRs | labels | title |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n") {
-			full = true
-			break
-		}
+		t := report.Table{Columns: columns("#", "item", "priority", "age", "assignees", "linked PRs", "labels", "title")}
 		for _, it := range byRepo[strings.ToLower(rp.Name)] {
-			title := md(it.Title, markdownTitle)
+			title := clip(it.Title, markdownTitle)
 			if it.Stale {
-				title = "💤 " + title
+				title = concat(markup("💤 "), title)
 			}
 			ref := r.ref(it)
 			if it.PullRequest {
 				ref = "PR " + ref
 			}
-			if !row(fmt.Sprintf("| %d | [%s](%s) | %s | %s | %s | %s | %s | %s |\n", it.Rank, mdRef(ref), mdURL(it.URL), md(orDash(it.Priority), 40), fmtAge(it.Age),
-				md(orDash(strings.Join(it.Assignees, ", ")), 60), orDash(r.linked(it, true)), md(orDash(strings.Join(it.Labels, ", ")), 80), title)) {
-				full = true
-				break
-			}
+			t.Rows = append(t.Rows, []report.Inline{number(it.Rank), report.Line(report.Link(ref, it.URL)), orDash(clip(it.Priority, 40)), markup(fmtAge(it.Age)),
+				orDash(clip(strings.Join(it.Assignees, ", "), 60)), r.linkedMarkdown(it), orDash(clip(strings.Join(it.Labels, ", "), 80)), title})
 		}
+		d.Blocks = append(d.Blocks, report.Heading{Level: 3, Text: r.groupTitle(rp)}, t)
 	}
 	if len(r.Items) == 0 {
-		b.WriteString("\nNothing to do: no open item carries these labels.\n")
+		d.Blocks = append(d.Blocks, report.Lines{markup("Nothing to do: no open item carries these labels.")})
 	}
-	if n := len(r.Items) - shown; n > 0 {
-		fmt.Fprintf(&b, "\n_…and %s not shown (ranks %d to %d): GitHub limits the size of this text. `molecule-ci triage --format json` lists them all._\n",
-			plural(n, "more item", "more items"), shown+1, len(r.Items))
+	if stale := r.Summary().Stale; stale > 0 {
+		d.End = append(d.End, report.Lines{markup(fmt.Sprintf("💤 %s: no update in %d days.", plural(stale, "stale item", "stale items"), r.StaleDays))})
 	}
-	stale := r.Summary().Stale
-	if stale > 0 {
-		fmt.Fprintf(&b, "\n💤 %s: no update in %d days.\n", plural(stale, "stale item", "stale items"), r.StaleDays)
+	d.End = append(d.End, report.Lines{markup(r.searchLine() + ".")})
+	for _, n := range r.Notes {
+		d.End = append(d.End, report.Quote{clip(n, 1000)})
 	}
-	b.WriteString(tail.String())
-	return b.String()
-}
-
-// mdURL keeps a link target from closing the link: GitHub's URLs have no blanks or parentheses,
-// but the fake and a GHES might; they are percent-encoded.
-func mdURL(u string) string {
-	return strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E", "\n", "", "\r", "").Replace(u)
+	return d
 }

@@ -6,8 +6,8 @@
 // and keeps the tracking issue up to date.
 //
 // It never prints, exits or reads the environment: GitHub is reached through the GitHub and
-// Tracker interfaces (internal/cli adapts internal/github to them), and the result renders itself
-// (render.go) for the CLI to write.
+// Tracker interfaces (internal/cli adapts internal/github to them), and the result is a
+// report.Summary (render.go) that internal/report writes in every format.
 package triage
 
 import (
@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/Molecule-AI/molecule-ci/internal/report"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -266,7 +267,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		if limit <= 0 {
 			limit = 60000
 		}
-		t, err := opts.Tracker.Upsert(ctx, res.TrackingTitle(), res.MarkdownBody(limit))
+		t, err := opts.Tracker.Upsert(ctx, res.TrackingTitle(), report.MarkdownWithin(res.Report(), limit))
 		if err != nil {
 			return res, fmt.Errorf("tracking issue: %w", err)
 		}
