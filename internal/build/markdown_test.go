@@ -3,6 +3,7 @@ package build
 import (
 	"testing"
 
+	"github.com/Molecule-AI/molecule-ci/internal/report"
 	"github.com/Molecule-AI/molecule-ci/internal/report/markdowntest"
 )
 
@@ -13,7 +14,7 @@ func TestMarkdownHostile(t *testing.T) {
 		{Name: "base @octocat", Status: Built, Refs: []string{"ghcr.io/x/base:[x](https://evil.example)"}, Digest: "sha256:0"},
 		{Name: "extra<img src=x>", Status: Failed, Dockerfile: "adapters/[x](y)/Dockerfile", Reason: "RUN failed | see #12 <!-- @Molecule-AI/platform-team `x`"},
 	}}
-	md := "## molecule-ci build\n\n" + res.Markdown()
+	md := report.Markdown(&report.Report{Summary: res})
 	markdowntest.Check(t, md)
 	want := []string{"base @octocat", "built", "ghcr.io/x/base:[x](https://evil.example)", "sha256:0", "0", "0", "",
 		"extra<img src=x>", "failed", "", "", "0", "0", "at adapters/[x](y)/Dockerfile"}

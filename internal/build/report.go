@@ -1,12 +1,13 @@
 package build
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/Molecule-AI/molecule-ci/internal/report"
@@ -26,6 +27,15 @@ type MetadataImage struct {
 
 // Metadata is the JSON metadata file: per image name, its refs and digest.
 func (r *Result) Metadata() ([]byte, error) {
+	dt, err := json.MarshalIndent(map[string]any{"images": r.metadataImages()}, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(dt, '\n'), nil
+}
+
+// metadataImages is the metadata of each image, by name.
+func (r *Result) metadataImages() map[string]MetadataImage {
 	m := map[string]MetadataImage{}
 	for _, i := range r.Images {
 		m[i.Name] = MetadataImage{
@@ -33,11 +43,7 @@ func (r *Result) Metadata() ([]byte, error) {
 			Pushed: i.Pushed, Executed: nonNil(i.Executed), Cached: i.Cached,
 		}
 	}
-	dt, err := json.MarshalIndent(map[string]any{"images": m}, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(dt, '\n'), nil
+	return m
 }
 
 func nonNil(s []string) []string {
@@ -169,25 +175,101 @@ func (i *ImageResult) FailedAt() string {
 	return "at " + i.Dockerfile
 }
 
+// JSON lists the members of the --format json document before the findings: "images", the
+// metadata of each image by name, as in the metadata file.
+func (r *Result) JSON() []report.Member {
+	return []report.Member{{Name: "images", Value: r.metadataImages(), Layout: report.Indented}}
+}
+
+var statusTones = map[Status]report.Tone{Built: report.Good, Failed: report.Bad, Skipped: report.Doubtful, Cancelled: report.Doubtful}
+
+// Text is the table for a terminal or a log: one row per image in build order, then for each
+// failed image BuildKit's error in full and the end of what the failing step printed, then a
+// count. A failed image's row says where it failed; its error is said once, below. It says
+// everything the failure findings do, so the human format lists none after it.
+func (r *Result) Text() report.Doc { return r.text(true) }
+
+// Table is the result whose text leaves out the failures' details: for a log in which the
+// annotations (the github format) already say each error with its output.
+func (r *Result) Table() report.Summary { return table{r} }
+
+type table struct{ *Result }
+
+func (t table) Text() report.Doc { return t.text(false) }
+
+func (r *Result) text(details bool) report.Doc {
+	t := report.Table{KeepTrailingSpace: true, Columns: []report.Column{{Name: "IMAGE"}, {Name: "STATUS"}, {Name: "DIGEST"}, {Name: "REFS"}, {Name: "REASON"}}}
+	counts := map[Status]int{}
+	for _, im := range r.Images {
+		counts[im.Status]++
+		reason := report.Text(firstLine(im.Reason))
+		switch im.Status {
+		case Built:
+			reason = report.Markup(fmt.Sprintf("%s run, %d cached", plural(len(im.Executed), "step", "steps"), im.Cached))
+		case Failed:
+			reason = report.Text(im.FailedAt())
+		}
+		t.Rows = append(t.Rows, []report.Inline{report.Line(report.Text(im.Name)), report.Line(report.Verdict(string(im.Status), statusTones[im.Status])),
+			report.Line(report.Text(cmp.Or(im.Digest, "-"))), report.Line(report.Text(cmp.Or(strings.Join(im.Refs, ","), "-"))), report.Line(reason)})
+	}
+	d := report.Doc{Blocks: []report.Block{t}, Complete: true}
+	for _, im := range r.Images {
+		if im.Status != Failed || !details {
+			continue
+		}
+		lines := report.Lines{report.Line(), report.Line(report.Text(im.Name), report.Markup(" failed:"))}
+		lines = append(lines, indented("  ", im.Reason)...)
+		if out := im.OutputTail(); out != "" {
+			lines = append(lines, report.Line(report.Markup("  "+tailHeading)))
+			lines = append(lines, indented("    ", out)...)
+		}
+		d.Blocks = append(d.Blocks, lines)
+	}
+	var parts []string
+	for _, st := range []Status{Built, Failed, Skipped, Cancelled} {
+		if counts[st] > 0 || st == Built {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[st], st))
+		}
+	}
+	d.Blocks = append(d.Blocks, report.Lines{report.Line(), report.Line(report.Markup(strings.Join(parts, ", ")))})
+	return d
+}
+
+// indented is each line of text, as data, after prefix.
+func indented(prefix, text string) report.Lines {
+	var lines report.Lines
+	for _, l := range strings.Split(text, "\n") {
+		lines = append(lines, report.Line(report.Markup(prefix), report.Text(l)))
+	}
+	return lines
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
 // Markdown is the job summary: one row per image, then for each failed image its error and the
-// end of its failing step's output. Names, refs and output come from the repository and BuildKit:
-// cells are escaped, and the details are in code blocks whose fence no backtick run inside can
-// close.
-func (r *Result) Markdown() string {
-	var b strings.Builder
-	b.WriteString("| Image | Status | Refs | Digest | Steps run | Cached | Note |\n|---|---|---|---|---|---|---|\n")
+// end of its failing step's output in a code block (the error names the image).
+func (r *Result) Markdown() report.Doc {
+	t := report.Table{Columns: []report.Column{{Name: "Image"}, {Name: "Status"}, {Name: "Refs"}, {Name: "Digest"}, {Name: "Steps run"}, {Name: "Cached"}, {Name: "Note"}}}
 	for _, i := range r.Images {
 		note := i.Reason
 		if i.Status == Failed {
 			note = i.FailedAt()
 		}
-		refs := make([]string, len(i.Refs))
-		for j, ref := range i.Refs {
-			refs[j] = report.MarkdownCell(ref)
-		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %d | %s |\n", report.MarkdownCell(i.Name), i.Status,
-			strings.Join(refs, "<br>"), report.MarkdownCell(i.Digest), len(i.Executed), i.Cached, report.MarkdownCell(truncate(note, 200)))
+		t.Rows = append(t.Rows, []report.Inline{report.Line(report.Text(i.Name)), report.Line(report.Markup(string(i.Status))),
+			report.Line(report.Text(strings.Join(i.Refs, "\n"))), report.Line(report.Text(i.Digest)), report.Line(report.Markup(strconv.Itoa(len(i.Executed)))),
+			report.Line(report.Markup(strconv.Itoa(i.Cached))), report.Line(report.Text(truncate(note, 200)))})
 	}
+	d := report.Doc{Blocks: []report.Block{report.Heading{Level: 2, Text: report.Line(report.Markup("molecule-ci build"))}, t}}
 	for _, i := range r.Images {
 		if i.Status != Failed {
 			continue
@@ -196,32 +278,9 @@ func (r *Result) Markdown() string {
 		if tail := i.OutputTail(); tail != "" {
 			text += "\n\n" + tailHeading + "\n" + tail
 		}
-		// The error names the image; a heading outside the block would be Markdown to escape.
-		fmt.Fprintf(&b, "\n%s\n", codeBlock(text))
+		d.Blocks = append(d.Blocks, report.CodeBlock{Text: text})
 	}
-	return b.String()
-}
-
-// codeBlock fences text so that nothing in it is read as Markdown: the fence is longer than any
-// run of backticks inside, and control characters other than newline and tab are dropped.
-func codeBlock(text string) string {
-	text = strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\t' || !unicode.IsControl(r) {
-			return r
-		}
-		return -1
-	}, text)
-	longest, run := 0, 0
-	for _, c := range text {
-		if c == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	fence := strings.Repeat("`", max(3, longest+1))
-	return fence + "text\n" + text + "\n" + fence
+	return d
 }
 
 // truncate cuts s to at most n bytes at a character boundary, marking the cut.

@@ -8,14 +8,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
-	"unicode"
 
 	"github.com/Molecule-AI/molecule-ci/internal/build"
 	"github.com/Molecule-AI/molecule-ci/internal/config"
@@ -32,14 +29,14 @@ The images come from the build: section of .molecule-ci.yml in DIR (default: the
 directory), or by convention from DIR/Dockerfile (the base) and DIR/adapters/*/Dockerfile, named
 <base-name>:base and <base-name>:<adapter> (build.base-name; default workspace-template in a
 workspace template, else DIR's name). Contexts and Dockerfiles must stay inside the repository.
-Progress goes to stderr; the result (a table, workflow commands or the metadata JSON) to stdout.
+Progress goes to stderr; the result (a table, workflow commands or a JSON document) to stdout.
 Exit 1 when an image failed, 2 on bad flags or config, 3 when the daemon cannot be reached.`
 
 // defaultTemplateBaseName is build.base-name in a workspace template repository.
 const defaultTemplateBaseName = "workspace-template"
 
-// buildFormats are the --format values of build: its json is the metadata file, not a findings
-// report, and SARIF has nothing to say about images.
+// buildFormats are the --format values of build: its json is every command's document (each
+// image's metadata, then the findings); SARIF has nothing to say about images.
 var buildFormats = []string{"human", "json", "github"}
 
 // stringList is a repeatable flag; split also accepts comma-separated values in one flag.
@@ -95,7 +92,7 @@ type buildFlags struct {
 
 func (f *buildFlags) register(fs *flag.FlagSet) {
 	f.only.split, f.platforms.split = true, true
-	fs.StringVar(&f.po.format, "format", "", "output format: "+strings.Join(buildFormats, ", ")+" (json: the metadata; default: github in GitHub Actions, else human)")
+	fs.StringVar(&f.po.format, "format", "", "output format: "+strings.Join(buildFormats, ", ")+" (json: each image's metadata, then the findings; default: github in GitHub Actions, else human)")
 	f.po.registerChecks(fs)
 	fs.StringVar(&f.config, "config", "", "config `FILE` (default: .molecule-ci.yml in DIR, if present)")
 	fs.StringVar(&f.addr, "addr", "", "BuildKit daemon address (default: $BUILDKIT_HOST, else "+build.DefaultAddr+")")
@@ -457,7 +454,7 @@ func configPos(cfg *config.Config, key string) config.Pos {
 // GitHub Actions the check run, job summary and step outputs. It returns errFindings when an
 // image failed.
 func publishBuild(ctx context.Context, res *build.Result, dir string, f buildFlags, s Streams, env Env) error {
-	rep := &report.Report{Tool: "molecule-ci", Version: Version(), Command: "build", FilesChecked: len(res.Images)}
+	rep := &report.Report{Tool: "molecule-ci", Version: Version(), Command: "build", FilesChecked: len(res.Images), Summary: res}
 	for _, fd := range res.Findings() {
 		if fd.Path != "" {
 			fd.Path = relPath(env.WorkDir, filepath.Join(dir, filepath.FromSlash(fd.Path)))
@@ -469,29 +466,24 @@ func publishBuild(ctx context.Context, res *build.Result, dir string, f buildFla
 	if err != nil {
 		return err
 	}
-	switch format {
-	case "json":
-		md, err := res.Metadata()
-		if err != nil {
-			return fmt.Errorf("metadata: %w", err)
+	opts := report.Options{Color: writerOptions(f.po, env).Color}
+	switch {
+	case format == "github" && checked:
+		fmt.Fprintf(s.Stderr, "molecule-ci: %d annotations sent to the check run; the log lists them as text\n", len(rep.Findings))
+		err = report.Write(s.Stdout, "human", rep, opts)
+	case format == "github":
+		// The annotations and their count first, then the table: the annotations say each error
+		// with its output, so the table after them does not repeat it.
+		annotations := *rep
+		annotations.Summary = nil
+		if err = report.Write(s.Stdout, "github", &annotations, opts); err == nil {
+			err = report.Write(s.Stdout, "human", &report.Report{Summary: res.Table()}, opts)
 		}
-		if _, err := s.Stdout.Write(md); err != nil {
-			return fmt.Errorf("write json output: %w", err)
-		}
-	case "github":
-		if checked {
-			fmt.Fprintf(s.Stderr, "molecule-ci: %d annotations sent to the check run; the log lists them as text\n", len(rep.Findings))
-		} else if err := report.Write(s.Stdout, "github", rep, report.Options{}); err != nil {
-			return fmt.Errorf("write github output: %w", err)
-		}
-		fallthrough
 	default:
-		color := writerOptions(f.po, env).Color
-		// The annotations above already say each error with its output: the log says it once.
-		details := format != "github" || checked
-		if err := writeBuildTable(s.Stdout, res, color, details); err != nil {
-			return fmt.Errorf("write human output: %w", err)
-		}
+		err = report.Write(s.Stdout, format, rep, opts)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s output: %w", format, err)
 	}
 	if f.metadataFile != "" {
 		if err := res.WriteMetadata(f.metadataFile); err != nil {
@@ -510,7 +502,7 @@ func publishBuild(ctx context.Context, res *build.Result, dir string, f buildFla
 		if f.metadataFile != "" {
 			list = append(list, output{"metadata-file", f.metadataFile})
 		}
-		if err := reportToActions(env.Actions, func() string { return "## molecule-ci build\n\n" + res.Markdown() }, list); err != nil {
+		if err := reportToActions(env.Actions, func() string { return report.Markdown(rep) }, list); err != nil {
 			return err
 		}
 	}
@@ -518,92 +510,4 @@ func publishBuild(ctx context.Context, res *build.Result, dir string, f buildFla
 		return errFindings
 	}
 	return nil
-}
-
-var statusColors = map[build.Status]string{build.Built: "\x1b[32m", build.Failed: "\x1b[31m", build.Skipped: "\x1b[33m", build.Cancelled: "\x1b[33m"}
-
-// writeBuildTable prints one row per image in build order, then (with details) for each failed
-// image BuildKit's error in full and the end of what the failing step printed, then a count line.
-// A failed image's row says where it failed; its error is said once, in the details or, in the
-// github format, in the annotation.
-func writeBuildTable(w io.Writer, res *build.Result, color, details bool) error {
-	var buf bytes.Buffer
-	tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "IMAGE\tSTATUS\tDIGEST\tREFS\tREASON")
-	counts := map[build.Status]int{}
-	for _, im := range res.Images {
-		counts[im.Status]++
-		reason := firstLine(im.Reason)
-		switch im.Status {
-		case build.Built:
-			reason = fmt.Sprintf("%s run, %d cached", plural(len(im.Executed), "step", "steps"), im.Cached)
-		case build.Failed:
-			reason = im.FailedAt()
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", safeText(im.Name), im.Status, cmp.Or(im.Digest, "-"),
-			cmp.Or(safeText(strings.Join(im.Refs, ",")), "-"), safeText(reason))
-	}
-	tw.Flush()
-	table := buf.String()
-	if color {
-		// Colour after alignment, so escape codes do not count towards the column widths.
-		var colored strings.Builder
-		for i, line := range strings.SplitAfter(table, "\n") {
-			if i > 0 && i <= len(res.Images) {
-				st := string(res.Images[i-1].Status)
-				if j := strings.Index(line, " "+st+" "); j >= 0 {
-					line = line[:j+1] + statusColors[res.Images[i-1].Status] + st + "\x1b[0m" + line[j+1+len(st):]
-				}
-			}
-			colored.WriteString(line)
-		}
-		table = colored.String()
-	}
-	buf.Reset()
-	buf.WriteString(table)
-	for _, im := range res.Images {
-		if im.Status != build.Failed || !details {
-			continue
-		}
-		fmt.Fprintf(&buf, "\n%s failed:\n%s\n", safeText(im.Name), indent(safeText(im.Reason)))
-		if out := im.OutputTail(); out != "" {
-			fmt.Fprintf(&buf, "  output (last lines):\n%s\n", indent(indent(safeText(out))))
-		}
-	}
-	var parts []string
-	for _, st := range []build.Status{build.Built, build.Failed, build.Skipped, build.Cancelled} {
-		if counts[st] > 0 || st == build.Built {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[st], st))
-		}
-	}
-	fmt.Fprintf(&buf, "\n%s\n", strings.Join(parts, ", "))
-	_, err := w.Write(buf.Bytes())
-	return err
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(s, "\n")
-	return l
-}
-
-func indent(s string) string {
-	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
-}
-
-// safeText drops control characters other than newline and tab: a RUN step's output or a
-// daemon's error could otherwise move the cursor or recolour the terminal.
-func safeText(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\t' || !unicode.IsControl(r) {
-			return r
-		}
-		return -1
-	}, s)
 }

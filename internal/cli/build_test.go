@@ -22,6 +22,7 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/git/gittest"
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
+	"github.com/Molecule-AI/molecule-ci/internal/report/markdowntest"
 	"github.com/Molecule-AI/molecule-ci/internal/testenv"
 )
 
@@ -240,10 +241,11 @@ beta-x  skipped  -       tmpl:beta-x  unchanged since HEAD
 		t.Errorf("metadata alpha = %+v", got)
 	}
 
-	// --format json prints the same metadata on stdout.
+	// --format json is every command's document: the same images as the metadata file, then the
+	// findings (none) and the files checked (the images).
 	code, stdout, _ = runIn(t, dir, nil, "build", "--changed-since", "HEAD", "--addr", unreachable, "--format", "json")
-	if code != 0 || stdout != string(md) {
-		t.Errorf("--format json: exit %d, stdout differs from the metadata file:\n%s", code, stdout)
+	if want := strings.TrimSuffix(string(md), "\n}\n") + ",\n  \"findings\": [],\n  \"files_checked\": 3\n}\n"; code != 0 || stdout != want {
+		t.Errorf("--format json: exit %d\n%s", code, cmp.Diff(want, stdout))
 	}
 
 	// In GitHub Actions: github format (no findings), summary and step outputs.
@@ -258,7 +260,7 @@ beta-x  skipped  -       tmpl:beta-x  unchanged since HEAD
 		t.Errorf("Actions stdout (-want +got):\n%s", cmp.Diff(want, stdout))
 	}
 	summary, _ := os.ReadFile(filepath.Join(dir, "gh-summary"))
-	wantSummary := "## molecule-ci build\n\n| Image | Status | Refs | Digest | Steps run | Cached | Note |\n|---|---|---|---|---|---|---|\n" +
+	wantSummary := "## molecule-ci build\n\n| Image | Status | Refs | Digest | Steps run | Cached | Note |\n| --- | --- | --- | --- | --- | --- | --- |\n" +
 		"| base | skipped | tmpl:base |  | 0 | 0 | unchanged since HEAD |\n" +
 		"| alpha | skipped | tmpl:alpha |  | 0 | 0 | unchanged since HEAD |\n" +
 		"| beta-x | skipped | tmpl:beta-x |  | 0 | 0 | unchanged since HEAD |\n"
@@ -289,25 +291,30 @@ func TestBuildOutputGolden(t *testing.T) {
 		{Name: "gamma", Dockerfile: "adapters/gamma/Dockerfile", Status: build.Skipped, Refs: []string{"t:gamma"}, Reason: `its base "alpha" failed`},
 		{Name: "delta|<b>", Dockerfile: "adapters/delta/Dockerfile", Status: build.Cancelled, Refs: []string{"t:delta"}, Reason: "cancelled: --fail-fast: image alpha failed"},
 	}}
+	rep := &report.Report{Tool: "molecule-ci", Command: "build", FilesChecked: len(res.Images), Findings: res.Findings(), Summary: res}
 	var out bytes.Buffer
 	out.WriteString("== human ==\n")
-	if err := writeBuildTable(&out, res, false, true); err != nil {
+	if err := report.Write(&out, "human", rep, report.Options{}); err != nil {
 		t.Fatal(err)
 	}
+	// As publishBuild writes the github format: the annotations, then the table without details.
 	out.WriteString("== github ==\n")
-	rep := &report.Report{Tool: "molecule-ci", Command: "build", FilesChecked: len(res.Images), Findings: res.Findings()}
-	if err := report.Write(&out, "github", rep, report.Options{}); err != nil {
+	annotations := *rep
+	annotations.Summary = nil
+	if err := report.Write(&out, "github", &annotations, report.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeBuildTable(&out, res, false, false); err != nil {
+	if err := report.Write(&out, "human", &report.Report{Summary: res.Table()}, report.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	out.WriteString("== summary ==\n")
-	out.WriteString(res.Markdown())
+	md := report.Markdown(rep)
+	markdowntest.Check(t, md)
+	out.WriteString(md)
 	golden.Check(t, "../../testdata/cli/build-output.golden", out.Bytes())
 
 	out.Reset()
-	if err := writeBuildTable(&out, &build.Result{Images: res.Images[:1]}, true, true); err != nil {
+	if err := report.Write(&out, "human", &report.Report{Summary: &build.Result{Images: res.Images[:1]}}, report.Options{Color: true}); err != nil {
 		t.Fatal(err)
 	}
 	if want := "base   \x1b[32mbuilt\x1b[0m   sha256:aaaa"; !strings.Contains(out.String(), want) {

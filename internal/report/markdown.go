@@ -309,10 +309,6 @@ func markdownData(s string) string {
 
 var lineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n")
 
-// MarkdownCell is data escaped for a cell of a Markdown table (see markdownText), for the job
-// summaries still written outside a Summary (build's, until it has one).
-func MarkdownCell(s string) string { return markdownText(s) }
-
 // zwj is the zero-width joiner that follows every @ and # of data: GitHub finds mentions
 // (@user, @org/team) and references (#12, owner/repo#12) in the rendered text, after escapes and
 // entities are decoded, so only a character between them and the name stops it.
