@@ -1,6 +1,7 @@
 package build
 
 import (
+	"io"
 	"testing"
 
 	"github.com/Molecule-AI/molecule-ci/internal/report"
@@ -30,5 +31,20 @@ func TestMarkdownHostile(t *testing.T) {
 	// The failure itself is shown whole, below the table, in a block nothing in it can close.
 	if blocks := markdowntest.Elements(md, "pre"); len(blocks) != 1 || blocks[0] != "RUN failed | see #12 <!-- @Molecule-AI/platform-team `x`\n" {
 		t.Errorf("code blocks %q", blocks)
+	}
+}
+
+// TestFindingOfSilentFailure: an image that failed with an error of no text is still a finding
+// every format can write, not a run that fails to report.
+func TestFindingOfSilentFailure(t *testing.T) {
+	res := &Result{Images: []ImageResult{{Name: "base", Dockerfile: "Dockerfile", Status: Failed}}}
+	rep := &report.Report{Findings: res.Findings(), Summary: res}
+	for _, format := range report.Formats() {
+		if err := report.Write(io.Discard, format, rep, report.Options{}); err != nil {
+			t.Errorf("%s: %v", format, err)
+		}
+	}
+	if fs := res.Findings(); len(fs) != 1 || fs[0].Message != "image base failed" {
+		t.Errorf("findings %+v", fs)
 	}
 }

@@ -101,7 +101,8 @@ func (r *Result) Findings() []report.Finding {
 		if i.Status != Failed {
 			continue
 		}
-		f := report.Finding{Path: i.Dockerfile, Severity: report.Error, Rule: "build-failed", Message: i.Reason}
+		// A daemon's error with no text still fails the image: every format refuses an empty message.
+		f := report.Finding{Path: i.Dockerfile, Severity: report.Error, Rule: "build-failed", Message: cmp.Or(i.Reason, "image "+i.Name+" failed")}
 		var ie *ImageError
 		var se *SmokeError
 		switch {
