@@ -218,18 +218,9 @@ func (s *Script) CmdAt(off int) *Cmd {
 // Parse reads a script. The error is only a *LimitError; a script that is not valid shell
 // comes back with Err set and the commands that could be read.
 func Parse(src string, o Options) (*Script, error) {
-	lim := o.Limits
-	if lim.MaxBytes == 0 {
-		lim.MaxBytes = DefaultLimits.MaxBytes
-	}
-	if lim.MaxDepth == 0 {
-		lim.MaxDepth = DefaultLimits.MaxDepth
-	}
-	if len(src) > lim.MaxBytes {
-		return nil, &LimitError{What: "size", Got: len(src), Limit: lim.MaxBytes}
-	}
-	if d := Nesting(src); d > lim.MaxDepth {
-		return nil, &LimitError{What: "nesting", Got: d, Limit: lim.MaxDepth}
+	lim := o.Limits.orDefault()
+	if err := CheckLimits(src, lim); err != nil {
+		return nil, err
 	}
 	text := src
 	if o.MaskExpressions {
@@ -258,6 +249,29 @@ func Parse(src string, o Options) (*Script, error) {
 		s.statusReadFrom[i] = s.statusReadFrom[i+1] || s.Cmds[i].ReadsStatus
 	}
 	return s, nil
+}
+
+// CheckLimits returns the *LimitError Parse would return for src, without parsing it: a cheap
+// scan of the text. The zero Limits means DefaultLimits.
+func CheckLimits(src string, lim Limits) error {
+	lim = lim.orDefault()
+	if len(src) > lim.MaxBytes {
+		return &LimitError{What: "size", Got: len(src), Limit: lim.MaxBytes}
+	}
+	if d := Nesting(src); d > lim.MaxDepth {
+		return &LimitError{What: "nesting", Got: d, Limit: lim.MaxDepth}
+	}
+	return nil
+}
+
+func (l Limits) orDefault() Limits {
+	if l.MaxBytes == 0 {
+		l.MaxBytes = DefaultLimits.MaxBytes
+	}
+	if l.MaxDepth == 0 {
+		l.MaxDepth = DefaultLimits.MaxDepth
+	}
+	return l
 }
 
 func parse(text string, lang syntax.LangVariant) (f *syntax.File, err error) {

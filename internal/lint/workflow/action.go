@@ -143,6 +143,7 @@ func (l *Linter) visitSteps(fc *fileCtx, p *project, steps []*actionlint.Step) e
 	if err != nil {
 		return err
 	}
+	fc.reportLimits(w)
 	fc.addActionlint(errs, p.config)
 	return nil
 }

@@ -30,10 +30,29 @@ type fileCtx struct {
 	gitea bool
 
 	// The parsed commands of the last run: script asked for, and the shell it was read for.
-	scriptOf      *actionlint.String
-	scriptMode    shellMode
-	scriptParsed  *shell.Script
-	limitReported *actionlint.String
+	scriptOf     *actionlint.String
+	scriptMode   shellMode
+	scriptParsed *shell.Script
+}
+
+// reportLimits reports every run: script of w over the shell analysis's limits, once: the org
+// rules read such a script as nothing, which must not look like a clean one.
+func (fc *fileCtx) reportLimits(w *actionlint.Workflow) {
+	for _, j := range w.Jobs {
+		if j == nil {
+			continue
+		}
+		for _, s := range j.Steps {
+			if s == nil {
+				continue
+			}
+			if e, ok := s.Exec.(*actionlint.ExecRun); ok && e.Run != nil {
+				if err := shell.CheckLimits(e.Run.Value, shell.Limits{}); err != nil {
+					fc.add(e.Run.Pos, RuleScriptNotAnalyzed, 0, err.Error()+"; split it into a script file")
+				}
+			}
+		}
+	}
 }
 
 func (fc *fileCtx) add(pos *actionlint.Pos, rule string, sev report.Severity, msg string) {

@@ -1,7 +1,6 @@
 package workflow
 
 import (
-	"errors"
 	"fmt"
 	"path"
 	"regexp"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/rhysd/actionlint"
 
-	"github.com/Molecule-AI/molecule-ci/internal/report"
 	"github.com/Molecule-AI/molecule-ci/internal/shell"
 )
 
@@ -37,7 +35,7 @@ func (fc *fileCtx) effectiveShell(e *actionlint.ExecRun) shellMode {
 }
 
 // script parses a run: body once per step and shell for all the rules that read it. A script
-// over the shell analysis's limits is reported once and read as nothing.
+// over the shell analysis's limits is read as nothing (reportLimits reports it).
 func (fc *fileCtx) script(s *actionlint.String, m shellMode) *shell.Script {
 	if fc.scriptOf == s && fc.scriptMode == m && fc.scriptParsed != nil {
 		return fc.scriptParsed
@@ -47,13 +45,8 @@ func (fc *fileCtx) script(s *actionlint.String, m shellMode) *shell.Script {
 		d = shell.POSIX
 	}
 	sc, err := shell.Parse(s.Value, shell.Options{Dialect: d, Errexit: m.errexit, Pipefail: m.pipefail, MaskExpressions: true})
-	var le *shell.LimitError
-	if errors.As(err, &le) {
-		if fc.limitReported != s {
-			fc.limitReported = s
-			fc.add(s.Pos, RuleGate, report.Warning, le.Error()+"; split it into a script file")
-		}
-		sc = &shell.Script{Src: s.Value}
+	if err != nil {
+		sc = &shell.Script{Src: s.Value} // reported by script-not-analyzed (reportLimits)
 	}
 	fc.scriptOf, fc.scriptMode, fc.scriptParsed = s, m, sc
 	return sc

@@ -216,14 +216,14 @@ func TestScriptPos(t *testing.T) {
 }
 
 // TestScriptOverLimits: a run: script nested past the shell analysis's limit is reported once,
-// as a warning at the run: key, and not analysed (no panic, no silent pass).
+// as a warning at the run: key under its own rule, and not analysed (no panic, no silent pass).
 func TestScriptOverLimits(t *testing.T) {
 	deep := strings.Repeat("$(", 300) + "x" + strings.Repeat(")", 300)
 	src := "on: push\npermissions: {contents: read}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    timeout-minutes: 5\n    steps:\n      - name: Test\n        run: echo " + deep + " || true\n"
 	fs := lintDefaults(t, "w.yml", src, KindWorkflow)
 	var got []string
 	for _, f := range fs {
-		if f.Rule == RuleGate {
+		if f.Rule == RuleScriptNotAnalyzed {
 			got = append(got, fmt.Sprintf("%d:%d %s %s", f.Line, f.Col, f.Severity, f.Message))
 		}
 	}

@@ -276,6 +276,7 @@ func (l *Linter) lintWorkflow(fc *fileCtx, p *project) error {
 			return err
 		}
 		errs = append(errs, found...)
+		fc.reportLimits(w)
 	}
 	fc.addActionlint(errs, p.config)
 	return nil
@@ -387,6 +388,9 @@ const (
 	RuleMergeQueue     = "merge-queue"
 	RuleActionMetadata = "action-metadata"
 	RuleInjection      = "template-injection"
+	// RuleScriptNotAnalyzed is a run: script over the shell analysis's limits, which no org rule
+	// could read.
+	RuleScriptNotAnalyzed = "script-not-analyzed"
 )
 
 var ruleTable = []report.Rule{
@@ -399,20 +403,22 @@ var ruleTable = []report.Rule{
 	{ID: RuleSecret, Severity: report.Error, Doc: "a credential printed (echo/printf/cat/env, set -x), written into the job summary or into a file the job commits or uploads, placed in a front-end public build variable (NEXT_PUBLIC_*, VITE_*, REACT_APP_*, PUBLIC_*...), or handed to a job that runs the pull request's code is a leak (error); ${{ secrets.X }} interpolated into run: is a warning (use env:); secrets named for configuration (…_ENDPOINT, …_NAME, …_REGION) are not reported (a credential committed in plain text is secret-committed)"},
 	{ID: RuleMergeQueue, Severity: report.Warning, Doc: "a required pull_request workflow without a merge_group trigger never reports in the merge queue, which then stalls (workflows named for publishing, releases, deploys, previews, stats, comments, labels or notifications are not required checks and are not reported)"},
 	{ID: RuleInjection, Severity: report.Error, Doc: "an attacker-controlled value (PR title/body/branch, issue or comment text, commit message or author, workflow_run branch/commit, outputs read from a workflow_run artifact or a pull_request_target checkout) in ${{ }} inside run: or a github-script script: is pasted into the script and runs as code"},
+	{ID: RuleScriptNotAnalyzed, Severity: report.Warning, Doc: "a run: script over the shell analysis's limits (256 KiB, or ( { $( ` nested more than 128 deep) is not read by the org rules, so nothing they check is known about it; a hostile script must not exhaust the runner, and an unread one must not look clean"},
 	{ID: RuleActionMetadata, Severity: report.Error, Doc: "action.yml must have name, description and a valid runs: section; composite run steps must declare shell"},
 }
 
 var ruleHelp = map[string]string{
-	RuleGitea:          "https://docs.gitea.com/usage/actions/comparison",
-	RuleGate:           "let the step fail: remove `|| true`/`set +e`, use `shell: bash` (pipefail), or give continue-on-error a reason in a comment on its line",
-	RuleUnpinned:       "pin the action to a full 40-character commit SHA, with the tag in a comment: uses: owner/repo@<sha> # v1.2.3",
-	RuleFloating:       "call the org's actions and workflows at a release tag (v1, v1.2.3) or a commit SHA, and give checkouts of org repositories a ref:",
-	RuleTimeout:        "add timeout-minutes: to the job, a little above its usual duration",
-	RulePermissions:    "declare `permissions:` with the least scopes each job needs (e.g. contents: read)",
-	RuleSecret:         "pass secrets to scripts through env: and never print them",
-	RuleMergeQueue:     "add `merge_group:` to the workflow's `on:` triggers",
-	RuleActionMetadata: "https://docs.github.com/en/actions/reference/workflows-and-actions/metadata-syntax",
-	RuleInjection:      "https://docs.github.com/en/actions/reference/security/secure-use#good-practices-for-mitigating-script-injection-attacks",
+	RuleGitea:             "https://docs.gitea.com/usage/actions/comparison",
+	RuleGate:              "let the step fail: remove `|| true`/`set +e`, use `shell: bash` (pipefail), or give continue-on-error a reason in a comment on its line",
+	RuleUnpinned:          "pin the action to a full 40-character commit SHA, with the tag in a comment: uses: owner/repo@<sha> # v1.2.3",
+	RuleFloating:          "call the org's actions and workflows at a release tag (v1, v1.2.3) or a commit SHA, and give checkouts of org repositories a ref:",
+	RuleTimeout:           "add timeout-minutes: to the job, a little above its usual duration",
+	RulePermissions:       "declare `permissions:` with the least scopes each job needs (e.g. contents: read)",
+	RuleSecret:            "pass secrets to scripts through env: and never print them",
+	RuleMergeQueue:        "add `merge_group:` to the workflow's `on:` triggers",
+	RuleActionMetadata:    "https://docs.github.com/en/actions/reference/workflows-and-actions/metadata-syntax",
+	RuleInjection:         "https://docs.github.com/en/actions/reference/security/secure-use#good-practices-for-mitigating-script-injection-attacks",
+	RuleScriptNotAnalyzed: "move the script into a file of the repository and run that file",
 }
 
 // Rules lists the rules of this package (actionlint's own are the open actionlint/* family).
