@@ -9,6 +9,8 @@ import (
 
 	"github.com/rhysd/actionlint"
 	"gopkg.in/yaml.v3"
+
+	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
 
 // actionlint v1.7.12 checks action metadata only as a dependency of a workflow, never as a file
@@ -30,61 +32,78 @@ var (
 
 var yamlLine = regexp.MustCompile(`line (\d+)`)
 
-func (l *Linter) lintAction(fc *fileCtx, p *project) error {
+var ruleActionMetadata = &Rule{
+	ID:       RuleActionMetadata,
+	Severity: report.Error,
+	Doc:      "action.yml must have name, description and a valid runs: section; composite run steps must declare shell",
+	Fix:      "give the action name:, description: and a runs: section for its using: (composite steps need shell:)",
+	HelpURL:  "https://docs.github.com/en/actions/reference/workflows-and-actions/metadata-syntax",
+	Applies:  Actions,
+}
+
+// actionReader reads action metadata, reporting its structure problems as action-metadata.
+type actionReader struct {
+	r *Reporter
+}
+
+// readAction checks the structure of action metadata and returns its composite steps as the
+// steps of one job, for the step rules (nil when it has none).
+func readAction(src []byte, r *Reporter) []*actionlint.Step {
+	a := &actionReader{r: r}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(fc.src, &doc); err != nil {
+	if err := yaml.Unmarshal(src, &doc); err != nil {
 		line := 1
 		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 			line, _ = strconv.Atoi(m[1])
 		}
-		fc.add(&actionlint.Pos{Line: line, Col: 1}, RuleActionMetadata, 0, "action metadata is not valid YAML: "+strings.TrimPrefix(err.Error(), "yaml: "))
+		a.r.Report(&actionlint.Pos{Line: line, Col: 1}, "action metadata is not valid YAML: "+strings.TrimPrefix(err.Error(), "yaml: "))
 		return nil
 	}
 	if len(doc.Content) == 0 {
-		fc.add(&actionlint.Pos{Line: 1, Col: 1}, RuleActionMetadata, 0, "action metadata is empty; it needs name:, description: and runs:")
+		a.r.Report(&actionlint.Pos{Line: 1, Col: 1}, "action metadata is empty; it needs name:, description: and runs:")
 		return nil
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		fc.add(pos(root), RuleActionMetadata, 0, "action metadata must be a mapping with name:, description: and runs:")
+		a.r.Report(pos(root), "action metadata must be a mapping with name:, description: and runs:")
 		return nil
 	}
-	m := fc.mapping(root, "action metadata", actionKeys)
+	m := a.mapping(root, "action metadata", actionKeys)
 	for _, k := range []string{"name", "description"} {
 		v, ok := m[k]
 		switch {
 		case !ok:
-			fc.add(pos(root), RuleActionMetadata, 0, fmt.Sprintf("action metadata has no %s:", k))
+			a.r.Report(pos(root), fmt.Sprintf("action metadata has no %s:", k))
 		case v.Kind != yaml.ScalarNode || strings.TrimSpace(v.Value) == "":
-			fc.add(pos(v), RuleActionMetadata, 0, fmt.Sprintf("%s: must be a non-empty string", k))
+			a.r.Report(pos(v), fmt.Sprintf("%s: must be a non-empty string", k))
 		}
 	}
 	if in, ok := m["inputs"]; ok {
-		fc.entries(in, "inputs", inputKeys, nil)
+		a.entries(in, "inputs", inputKeys, nil)
 	}
 	if b, ok := m["branding"]; ok {
-		fc.mapping(b, "branding", brandingKeys)
+		a.mapping(b, "branding", brandingKeys)
 	}
 	runs, ok := m["runs"]
 	if !ok {
-		fc.add(pos(root), RuleActionMetadata, 0, "action metadata has no runs:")
+		a.r.Report(pos(root), "action metadata has no runs:")
 		return nil
 	}
 	if runs.Kind != yaml.MappingNode {
-		fc.add(pos(runs), RuleActionMetadata, 0, "runs: must be a mapping with using:")
+		a.r.Report(pos(runs), "runs: must be a mapping with using:")
 		return nil
 	}
 	using := ""
 	if u := child(runs, "using"); u == nil {
-		fc.add(pos(runs), RuleActionMetadata, 0, "runs: has no using:")
+		a.r.Report(pos(runs), "runs: has no using:")
 	} else {
 		using = u.Value
 		switch {
 		case slices.Contains(usingValid, using):
 		case using == "node12" || using == "node16":
-			fc.add(pos(u), RuleActionMetadata, 0, fmt.Sprintf("runs.using %q is no longer supported by GitHub's runners; use node20 or node24", using))
+			a.r.Report(pos(u), fmt.Sprintf("runs.using %q is no longer supported by GitHub's runners; use node20 or node24", using))
 		default:
-			fc.add(pos(u), RuleActionMetadata, 0, fmt.Sprintf("unknown runs.using %q (valid: %s)", using, strings.Join(usingValid, ", ")))
+			a.r.Report(pos(u), fmt.Sprintf("unknown runs.using %q (valid: %s)", using, strings.Join(usingValid, ", ")))
 		}
 	}
 	var required string
@@ -98,9 +117,9 @@ func (l *Linter) lintAction(fc *fileCtx, p *project) error {
 		keys, required = nodeKeys, "main"
 	}
 	if keys != nil {
-		rm := fc.mapping(runs, "runs ("+using+")", keys)
+		rm := a.mapping(runs, "runs ("+using+")", keys)
 		if _, ok := rm[required]; !ok {
-			fc.add(pos(runs), RuleActionMetadata, 0, fmt.Sprintf("runs: using %s needs %s:", using, required))
+			a.r.Report(pos(runs), fmt.Sprintf("runs: using %s needs %s:", using, required))
 		}
 	}
 	if out, ok := m["outputs"]; ok {
@@ -108,7 +127,7 @@ func (l *Linter) lintAction(fc *fileCtx, p *project) error {
 		if using == "composite" {
 			need = []string{"value"}
 		}
-		fc.entries(out, "outputs", outputKeys, need)
+		a.entries(out, "outputs", outputKeys, need)
 	}
 	if using != "composite" {
 		return nil
@@ -118,43 +137,25 @@ func (l *Linter) lintAction(fc *fileCtx, p *project) error {
 		return nil
 	}
 	if stepsNode.Kind != yaml.SequenceNode {
-		fc.add(pos(stepsNode), RuleActionMetadata, 0, "runs.steps must be a sequence of steps")
+		a.r.Report(pos(stepsNode), "runs.steps must be a sequence of steps")
 		return nil
 	}
 	steps := make([]*actionlint.Step, 0, len(stepsNode.Content))
 	for _, sn := range stepsNode.Content {
-		if s := fc.compositeStep(sn); s != nil {
+		if s := a.compositeStep(sn); s != nil {
 			steps = append(steps, s)
 		}
 	}
-	return l.visitSteps(fc, p, steps)
-}
-
-// visitSteps runs the step rules (ours and the script checkers') over composite steps, as if
-// they were the steps of one job.
-func (l *Linter) visitSteps(fc *fileCtx, p *project, steps []*actionlint.Step) error {
-	if len(steps) == 0 {
-		return nil
-	}
-	id := &actionlint.String{Value: "composite", Pos: steps[0].Pos}
-	job := &actionlint.Job{ID: id, Steps: steps, Pos: steps[0].Pos}
-	w := &actionlint.Workflow{Jobs: map[string]*actionlint.Job{"composite": job}}
-	errs, err := l.visit(fc, p, w, l.withScripts(fc, p, stepRules(fc)))
-	if err != nil {
-		return err
-	}
-	fc.reportLimits(w)
-	fc.addActionlint(errs, p.config)
-	return nil
+	return steps
 }
 
 // compositeStep checks one composite step and converts it for the step rules.
-func (fc *fileCtx) compositeStep(n *yaml.Node) *actionlint.Step {
+func (a *actionReader) compositeStep(n *yaml.Node) *actionlint.Step {
 	if n.Kind != yaml.MappingNode {
-		fc.add(pos(n), RuleActionMetadata, 0, "a composite step must be a mapping")
+		a.r.Report(pos(n), "a composite step must be a mapping")
 		return nil
 	}
-	m := fc.mapping(n, "composite step", stepKeys)
+	m := a.mapping(n, "composite step", stepKeys)
 	s := &actionlint.Step{Pos: pos(n)}
 	if v, ok := m["id"]; ok {
 		s.ID = str(v)
@@ -185,7 +186,7 @@ func (fc *fileCtx) compositeStep(n *yaml.Node) *actionlint.Step {
 	uses, hasUses := m["uses"]
 	switch {
 	case hasRun && hasUses:
-		fc.add(pos(n), RuleActionMetadata, 0, "a composite step has both run: and uses:; it must have exactly one")
+		a.r.Report(pos(n), "a composite step has both run: and uses:; it must have exactly one")
 		return nil
 	case hasRun:
 		e := &actionlint.ExecRun{Run: str(run), RunPos: keyPos(n, "run")}
@@ -193,7 +194,7 @@ func (fc *fileCtx) compositeStep(n *yaml.Node) *actionlint.Step {
 			e.Shell = str(sh)
 		} else {
 			// Composite actions have no default shell: GitHub rejects the action at run time.
-			fc.add(keyPos(n, "run"), RuleActionMetadata, 0, "composite run step has no shell:; composite actions have no default shell (use shell: bash)")
+			a.r.Report(keyPos(n, "run"), "composite run step has no shell:; composite actions have no default shell (use shell: bash)")
 		}
 		if wd, ok := m["working-directory"]; ok {
 			e.WorkingDirectory = str(wd)
@@ -209,27 +210,27 @@ func (fc *fileCtx) compositeStep(n *yaml.Node) *actionlint.Step {
 		}
 		s.Exec = e
 	default:
-		fc.add(pos(n), RuleActionMetadata, 0, "a composite step needs run: or uses:")
+		a.r.Report(pos(n), "a composite step needs run: or uses:")
 		return nil
 	}
 	return s
 }
 
 // mapping reports unknown keys of a mapping node and returns its values by key.
-func (fc *fileCtx) mapping(n *yaml.Node, what string, valid []string) map[string]*yaml.Node {
+func (a *actionReader) mapping(n *yaml.Node, what string, valid []string) map[string]*yaml.Node {
 	out := map[string]*yaml.Node{}
 	if n.Kind != yaml.MappingNode {
-		fc.add(pos(n), RuleActionMetadata, 0, what+" must be a mapping")
+		a.r.Report(pos(n), what+" must be a mapping")
 		return out
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if _, dup := out[k.Value]; dup {
-			fc.add(pos(k), RuleActionMetadata, 0, fmt.Sprintf("key %q is repeated in %s", k.Value, what))
+			a.r.Report(pos(k), fmt.Sprintf("key %q is repeated in %s", k.Value, what))
 			continue
 		}
 		if !slices.Contains(valid, k.Value) {
-			fc.add(pos(k), RuleActionMetadata, 0, fmt.Sprintf("unknown key %q in %s (valid: %s)", k.Value, what, strings.Join(valid, ", ")))
+			a.r.Report(pos(k), fmt.Sprintf("unknown key %q in %s (valid: %s)", k.Value, what, strings.Join(valid, ", ")))
 		}
 		out[k.Value] = v
 	}
@@ -237,9 +238,9 @@ func (fc *fileCtx) mapping(n *yaml.Node, what string, valid []string) map[string
 }
 
 // entries checks a mapping of ids to attribute mappings (inputs, outputs).
-func (fc *fileCtx) entries(n *yaml.Node, what string, valid, need []string) {
+func (a *actionReader) entries(n *yaml.Node, what string, valid, need []string) {
 	if n.Kind != yaml.MappingNode {
-		fc.add(pos(n), RuleActionMetadata, 0, what+": must be a mapping")
+		a.r.Report(pos(n), what+": must be a mapping")
 		return
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -248,10 +249,10 @@ func (fc *fileCtx) entries(n *yaml.Node, what string, valid, need []string) {
 		if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
 			continue
 		}
-		m := fc.mapping(v, where, valid)
+		m := a.mapping(v, where, valid)
 		for _, r := range need {
 			if _, ok := m[r]; !ok {
-				fc.add(pos(k), RuleActionMetadata, 0, fmt.Sprintf("%s has no %s:", where, r))
+				a.r.Report(pos(k), fmt.Sprintf("%s has no %s:", where, r))
 			}
 		}
 	}

@@ -9,58 +9,19 @@ import (
 
 	"github.com/rhysd/actionlint"
 
+	"github.com/Molecule-AI/molecule-ci/internal/report"
 	"github.com/Molecule-AI/molecule-ci/internal/shell"
 )
-
-// effectiveShell resolves the shell of a run: step: step > job defaults > workflow defaults.
-func (fc *fileCtx) effectiveShell(e *actionlint.ExecRun) shellMode {
-	spec := ""
-	switch {
-	case e.Shell != nil:
-		spec = e.Shell.Value
-	case fc.job != nil && fc.job.Defaults != nil && fc.job.Defaults.Run != nil && fc.job.Defaults.Run.Shell != nil:
-		spec = fc.job.Defaults.Run.Shell.Value
-	case fc.wf != nil && fc.wf.Defaults != nil && fc.wf.Defaults.Run != nil && fc.wf.Defaults.Run.Shell != nil:
-		spec = fc.wf.Defaults.Run.Shell.Value
-	}
-	windows := false
-	if fc.job != nil && fc.job.RunsOn != nil {
-		for _, l := range fc.job.RunsOn.Labels {
-			if l != nil && strings.Contains(strings.ToLower(l.Value), "windows") {
-				windows = true
-			}
-		}
-	}
-	return resolveShell(spec, windows, fc.gitea)
-}
-
-// script parses a run: body once per step and shell for all the rules that read it. A script
-// over the shell analysis's limits is read as nothing (reportLimits reports it).
-func (fc *fileCtx) script(s *actionlint.String, m shellMode) *shell.Script {
-	if fc.scriptOf == s && fc.scriptMode == m && fc.scriptParsed != nil {
-		return fc.scriptParsed
-	}
-	d := shell.Bash
-	if m.posix {
-		d = shell.POSIX
-	}
-	sc, err := shell.Parse(s.Value, shell.Options{Dialect: d, Errexit: m.errexit, Pipefail: m.pipefail, MaskExpressions: true})
-	if err != nil {
-		sc = &shell.Script{Src: s.Value} // reported by script-not-analyzed (reportLimits)
-	}
-	fc.scriptOf, fc.scriptMode, fc.scriptParsed = s, m, sc
-	return sc
-}
 
 // gating reports whether the workflow runs where a failure blocks something: a push, a pull
 // request, the merge queue, a release or a caller. A workflow that only runs on a schedule, by
 // hand or for a comment (a cache warmer, a nightly report, a bot) gates nothing, so swallowing
 // its failures is a choice.
-func (fc *fileCtx) gating() bool {
-	if fc.wf == nil || len(fc.wf.On) == 0 {
+func (f *File) gating() bool {
+	if len(f.Workflow.On) == 0 {
 		return true
 	}
-	for _, e := range fc.wf.On {
+	for _, e := range f.Workflow.On {
 		if !nonGating[e.EventName()] {
 			return true
 		}
@@ -79,11 +40,34 @@ var nonGating = map[string]bool{
 
 // ---- gate-cannot-fail ----
 
-type gateRule struct {
-	actionlint.RuleBase
-	fc       *fileCtx
+var ruleGate = &Rule{
+	ID:       RuleGate,
+	Severity: report.Error,
+	Doc:      "a test, lint, build or scan step (known tool, gate-named make target/npm script/script file, or a step named for what it gates) whose failure is swallowed (|| true, ; true without -e, set +e, continue-on-error on the step or its job, a pipe into tee/tail/grep without pipefail) is a gate that can never fail; decided on the parsed script from the command that determines the step's status and the effective shell, not reported in workflows that only run on schedule/workflow_dispatch, nor when a later step checks the file the gate's output went to",
+	Fix:      "let the step fail: remove `|| true`/`set +e`, use `shell: bash` (pipefail), or give continue-on-error a reason in a comment on its line",
+	Applies:  Workflows | Actions,
+	Check:    checkGates,
+}
+
+func checkGates(f *File, r *Reporter) {
+	if !f.gating() {
+		return
+	}
+	for _, j := range f.Jobs {
+		g := &gateJob{r: r, job: j}
+		g.start()
+		for _, s := range j.Steps {
+			g.step(s)
+		}
+		g.end()
+	}
+}
+
+// gateJob is the state of gate-cannot-fail on one job.
+type gateJob struct {
+	r        *Reporter
+	job      *Job
 	jobGates []string
-	stepIdx  int
 	// jobReported is set when a step of the job got a finding: the job's continue-on-error is
 	// then the same problem, reported once.
 	jobReported bool
@@ -101,7 +85,7 @@ var gateActions = []string{
 	"snyk/actions", "returntocorp/semgrep-action", "semgrep/semgrep-action", "codespell-project/actions-codespell",
 }
 
-func (r *gateRule) gateAction(uses string) string {
+func (r *gateJob) gateAction(uses string) string {
 	l := strings.ToLower(uses)
 	if at := strings.IndexByte(l, '@'); at >= 0 {
 		l = l[:at]
@@ -111,7 +95,7 @@ func (r *gateRule) gateAction(uses string) string {
 			return l
 		}
 	}
-	org := strings.ToLower(r.fc.l.opts.Org) + "/molecule-ci"
+	org := strings.ToLower(r.job.File.opts.Org) + "/molecule-ci"
 	if l == org || strings.HasPrefix(l, org+"/") {
 		return l
 	}
@@ -182,10 +166,8 @@ func announces(s string) bool {
 	return strings.Contains(s, "::warning") || strings.Contains(s, "::error")
 }
 
-func (r *gateRule) VisitJobPre(j *actionlint.Job) error {
-	r.jobGates = r.jobGates[:0]
-	r.stepIdx = -1
-	r.jobReported, r.jobIntended = false, false
+func (r *gateJob) start() {
+	j := r.job
 	if j.WorkflowCall != nil && j.WorkflowCall.Uses != nil {
 		u := j.WorkflowCall.Uses.Value
 		if i := strings.IndexByte(u, '@'); i >= 0 {
@@ -195,44 +177,40 @@ func (r *gateRule) VisitJobPre(j *actionlint.Job) error {
 			r.jobGates = append(r.jobGates, j.WorkflowCall.Uses.Value)
 		}
 	}
-	return nil
 }
 
-func (r *gateRule) VisitStep(s *actionlint.Step) error {
-	r.stepIdx++
-	if !r.fc.gating() {
-		return nil
-	}
+func (r *gateJob) step(s *Step) {
+	f := r.job.File
 	stepGate := stepGateName(s.Name)
 	var gates []string
 	reported, deferred := false, false
 	switch e := s.Exec.(type) {
 	case *actionlint.ExecRun:
 		if e.Run == nil {
-			return nil
+			return
 		}
-		mode := r.fc.effectiveShell(e)
-		sc := r.fc.script(e.Run, mode)
+		mode := s.Shell()
+		sc := s.Script()
 		res := analyzeGates(sc, mode, stepGate)
 		if !mode.analyze {
 			// PowerShell and the like: the script is not read as a shell, but where it keeps
 			// its output (Tee-Object, Out-File) tells a deferred gate all the same.
 			res.files = append(res.files, psOutputFiles(e.Run.Value)...)
 		}
-		for _, f := range res.files {
-			if r.checkedLater(f, sc, len(sc.Src)) {
+		for _, out := range res.files {
+			if r.checkedLater(s, out, sc, len(sc.Src)) {
 				deferred = true
 			}
 		}
-		reporter := r.reportedLater()
+		reporter := r.reportedLater(s)
 		if reporter {
 			deferred = true
 		}
 		for _, is := range res.issues {
-			if is.file != "" && r.checkedLater(is.file, sc, is.off) || reporter {
+			if is.file != "" && r.checkedLater(s, is.file, sc, is.off) || reporter {
 				continue // a deferred gate: a later command fails on what the gate wrote
 			}
-			r.fc.add(r.fc.scriptPos(e.Run, is.off), RuleGate, 0, is.msg)
+			r.r.Report(f.Pos(e.Run, is.off), is.msg)
 			reported = true
 		}
 		gates = res.gates
@@ -247,35 +225,34 @@ func (r *gateRule) VisitStep(s *actionlint.Step) error {
 		gates = []string{stepGate}
 	}
 	if len(gates) == 0 {
-		return nil
+		return
 	}
 	r.jobGates = append(r.jobGates, gates...)
 	if reported {
 		r.jobReported = true
 	}
-	if deferred || stepAllowedToFail(s) || r.outcomeConsulted(s) || r.reportedLater() {
+	if deferred || stepAllowedToFail(s.Step) || r.outcomeConsulted(s) || r.reportedLater(s) {
 		if isTrue(s.ContinueOnError) {
 			r.jobIntended = true // the job's continue-on-error carries the same decision
 		}
-		return nil
+		return
 	}
 	// One finding per step: a script that swallows its gate already says so.
-	if coe := s.ContinueOnError; !reported && coe != nil && coe.Expression == nil && coe.Value && coe.Pos != nil && !r.fc.hasComment(coe.Pos.Line) {
-		r.fc.add(coe.Pos, RuleGate, 0, fmt.Sprintf("continue-on-error: true lets `%s` fail without failing the job; if that is intended, say why in a comment on this line", gates[0]))
+	if coe := s.ContinueOnError; !reported && coe != nil && coe.Expression == nil && coe.Value && coe.Pos != nil && !f.hasComment(coe.Pos.Line) {
+		r.r.Report(coe.Pos, fmt.Sprintf("continue-on-error: true lets `%s` fail without failing the job; if that is intended, say why in a comment on this line", gates[0]))
 		r.jobReported = true
 	}
-	return nil
 }
 
 // outcomeConsulted reports whether a later step of the job branches on this step's outcome
 // (if: steps.<id>.outcome == 'failure'): continue-on-error is then how the job reads it.
-func (r *gateRule) outcomeConsulted(s *actionlint.Step) bool {
-	if s.ID == nil || r.fc.job == nil {
+func (r *gateJob) outcomeConsulted(s *Step) bool {
+	if s.ID == nil {
 		return false
 	}
 	for _, k := range []string{"steps." + s.ID.Value + ".outcome", "steps." + s.ID.Value + ".conclusion"} {
-		for _, st := range r.fc.job.Steps {
-			if st != nil && st.If != nil && strings.Contains(st.If.Value, k) {
+		for _, st := range r.job.Steps {
+			if st.If != nil && strings.Contains(st.If.Value, k) {
 				return true
 			}
 		}
@@ -304,23 +281,17 @@ var reporterActions = []string{
 	"scacap/action-surefire-report",
 }
 
-// reportedLater reports whether a later step of the job publishes test results with a
+// reportedLater reports whether a step of the job after s publishes test results with a
 // reporter that fails on a failed test.
-func (r *gateRule) reportedLater() bool {
-	if r.fc.job == nil || r.stepIdx < 0 {
-		return false
-	}
-	return reports(r.fc.job.Steps[min(r.stepIdx+1, len(r.fc.job.Steps)):])
+func (r *gateJob) reportedLater(s *Step) bool {
+	return reports(s.Later())
 }
 
 // reports reports whether one of steps publishes test results with a reporter whose check run
 // fails when a test failed — not told otherwise: EnricoMi's fail_on: nothing, or mikepenz's
 // annotate_only: true (no check run) without fail_on_failure: true.
-func reports(steps []*actionlint.Step) bool {
+func reports(steps []*Step) bool {
 	for _, st := range steps {
-		if st == nil {
-			continue
-		}
 		a, ok := st.Exec.(*actionlint.ExecAction)
 		if !ok || a.Uses == nil {
 			continue
@@ -398,7 +369,7 @@ var checkRe = regexp.MustCompile(`exit\s+[1-9]|-s\s|\bwc\b|::error`)
 
 // checkedLater reports whether the gate's output file is checked after it: later in the same
 // script, or in a later step of the job.
-func (r *gateRule) checkedLater(file string, sc *shell.Script, off int) bool {
+func (r *gateJob) checkedLater(s *Step, file string, sc *shell.Script, off int) bool {
 	base := path.Base(strings.ReplaceAll(file, `\`, "/"))
 	if base == "." || base == "/" || base == "/dev/null" || base == "null" {
 		return false
@@ -417,12 +388,9 @@ func (r *gateRule) checkedLater(file string, sc *shell.Script, off int) bool {
 	if rest := sc.Src[min(off, len(sc.Src)):]; strings.Count(rest, base) > 1 && mentions(rest[strings.Index(rest, base)+len(base):]) {
 		return true
 	}
-	if r.fc.job == nil || r.stepIdx < 0 {
-		return false
-	}
 	// A later step reads the file (it may turn it into a report first), and that step or one
 	// after it fails on what it found.
-	later := r.fc.job.Steps[min(r.stepIdx+1, len(r.fc.job.Steps)):]
+	later := s.Later()
 	read := -1
 	for i, st := range later {
 		run, ok := st.Exec.(*actionlint.ExecRun)
@@ -453,17 +421,17 @@ var failsOnFinding = regexp.MustCompile(`(?im)(\bif\b|\bthen\b|&&|\|\|).*\bexit\
 // failsOnFindingWords hold a literal part of every match of failsOnFinding.
 var failsOnFindingWords = []string{"exit", "::error"}
 
-func (r *gateRule) VisitJobPost(j *actionlint.Job) error {
-	if r.fc.gitea || !r.fc.gating() {
-		return nil // Gitea ignores a job's continue-on-error (reported by gitea-compat)
+func (r *gateJob) end() {
+	j := r.job
+	if j.File.Gitea {
+		return // Gitea ignores a job's continue-on-error (reported by gitea-compat)
 	}
 	if r.jobReported || r.jobIntended || reports(j.Steps) || j.ID != nil && namedAllowedToFail(j.ID.Value) || j.Name != nil && namedAllowedToFail(j.Name.Value) {
-		return nil
+		return
 	}
-	if coe := j.ContinueOnError; coe != nil && coe.Expression == nil && coe.Value && coe.Pos != nil && len(r.jobGates) > 0 && !r.fc.hasComment(coe.Pos.Line) {
-		r.fc.add(coe.Pos, RuleGate, 0, fmt.Sprintf("continue-on-error: true on job %q lets `%s` fail without failing the workflow; if that is intended, say why in a comment on this line", jobID(j), r.jobGates[0]))
+	if coe := j.ContinueOnError; coe != nil && coe.Expression == nil && coe.Value && coe.Pos != nil && len(r.jobGates) > 0 && !j.File.hasComment(coe.Pos.Line) {
+		r.r.Report(coe.Pos, fmt.Sprintf("continue-on-error: true on job %q lets `%s` fail without failing the workflow; if that is intended, say why in a comment on this line", jobID(j.Job), r.jobGates[0]))
 	}
-	return nil
 }
 
 func jobID(j *actionlint.Job) string {

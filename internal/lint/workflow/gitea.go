@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/rhysd/actionlint"
+
+	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
 
 // gitea-compat: a .gitea/workflows file runs on Gitea Actions (act_runner), which accepts GitHub's
@@ -30,56 +32,55 @@ func giteaFile(path string) bool {
 // RuleGitea is the id of the Gitea compatibility rule.
 const RuleGitea = "gitea-compat"
 
-type giteaRule struct {
-	actionlint.RuleBase
-	fc *fileCtx
+var ruleGitea = &Rule{
+	ID:       RuleGitea,
+	Severity: report.Warning,
+	Doc:      "a .gitea/workflows file uses a key Gitea Actions ignores (concurrency, permissions, timeout-minutes, a job's continue-on-error, environment) or a runs-on group it does not support, so the limit or protection it states does not hold",
+	Fix:      "drop the key, or enforce what it says another way (act_runner's runner.timeout, branch protection)",
+	HelpURL:  "https://docs.gitea.com/usage/actions/comparison",
+	Applies:  Workflows,
+	Check:    checkGitea,
 }
 
-func (r *giteaRule) ignored(pos *actionlint.Pos, key, since string) {
-	if pos == nil {
+func checkGitea(f *File, r *Reporter) {
+	if !f.Gitea {
 		return
 	}
-	msg := key + " is ignored by Gitea Actions"
-	if since != "" {
-		msg += " up to " + since
+	ignored := func(pos *actionlint.Pos, key, since string) {
+		if pos == nil {
+			return
+		}
+		msg := key + " is ignored by Gitea Actions"
+		if since != "" {
+			msg += " up to " + since
+		}
+		r.Report(pos, msg+", so on a Gitea instance it neither limits nor protects anything; drop it or enforce it another way")
 	}
-	r.fc.add(pos, RuleGitea, 0, msg+", so on a Gitea instance it neither limits nor protects anything; drop it or enforce it another way")
-}
-
-func (r *giteaRule) VisitWorkflowPre(w *actionlint.Workflow) error {
-	if !r.fc.gitea {
-		return nil
-	}
+	w := f.Workflow
 	if w.Concurrency != nil {
-		r.ignored(w.Concurrency.Pos, "concurrency:", "1.25")
+		ignored(w.Concurrency.Pos, "concurrency:", "1.25")
 	}
 	if w.Permissions != nil {
-		r.ignored(w.Permissions.Pos, "permissions:", "1.25")
+		ignored(w.Permissions.Pos, "permissions:", "1.25")
 	}
-	return nil
-}
-
-func (r *giteaRule) VisitJobPre(j *actionlint.Job) error {
-	if !r.fc.gitea {
-		return nil
+	for _, j := range f.Jobs {
+		if j.Concurrency != nil {
+			ignored(j.Concurrency.Pos, "jobs.<job_id>.concurrency:", "1.25")
+		}
+		if j.Permissions != nil {
+			ignored(j.Permissions.Pos, "jobs.<job_id>.permissions:", "1.25")
+		}
+		if j.TimeoutMinutes != nil {
+			ignored(j.TimeoutMinutes.Pos, "jobs.<job_id>.timeout-minutes:", "1.26")
+		}
+		if j.ContinueOnError != nil && j.ContinueOnError.Pos != nil {
+			ignored(j.ContinueOnError.Pos, "jobs.<job_id>.continue-on-error:", "1.26")
+		}
+		if j.Environment != nil {
+			ignored(j.Environment.Pos, "jobs.<job_id>.environment:", "")
+		}
+		if j.RunsOn != nil && j.RunsOn.Group != nil {
+			r.Report(j.RunsOn.Group.Pos, "runs-on: with group: is not supported by Gitea Actions, which only accepts runs-on: <label> or [<label>, ...]")
+		}
 	}
-	if j.Concurrency != nil {
-		r.ignored(j.Concurrency.Pos, "jobs.<job_id>.concurrency:", "1.25")
-	}
-	if j.Permissions != nil {
-		r.ignored(j.Permissions.Pos, "jobs.<job_id>.permissions:", "1.25")
-	}
-	if j.TimeoutMinutes != nil {
-		r.ignored(j.TimeoutMinutes.Pos, "jobs.<job_id>.timeout-minutes:", "1.26")
-	}
-	if j.ContinueOnError != nil && j.ContinueOnError.Pos != nil {
-		r.ignored(j.ContinueOnError.Pos, "jobs.<job_id>.continue-on-error:", "1.26")
-	}
-	if j.Environment != nil {
-		r.ignored(j.Environment.Pos, "jobs.<job_id>.environment:", "")
-	}
-	if j.RunsOn != nil && j.RunsOn.Group != nil {
-		r.fc.add(j.RunsOn.Group.Pos, RuleGitea, 0, "runs-on: with group: is not supported by Gitea Actions, which only accepts runs-on: <label> or [<label>, ...]")
-	}
-	return nil
 }

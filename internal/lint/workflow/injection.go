@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/rhysd/actionlint"
+
+	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
 
 // ---- template-injection ----
@@ -92,37 +94,54 @@ var safeCalls = map[string]bool{"contains": true, "startswith": true, "endswith"
 // derivedFrom says why a step output, job output or env var is attacker-controlled.
 type derivedFrom = string
 
-type injectionRule struct {
-	actionlint.RuleBase
-	fc *fileCtx
-
-	onWorkflowRun, onPRTarget bool
-	wfEnv                     map[string]derivedFrom
-	jobEnv                    map[string]derivedFrom
-	jobTrust                  []string // context prefixes the job's if: restricts to trusted people
-	wfTrust                   []string // context prefixes the triggers restrict to bots
-	// taintedSteps[job][step id] and taintedJobOutputs[job][output] are filled for the whole
-	// workflow before any step is visited, because a job may read needs.<job>.outputs of a job
-	// visited after it.
-	taintedSteps      map[*actionlint.Job]map[string]derivedFrom
-	taintedJobOutputs map[string]map[string]derivedFrom
+var ruleInjection = &Rule{
+	ID:       RuleInjection,
+	Severity: report.Error,
+	Doc:      "an attacker-controlled value (PR title/body/branch, issue or comment text, commit message or author, workflow_run branch/commit, outputs read from a workflow_run artifact or a pull_request_target checkout) in ${{ }} inside run: or a github-script script: is pasted into the script and runs as code",
+	HelpURL:  "https://docs.github.com/en/actions/reference/security/secure-use#good-practices-for-mitigating-script-injection-attacks",
+	Fix:      "pass the value through env: and read \"$VAR\" (quoted) in the script, or process.env.VAR in a github-script script",
+	Applies:  Workflows | Actions,
+	Check:    checkInjection,
 }
 
-func (r *injectionRule) VisitWorkflowPre(w *actionlint.Workflow) error {
+// taintFacts say where attacker-controlled values are in a workflow: env: variables set from
+// them, step outputs that carry them, job outputs built from such step outputs. Computed once
+// per file (File.taint), for every rule that follows them.
+type taintFacts struct {
+	onWorkflowRun, onPRTarget bool
+	wfEnv                     map[string]derivedFrom
+	wfTrust                   []string // context prefixes the triggers restrict to bots
+	// steps[job][step id] and jobOutputs[job][output] are filled for the whole workflow before
+	// any step is judged, because a job may read needs.<job>.outputs of a job after it.
+	steps      map[*actionlint.Job]map[string]derivedFrom
+	jobOutputs map[string]map[string]derivedFrom
+	jobEnv     map[*actionlint.Job]map[string]derivedFrom
+}
+
+// taint returns the file's taint facts, computing them on first use.
+func (f *File) taint() *taintFacts {
+	if f.taintMemo != nil {
+		return f.taintMemo
+	}
+	w := f.Workflow
+	t := &taintFacts{
+		steps:      map[*actionlint.Job]map[string]derivedFrom{},
+		jobOutputs: map[string]map[string]derivedFrom{},
+		jobEnv:     map[*actionlint.Job]map[string]derivedFrom{},
+	}
+	f.taintMemo = t
 	for _, e := range w.On {
 		switch e.EventName() {
 		case "workflow_run":
-			r.onWorkflowRun = true
+			t.onWorkflowRun = true
 		case "pull_request_target":
-			r.onPRTarget = true
+			t.onPRTarget = true
 		}
 	}
-	r.wfEnv = r.envTaint(w.Env, nil)
+	t.wfEnv = t.envTaint(w.Env, nil)
 	if botBranchesOnly(w) {
-		r.wfTrust = []string{"github.event.commits.", "github.event.head_commit."}
+		t.wfTrust = []string{"github.event.commits.", "github.event.head_commit."}
 	}
-	r.taintedSteps = map[*actionlint.Job]map[string]derivedFrom{}
-	r.taintedJobOutputs = map[string]map[string]derivedFrom{}
 	ids := make([]string, 0, len(w.Jobs))
 	for id := range w.Jobs {
 		ids = append(ids, id)
@@ -133,30 +152,25 @@ func (r *injectionRule) VisitWorkflowPre(w *actionlint.Workflow) error {
 		if j == nil {
 			continue
 		}
-		steps := r.stepTaint(j)
-		r.taintedSteps[j] = steps
+		steps := t.stepTaint(j)
+		t.steps[j] = steps
+		t.jobEnv[j] = t.envTaint(j.Env, t.wfEnv)
 		for name, o := range j.Outputs {
 			if o == nil || o.Value == nil {
 				continue
 			}
 			for _, e := range expressions(o.Value.Value) {
-				if _, src := r.derived(e.node, steps, nil); src != "" {
-					if r.taintedJobOutputs[strings.ToLower(id)] == nil {
-						r.taintedJobOutputs[strings.ToLower(id)] = map[string]derivedFrom{}
+				if _, src := t.derived(e.node, steps, nil); src != "" {
+					if t.jobOutputs[strings.ToLower(id)] == nil {
+						t.jobOutputs[strings.ToLower(id)] = map[string]derivedFrom{}
 					}
-					r.taintedJobOutputs[strings.ToLower(id)][strings.ToLower(name)] = src
+					t.jobOutputs[strings.ToLower(id)][strings.ToLower(name)] = src
 					break
 				}
 			}
 		}
 	}
-	return nil
-}
-
-func (r *injectionRule) VisitJobPre(j *actionlint.Job) error {
-	r.jobEnv = r.envTaint(j.Env, r.wfEnv)
-	r.jobTrust = trustedBy(j.If)
-	return nil
+	return t
 }
 
 // A condition that admits only pull requests from branches of the repository itself, or only
@@ -220,7 +234,7 @@ func trusted(path string, prefixes ...[]string) bool {
 // workflow_run workflow, steps after one that downloads an artifact (the artifact was built by
 // the triggering run, which may be a fork's pull request); in a pull_request_target workflow,
 // steps after a checkout of the pull request's code.
-func (r *injectionRule) stepTaint(j *actionlint.Job) map[string]derivedFrom {
+func (r *taintFacts) stepTaint(j *actionlint.Job) map[string]derivedFrom {
 	out := map[string]derivedFrom{}
 	why := ""
 	for _, s := range j.Steps {
@@ -310,7 +324,7 @@ func producesOwnData(s *actionlint.Step) bool {
 }
 
 // envTaint returns the env vars of env whose values are attacker-controlled, on top of outer.
-func (r *injectionRule) envTaint(env *actionlint.Env, outer map[string]derivedFrom) map[string]derivedFrom {
+func (r *taintFacts) envTaint(env *actionlint.Env, outer map[string]derivedFrom) map[string]derivedFrom {
 	if env == nil || len(env.Vars) == 0 {
 		return outer
 	}
@@ -334,7 +348,18 @@ func (r *injectionRule) envTaint(env *actionlint.Env, outer map[string]derivedFr
 	return out
 }
 
-func (r *injectionRule) VisitStep(s *actionlint.Step) error {
+func checkInjection(f *File, r *Reporter) {
+	t := f.taint()
+	for _, j := range f.Jobs {
+		jobTrust := trustedBy(j.If)
+		for _, s := range j.Steps {
+			t.checkStep(r, s, jobTrust)
+		}
+	}
+}
+
+// checkStep reports the attacker-controlled expressions in the script of a step.
+func (t *taintFacts) checkStep(r *Reporter, s *Step, jobTrust []string) {
 	var script *actionlint.String
 	js := false
 	switch e := s.Exec.(type) {
@@ -348,19 +373,19 @@ func (r *injectionRule) VisitStep(s *actionlint.Step) error {
 		}
 	}
 	if script == nil || !strings.Contains(script.Value, "${{") {
-		return nil
+		return
 	}
-	env := r.envTaint(s.Env, r.jobEnv)
-	steps := r.taintedSteps[r.fc.job]
+	env := t.envTaint(s.Env, t.jobEnv[s.Job.Job])
+	steps := t.steps[s.Job.Job]
 	stepTrust := trustedBy(s.If)
 	for _, e := range expressions(script.Value) {
-		what := r.untrusted(e.node)
-		if what != "" && trusted(what, r.wfTrust, r.jobTrust, stepTrust) {
+		what := t.untrusted(e.node)
+		if what != "" && trusted(what, t.wfTrust, jobTrust, stepTrust) {
 			continue
 		}
 		if what != "" {
 			what = fmt.Sprintf("`%s` is controlled by %s", what, actorOf(what))
-		} else if w, _ := r.derived(e.node, steps, env); w != "" {
+		} else if w, _ := t.derived(e.node, steps, env); w != "" {
 			what = w
 		} else {
 			continue
@@ -369,10 +394,9 @@ func (r *injectionRule) VisitStep(s *actionlint.Step) error {
 		if js {
 			fix = "pass it through env: and read process.env.VAR"
 		}
-		r.fc.add(r.fc.scriptPos(script, e.off), RuleInjection, 0,
+		r.Report(s.Job.File.Pos(script, e.off),
 			fmt.Sprintf("%s; ${{ }} pastes it into the script before it runs, so a crafted value runs as code: %s", what, fix))
 	}
-	return nil
 }
 
 // actors say who controls an untrusted context, by path prefix; the first match wins.
@@ -402,7 +426,7 @@ func actorOf(path string) string {
 }
 
 // untrusted returns the first attacker-controlled context the expression reads, as a path, or "".
-func (r *injectionRule) untrusted(n actionlint.ExprNode) string {
+func (r *taintFacts) untrusted(n actionlint.ExprNode) string {
 	c := actionlint.NewUntrustedInputChecker(untrustedRoots)
 	actionlint.VisitExprNode(n, func(n, _ actionlint.ExprNode, entering bool) {
 		if entering {
@@ -429,7 +453,7 @@ func (r *injectionRule) untrusted(n actionlint.ExprNode) string {
 // derived explains why an expression reads a value derived from attacker-controlled content —
 // steps.<id>.outputs, needs.<job>.outputs or env.<name> — as a sentence for the finding and as
 // the source a job output built from it inherits; both are "" when it does not.
-func (r *injectionRule) derived(n actionlint.ExprNode, steps, env map[string]derivedFrom) (what, source string) {
+func (r *taintFacts) derived(n actionlint.ExprNode, steps, env map[string]derivedFrom) (what, source string) {
 	safe := 0
 	actionlint.VisitExprNode(n, func(n, parent actionlint.ExprNode, entering bool) {
 		if f, ok := n.(*actionlint.FuncCallNode); ok && safeCalls[strings.ToLower(f.Callee)] {
@@ -455,7 +479,7 @@ func (r *injectionRule) derived(n actionlint.ExprNode, steps, env map[string]der
 				what = fmt.Sprintf("`%s` is %s", strings.Join(p, "."), source)
 			}
 		case len(p) >= 4 && p[0] == "needs" && p[2] == "outputs":
-			if src, ok := r.taintedJobOutputs[p[1]][p[3]]; ok {
+			if src, ok := r.jobOutputs[p[1]][p[3]]; ok {
 				source = fmt.Sprintf("an output of job %q, set from %s", p[1], src)
 				what = fmt.Sprintf("`%s` is %s", strings.Join(p[:4], "."), source)
 			}

@@ -59,7 +59,7 @@ func FuzzExpressions(f *testing.F) {
 	f.Add("echo ${{ github.event.issue.title }} ${{ steps.a.outputs['b'] }}")
 	f.Add("${{ ${{ }} }} ${{ join(github.event.commits.*.message) }} ${{")
 	f.Fuzz(func(t *testing.T, s string) {
-		r := &injectionRule{}
+		r := &taintFacts{}
 		for _, e := range expressions(s) {
 			if e.off < 0 || e.off+3 > len(s) || s[e.off:e.off+3] != "${{" {
 				t.Fatalf("expression at %d does not start with ${{ in %q", e.off, s)

@@ -27,11 +27,31 @@ type prCheckout struct {
 //
 // A job whose if: admits only trusted authors — pull requests from the repository's own
 // branches, authors with write access, or a dependency bot's pull requests — checks out no
-// outsider's code, so it has none.
-func (fc *fileCtx) prCodeCheckouts(j *actionlint.Job) []prCheckout {
-	if j == nil || trustedAuthorsOnly(j.If) {
-		return nil
+// outsider's code, so it has none; neither has a job of a workflow that pull_request_target and
+// workflow_run do not trigger. Computed once per job.
+func (j *Job) prCodeCheckouts() []prCheckout {
+	if !j.prCodeDone {
+		j.prCodeDone = true
+		if j.File.untrustedEvent() != "" && !trustedAuthorsOnly(j.If) {
+			j.prCode = j.findPRCheckouts()
+		}
 	}
+	return j.prCode
+}
+
+// untrustedEvent is the last of pull_request_target and workflow_run the workflow runs on (the
+// events where the base repository's token and secrets meet the pull request), or "".
+func (f *File) untrustedEvent() string {
+	ev := ""
+	for _, e := range f.Workflow.On {
+		if n := e.EventName(); n == "pull_request_target" || n == "workflow_run" {
+			ev = n
+		}
+	}
+	return ev
+}
+
+func (j *Job) findPRCheckouts() []prCheckout {
 	prEnv := map[string]bool{}
 	addEnv := func(e *actionlint.Env) {
 		if e == nil {
@@ -43,16 +63,11 @@ func (fc *fileCtx) prCodeCheckouts(j *actionlint.Job) []prCheckout {
 			}
 		}
 	}
-	if fc.wf != nil {
-		addEnv(fc.wf.Env)
-	}
+	addEnv(j.File.Workflow.Env)
 	addEnv(j.Env)
 	prOutputs := map[string]bool{} // step ids whose outputs are computed from the PR head
 	var out []prCheckout
 	for si, s := range j.Steps {
-		if s == nil {
-			continue
-		}
 		if len(out) > 0 {
 			break // the first PR checkout is the one reported
 		}
@@ -66,10 +81,7 @@ func (fc *fileCtx) prCodeCheckouts(j *actionlint.Job) []prCheckout {
 			if s.ID != nil && strings.Contains(v, "GITHUB_OUTPUT") && (prHeadExpr.MatchString(v) || strings.Contains(v, "gh pr view") || strings.Contains(v, "pulls/")) {
 				prOutputs[s.ID.Value] = true
 			}
-			sc, err := shell.Parse(v, shell.Options{MaskExpressions: true})
-			if err != nil || sc == nil {
-				continue
-			}
+			sc := s.Script()
 			for _, c := range sc.Cmds {
 				args, _ := shell.Unwrap(c.Args)
 				vals := shell.Values(args)
@@ -96,7 +108,7 @@ func (fc *fileCtx) prCodeCheckouts(j *actionlint.Job) []prCheckout {
 					}
 				}
 				if what != "" && runsCode(j.Steps[si:], c.Index+1, sc) {
-					out = append(out, prCheckout{fc.scriptPos(e.Run, c.Off), what})
+					out = append(out, prCheckout{j.File.Pos(e.Run, c.Off), what})
 					break
 				}
 			}
@@ -175,7 +187,7 @@ var readOnlyActions = []string{
 // that could execute it: a later command of the same script (from index from of sc), a later
 // run: step that is not read-only, a local action (uses: ./...) or an action not known to only
 // read.
-func runsCode(steps []*actionlint.Step, from int, sc *shell.Script) bool {
+func runsCode(steps []*Step, from int, sc *shell.Script) bool {
 	readOnlyScript := func(sc *shell.Script, from int) bool {
 		for _, c := range sc.Cmds[min(from, len(sc.Cmds)):] {
 			args, _ := shell.Unwrap(c.Args)
@@ -195,16 +207,12 @@ func runsCode(steps []*actionlint.Step, from int, sc *shell.Script) bool {
 		steps = steps[min(1, len(steps)):]
 	}
 	for _, s := range steps {
-		if s == nil {
-			continue
-		}
 		switch e := s.Exec.(type) {
 		case *actionlint.ExecRun:
 			if e.Run == nil {
 				continue
 			}
-			sc, err := shell.Parse(e.Run.Value, shell.Options{MaskExpressions: true})
-			if err != nil || sc.Err != nil || !readOnlyScript(sc, 0) {
+			if sc := s.Script(); s.Unread() || sc.Err != nil || !readOnlyScript(sc, 0) {
 				return true
 			}
 		case *actionlint.ExecAction:

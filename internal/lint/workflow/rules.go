@@ -13,95 +13,78 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/shell"
 )
 
-// The org rules are actionlint rules (they embed RuleBase and walk the same tree as actionlint's
-// own) but write report.Findings straight into the file's context, because one rule may report at
-// different severities and at positions inside scripts that actionlint's Error cannot carry.
-// Their Errs() is therefore always empty.
-
-// orgRules returns fresh instances of the org rules for one workflow file. The tracker must come
-// first: it records the workflow and job being visited for the rules after it.
-func orgRules(fc *fileCtx) []actionlint.Rule {
-	return []actionlint.Rule{
-		&tracker{base("molecule-ci/tracker"), fc},
-		&giteaRule{base(RuleGitea), fc},
-		&gateRule{RuleBase: base(RuleGate), fc: fc},
-		&pinRule{base("molecule-ci/pinning"), fc},
-		&timeoutRule{base(RuleTimeout), fc},
-		&permissionsRule{RuleBase: base(RulePermissions), fc: fc},
-		&secretRule{RuleBase: base(RuleSecret), fc: fc},
-		&mergeQueueRule{base(RuleMergeQueue), fc},
-		&injectionRule{RuleBase: base(RuleInjection), fc: fc},
-	}
-}
-
-// stepRules are the org rules that apply to composite action steps.
-func stepRules(fc *fileCtx) []actionlint.Rule {
-	return []actionlint.Rule{
-		&tracker{base("molecule-ci/tracker"), fc},
-		&gateRule{RuleBase: base(RuleGate), fc: fc},
-		&pinRule{base("molecule-ci/pinning"), fc},
-		&secretRule{RuleBase: base(RuleSecret), fc: fc},
-		&injectionRule{RuleBase: base(RuleInjection), fc: fc},
-	}
-}
-
-func base(name string) actionlint.RuleBase {
-	return actionlint.NewRuleBase(name, "molecule-ci org rule")
-}
-
-type tracker struct {
-	actionlint.RuleBase
-	fc *fileCtx
-}
-
-func (r *tracker) VisitWorkflowPre(n *actionlint.Workflow) error { r.fc.wf = n; return nil }
-func (r *tracker) VisitJobPre(n *actionlint.Job) error           { r.fc.job = n; return nil }
+// This file holds the pinning rules (unpinned-action, floating-ref), missing-timeout,
+// excessive-permissions and merge-queue.
 
 // ---- unpinned-action and floating-ref ----
 
-type pinRule struct {
-	actionlint.RuleBase
-	fc *fileCtx
+var ruleUnpinned = &Rule{
+	ID:       RuleUnpinned,
+	Severity: report.Warning,
+	Doc:      "a third-party action at a movable tag or branch (or a docker:// image without a digest) can change under the workflow; pin a full commit SHA",
+	Fix:      "pin the action to a full 40-character commit SHA, with the tag in a comment: uses: owner/repo@<sha> # v1.2.3",
+	Applies:  Workflows | Actions,
+	Check:    func(f *File, r *Reporter) { checkPins(f, r, RuleUnpinned) },
 }
 
-func (r *pinRule) VisitJobPre(j *actionlint.Job) error {
-	if j.WorkflowCall != nil && j.WorkflowCall.Uses != nil {
-		r.fc.checkUses(j.WorkflowCall.Uses, "reusable workflow")
-	}
-	return nil
+var ruleFloating = &Rule{
+	ID:       RuleFloating,
+	Severity: report.Error,
+	Doc:      "the org's own actions, reusable workflows and checkouts at a branch run whatever that branch holds at the time, so builds are not reproducible (a checkout the job pushes to must follow its branch and is not reported); a literal ref: branch checkout in a tag- or release-triggered workflow builds that branch, not the tag",
+	Fix:      "call the org's actions and workflows at a release tag (v1, v1.2.3) or a commit SHA, and give checkouts of org repositories a ref:",
+	Applies:  Workflows | Actions,
+	Check:    func(f *File, r *Reporter) { checkPins(f, r, RuleFloating) },
 }
 
-func (r *pinRule) VisitStep(s *actionlint.Step) error {
-	e, ok := s.Exec.(*actionlint.ExecAction)
-	if !ok || e.Uses == nil {
-		return nil
+// checkPins reports the pinning findings of one of the two pinning rules: both judge every
+// uses: and checkout, each reports its own.
+func checkPins(f *File, r *Reporter, rule string) {
+	report := func(pos *actionlint.Pos, id, msg string) {
+		if id == rule {
+			r.Report(pos, msg)
+		}
 	}
-	r.fc.checkUses(e.Uses, "action")
-	if !isCheckout(e.Uses.Value) {
-		return nil
+	for _, j := range f.Jobs {
+		if j.WorkflowCall != nil && j.WorkflowCall.Uses != nil {
+			f.checkUses(j.WorkflowCall.Uses, "reusable workflow", report)
+		}
+		for _, s := range j.Steps {
+			e := s.Action()
+			if e == nil {
+				continue
+			}
+			f.checkUses(e.Uses, "action", report)
+			if isCheckout(e.Uses.Value) {
+				checkCheckoutRef(s, e, report)
+			}
+		}
 	}
+}
+
+// checkCheckoutRef judges the ref: and repository: of an actions/checkout step.
+func checkCheckoutRef(s *Step, e *actionlint.ExecAction, report func(*actionlint.Pos, string, string)) {
+	f := s.Job.File
 	repo, ref := e.Inputs["repository"], e.Inputs["ref"]
 	if ref != nil && ref.Value != nil && (repo == nil || repo.Value == nil || ownRepo.MatchString(repo.Value.Value)) {
 		// The workflow's own repository at a literal branch: on a tag push that builds the
 		// branch, not the tag that was pushed.
 		v := strings.TrimSpace(ref.Value.Value)
-		if trig := r.fc.tagTrigger(); trig != "" && v != "" && !r.fc.jobPushesFrom(inputValue(e, "path")) && r.fc.buildsAfter(s) && !strings.Contains(v, "${{") && !isFullSHA(v) && !isReleaseTag(v) && !strings.HasPrefix(v, "refs/tags/") {
-			r.fc.add(ref.Value.Pos, RuleFloating, 0, fmt.Sprintf("actions/checkout at ref: %s in a workflow triggered by %s builds the head of %s, not the tag that was pushed; drop ref: (the default is the triggering tag) or use ${{ github.ref }}", v, trig, v))
+		if trig := f.tagTrigger(); trig != "" && v != "" && !s.Job.pushesFrom(inputValue(e, "path")) && s.buildsAfter() && !strings.Contains(v, "${{") && !isFullSHA(v) && !isReleaseTag(v) && !strings.HasPrefix(v, "refs/tags/") {
+			report(ref.Value.Pos, RuleFloating, fmt.Sprintf("actions/checkout at ref: %s in a workflow triggered by %s builds the head of %s, not the tag that was pushed; drop ref: (the default is the triggering tag) or use ${{ github.ref }}", v, trig, v))
 		}
-		return nil
+		return
 	}
 	if repo == nil || repo.Value == nil || ref != nil {
-		return nil
+		return
 	}
 	v := repo.Value.Value
-	if !strings.HasPrefix(strings.ToLower(v), strings.ToLower(r.fc.l.opts.Org)+"/") {
-		return nil
+	if !strings.HasPrefix(strings.ToLower(v), strings.ToLower(f.opts.Org)+"/") {
+		return
 	}
-	if r.fc.jobPushesFrom(inputValue(e, "path")) {
-		return nil // the job commits to that repository, so it must follow its branch
+	if s.Job.pushesFrom(inputValue(e, "path")) {
+		return // the job commits to that repository, so it must follow its branch
 	}
-	r.fc.add(repo.Value.Pos, RuleFloating, 0, fmt.Sprintf("actions/checkout of %s has no ref:, so the job builds whatever its default branch holds when it runs; pin ref: to a tag or commit SHA", v))
-	return nil
+	report(repo.Value.Pos, RuleFloating, fmt.Sprintf("actions/checkout of %s has no ref:, so the job builds whatever its default branch holds when it runs; pin ref: to a tag or commit SHA", v))
 }
 
 // buildActions build, package or publish what is checked out.
@@ -115,18 +98,11 @@ var buildActions = []string{
 
 var buildOrGateActions = append(slices.Clip(buildActions), gateActions...)
 
-// buildsAfter reports whether the current job builds anything after step s: a run: step, a
+// buildsAfter reports whether the job builds anything after step s: a run: step, a
 // local action, or an action that builds or publishes. A job that only hands the checkout to
 // an action that reads its history (to comment on released pull requests) builds nothing.
-func (fc *fileCtx) buildsAfter(s *actionlint.Step) bool {
-	if fc.job == nil {
-		return true
-	}
-	i := slices.Index(fc.job.Steps, s)
-	if i < 0 {
-		return true
-	}
-	for _, st := range fc.job.Steps[i+1:] {
+func (s *Step) buildsAfter() bool {
+	for _, st := range s.Later() {
 		switch e := st.Exec.(type) {
 		case *actionlint.ExecRun:
 			return true
@@ -148,11 +124,8 @@ func (fc *fileCtx) buildsAfter(s *actionlint.Step) bool {
 var ownRepo = regexp.MustCompile(`^\s*\$\{\{\s*github\.repository\s*\}\}\s*$`)
 
 // tagTrigger names the trigger that runs the workflow for a tag: push with tags:, or release.
-func (fc *fileCtx) tagTrigger() string {
-	if fc.wf == nil {
-		return ""
-	}
-	for _, e := range fc.wf.On {
+func (f *File) tagTrigger() string {
+	for _, e := range f.Workflow.On {
 		we, ok := e.(*actionlint.WebhookEvent)
 		if !ok {
 			continue
@@ -172,13 +145,10 @@ func (fc *fileCtx) tagTrigger() string {
 // pushActions commit and push from a job.
 var pushActions = []string{"stefanzweifel/git-auto-commit-action", "peter-evans/create-pull-request", "endbug/add-and-commit", "ad-m/github-push-action", "github-actions-x/commit"}
 
-// jobPushesFrom reports whether the current job pushes commits from the checkout at dir ("" for
+// pushesFrom reports whether the job pushes commits from the checkout at dir ("" for
 // the workspace root): `git push` in a run: step working there (working-directory:, a `cd dir`
 // before the push, `git -C dir push`), or a commit-and-push action whose path: is dir.
-func (fc *fileCtx) jobPushesFrom(dir string) bool {
-	if fc.job == nil {
-		return false
-	}
+func (j *Job) pushesFrom(dir string) bool {
 	dir = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(dir), "./"), "/")
 	if dir == "." {
 		dir = ""
@@ -191,16 +161,13 @@ func (fc *fileCtx) jobPushesFrom(dir string) bool {
 		}
 		return d == dir
 	}
-	for _, s := range fc.job.Steps {
+	for _, s := range j.Steps {
 		switch e := s.Exec.(type) {
 		case *actionlint.ExecRun:
 			if e.Run == nil || !strings.Contains(e.Run.Value, "push") {
 				continue
 			}
-			sc, err := shell.Parse(e.Run.Value, shell.Options{MaskExpressions: true})
-			if err != nil {
-				continue
-			}
+			sc := s.Script()
 			cwd := ""
 			if e.WorkingDirectory != nil {
 				cwd = e.WorkingDirectory.Value
@@ -257,14 +224,15 @@ func isCheckout(uses string) bool {
 	return strings.HasPrefix(strings.ToLower(uses), "actions/checkout@")
 }
 
-func (fc *fileCtx) checkUses(u *actionlint.String, what string) {
+// checkUses judges one uses: reference, reporting through report under the rule it breaks.
+func (f *File) checkUses(u *actionlint.String, what string, report func(*actionlint.Pos, string, string)) {
 	spec := strings.TrimSpace(u.Value)
 	if spec == "" || strings.HasPrefix(spec, "./") || strings.Contains(spec, "${{") {
 		return
 	}
 	if strings.HasPrefix(spec, "docker://") {
 		if !strings.Contains(spec, "@sha256:") {
-			fc.add(u.Pos, RuleUnpinned, 0, fmt.Sprintf("container image %s is not pinned by digest; use docker://<image>@sha256:<digest>", spec))
+			report(u.Pos, RuleUnpinned, fmt.Sprintf("container image %s is not pinned by digest; use docker://<image>@sha256:<digest>", spec))
 		}
 		return
 	}
@@ -274,23 +242,23 @@ func (fc *fileCtx) checkUses(u *actionlint.String, what string) {
 	}
 	name, ref := spec[:at], spec[at+1:]
 	owner, _, _ := strings.Cut(name, "/")
-	opts := fc.l.opts
+	opts := f.opts
 	if strings.EqualFold(owner, opts.Org) {
 		if !isFullSHA(ref) && !isReleaseTag(ref) {
-			fc.add(u.Pos, RuleFloating, 0, fmt.Sprintf("%s %s is called at %q, a branch that moves under every caller; use a release tag (e.g. v1) or a commit SHA", what, name, ref))
+			report(u.Pos, RuleFloating, fmt.Sprintf("%s %s is called at %q, a branch that moves under every caller; use a release tag (e.g. v1) or a commit SHA", what, name, ref))
 		}
 		return
 	}
 	if isFullSHA(ref) {
 		return
 	}
-	if opts.PinPolicy == PolicyTag || fc.l.trusted[strings.ToLower(owner)] {
+	if opts.PinPolicy == PolicyTag || f.trusted[strings.ToLower(owner)] {
 		if !isReleaseTag(ref) {
-			fc.add(u.Pos, RuleUnpinned, 0, fmt.Sprintf("%s %s is at %q, which is not a release tag; pin a release tag or a full commit SHA", what, name, ref))
+			report(u.Pos, RuleUnpinned, fmt.Sprintf("%s %s is at %q, which is not a release tag; pin a release tag or a full commit SHA", what, name, ref))
 		}
 		return
 	}
-	fc.add(u.Pos, RuleUnpinned, 0, fmt.Sprintf("third-party %s %s is pinned to %q, which its owner can move; pin a full 40-character commit SHA", what, name, ref))
+	report(u.Pos, RuleUnpinned, fmt.Sprintf("third-party %s %s is pinned to %q, which its owner can move; pin a full 40-character commit SHA", what, name, ref))
 }
 
 func isFullSHA(s string) bool {
@@ -313,32 +281,35 @@ func isReleaseTag(s string) bool { return releaseTag.MatchString(s) }
 
 // ---- missing-timeout ----
 
-type timeoutRule struct {
-	actionlint.RuleBase
-	fc *fileCtx
+var ruleTimeout = &Rule{
+	ID:       RuleTimeout,
+	Severity: report.Warning,
+	Doc:      "a job without timeout-minutes can hang for six hours, holding a runner",
+	Fix:      "add timeout-minutes: to the job, a little above its usual duration",
+	Applies:  Workflows,
+	Check:    checkTimeouts,
 }
 
-func (r *timeoutRule) VisitJobPre(j *actionlint.Job) error {
-	// A job that calls a reusable workflow cannot set timeout-minutes; its jobs must. Gitea 1.25
-	// and earlier ignore timeout-minutes (act_runner's runner.timeout bounds the job).
-	if r.fc.gitea || j.WorkflowCall != nil || j.TimeoutMinutes != nil || j.ID == nil {
-		return nil
+func checkTimeouts(f *File, r *Reporter) {
+	for _, j := range f.Jobs {
+		// A job that calls a reusable workflow cannot set timeout-minutes; its jobs must. Gitea
+		// 1.25 and earlier ignore timeout-minutes (act_runner's runner.timeout bounds the job).
+		if f.Gitea || j.WorkflowCall != nil || j.TimeoutMinutes != nil || j.ID == nil {
+			continue
+		}
+		r.Report(j.ID.Pos, fmt.Sprintf("job %q has no timeout-minutes, so a hung step holds the runner for the default 360 minutes", j.ID.Value))
 	}
-	r.fc.add(j.ID.Pos, RuleTimeout, 0, fmt.Sprintf("job %q has no timeout-minutes, so a hung step holds the runner for the default 360 minutes", j.ID.Value))
-	return nil
 }
 
 // ---- excessive-permissions ----
 
-type permissionsRule struct {
-	actionlint.RuleBase
-	fc *fileCtx
-	// onPR: the workflow runs on pull_request; untrustedEvent: on pull_request_target or
-	// workflow_run, where the base repository's token and secrets are in reach.
-	onPR           bool
-	untrustedEvent string
-	// prCodeJobs are the jobs that check out or fetch the pull request's code.
-	prCodeJobs map[*actionlint.Job][]prCheckout
+var rulePermissions = &Rule{
+	ID:       RulePermissions,
+	Severity: report.Warning,
+	Doc:      "the GITHUB_TOKEN should have the least scopes: declare top-level permissions; on pull_request no write scopes other than those that report results (security-events, checks, statuses, pull-requests, issues); on pull_request_target/workflow_run, write scopes only matter in jobs that check out or fetch the PR's code (checkout ref:/repository: naming the PR head directly or through env:/step outputs, gh pr checkout, git fetch ... pull/...) and then run it, and such a checkout is an error",
+	Fix:      "declare `permissions:` with the least scopes each job needs (e.g. contents: read)",
+	Applies:  Workflows,
+	Check:    checkPermissions,
 }
 
 // prReportScopes are the write scopes a pull_request workflow needs to report its results
@@ -346,61 +317,46 @@ type permissionsRule struct {
 // whatever the workflow asks, and a same-repository branch's author can already write.
 var prReportScopes = map[string]bool{"security-events": true, "checks": true, "statuses": true, "pull-requests": true, "issues": true}
 
-func (r *permissionsRule) VisitWorkflowPre(w *actionlint.Workflow) error {
-	for _, e := range w.On {
-		switch e.EventName() {
-		case "pull_request":
-			r.onPR = true
-		case "pull_request_target", "workflow_run":
-			r.untrustedEvent = e.EventName()
-		}
+// permissionsCheck is the state of excessive-permissions on one file.
+type permissionsCheck struct {
+	r *Reporter
+	// onPR: the workflow runs on pull_request; untrustedEvent: on pull_request_target or
+	// workflow_run, where the base repository's token and secrets are in reach.
+	onPR           bool
+	untrustedEvent string
+}
+
+func checkPermissions(f *File, r *Reporter) {
+	c := &permissionsCheck{r: r, onPR: f.On("pull_request"), untrustedEvent: f.untrustedEvent()}
+	if f.Gitea {
+		return // Gitea 1.25 and earlier ignore permissions: (reported by gitea-compat)
 	}
-	if r.fc.gitea {
-		return nil // Gitea 1.25 and earlier ignore permissions: (reported by gitea-compat)
-	}
+	w := f.Workflow
 	if w.Permissions == nil {
 		all := len(w.Jobs) > 0
 		for _, j := range w.Jobs {
 			all = all && j != nil && (j.Permissions != nil || j.WorkflowCall != nil)
 		}
 		if !all {
-			r.fc.add(&actionlint.Pos{Line: 1, Col: 1}, RulePermissions, 0, "workflow has no top-level permissions:, so its jobs get the repository's default GITHUB_TOKEN scopes (often write-all); declare the least it needs, e.g. permissions: {contents: read}")
+			r.Report(&actionlint.Pos{Line: 1, Col: 1}, "workflow has no top-level permissions:, so its jobs get the repository's default GITHUB_TOKEN scopes (often write-all); declare the least it needs, e.g. permissions: {contents: read}")
 		}
-	}
-	r.prCodeJobs = map[*actionlint.Job][]prCheckout{}
-	if r.untrustedEvent != "" {
-		saved := r.fc.job
-		for _, j := range w.Jobs {
-			r.fc.job = j
-			if cs := r.fc.prCodeCheckouts(j); len(cs) > 0 {
-				r.prCodeJobs[j] = cs
-			}
-		}
-		r.fc.job = saved
 	}
 	// Workflow-level writes reach every job that does not declare its own permissions.
-	var runsPR []*actionlint.Job
-	for j := range r.prCodeJobs {
-		if j.Permissions == nil {
-			runsPR = append(runsPR, j)
+	runsPR := false
+	for _, j := range f.Jobs {
+		runsPR = runsPR || j.Permissions == nil && len(j.prCodeCheckouts()) > 0
+	}
+	c.checkWrites(w.Permissions, "workflow", runsPR)
+	for _, j := range f.Jobs {
+		if j.If != nil && pushOnly.MatchString(j.If.Value) && !strings.Contains(j.If.Value, "pull_request") {
+			continue // the job never runs for a pull request, so its token never meets PR code
+		}
+		prCode := j.prCodeCheckouts()
+		c.checkWrites(j.Permissions, fmt.Sprintf("job %q", jobID(j.Job)), len(prCode) > 0)
+		for _, pc := range prCode {
+			r.ReportAs(pc.pos, report.Error, fmt.Sprintf("%s checks out the pull request's code (%s): untrusted code then runs with the base repository's secrets and token", c.untrustedEvent, pc.what))
 		}
 	}
-	r.checkWrites(w.Permissions, "workflow", len(runsPR) > 0)
-	return nil
-}
-
-func (r *permissionsRule) VisitJobPre(j *actionlint.Job) error {
-	if r.fc.gitea {
-		return nil
-	}
-	if j.If != nil && pushOnly.MatchString(j.If.Value) && !strings.Contains(j.If.Value, "pull_request") {
-		return nil // the job never runs for a pull request, so its token never meets PR code
-	}
-	r.checkWrites(j.Permissions, fmt.Sprintf("job %q", jobID(j)), len(r.prCodeJobs[j]) > 0)
-	for _, c := range r.prCodeJobs[j] {
-		r.fc.add(c.pos, RulePermissions, report.Error, fmt.Sprintf("%s checks out the pull request's code (%s): untrusted code then runs with the base repository's secrets and token", r.untrustedEvent, c.what))
-	}
-	return nil
 }
 
 // pushOnly matches job conditions that exclude pull request events.
@@ -409,27 +365,27 @@ var pushOnly = regexp.MustCompile(`github\.event_name\s*==\s*['"](push|schedule|
 // checkWrites reports write scopes where a pull request can use them: on pull_request_target
 // or workflow_run when the job runs the PR's code, and on pull_request except the scopes that
 // only report results.
-func (r *permissionsRule) checkWrites(p *actionlint.Permissions, where string, runsPRCode bool) {
+func (c *permissionsCheck) checkWrites(p *actionlint.Permissions, where string, runsPRCode bool) {
 	if p == nil {
 		return
 	}
 	switch {
 	case runsPRCode:
 		if p.All != nil && p.All.Value == "write-all" {
-			r.fc.add(p.All.Pos, RulePermissions, 0, fmt.Sprintf("%s grants write-all on %s and checks out the pull request's code, which then runs with that token; keep write scopes out of jobs that run PR code", where, r.untrustedEvent))
+			c.r.Report(p.All.Pos, fmt.Sprintf("%s grants write-all on %s and checks out the pull request's code, which then runs with that token; keep write scopes out of jobs that run PR code", where, c.untrustedEvent))
 		}
 		for _, s := range scopes(p) {
 			if s.Value != nil && s.Value.Value == "write" {
-				r.fc.add(s.Value.Pos, RulePermissions, 0, fmt.Sprintf("%s grants %s: write on %s and checks out the pull request's code, which then runs with that token; move writes to a job that does not run PR code", where, s.Name.Value, r.untrustedEvent))
+				c.r.Report(s.Value.Pos, fmt.Sprintf("%s grants %s: write on %s and checks out the pull request's code, which then runs with that token; move writes to a job that does not run PR code", where, s.Name.Value, c.untrustedEvent))
 			}
 		}
-	case r.onPR:
+	case c.onPR:
 		if p.All != nil && p.All.Value == "write-all" {
-			r.fc.add(p.All.Pos, RulePermissions, 0, fmt.Sprintf("%s grants write-all on pull_request, where code from the repository's own branches runs with that token; grant only the scopes it needs", where))
+			c.r.Report(p.All.Pos, fmt.Sprintf("%s grants write-all on pull_request, where code from the repository's own branches runs with that token; grant only the scopes it needs", where))
 		}
 		for _, s := range scopes(p) {
 			if s.Value != nil && s.Value.Value == "write" && !prReportScopes[s.Name.Value] {
-				r.fc.add(s.Value.Pos, RulePermissions, 0, fmt.Sprintf("%s grants %s: write on pull_request, where code from the repository's own branches runs with that token; move writes to a push or release workflow", where, s.Name.Value))
+				c.r.Report(s.Value.Pos, fmt.Sprintf("%s grants %s: write on pull_request, where code from the repository's own branches runs with that token; move writes to a push or release workflow", where, s.Name.Value))
 			}
 		}
 	}
@@ -447,28 +403,33 @@ func scopes(p *actionlint.Permissions) []*actionlint.PermissionScope {
 
 // ---- merge-queue ----
 
-type mergeQueueRule struct {
-	actionlint.RuleBase
-	fc *fileCtx
+var ruleMergeQueue = &Rule{
+	ID:       RuleMergeQueue,
+	Severity: report.Warning,
+	Doc:      "a required pull_request workflow without a merge_group trigger never reports in the merge queue, which then stalls (workflows named for publishing, releases, deploys, previews, stats, comments, labels or notifications are not required checks and are not reported)",
+	Fix:      "add `merge_group:` to the workflow's `on:` triggers",
+	Applies:  Workflows,
+	Check:    checkMergeQueue,
 }
 
-func (r *mergeQueueRule) VisitWorkflowPre(w *actionlint.Workflow) error {
-	branches := r.fc.l.opts.MergeQueueBranches
+func checkMergeQueue(f *File, r *Reporter) {
+	w := f.Workflow
+	branches := f.opts.MergeQueueBranches
 	// Gitea has no merge queue (no merge_group event), so its workflows cannot stall one.
-	if len(branches) == 0 || r.fc.gitea || r.notACheck(w) {
-		return nil
+	if len(branches) == 0 || f.Gitea || notACheck(f.Path, w) {
+		return
 	}
 	var pr *actionlint.WebhookEvent
 	for _, e := range w.On {
 		if e.EventName() == "merge_group" {
-			return nil
+			return
 		}
 		if we, ok := e.(*actionlint.WebhookEvent); ok && e.EventName() == "pull_request" {
 			pr = we
 		}
 	}
 	if pr == nil || pr.Hook == nil {
-		return nil
+		return
 	}
 	var matched []string
 	if pr.Branches.IsEmpty() {
@@ -485,10 +446,9 @@ func (r *mergeQueueRule) VisitWorkflowPre(w *actionlint.Workflow) error {
 	}
 	target := strings.Join(matched, ", ")
 	if target == "" {
-		return nil
+		return
 	}
-	r.fc.add(pr.Hook.Pos, RuleMergeQueue, 0, fmt.Sprintf("workflow runs on pull_request for %s but has no merge_group trigger, so in the merge queue its check never reports and the queue stalls", target))
-	return nil
+	r.Report(pr.Hook.Pos, fmt.Sprintf("workflow runs on pull_request for %s but has no merge_group trigger, so in the merge queue its check never reports and the queue stalls", target))
 }
 
 // notCheckWords name workflows that run on pull requests without being a check anyone requires:
@@ -500,8 +460,8 @@ var notCheckWords = map[string]bool{
 }
 
 // notACheck reports whether the workflow's name or file name says it is not a required check.
-func (r *mergeQueueRule) notACheck(w *actionlint.Workflow) bool {
-	names := []string{strings.TrimSuffix(path.Base(r.fc.path), path.Ext(r.fc.path))}
+func notACheck(file string, w *actionlint.Workflow) bool {
+	names := []string{strings.TrimSuffix(path.Base(file), path.Ext(file))}
 	if w.Name != nil {
 		names = append(names, w.Name.Value)
 	}

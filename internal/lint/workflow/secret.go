@@ -25,12 +25,33 @@ import (
 //     CLUSTER_NAME, RESOURCE_GROUP, a variable's name): interpolating or printing them leaks
 //     nothing.
 
-type secretRule struct {
-	actionlint.RuleBase
-	fc                 *fileCtx
+var ruleSecret = &Rule{
+	ID:       RuleSecret,
+	Severity: report.Error,
+	Doc:      "a credential printed (echo/printf/cat/env, set -x), written into the job summary or into a file the job commits or uploads, placed in a front-end public build variable (NEXT_PUBLIC_*, VITE_*, REACT_APP_*, PUBLIC_*...), or handed to a job that runs the pull request's code is a leak (error); ${{ secrets.X }} interpolated into run: is a warning (use env:); secrets named for configuration (…_ENDPOINT, …_NAME, …_REGION) are not reported (a credential committed in plain text is secret-committed)",
+	Fix:      "pass secrets to scripts through env: and never print them",
+	Applies:  Workflows | Actions,
+	Check:    checkSecrets,
+}
+
+func checkSecrets(f *File, r *Reporter) {
+	c := &secretCheck{r: r, f: f, wfSecrets: secretEnv(f.Workflow.Env)}
+	c.checkPublicEnv(f.Workflow.Env)
+	for _, j := range f.Jobs {
+		c.job(j)
+		for _, s := range j.Steps {
+			c.step(s)
+		}
+	}
+}
+
+// secretCheck is the state of secret-exposure on one file.
+type secretCheck struct {
+	r                  *Reporter
+	f                  *File
 	wfSecrets, jobSecr map[string]string
 	untrusted          string // the event, when the job runs PR code with the base's secrets
-	stepIdx            int
+	cur                *Step  // the step being checked
 }
 
 var secretExpr = regexp.MustCompile(`\bsecrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_-]*)|\[\s*['"]([^'"]+)['"]\s*\])`)
@@ -107,7 +128,7 @@ func secretEnv(env *actionlint.Env) map[string]string {
 }
 
 // checkPublicEnv reports secrets placed in front-end public variables of an env: block.
-func (r *secretRule) checkPublicEnv(env *actionlint.Env) {
+func (r *secretCheck) checkPublicEnv(env *actionlint.Env) {
 	if env == nil {
 		return
 	}
@@ -116,7 +137,7 @@ func (r *secretRule) checkPublicEnv(env *actionlint.Env) {
 			continue
 		}
 		if m := secretExpr.FindStringSubmatch(v.Value.Value); m != nil {
-			r.fc.add(v.Value.Pos, RuleSecret, report.Error, publicMsg(v.Name.Value, m[1]+m[2]))
+			r.r.ReportAs(v.Value.Pos, report.Error, publicMsg(v.Name.Value, m[1]+m[2]))
 		}
 	}
 }
@@ -126,7 +147,7 @@ func publicMsg(name, secret string) string {
 }
 
 // checkUntrustedEnv reports secrets given through env: to a job that runs the PR's code.
-func (r *secretRule) checkUntrustedEnv(env *actionlint.Env, secrets map[string]string) {
+func (r *secretCheck) checkUntrustedEnv(env *actionlint.Env, secrets map[string]string) {
 	if r.untrusted == "" || env == nil {
 		return
 	}
@@ -135,35 +156,23 @@ func (r *secretRule) checkUntrustedEnv(env *actionlint.Env, secrets map[string]s
 			continue
 		}
 		if s, ok := secrets[v.Name.Value]; ok && !isConfigSecret(s) && s != "GITHUB_TOKEN" {
-			r.fc.add(v.Value.Pos, RuleSecret, report.Error, fmt.Sprintf("${{ secrets.%s }} is handed to a job that runs the pull request's code on %s; that code can read and send it anywhere", s, r.untrusted))
+			r.r.ReportAs(v.Value.Pos, report.Error, fmt.Sprintf("${{ secrets.%s }} is handed to a job that runs the pull request's code on %s; that code can read and send it anywhere", s, r.untrusted))
 		}
 	}
 }
 
-func (r *secretRule) VisitWorkflowPre(w *actionlint.Workflow) error {
-	r.wfSecrets = secretEnv(w.Env)
-	r.checkPublicEnv(w.Env)
-	return nil
-}
-
-func (r *secretRule) VisitJobPre(j *actionlint.Job) error {
+func (r *secretCheck) job(j *Job) {
 	r.jobSecr = secretEnv(j.Env)
-	r.stepIdx = -1
 	r.untrusted = ""
-	if r.fc.wf != nil {
-		for _, e := range r.fc.wf.On {
-			if n := e.EventName(); (n == "pull_request_target" || n == "workflow_run") && len(r.fc.prCodeCheckouts(j)) > 0 {
-				r.untrusted = n
-			}
-		}
+	if len(j.prCodeCheckouts()) > 0 {
+		r.untrusted = r.f.untrustedEvent()
 	}
 	r.checkPublicEnv(j.Env)
 	r.checkUntrustedEnv(j.Env, r.jobSecr)
-	return nil
 }
 
-func (r *secretRule) VisitStep(s *actionlint.Step) error {
-	r.stepIdx++
+func (r *secretCheck) step(s *Step) {
+	r.cur = s
 	r.checkPublicEnv(s.Env)
 	stepSecr := secretEnv(s.Env)
 	r.checkUntrustedEnv(s.Env, stepSecr)
@@ -180,33 +189,31 @@ func (r *secretRule) VisitStep(s *actionlint.Step) error {
 				if sm != nil {
 					name = sm[1] + sm[2]
 				}
-				r.fc.add(r.fc.scriptPos(in.Value, m[0]), RuleSecret, report.Error, publicMsg(v[m[2]:m[3]], name))
+				r.r.ReportAs(r.f.Pos(in.Value, m[0]), report.Error, publicMsg(v[m[2]:m[3]], name))
 			}
 		}
-		return nil
 	case *actionlint.ExecRun:
 		if e.Run == nil {
-			return nil
+			return
 		}
 		r.checkRun(e, stepSecr)
 	}
-	return nil
 }
 
-func (r *secretRule) checkRun(e *actionlint.ExecRun, stepSecr map[string]string) {
+func (r *secretCheck) checkRun(e *actionlint.ExecRun, stepSecr map[string]string) {
 	v := e.Run.Value
 	hasExpr := strings.Contains(v, "${{")
 	if !hasExpr && len(stepSecr) == 0 && len(r.jobSecr) == 0 && len(r.wfSecrets) == 0 {
 		return
 	}
-	sc := r.fc.script(e.Run, r.fc.effectiveShell(e))
+	sc := r.cur.Script()
 	reported := map[*shell.Cmd]bool{}
 	public := map[int]bool{} // offsets of the expressions already reported as public
 	if hasExpr && strings.Contains(v, "secrets") {
 		for _, m := range publicAssign.FindAllStringSubmatchIndex(v, -1) {
 			sm := secretExpr.FindStringSubmatch(v[m[1]-len("secrets."):])
 			if sm != nil {
-				r.fc.add(r.fc.scriptPos(e.Run, m[0]), RuleSecret, report.Error, publicMsg(v[m[2]:m[3]], sm[1]+sm[2]))
+				r.r.ReportAs(r.f.Pos(e.Run, m[0]), report.Error, publicMsg(v[m[2]:m[3]], sm[1]+sm[2]))
 				public[strings.LastIndex(v[:m[1]], "${{")] = true
 			}
 		}
@@ -234,13 +241,13 @@ func (r *secretRule) checkRun(e *actionlint.ExecRun, stepSecr map[string]string)
 				continue
 			}
 			if msg := r.leak(c, sc, "${{ secrets."+name+" }}", true); msg != "" {
-				r.fc.add(r.fc.scriptPos(e.Run, i), RuleSecret, report.Error, msg)
+				r.r.ReportAs(r.f.Pos(e.Run, i), report.Error, msg)
 				if c != nil {
 					reported[c] = true
 				}
 				continue
 			}
-			r.fc.add(r.fc.scriptPos(e.Run, i), RuleSecret, report.Warning, fmt.Sprintf("${{ secrets.%s }} is interpolated into the run: script, where it is written into the script file and breaks on a quote; pass it through env: and use \"$%s\"", name, envName(name)))
+			r.r.ReportAs(r.f.Pos(e.Run, i), report.Warning, fmt.Sprintf("${{ secrets.%s }} is interpolated into the run: script, where it is written into the script file and breaks on a quote; pass it through env: and use \"$%s\"", name, envName(name)))
 		}
 	}
 	// $TOKEN where TOKEN comes from a secret, printed or written where it leaks.
@@ -254,7 +261,7 @@ func (r *secretRule) checkRun(e *actionlint.ExecRun, stepSecr map[string]string)
 				continue
 			}
 			if msg := r.leak(c, sc, fmt.Sprintf("$%s, which holds ${{ secrets.%s }},", name, secret), false); msg != "" {
-				r.fc.add(r.fc.scriptPos(e.Run, w.Off), RuleSecret, report.Error, msg)
+				r.r.ReportAs(r.f.Pos(e.Run, w.Off), report.Error, msg)
 				reported[c] = true
 				break
 			}
@@ -263,7 +270,7 @@ func (r *secretRule) checkRun(e *actionlint.ExecRun, stepSecr map[string]string)
 }
 
 // leak says how a command leaks the secret it is given (what names it), or "".
-func (r *secretRule) leak(c *shell.Cmd, sc *shell.Script, what string, direct bool) string {
+func (r *secretCheck) leak(c *shell.Cmd, sc *shell.Script, what string, direct bool) string {
 	if c == nil {
 		if r.untrusted != "" && direct {
 			return fmt.Sprintf("%s is used in a job that runs the pull request's code on %s; that code can read and send it anywhere", what, r.untrusted)
@@ -299,7 +306,7 @@ func (r *secretRule) leak(c *shell.Cmd, sc *shell.Script, what string, direct bo
 
 // published says whether a file is committed (git add/commit later in the script) or uploaded
 // as an artifact by a later step of the job.
-func (r *secretRule) published(file string, sc *shell.Script, after *shell.Cmd) string {
+func (r *secretCheck) published(file string, sc *shell.Script, after *shell.Cmd) string {
 	base := path.Base(file)
 	if base == "" || base == "." {
 		return ""
@@ -324,10 +331,7 @@ func (r *secretRule) published(file string, sc *shell.Script, after *shell.Cmd) 
 			}
 		}
 	}
-	if r.fc.job == nil || r.stepIdx < 0 {
-		return ""
-	}
-	for _, st := range r.fc.job.Steps[min(r.stepIdx+1, len(r.fc.job.Steps)):] {
+	for _, st := range r.cur.Later() {
 		a, ok := st.Exec.(*actionlint.ExecAction)
 		if !ok || a.Uses == nil || !strings.HasPrefix(strings.ToLower(a.Uses.Value), "actions/upload-artifact@") {
 			continue
@@ -364,7 +368,7 @@ func envName(s string) string {
 
 // secretVarIn finds an expansion $NAME or ${NAME...} of an env var holding a secret in a word,
 // outside single quotes and command substitutions (which print their command's output).
-func (r *secretRule) secretVarIn(raw string, step map[string]string) (string, string) {
+func (r *secretCheck) secretVarIn(raw string, step map[string]string) (string, string) {
 	inDouble := false
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]

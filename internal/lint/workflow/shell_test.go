@@ -193,7 +193,7 @@ func TestScriptPos(t *testing.T) {
 		"  x\r",          // 11
 		"  go vet\r",     // 12
 	}, "\n")
-	fc := &fileCtx{src: []byte(src)}
+	f := &File{Src: []byte(src)}
 	tests := []struct {
 		s    actionlint.String
 		off  int
@@ -208,9 +208,9 @@ func TestScriptPos(t *testing.T) {
 		{actionlint.String{Value: "nowhere", Pos: &actionlint.Pos{Line: 1, Col: 4}}, 0, actionlint.Pos{Line: 1, Col: 4}},
 	}
 	for _, tc := range tests {
-		got := fc.scriptPos(&tc.s, tc.off)
+		got := f.Pos(&tc.s, tc.off)
 		if *got != tc.want {
-			t.Errorf("scriptPos(%q, %d) = %v, want %v", tc.s.Value, tc.off, got, &tc.want)
+			t.Errorf("Pos(%q, %d) = %v, want %v", tc.s.Value, tc.off, got, &tc.want)
 		}
 	}
 }

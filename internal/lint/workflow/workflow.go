@@ -1,12 +1,19 @@
 // Package workflow owns the linting of GitHub Actions workflows and action metadata: every check
 // of actionlint (used as a library, one parse per file) reported as actionlint/<kind>, plus the
 // organisation's own rules — gates that cannot fail, unpinned and floating action refs, missing
-// timeouts, excessive permissions, secret exposure and merge-queue triggers — implemented as
-// actionlint rules so that they walk the same syntax tree.
+// timeouts, excessive permissions, secret exposure, template injection and merge-queue
+// triggers.
+//
+// Each org rule is one value in one table (registry.go): its id, default severity, why it exists,
+// how to fix it, a failing and a passing example, and a check that reads a File — the parsed
+// workflow with facts computed once and shared by every rule (the shell analysis of each run:
+// script, the pull request checkouts of each job, the flow of attacker-controlled values) — and
+// reports through a Reporter that carries the rule's id and severity. --list-rules, SARIF's rule
+// metadata, the config's lint.rules validation and docs/rules.md all read that table.
 //
 // A Linter is safe for concurrent use: actionlint's Linter is not (its project cache mutates),
-// so this package drives actionlint.Parse and the rule list itself, the way Linter.check does,
-// and shares only the thread-safe per-project caches.
+// so this package drives actionlint.Parse and actionlint's rule list itself, the way
+// Linter.check does, and shares only the thread-safe per-project caches.
 package workflow
 
 import (
@@ -24,6 +31,7 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/lint/scriptcheck"
 	"github.com/Molecule-AI/molecule-ci/internal/lint/secretscan"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
+	"github.com/Molecule-AI/molecule-ci/internal/shell"
 )
 
 // Kind says whether a file is a workflow or action metadata.
@@ -234,78 +242,88 @@ func (l *Linter) LintDeferred(path string, src []byte, kind Kind) (fs []report.F
 	if err != nil {
 		return nil, nil, err
 	}
-	fc := &fileCtx{path: path, src: src, kind: kind, l: l, gitea: giteaFile(path)}
+	var w *actionlint.Workflow
+	var errs []*actionlint.Error
+	scope := Workflows
 	switch kind {
 	case KindAction:
-		err = l.lintAction(fc, p)
+		scope = Actions
+		if steps := readAction(src, &Reporter{rule: ruleActionMetadata, path: path, findings: &fs}); len(steps) > 0 {
+			// The composite steps, as the steps of one job of a workflow without triggers.
+			id := &actionlint.String{Value: "composite", Pos: steps[0].Pos}
+			job := &actionlint.Job{ID: id, Steps: steps, Pos: steps[0].Pos}
+			w = &actionlint.Workflow{Jobs: map[string]*actionlint.Job{"composite": job}}
+		}
 	default:
-		err = l.lintWorkflow(fc, p)
+		w, errs = actionlint.Parse(src)
 	}
-	if err != nil {
-		return nil, nil, err
+	if w != nil {
+		var rules []actionlint.Rule
+		if kind == KindWorkflow {
+			rules = actionlintRules(path, p)
+		}
+		if l.opts.Scripts != nil {
+			var scripts []actionlint.Rule
+			scripts, pending = l.scriptRules(path, p)
+			rules = append(rules, scripts...)
+		}
+		found, err := visit(path, p, w, rules)
+		if err != nil {
+			return nil, nil, err
+		}
+		errs = append(errs, found...)
+		check(newFile(l, path, src, kind, w), scope, &fs)
 	}
-	fc.findings = append(fc.findings, secretscan.Scan(path, src)...)
-	return report.Sort(fc.findings), fc.pending, nil
+	fs = append(fs, actionlintFindings(path, errs, p.config)...)
+	fs = append(fs, secretscan.Scan(path, src)...)
+	return report.Sort(fs), pending, nil
 }
 
 // ActionlintHelp is the documentation every actionlint/<kind> finding links to.
 const ActionlintHelp = "https://github.com/rhysd/actionlint/blob/v1.7.12/docs/checks.md"
 
-func (l *Linter) lintWorkflow(fc *fileCtx, p *project) error {
-	w, errs := actionlint.Parse(fc.src)
-	if w != nil {
-		rules := []actionlint.Rule{
-			actionlint.NewRuleMatrix(),
-			actionlint.NewRuleCredentials(),
-			actionlint.NewRuleShellName(),
-			actionlint.NewRuleRunnerLabel(),
-			actionlint.NewRuleEvents(),
-			actionlint.NewRuleJobNeeds(),
-			actionlint.NewRuleAction(p.actions),
-			actionlint.NewRuleEnvVar(),
-			actionlint.NewRuleID(),
-			actionlint.NewRuleGlob(),
-			actionlint.NewRulePermissions(),
-			actionlint.NewRuleWorkflowCall(fc.path, p.workflows),
-			actionlint.NewRuleExpression(p.actions, p.workflows),
-			actionlint.NewRuleDeprecatedCommands(),
-			actionlint.NewRuleIfCond(),
-		}
-		found, err := l.visit(fc, p, w, l.withScripts(fc, p, append(rules, orgRules(fc)...)))
-		if err != nil {
-			return err
-		}
-		errs = append(errs, found...)
-		fc.reportLimits(w)
+// actionlintRules returns fresh instances of actionlint's rules for one workflow, as
+// actionlint's own Linter creates them (TestActionlintRuleSet fails when its set changes).
+func actionlintRules(path string, p *project) []actionlint.Rule {
+	return []actionlint.Rule{
+		actionlint.NewRuleMatrix(),
+		actionlint.NewRuleCredentials(),
+		actionlint.NewRuleShellName(),
+		actionlint.NewRuleRunnerLabel(),
+		actionlint.NewRuleEvents(),
+		actionlint.NewRuleJobNeeds(),
+		actionlint.NewRuleAction(p.actions),
+		actionlint.NewRuleEnvVar(),
+		actionlint.NewRuleID(),
+		actionlint.NewRuleGlob(),
+		actionlint.NewRulePermissions(),
+		actionlint.NewRuleWorkflowCall(path, p.workflows),
+		actionlint.NewRuleExpression(p.actions, p.workflows),
+		actionlint.NewRuleDeprecatedCommands(),
+		actionlint.NewRuleIfCond(),
 	}
-	fc.addActionlint(errs, p.config)
-	return nil
 }
 
-// withScripts appends the script checkers' rules for the file, when configured, and makes the
-// file's pending findings collect them. The closure keeps what addActionlint needs, not the
-// file's syntax tree.
-func (l *Linter) withScripts(fc *fileCtx, p *project, rules []actionlint.Rule) []actionlint.Rule {
-	if l.opts.Scripts == nil {
-		return rules
-	}
+// scriptRules returns the script checkers' rules for one file and the Pending that collects
+// their findings. The closure keeps what actionlintFindings needs, not the file's syntax tree.
+func (l *Linter) scriptRules(path string, p *project) ([]actionlint.Rule, Pending) {
 	scripts := l.opts.Scripts.File()
-	path, gitea, cfg := fc.path, fc.gitea, p.config
-	fc.pending = func() ([]report.Finding, error) {
+	cfg := p.config
+	return scripts.Rules(), func() ([]report.Finding, error) {
 		errs, err := scripts.Wait()
 		if err != nil {
 			return nil, fmt.Errorf("lint %s: %w", path, err)
 		}
-		out := &fileCtx{path: path, gitea: gitea}
-		out.addActionlint(errs, cfg)
-		return out.findings, nil
+		return actionlintFindings(path, errs, cfg), nil
 	}
-	return append(rules, scripts.Rules()...)
 }
 
-// visit runs rules over one parsed workflow in a single pass and collects what they found (the
-// deferred script rules' findings come later, from their Wait).
-func (l *Linter) visit(fc *fileCtx, p *project, w *actionlint.Workflow, rules []actionlint.Rule) ([]*actionlint.Error, error) {
+// visit runs actionlint rules over one parsed workflow in a single pass and collects what they
+// found (the deferred script rules' findings come later, from their Wait).
+func visit(path string, p *project, w *actionlint.Workflow, rules []actionlint.Rule) ([]*actionlint.Error, error) {
+	if len(rules) == 0 {
+		return nil, nil
+	}
 	v := actionlint.NewVisitor()
 	for _, r := range rules {
 		if p.config != nil {
@@ -314,7 +332,7 @@ func (l *Linter) visit(fc *fileCtx, p *project, w *actionlint.Workflow, rules []
 		v.AddPass(r)
 	}
 	if err := v.Visit(w); err != nil {
-		return nil, fmt.Errorf("lint %s: %w", fc.path, err)
+		return nil, fmt.Errorf("lint %s: %w", path, err)
 	}
 	var errs []*actionlint.Error
 	for _, r := range rules {
@@ -323,10 +341,12 @@ func (l *Linter) visit(fc *fileCtx, p *project, w *actionlint.Workflow, rules []
 	return errs, nil
 }
 
-// addActionlint turns actionlint errors into findings, dropping those the repository's
+// actionlintFindings turns actionlint errors into findings, dropping those the repository's
 // actionlint.yaml ignores for this path, as the actionlint CLI would.
-func (fc *fileCtx) addActionlint(errs []*actionlint.Error, cfg *actionlint.Config) {
-	pcs := cfg.PathConfigs(fc.path)
+func actionlintFindings(path string, errs []*actionlint.Error, cfg *actionlint.Config) []report.Finding {
+	var out []report.Finding
+	gitea := giteaFile(path)
+	pcs := cfg.PathConfigs(path)
 next:
 	for _, e := range errs {
 		if mergedIntoInjection(e) {
@@ -337,11 +357,11 @@ next:
 				continue next
 			}
 		}
-		if fc.gitea && e.Kind == "runner-label" {
+		if gitea && e.Kind == "runner-label" {
 			continue // Gitea's labels are whatever its runners registered
 		}
-		fc.findings = append(fc.findings, report.Finding{
-			Path: fc.path,
+		out = append(out, report.Finding{
+			Path: path,
 			// A YAML error at the end of the stream comes with line 0; the file still has a line 1.
 			Line:     max(e.Line, 1),
 			Col:      max(e.Column, 1),
@@ -351,6 +371,7 @@ next:
 			Help:     ActionlintHelp,
 		})
 	}
+	return out
 }
 
 // shellcheckLevel finds shellcheck's own level in the message actionlint builds from it:
@@ -393,53 +414,25 @@ const (
 	RuleScriptNotAnalyzed = "script-not-analyzed"
 )
 
-var ruleTable = []report.Rule{
-	{ID: RuleGitea, Severity: report.Warning, Doc: "a .gitea/workflows file uses a key Gitea Actions ignores (concurrency, permissions, timeout-minutes, a job's continue-on-error, environment) or a runs-on group it does not support, so the limit or protection it states does not hold"},
-	{ID: RuleGate, Severity: report.Error, Doc: "a test, lint, build or scan step (known tool, gate-named make target/npm script/script file, or a step named for what it gates) whose failure is swallowed (|| true, ; true without -e, set +e, continue-on-error on the step or its job, a pipe into tee/tail/grep without pipefail) is a gate that can never fail; decided on the parsed script from the command that determines the step's status and the effective shell, not reported in workflows that only run on schedule/workflow_dispatch, nor when a later step checks the file the gate's output went to"},
-	{ID: RuleUnpinned, Severity: report.Warning, Doc: "a third-party action at a movable tag or branch (or a docker:// image without a digest) can change under the workflow; pin a full commit SHA"},
-	{ID: RuleFloating, Severity: report.Error, Doc: "the org's own actions, reusable workflows and checkouts at a branch run whatever that branch holds at the time, so builds are not reproducible (a checkout the job pushes to must follow its branch and is not reported); a literal ref: branch checkout in a tag- or release-triggered workflow builds that branch, not the tag"},
-	{ID: RuleTimeout, Severity: report.Warning, Doc: "a job without timeout-minutes can hang for six hours, holding a runner"},
-	{ID: RulePermissions, Severity: report.Warning, Doc: "the GITHUB_TOKEN should have the least scopes: declare top-level permissions; on pull_request no write scopes other than those that report results (security-events, checks, statuses, pull-requests, issues); on pull_request_target/workflow_run, write scopes only matter in jobs that check out or fetch the PR's code (checkout ref:/repository: naming the PR head directly or through env:/step outputs, gh pr checkout, git fetch ... pull/...) and then run it, and such a checkout is an error"},
-	{ID: RuleSecret, Severity: report.Error, Doc: "a credential printed (echo/printf/cat/env, set -x), written into the job summary or into a file the job commits or uploads, placed in a front-end public build variable (NEXT_PUBLIC_*, VITE_*, REACT_APP_*, PUBLIC_*...), or handed to a job that runs the pull request's code is a leak (error); ${{ secrets.X }} interpolated into run: is a warning (use env:); secrets named for configuration (…_ENDPOINT, …_NAME, …_REGION) are not reported (a credential committed in plain text is secret-committed)"},
-	{ID: RuleMergeQueue, Severity: report.Warning, Doc: "a required pull_request workflow without a merge_group trigger never reports in the merge queue, which then stalls (workflows named for publishing, releases, deploys, previews, stats, comments, labels or notifications are not required checks and are not reported)"},
-	{ID: RuleInjection, Severity: report.Error, Doc: "an attacker-controlled value (PR title/body/branch, issue or comment text, commit message or author, workflow_run branch/commit, outputs read from a workflow_run artifact or a pull_request_target checkout) in ${{ }} inside run: or a github-script script: is pasted into the script and runs as code"},
-	{ID: RuleScriptNotAnalyzed, Severity: report.Warning, Doc: "a run: script over the shell analysis's limits (256 KiB, or ( { $( ` nested more than 128 deep) is not read by the org rules, so nothing they check is known about it; a hostile script must not exhaust the runner, and an unread one must not look clean"},
-	{ID: RuleActionMetadata, Severity: report.Error, Doc: "action.yml must have name, description and a valid runs: section; composite run steps must declare shell"},
+var ruleScriptNotAnalyzed = &Rule{
+	ID:       RuleScriptNotAnalyzed,
+	Severity: report.Warning,
+	Doc:      "a run: script over the shell analysis's limits (256 KiB, or ( { $( ` nested more than 128 deep) is not read by the org rules, so nothing they check is known about it; a hostile script must not exhaust the runner, and an unread one must not look clean",
+	Fix:      "move the script into a file of the repository and run that file",
+	Applies:  Workflows | Actions,
+	Check:    checkScriptLimits,
 }
 
-var ruleHelp = map[string]string{
-	RuleGitea:             "https://docs.gitea.com/usage/actions/comparison",
-	RuleGate:              "let the step fail: remove `|| true`/`set +e`, use `shell: bash` (pipefail), or give continue-on-error a reason in a comment on its line",
-	RuleUnpinned:          "pin the action to a full 40-character commit SHA, with the tag in a comment: uses: owner/repo@<sha> # v1.2.3",
-	RuleFloating:          "call the org's actions and workflows at a release tag (v1, v1.2.3) or a commit SHA, and give checkouts of org repositories a ref:",
-	RuleTimeout:           "add timeout-minutes: to the job, a little above its usual duration",
-	RulePermissions:       "declare `permissions:` with the least scopes each job needs (e.g. contents: read)",
-	RuleSecret:            "pass secrets to scripts through env: and never print them",
-	RuleMergeQueue:        "add `merge_group:` to the workflow's `on:` triggers",
-	RuleActionMetadata:    "https://docs.github.com/en/actions/reference/workflows-and-actions/metadata-syntax",
-	RuleInjection:         "https://docs.github.com/en/actions/reference/security/secure-use#good-practices-for-mitigating-script-injection-attacks",
-	RuleScriptNotAnalyzed: "move the script into a file of the repository and run that file",
-}
-
-// Rules lists the rules of this package (actionlint's own are the open actionlint/* family).
-func Rules() []report.Rule {
-	out := make([]report.Rule, len(ruleTable))
-	for i, r := range ruleTable {
-		// Only a URL can be SARIF's helpUri; the other rules carry their one-line fix in each
-		// finding's Help instead.
-		if h := ruleHelp[r.ID]; strings.HasPrefix(h, "https://") {
-			r.HelpURL = h
-		}
-		out[i] = r
-	}
-	return out
-}
-
-func defaultSeverity(rule string) report.Severity {
-	for _, r := range ruleTable {
-		if r.ID == rule {
-			return r.Severity
+// checkScriptLimits reports every run: script over the shell analysis's limits, once: the org
+// rules read such a script as nothing, which must not look like a clean one.
+func checkScriptLimits(f *File, r *Reporter) {
+	for _, j := range f.Jobs {
+		for _, s := range j.Steps {
+			if e := s.Run(); e != nil {
+				if err := shell.CheckLimits(e.Run.Value, shell.Limits{}); err != nil {
+					r.Report(e.Run.Pos, err.Error()+"; split it into a script file")
+				}
+			}
 		}
 	}
-	return report.Error
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -317,5 +318,37 @@ func TestActionlintSeverity(t *testing.T) {
 		if got := actionlintSeverity(&actionlint.Error{Kind: tt.kind, Message: tt.msg}); got != tt.want {
 			t.Errorf("%s %q: got %v, want %v", tt.kind, tt.msg, got, tt.want)
 		}
+	}
+}
+
+// TestActionlintRuleSet holds actionlintRules to the rules actionlint's own Linter creates (its
+// OnRulesCreated hook sees them): a new actionlint release that adds, drops or renames a rule
+// fails here instead of silently linting less than the actionlint CLI.
+func TestActionlintRuleSet(t *testing.T) {
+	var want []string
+	l, err := actionlint.NewLinter(io.Discard, &actionlint.LinterOptions{
+		Shellcheck: "", Pyflakes: "",
+		OnRulesCreated: func(rules []actionlint.Rule) []actionlint.Rule {
+			for _, r := range rules {
+				want = append(want, r.Name())
+			}
+			return rules
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Lint("w.yml", []byte("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n"), nil); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range actionlintRules("w.yml", &project{}) {
+		got = append(got, r.Name())
+	}
+	if len(want) == 0 {
+		t.Fatal("actionlint's OnRulesCreated hook was not called")
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("actionlintRules differs from the rules actionlint creates (-actionlint +ours):\n%s", diff)
 	}
 }

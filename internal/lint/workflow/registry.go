@@ -1,0 +1,119 @@
+package workflow
+
+import (
+	"github.com/rhysd/actionlint"
+
+	"github.com/Molecule-AI/molecule-ci/internal/report"
+)
+
+// Rule is one org rule, self-contained: what it is called, how severe its findings are by
+// default, why it exists and how to fix what it finds (for --list-rules, SARIF's rule metadata,
+// the config's lint.rules validation and the rules reference, docs/rules.md), an example that
+// fails it and one that passes, and its check.
+type Rule struct {
+	ID       string
+	Severity report.Severity // default; a finding may be reported lower or higher
+	// Doc says why the rule exists, in one line.
+	Doc string
+	// Fix says how to fix a finding, in one line.
+	Fix string
+	// HelpURL is further reading; a finding's help is HelpURL when set, else Fix.
+	HelpURL string
+	// Bad is a small file with the problem, Good the same file without it: the reference shows
+	// them and TestRuleExamples holds them to it (Bad gets a finding of the rule, Good none of
+	// any rule). They are action metadata when the rule applies to actions only.
+	Bad, Good string
+	// Applies says which files the rule checks.
+	Applies Scope
+	// Check reports the rule's findings on one file. It reads the file and its facts (shared,
+	// computed once) and writes only through r. Nil for a rule whose findings come from reading
+	// the file itself (action-metadata).
+	Check func(f *File, r *Reporter)
+}
+
+// Scope is the set of files a rule checks.
+type Scope int
+
+// The scopes: workflows, and the composite steps of action metadata (checked as the steps of
+// one job of a workflow without triggers).
+const (
+	Workflows Scope = 1 << iota
+	Actions
+)
+
+// registry is every org rule, in the order --list-rules shows them.
+var registry = []*Rule{
+	ruleGitea,
+	ruleGate,
+	ruleUnpinned,
+	ruleFloating,
+	ruleTimeout,
+	rulePermissions,
+	ruleSecret,
+	ruleMergeQueue,
+	ruleInjection,
+	ruleScriptNotAnalyzed,
+	ruleActionMetadata,
+}
+
+// Registry returns the org rules (actionlint's own are the open actionlint/* family).
+func Registry() []*Rule { return registry }
+
+// Rules lists the metadata of the org rules.
+func Rules() []report.Rule {
+	out := make([]report.Rule, len(registry))
+	for i, r := range registry {
+		out[i] = report.Rule{ID: r.ID, Severity: r.Severity, Doc: r.Doc, HelpURL: r.HelpURL}
+	}
+	return out
+}
+
+// help is what a finding of the rule carries as its help.
+func (r *Rule) help() string {
+	if r.HelpURL != "" {
+		return r.HelpURL
+	}
+	return r.Fix
+}
+
+// Reporter collects the findings of one rule on one file: it carries the rule's id, default
+// severity and help, so a rule states only where and what.
+type Reporter struct {
+	rule     *Rule
+	path     string
+	findings *[]report.Finding
+}
+
+// Report adds a finding at pos with the rule's default severity.
+func (r *Reporter) Report(pos *actionlint.Pos, msg string) { r.ReportAs(pos, 0, msg) }
+
+// ReportAs adds a finding at pos with severity sev (0: the rule's default). A nil pos is the
+// start of the file.
+func (r *Reporter) ReportAs(pos *actionlint.Pos, sev report.Severity, msg string) {
+	line, col := 1, 1
+	if pos != nil {
+		line, col = pos.Line, pos.Col
+	}
+	if sev == 0 {
+		sev = r.rule.Severity
+	}
+	*r.findings = append(*r.findings, report.Finding{
+		Path:     r.path,
+		Line:     line,
+		Col:      col,
+		Rule:     r.rule.ID,
+		Severity: sev,
+		Message:  msg,
+		Help:     r.rule.help(),
+	})
+}
+
+// check runs every rule that applies to the file's scope over it.
+func check(f *File, scope Scope, findings *[]report.Finding) {
+	for _, rule := range registry {
+		if rule.Check == nil || rule.Applies&scope == 0 {
+			continue
+		}
+		rule.Check(f, &Reporter{rule: rule, path: f.Path, findings: findings})
+	}
+}
