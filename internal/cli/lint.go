@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/Molecule-AI/molecule-ci/internal/config"
+	"github.com/Molecule-AI/molecule-ci/internal/ghaction"
 	"github.com/Molecule-AI/molecule-ci/internal/lint"
 	"github.com/Molecule-AI/molecule-ci/internal/lint/scriptcheck"
 	"github.com/Molecule-AI/molecule-ci/internal/lint/workflow"
@@ -77,6 +78,10 @@ func runLint(ctx context.Context, args []string, s Streams, env Env) error {
 		toolEnv[name] = env.Actions.Getenv(name)
 	}
 	trust := toolTrust{flag: *trustTools, event: env.Actions.Getenv("GITHUB_EVENT_NAME")}
+	run, err := env.Actions.Repository()
+	if err != nil {
+		return usagef("lint: %v", err)
+	}
 
 	var reports []*report.Report
 	for _, g := range groups {
@@ -88,7 +93,7 @@ func runLint(ctx context.Context, args []string, s Streams, env Env) error {
 		}
 		opts, err := lintOptions(cfg, g, env, lintFlags{
 			jobs: *jobs, maxSize: flagMax, shellcheck: *shellcheck, pyflakes: *pyflakes,
-			cacheDir: *cacheDir, noCache: *noCache, toolEnv: toolEnv, trust: trust,
+			cacheDir: *cacheDir, noCache: *noCache, toolEnv: toolEnv, trust: trust, run: run,
 		})
 		if err != nil {
 			return err
@@ -121,6 +126,8 @@ type lintFlags struct {
 	noCache              bool
 	toolEnv              map[string]string
 	trust                toolTrust
+	// run is the repository the Actions run is for (GITHUB_REPOSITORY, the event payload).
+	run ghaction.Repository
 }
 
 // lintOptions builds the options for one repository's paths from its config and the flags.
@@ -135,7 +142,8 @@ func lintOptions(cfg *config.Config, g repoGroup, env Env, f lintFlags) (lint.Op
 		MaxFileSize: firstNonZero64(f.maxSize, lc.MaxFileSize, config.DefaultLintMaxFileSize),
 		Rules:       map[string]lint.RuleConfig{},
 		Workflow: workflow.Options{
-			Org:                lc.Org,
+			Org:                lintOrg(lc.Org, g.root, env, f.run),
+			PrivateRepository:  privateRepository(lc.Repository.Private, g.root, env, f.run),
 			PinPolicy:          lc.Pinning.Policy,
 			TrustedOwners:      lc.Pinning.TrustedOwners,
 			MergeQueueBranches: lc.MergeQueueBranches,
@@ -181,6 +189,48 @@ func lintOptions(cfg *config.Config, g repoGroup, env Env, f lintFlags) (lint.Op
 	}
 	opts.Scripts.Env = f.toolEnv
 	return opts, nil
+}
+
+// DefaultOrg is the organisation lint.org falls back to when neither the run nor the repository
+// names an owner.
+const DefaultOrg = "Molecule-AI"
+
+// lintOrg is "the organisation" of a repository's rules: lint.org when the config sets it, else
+// the repository's owner — GITHUB_REPOSITORY's when the repository is the run's workspace, else
+// the owner in its origin remote — else DefaultOrg.
+func lintOrg(configured, root string, env Env, run ghaction.Repository) string {
+	if configured != "" {
+		return configured
+	}
+	if run.Owner != "" && isRunWorkspace(root, env) {
+		return run.Owner
+	}
+	if o := lint.OriginOwner(root); o != "" {
+		return o
+	}
+	return DefaultOrg
+}
+
+// privateRepository says whether a repository is known to be private: lint.repository.private
+// when set, else the event payload's repository.private for the run's own workspace; unknown
+// means public, which keeps the rules about public repositories on.
+func privateRepository(configured *bool, root string, env Env, run ghaction.Repository) bool {
+	if configured != nil {
+		return *configured
+	}
+	return run.Private != nil && *run.Private && isRunWorkspace(root, env)
+}
+
+// isRunWorkspace reports whether root is the repository the Actions run checked out
+// (GITHUB_WORKSPACE), or there is no run to tell otherwise.
+func isRunWorkspace(root string, env Env) bool {
+	ws := env.Actions.Getenv("GITHUB_WORKSPACE")
+	if ws == "" {
+		return true
+	}
+	a, errA := filepath.Abs(ws)
+	b, errB := filepath.Abs(root)
+	return errA == nil && errB == nil && filepath.Clean(a) == filepath.Clean(b)
 }
 
 // repoGroup is the paths of one repository, linted with that repository's config.

@@ -115,7 +115,6 @@ func TestErrorString(t *testing.T) {
 func TestDefault(t *testing.T) {
 	c := Default()
 	want := LintConfig{
-		Org:        "Molecule-AI",
 		Shellcheck: "auto",
 		Pyflakes:   "auto",
 		Pinning:    PinningConfig{Policy: "sha", TrustedOwners: []string{"actions", "github"}},
@@ -155,7 +154,7 @@ func TestLoad(t *testing.T) {
 		wantDir  string // relative to the temp dir
 		wantErr  string // with the temp dir replaced by DIR
 	}{
-		{name: "no file", wantOrg: "Molecule-AI", wantDir: "."},
+		{name: "no file", wantDir: "."},
 		{name: "yml", files: map[string]string{".molecule-ci.yml": "lint: {org: a}\n"},
 			wantOrg: "a", wantPath: ".molecule-ci.yml", wantDir: "."},
 		{name: "yaml", files: map[string]string{".molecule-ci.yaml": "lint: {org: b}\n"},

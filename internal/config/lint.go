@@ -33,9 +33,13 @@ const (
 // LintConfig is the `lint:` section of .molecule-ci.yml. Glob patterns are doublestar patterns
 // matched against slash-separated paths relative to the repository root.
 type LintConfig struct {
-	// Org is the GitHub organisation whose own actions and reusable workflows are checked for
-	// pinning like everyone else's (default Molecule-AI).
-	Org string `yaml:"org" json:"org"`
+	// Org is "the organisation" of every rule that asks what is first party (unpinned-action,
+	// floating-ref, overprovisioned-secrets): its actions, reusable workflows and checkouts.
+	// Empty (the default) means the owner of the linted repository — GITHUB_REPOSITORY's owner,
+	// else the owner in the origin remote's URL, else Molecule-AI — resolved by the CLI.
+	Org string `yaml:"org" json:"org,omitempty"`
+	// Repository says what lint cannot see offline about the linted repository.
+	Repository RepositoryConfig `yaml:"repository" json:"repository,omitzero"`
 	// Ignore lists files that are never linted.
 	Ignore []string `yaml:"ignore" json:"ignore"`
 	// RunnerLabels are extra self-hosted runner labels actionlint accepts in runs-on.
@@ -79,6 +83,14 @@ type ReusableConfig struct {
 	Checkouts map[string]string `yaml:"checkouts" json:"checkouts,omitempty"`
 }
 
+// RepositoryConfig describes the linted repository.
+type RepositoryConfig struct {
+	// Private says the repository is private, so that a pull request from outside cannot reach
+	// its self-hosted runners. Nil (the default): the event payload's repository.private when
+	// lint runs in Actions, else public — the safe assumption.
+	Private *bool `yaml:"private" json:"private,omitempty"`
+}
+
 // PinningConfig says how `uses:` references must be pinned.
 type PinningConfig struct {
 	// Policy is PinSHA (default) or PinTag.
@@ -111,7 +123,6 @@ type RuleConfig struct {
 // SetDefaults sets the values used when the file does not mention a key.
 func (l *LintConfig) SetDefaults() {
 	*l = LintConfig{
-		Org:        "Molecule-AI",
 		Shellcheck: ToolAuto,
 		Pyflakes:   ToolAuto,
 		Pinning: PinningConfig{
@@ -127,8 +138,8 @@ func (l *LintConfig) SetDefaults() {
 // Validate checks what the Go types cannot: enumerations, globs and non-empty names.
 func (l *LintConfig) Validate(v *Validation) {
 	v.RequireString("shellcheck", "pyflakes", "cache-dir")
-	if l.Org == "" {
-		v.Errorf("org", "must not be empty")
+	if l.Org != "" && !validOwner(l.Org) {
+		v.Errorf("org", "%q is not a GitHub owner name (letters, digits, hyphens; leave it out to use the repository's owner)", l.Org)
 	}
 	validateGlobs(v, "ignore", l.Ignore)
 	validateNames(v, "runner-labels", l.RunnerLabels)
@@ -171,6 +182,21 @@ func (l *LintConfig) Validate(v *Validation) {
 		}
 		validateGlobs(v, "rules."+id+".ignore", rc.Ignore)
 	}
+}
+
+// validOwner accepts a GitHub user or organisation name (letters, digits and hyphens, up to 39)
+// and the wider names of Gitea and GitLab (dots and underscores, up to 100).
+func validOwner(s string) bool {
+	if len(s) > 100 || s == "." || s == ".." {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 func validateTool(v *Validation, key, setting string) {

@@ -34,9 +34,29 @@ type Where struct {
 }
 
 // Options are the lint options every labelled file is judged with: the org's defaults, main
-// behind a merge queue, no external script checkers (their findings are not org rules).
-func Options() workflow.Options {
-	return workflow.Options{Org: "Molecule-AI", MergeQueueBranches: []string{"main"}}
+// behind a merge queue, no external script checkers (their findings are not org rules), and as
+// the organisation (lint.org) the owner of the file's repository — as the CLI resolves it.
+func Options(org string) workflow.Options {
+	return workflow.Options{Org: org, MergeQueueBranches: []string{"main"}}
+}
+
+// OrgOf is the owner of a source's repository: a dataset member is named
+// OWNER_REPO_.github_workflows_FILE (GitHub owners have no underscore), a module source's path
+// is HOST/OWNER/..., and the corpus is the organisation's own.
+func OrgOf(src string) string {
+	kind, rest, _ := strings.Cut(src, ":")
+	switch kind {
+	case "dataset":
+		if owner, _, ok := strings.Cut(rest, "_"); ok && owner != "" {
+			return owner
+		}
+	case "module":
+		mod, _, _ := splitModule(rest)
+		if parts := strings.Split(mod, "/"); len(parts) > 1 {
+			return parts[1]
+		}
+	}
+	return "Molecule-AI"
 }
 
 // Skip is a source Lint could not read. Stale means its place exists but the file does not (the
@@ -137,7 +157,7 @@ func LintSources(ctx context.Context, srcs []string, w Where) (map[string][]repo
 		if len(rels) == 0 {
 			continue
 		}
-		fs, err := run(ctx, root, rels)
+		fs, err := run(ctx, root, rels, OrgOf(groups[g][0]))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -304,7 +324,7 @@ func lintDataset(ctx context.Context, members []string, w Where, out map[string]
 		return nil, err
 	}
 	var skipped []Skip
-	var rels []string
+	byOrg := map[string][]string{} // each repository's files are linted with its owner as lint.org
 	for _, m := range members {
 		f := byName[m]
 		if f == nil {
@@ -314,18 +334,23 @@ func lintDataset(ctx context.Context, members []string, w Where, out map[string]
 		if err := extract(f, filepath.Join(wf, m)); err != nil {
 			return nil, err
 		}
-		rels = append(rels, ".github/workflows/"+m)
+		org := OrgOf("dataset:" + m)
+		byOrg[org] = append(byOrg[org], ".github/workflows/"+m)
 	}
-	if len(rels) == 0 {
-		return skipped, nil
+	orgs := make([]string, 0, len(byOrg))
+	for o := range byOrg {
+		orgs = append(orgs, o)
 	}
-	fs, err := run(ctx, repo, rels)
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range fs {
-		s := "dataset:" + strings.TrimPrefix(f.Path, ".github/workflows/")
-		out[s] = append(out[s], f)
+	slices.Sort(orgs)
+	for _, org := range orgs {
+		fs, err := run(ctx, repo, byOrg[org], org)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range fs {
+			s := "dataset:" + strings.TrimPrefix(f.Path, ".github/workflows/")
+			out[s] = append(out[s], f)
+		}
 	}
 	return skipped, nil
 }
@@ -346,13 +371,13 @@ func extract(f *zip.File, dst string) error {
 	return os.WriteFile(dst, data, 0o644)
 }
 
-// run lints rels (slash paths below root) with the labelled set's options. A file lint does not
-// lint as a CI file (a README, an .env.example, a test) is read by the secret scan, as a lint of
-// the whole repository reads it: --secrets-only over those files.
-func run(ctx context.Context, root string, rels []string) ([]report.Finding, error) {
+// run lints rels (slash paths below root) with the labelled set's options, org as lint.org. A
+// file lint does not lint as a CI file (a README, an .env.example, a test) is read by the secret
+// scan, as a lint of the whole repository reads it: --secrets-only over those files.
+func run(ctx context.Context, root string, rels []string, org string) ([]report.Finding, error) {
 	var text []string
 	for len(rels) > 0 {
-		rep, err := lint.Run(ctx, lint.Options{WorkDir: root, Paths: rels, Workflow: Options(), Jobs: 2})
+		rep, err := lint.Run(ctx, lint.Options{WorkDir: root, Paths: rels, Workflow: Options(org), Jobs: 2})
 		var ue *lint.UnknownFileError
 		if errors.As(err, &ue) {
 			if i := slices.Index(rels, ue.Path); i >= 0 {

@@ -95,9 +95,11 @@ func (r *gateJob) gateAction(uses string) string {
 			return l
 		}
 	}
-	org := strings.ToLower(r.job.File.opts.Org) + "/molecule-ci"
-	if l == org || strings.HasPrefix(l, org+"/") {
-		return l
+	// molecule-ci itself, or the organisation's copy of it.
+	for _, mc := range []string{"molecule-ai/molecule-ci", strings.ToLower(r.job.File.opts.Org) + "/molecule-ci"} {
+		if l == mc || strings.HasPrefix(l, mc+"/") {
+			return l
+		}
 	}
 	return ""
 }

@@ -78,7 +78,7 @@ func checkCheckoutRef(s *Step, e *actionlint.ExecAction, report func(*actionlint
 		return
 	}
 	v := repo.Value.Value
-	if !strings.HasPrefix(strings.ToLower(v), strings.ToLower(f.opts.Org)+"/") {
+	if !f.isOrg(ownerOf(v)) {
 		return
 	}
 	if s.Job.pushesFrom(inputValue(e, "path")) {
@@ -241,9 +241,8 @@ func (f *File) checkUses(u *actionlint.String, what string, report func(*actionl
 		return // actionlint reports the malformed spec
 	}
 	name, ref := spec[:at], spec[at+1:]
-	owner, _, _ := strings.Cut(name, "/")
-	opts := f.opts
-	if strings.EqualFold(owner, opts.Org) {
+	owner := ownerOf(name)
+	if f.isOrg(owner) {
 		if !isFullSHA(ref) && !isReleaseTag(ref) {
 			report(u.Pos, RuleFloating, fmt.Sprintf("%s %s is called at %q, a branch that moves under every caller; use a release tag (e.g. v1) or a commit SHA", what, name, ref))
 		}
@@ -252,7 +251,7 @@ func (f *File) checkUses(u *actionlint.String, what string, report func(*actionl
 	if isFullSHA(ref) {
 		return
 	}
-	if opts.PinPolicy == PolicyTag || f.trusted[strings.ToLower(owner)] {
+	if f.opts.PinPolicy == PolicyTag || f.isFirstParty(owner) {
 		if !isReleaseTag(ref) {
 			report(u.Pos, RuleUnpinned, fmt.Sprintf("%s %s is at %q, which is not a release tag; pin a release tag or a full commit SHA", what, name, ref))
 		}

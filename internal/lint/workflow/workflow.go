@@ -46,7 +46,10 @@ const (
 
 // Options configures a Linter. The zero value is the organisation's defaults.
 type Options struct {
-	// Org owns the actions and reusable workflows that must not float; default "Molecule-AI".
+	// Org is the organisation, "first party" for every rule that asks (with TrustedOwners): its
+	// actions, reusable workflows and checkouts must not float (floating-ref), and need no
+	// commit SHA. Default "Molecule-AI"; the CLI passes lint.org, by default the owner of the
+	// linted repository.
 	Org string
 	// PinPolicy is "sha" (default: third-party actions at full commit SHAs, trusted owners may use
 	// tags) or "tag" (release tags are enough).
@@ -57,6 +60,9 @@ type Options struct {
 	MergeQueueBranches []string
 	// RunnerLabels are extra self-hosted runner labels for actionlint's runner-label check.
 	RunnerLabels []string
+	// PrivateRepository says the linted repository is private, so a pull request from outside
+	// cannot reach its runners; false (unknown) is judged as public.
+	PrivateRepository bool
 	// Scripts adds shellcheck/pyflakes rules; nil runs none.
 	Scripts *scriptcheck.Checker
 	// WorkDir is where relative paths start; it enables local action and reusable workflow
