@@ -91,8 +91,13 @@ func graft(m *actionlint.UntrustedInputMap, path []string) {
 // safeCalls return a boolean, never the value itself, so what they read cannot be injected.
 var safeCalls = map[string]bool{"contains": true, "startswith": true, "endswith": true}
 
-// derivedFrom says why a step output, job output or env var is attacker-controlled.
-type derivedFrom = string
+// taint is an attacker-controlled value held by an env var, a step output or a job output: the
+// sentence template-injection says about it, and its flow for the rules that show the path.
+type taint struct {
+	why  string
+	flow flow
+	name string // an env var's name as written (the map keys are lower case, like env.X)
+}
 
 var ruleInjection = &Rule{
 	ID:       RuleInjection,
@@ -105,17 +110,20 @@ var ruleInjection = &Rule{
 }
 
 // taintFacts say where attacker-controlled values are in a workflow: env: variables set from
-// them, step outputs that carry them, job outputs built from such step outputs. Computed once
-// per file (File.taint), for every rule that follows them.
+// them, step outputs that carry them (outputs of steps that read a workflow_run's artifact or a
+// pull_request_target checkout, outputs written into $GITHUB_OUTPUT from them), job outputs built
+// from such step outputs. Computed once per file (File.taint), for every rule that follows them.
 type taintFacts struct {
 	onWorkflowRun, onPRTarget bool
-	wfEnv                     map[string]derivedFrom
+	wfEnv                     map[string]*taint
 	wfTrust                   []string // context prefixes the triggers restrict to bots
 	// steps[job][step id] and jobOutputs[job][output] are filled for the whole workflow before
 	// any step is judged, because a job may read needs.<job>.outputs of a job after it.
-	steps      map[*actionlint.Job]map[string]derivedFrom
-	jobOutputs map[string]map[string]derivedFrom
-	jobEnv     map[*actionlint.Job]map[string]derivedFrom
+	steps      map[*actionlint.Job]map[string]*taint
+	jobOutputs map[string]map[string]*taint
+	jobEnv     map[*actionlint.Job]map[string]*taint
+	// writes are each run: step's writes of attacker-controlled text into environment files.
+	writes map[*Step][]fileWrite
 }
 
 // taint returns the file's taint facts, computing them on first use.
@@ -125,9 +133,10 @@ func (f *File) taint() *taintFacts {
 	}
 	w := f.Workflow
 	t := &taintFacts{
-		steps:      map[*actionlint.Job]map[string]derivedFrom{},
-		jobOutputs: map[string]map[string]derivedFrom{},
-		jobEnv:     map[*actionlint.Job]map[string]derivedFrom{},
+		steps:      map[*actionlint.Job]map[string]*taint{},
+		jobOutputs: map[string]map[string]*taint{},
+		jobEnv:     map[*actionlint.Job]map[string]*taint{},
+		writes:     map[*Step][]fileWrite{},
 	}
 	f.taintMemo = t
 	for _, e := range w.On {
@@ -138,9 +147,13 @@ func (f *File) taint() *taintFacts {
 			t.onPRTarget = true
 		}
 	}
-	t.wfEnv = t.envTaint(w.Env, nil)
+	t.wfEnv = envTaint(w.Env, nil)
 	if botBranchesOnly(w) {
 		t.wfTrust = []string{"github.event.commits.", "github.event.head_commit."}
+	}
+	byJob := map[*actionlint.Job]*Job{}
+	for _, j := range f.Jobs {
+		byJob[j.Job] = j
 	}
 	ids := make([]string, 0, len(w.Jobs))
 	for id := range w.Jobs {
@@ -148,29 +161,65 @@ func (f *File) taint() *taintFacts {
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		j := w.Jobs[id]
+		j := byJob[w.Jobs[id]]
 		if j == nil {
 			continue
 		}
+		t.jobEnv[j.Job] = envTaint(j.Env, t.wfEnv)
 		steps := t.stepTaint(j)
-		t.steps[j] = steps
-		t.jobEnv[j] = t.envTaint(j.Env, t.wfEnv)
+		t.steps[j.Job] = steps
 		for name, o := range j.Outputs {
 			if o == nil || o.Value == nil {
 				continue
 			}
 			for _, e := range expressions(o.Value.Value) {
-				if _, src := t.derived(e.node, steps, nil); src != "" {
+				if _, src := t.derived(e.node, steps, nil); src != nil {
 					if t.jobOutputs[strings.ToLower(id)] == nil {
-						t.jobOutputs[strings.ToLower(id)] = map[string]derivedFrom{}
+						t.jobOutputs[strings.ToLower(id)] = map[string]*taint{}
 					}
-					t.jobOutputs[strings.ToLower(id)][strings.ToLower(name)] = src
+					t.jobOutputs[strings.ToLower(id)][strings.ToLower(name)] = &taint{
+						why:  src.why,
+						flow: src.flow.then(fmt.Sprintf("output %s of job %s", name, id), lineOf(o.Value.Pos)),
+					}
 					break
 				}
 			}
 		}
 	}
 	return t
+}
+
+// shellTaintOf is what the script of step s starts from: the env variables (workflow, job and
+// step env:) that hold attacker-controlled values — directly or through a tainted step output —
+// and the files an attacker wrote.
+func (t *taintFacts) shellTaintOf(s *Step, steps map[string]*taint) shellTaint {
+	vars := map[string]flow{}
+	add := func(env *actionlint.Env) {
+		if env == nil {
+			return
+		}
+		for _, v := range env.Vars {
+			if v == nil || v.Name == nil || v.Value == nil {
+				continue
+			}
+			name := v.Name.Value
+			delete(vars, name) // an inner env: replaces the outer value
+			for _, e := range expressions(v.Value.Value) {
+				if p := untrusted(e.node); p != "" {
+					vars[name] = contextSource(p).then("env "+name, lineOf(v.Name.Pos))
+					break
+				}
+				if _, src := t.derived(e.node, steps, nil); src != nil {
+					vars[name] = src.flow.then("env "+name, lineOf(v.Name.Pos))
+					break
+				}
+			}
+		}
+	}
+	add(s.Job.File.Workflow.Env)
+	add(s.Job.Env)
+	add(s.Env)
+	return shellTaint{vars: vars, files: untrustedFiles(s)}
 }
 
 // A condition that admits only pull requests from branches of the repository itself, or only
@@ -233,24 +282,33 @@ func trusted(path string, prefixes ...[]string) bool {
 // stepTaint finds the steps of j whose outputs may carry attacker-controlled content: in a
 // workflow_run workflow, steps after one that downloads an artifact (the artifact was built by
 // the triggering run, which may be a fork's pull request); in a pull_request_target workflow,
-// steps after a checkout of the pull request's code.
-func (r *taintFacts) stepTaint(j *actionlint.Job) map[string]derivedFrom {
-	out := map[string]derivedFrom{}
-	why := ""
+// steps after a checkout of the pull request's code; and steps whose script writes
+// attacker-controlled text into $GITHUB_OUTPUT. It records every step's environment file writes.
+func (r *taintFacts) stepTaint(j *Job) map[string]*taint {
+	out := map[string]*taint{}
+	var from *taint
 	for _, s := range j.Steps {
-		if s == nil {
-			continue
-		}
-		if why == "" {
+		if from == nil {
 			switch {
-			case r.onWorkflowRun && downloadsArtifact(s):
-				why = "an artifact of the triggering workflow_run"
-			case r.onPRTarget && checksOutPRHead(s):
-				why = "the pull request's code checked out by pull_request_target"
+			case r.onWorkflowRun && downloadsArtifact(s.Step):
+				from = &taint{why: "an artifact of the triggering workflow_run", flow: flow{source: "artifact of the triggering workflow_run"}}
+			case r.onPRTarget && checksOutPRHead(s.Step):
+				from = &taint{why: "the pull request's code checked out by pull_request_target", flow: flow{source: "pull request's code checked out by pull_request_target"}}
 			}
 		}
-		if why != "" && s.ID != nil && !producesOwnData(s) {
-			out[strings.ToLower(s.ID.Value)] = why
+		id := ""
+		if s.ID != nil {
+			id = strings.ToLower(s.ID.Value)
+		}
+		if from != nil && id != "" && !producesOwnData(s.Step) {
+			out[id] = &taint{why: from.why, flow: from.flow.then("step "+s.ID.Value, lineOf(s.Pos))}
+		}
+		ws := scriptWrites(s, r.shellTaintOf(s, out))
+		r.writes[s] = ws
+		for _, w := range ws {
+			if w.file == "GITHUB_OUTPUT" && id != "" && out[id] == nil {
+				out[id] = &taint{why: w.flow.String(), flow: w.flow}
+			}
 		}
 	}
 	return out
@@ -324,11 +382,11 @@ func producesOwnData(s *actionlint.Step) bool {
 }
 
 // envTaint returns the env vars of env whose values are attacker-controlled, on top of outer.
-func (r *taintFacts) envTaint(env *actionlint.Env, outer map[string]derivedFrom) map[string]derivedFrom {
+func envTaint(env *actionlint.Env, outer map[string]*taint) map[string]*taint {
 	if env == nil || len(env.Vars) == 0 {
 		return outer
 	}
-	out := map[string]derivedFrom{}
+	out := map[string]*taint{}
 	for k, v := range outer {
 		out[k] = v
 	}
@@ -339,8 +397,12 @@ func (r *taintFacts) envTaint(env *actionlint.Env, outer map[string]derivedFrom)
 		name := strings.ToLower(v.Name.Value)
 		delete(out, name) // an inner env: replaces the outer value
 		for _, e := range expressions(v.Value.Value) {
-			if path := r.untrusted(e.node); path != "" {
-				out[name] = fmt.Sprintf("`env.%s` holds `%s`, which is controlled by %s", v.Name.Value, path, actorOf(path))
+			if path := untrusted(e.node); path != "" {
+				out[name] = &taint{
+					why:  fmt.Sprintf("`env.%s` holds `%s`, which is controlled by %s", v.Name.Value, path, actorOf(path)),
+					flow: contextSource(path).then("env "+v.Name.Value, lineOf(v.Name.Pos)),
+					name: v.Name.Value,
+				}
 				break
 			}
 		}
@@ -375,11 +437,11 @@ func (t *taintFacts) checkStep(r *Reporter, s *Step, jobTrust []string) {
 	if script == nil || !strings.Contains(script.Value, "${{") {
 		return
 	}
-	env := t.envTaint(s.Env, t.jobEnv[s.Job.Job])
+	env := envTaint(s.Env, t.jobEnv[s.Job.Job])
 	steps := t.steps[s.Job.Job]
 	stepTrust := trustedBy(s.If)
 	for _, e := range expressions(script.Value) {
-		what := t.untrusted(e.node)
+		what := untrusted(e.node)
 		if what != "" && trusted(what, t.wfTrust, jobTrust, stepTrust) {
 			continue
 		}
@@ -426,7 +488,7 @@ func actorOf(path string) string {
 }
 
 // untrusted returns the first attacker-controlled context the expression reads, as a path, or "".
-func (r *taintFacts) untrusted(n actionlint.ExprNode) string {
+func untrusted(n actionlint.ExprNode) string {
 	c := actionlint.NewUntrustedInputChecker(untrustedRoots)
 	actionlint.VisitExprNode(n, func(n, _ actionlint.ExprNode, entering bool) {
 		if entering {
@@ -453,7 +515,7 @@ func (r *taintFacts) untrusted(n actionlint.ExprNode) string {
 // derived explains why an expression reads a value derived from attacker-controlled content —
 // steps.<id>.outputs, needs.<job>.outputs or env.<name> — as a sentence for the finding and as
 // the source a job output built from it inherits; both are "" when it does not.
-func (r *taintFacts) derived(n actionlint.ExprNode, steps, env map[string]derivedFrom) (what, source string) {
+func (r *taintFacts) derived(n actionlint.ExprNode, steps, env map[string]*taint) (what string, source *taint) {
 	safe := 0
 	actionlint.VisitExprNode(n, func(n, parent actionlint.ExprNode, entering bool) {
 		if f, ok := n.(*actionlint.FuncCallNode); ok && safeCalls[strings.ToLower(f.Callee)] {
@@ -464,7 +526,7 @@ func (r *taintFacts) derived(n actionlint.ExprNode, steps, env map[string]derive
 			}
 			return
 		}
-		if entering || safe > 0 || what != "" {
+		if entering || safe > 0 || source != nil {
 			return
 		}
 		p := exprPath(n)
@@ -474,18 +536,20 @@ func (r *taintFacts) derived(n actionlint.ExprNode, steps, env map[string]derive
 		}
 		switch {
 		case len(p) >= 3 && p[0] == "steps" && p[2] == "outputs":
-			if why, ok := steps[p[1]]; ok {
-				source = fmt.Sprintf("an output of step %q, which reads %s", p[1], why)
-				what = fmt.Sprintf("`%s` is %s", strings.Join(p, "."), source)
+			if st, ok := steps[p[1]]; ok {
+				why := fmt.Sprintf("an output of step %q, which reads %s", p[1], st.why)
+				source = &taint{why: why, flow: st.flow.then("`"+strings.Join(p, ".")+"`", 0)}
+				what = fmt.Sprintf("`%s` is %s", strings.Join(p, "."), why)
 			}
 		case len(p) >= 4 && p[0] == "needs" && p[2] == "outputs":
 			if src, ok := r.jobOutputs[p[1]][p[3]]; ok {
-				source = fmt.Sprintf("an output of job %q, set from %s", p[1], src)
-				what = fmt.Sprintf("`%s` is %s", strings.Join(p[:4], "."), source)
+				why := fmt.Sprintf("an output of job %q, set from %s", p[1], src.why)
+				source = &taint{why: why, flow: src.flow.then("`"+strings.Join(p[:4], ".")+"`", 0)}
+				what = fmt.Sprintf("`%s` is %s", strings.Join(p[:4], "."), why)
 			}
 		case len(p) >= 2 && p[0] == "env":
 			if w, ok := env[p[1]]; ok {
-				what, source = w, w
+				what, source = w.why, w
 			}
 		}
 	})

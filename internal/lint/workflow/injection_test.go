@@ -64,8 +64,8 @@ func FuzzExpressions(f *testing.F) {
 			if e.off < 0 || e.off+3 > len(s) || s[e.off:e.off+3] != "${{" {
 				t.Fatalf("expression at %d does not start with ${{ in %q", e.off, s)
 			}
-			r.untrusted(e.node)
-			r.derived(e.node, map[string]derivedFrom{"a": "x"}, map[string]derivedFrom{"b": "y"})
+			untrusted(e.node)
+			r.derived(e.node, map[string]*taint{"a": {why: "x"}}, map[string]*taint{"b": {why: "y"}})
 		}
 	})
 }

@@ -52,6 +52,7 @@ var registry = []*Rule{
 	ruleSecret,
 	ruleMergeQueue,
 	ruleInjection,
+	ruleEnvFile,
 	ruleScriptNotAnalyzed,
 	ruleActionMetadata,
 }

@@ -415,6 +415,7 @@ const (
 	RuleMergeQueue     = "merge-queue"
 	RuleActionMetadata = "action-metadata"
 	RuleInjection      = "template-injection"
+	RuleEnvFile        = "env-file-injection"
 	// RuleScriptNotAnalyzed is a run: script over the shell analysis's limits, which no org rule
 	// could read.
 	RuleScriptNotAnalyzed = "script-not-analyzed"
