@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"fmt"
 	"path"
 	"regexp"
 	"strings"
@@ -14,10 +15,35 @@ import (
 // head: its SHA, branch, repository or merge ref.
 var prHeadExpr = regexp.MustCompile(`github\.event\.pull_request\.head\.(sha|ref|repo)|github\.head_ref|refs/pull/|github\.event\.workflow_run\.head_(sha|branch|repository)|github\.event\.pull_request\.number|github\.event\.number|github\.event\.issue\.number`)
 
-// prCheckout is where a job gets the pull request's code.
+// prCheckout is where a job gets the pull request's code, and what runs it.
 type prCheckout struct {
 	pos  *actionlint.Pos
 	what string
+	// how is the checkout as the flow shows it; runs and runsAt the first command or action
+	// that may execute the code.
+	how    string
+	runs   string
+	runsAt int
+	step   int    // the index of the checkout's step
+	event  string // the trigger whose pull request it fetches
+}
+
+// checkoutEvent says which of the workflow's dangerous triggers a checkout of what (a ref:, a
+// command) serves: the workflow_run's head, an issue_comment's pull request (gh pr checkout of
+// the issue's number), else pull_request_target's; the workflow's last dangerous trigger when it
+// does not run on that one.
+func (f *File) checkoutEvent(what string) string {
+	want := "pull_request_target"
+	switch {
+	case strings.Contains(what, "workflow_run"):
+		want = "workflow_run"
+	case strings.Contains(what, "issue.") || strings.Contains(what, "gh pr checkout") && !f.On("pull_request_target"):
+		want = "issue_comment"
+	}
+	if f.On(want) {
+		return want
+	}
+	return f.untrustedEvent()
 }
 
 // prCodeCheckouts finds the steps of a job that check out or fetch the pull request's code:
@@ -32,19 +58,24 @@ type prCheckout struct {
 func (j *Job) prCodeCheckouts() []prCheckout {
 	if !j.prCodeDone {
 		j.prCodeDone = true
-		if j.File.untrustedEvent() != "" && !trustedAuthorsOnly(j.If) {
-			j.prCode = j.findPRCheckouts()
+		if j.File.untrustedEvent() != "" {
+			for _, c := range j.findPRCheckouts() {
+				if !j.gated(c.step) {
+					j.prCode = append(j.prCode, c)
+				}
+			}
 		}
 	}
 	return j.prCode
 }
 
-// untrustedEvent is the last of pull_request_target and workflow_run the workflow runs on (the
-// events where the base repository's token and secrets meet the pull request), or "".
+// untrustedEvent is the last of pull_request_target, workflow_run and issue_comment the workflow
+// runs on (the events where the base repository's token and secrets meet a pull request's code
+// when a job fetches it), or "".
 func (f *File) untrustedEvent() string {
 	ev := ""
 	for _, e := range f.Workflow.On {
-		if n := e.EventName(); n == "pull_request_target" || n == "workflow_run" {
+		if n := e.EventName(); n == "pull_request_target" || n == "workflow_run" || n == "issue_comment" {
 			ev = n
 		}
 	}
@@ -107,8 +138,13 @@ func (j *Job) findPRCheckouts() []prCheckout {
 						}
 					}
 				}
-				if what != "" && runsCode(j.Steps[si:], c.Index+1, sc) {
-					out = append(out, prCheckout{j.File.Pos(e.Run, c.Off), what})
+				if what == "" {
+					continue
+				}
+				if runs, at := runsCode(j.Steps[si:], c.Index+1, sc); runs != "" {
+					pos := j.File.Pos(e.Run, c.Off)
+					out = append(out, prCheckout{pos: pos, what: what, how: "`" + shorten(what, 60) + "`", runs: runs, runsAt: at, step: si,
+						event: j.File.checkoutEvent(sc.Src[c.Off:min(c.End, len(sc.Src))])})
 					break
 				}
 			}
@@ -122,14 +158,36 @@ func (j *Job) findPRCheckouts() []prCheckout {
 					continue
 				}
 				v := in.Value.Value
-				if (prHeadExpr.MatchString(v) || exprRefsEnv(v, prEnv) || exprRefsOutputs(v, prOutputs)) && runsCode(j.Steps[si+1:], 0, nil) {
-					out = append(out, prCheckout{in.Value.Pos, strings.TrimSpace(v)})
+				if !prHeadExpr.MatchString(v) && !exprRefsEnv(v, prEnv) && !exprRefsOutputs(v, prOutputs) {
+					continue
+				}
+				if runs, at := runsCode(j.Steps[si+1:], 0, nil); runs != "" {
+					out = append(out, prCheckout{pos: in.Value.Pos, what: strings.TrimSpace(v),
+						how: fmt.Sprintf("`actions/checkout` with %s: %s", key, shorten(v, 60)), runs: runs, runsAt: at, step: si,
+						event: j.File.checkoutEvent(v + " " + envValues(prEnv, j, s))})
 					break
 				}
 			}
 		}
 	}
 	return out
+}
+
+// envValues joins the values of the env vars a checkout may name (those of prEnv in scope of
+// step s), so that checkoutEvent sees what they hold.
+func envValues(prEnv map[string]bool, j *Job, s *Step) string {
+	var b strings.Builder
+	for _, e := range []*actionlint.Env{j.File.Workflow.Env, j.Env, s.Env} {
+		if e == nil {
+			continue
+		}
+		for _, v := range e.Vars {
+			if v != nil && v.Name != nil && v.Value != nil && prEnv[v.Name.Value] {
+				b.WriteString(v.Value.Value + " ")
+			}
+		}
+	}
+	return b.String()
 }
 
 var envExpr = regexp.MustCompile(`env\.([A-Za-z_][A-Za-z0-9_]*)`)
@@ -183,28 +241,28 @@ var readOnlyActions = []string{
 	"actions/checkout@", "dorny/paths-filter@", "tj-actions/changed-files@",
 }
 
-// runsCode reports whether, after a checkout of the pull request's code, the job runs anything
-// that could execute it: a later command of the same script (from index from of sc), a later
-// run: step that is not read-only, a local action (uses: ./...) or an action not known to only
-// read.
-func runsCode(steps []*Step, from int, sc *shell.Script) bool {
-	readOnlyScript := func(sc *shell.Script, from int) bool {
+// runsCode says what, after a checkout of the pull request's code, may execute it — a later
+// command of the same script (from index from of sc), a later run: step that is not read-only, a
+// local action (uses: ./...) or an action not known to only read — and on which line; "" when
+// nothing does.
+func runsCode(steps []*Step, from int, sc *shell.Script) (string, int) {
+	firstRunner := func(s *Step, sc *shell.Script, from int) (string, int) {
 		for _, c := range sc.Cmds[min(from, len(sc.Cmds)):] {
 			args, _ := shell.Unwrap(c.Args)
 			if len(args) == 0 {
 				continue
 			}
 			if !readOnly[path.Base(args[0].Value)] {
-				return false
+				return "`" + shorten(sc.Src[c.Off:min(c.End, len(sc.Src))], 40) + "`", lineOf(s.Job.File.Pos(s.Run().Run, c.Off))
 			}
 		}
-		return true
+		return "", 0
 	}
-	if sc != nil && !readOnlyScript(sc, from) {
-		return true
-	}
-	if sc != nil {
-		steps = steps[min(1, len(steps)):]
+	if sc != nil && len(steps) > 0 {
+		if runs, at := firstRunner(steps[0], sc, from); runs != "" {
+			return runs, at
+		}
+		steps = steps[1:]
 	}
 	for _, s := range steps {
 		switch e := s.Exec.(type) {
@@ -212,8 +270,12 @@ func runsCode(steps []*Step, from int, sc *shell.Script) bool {
 			if e.Run == nil {
 				continue
 			}
-			if sc := s.Script(); s.Unread() || sc.Err != nil || !readOnlyScript(sc, 0) {
-				return true
+			sc := s.Script()
+			if s.Unread() || sc.Err != nil {
+				return "the script of the step", lineOf(e.Run.Pos)
+			}
+			if runs, at := firstRunner(s, sc, 0); runs != "" {
+				return runs, at
 			}
 		case *actionlint.ExecAction:
 			if e.Uses == nil {
@@ -221,18 +283,18 @@ func runsCode(steps []*Step, from int, sc *shell.Script) bool {
 			}
 			u := strings.ToLower(e.Uses.Value)
 			if strings.HasPrefix(u, "./") {
-				return true
+				return "the local action `" + e.Uses.Value + "`", lineOf(e.Uses.Pos)
 			}
 			known := false
 			for _, p := range readOnlyActions {
 				known = known || strings.HasPrefix(u, p)
 			}
 			if !known {
-				return true
+				return "`" + e.Uses.Value + "`", lineOf(e.Uses.Pos)
 			}
 		}
 	}
-	return false
+	return "", 0
 }
 
 // botAuthorGuard matches a condition on the pull request's author being a dependency bot, which
@@ -248,4 +310,44 @@ func trustedAuthorsOnly(cond *actionlint.String) bool {
 		return true
 	}
 	return trusted("github.event.pull_request.", trustedBy(cond))
+}
+
+// maintainerGate matches a condition a maintainer must make true before the pull request's code
+// runs: a label only people with triage access can set, a merged pull request (reviewed code),
+// a workflow_run triggered by a push rather than a pull request, or the repository's own branch.
+var maintainerGate = regexp.MustCompile(`github\.event\.label\.name\s*==|contains\(\s*github\.event\.pull_request\.labels\.\*\.name|pull_request\.merged\s*==\s*true|workflow_run\.event\s*==\s*['"](push|schedule|workflow_dispatch|release)['"]|workflow_run\.event\s*!=\s*['"]pull_request(_target)?['"]|workflow_run\.head_repository\.full_name\s*==\s*github\.repository\b`)
+
+// permissionCheck matches a step that stops the job unless the actor may write to the
+// repository: the collaborator permission API, or an action made for it.
+var permissionCheck = regexp.MustCompile(`(?i)getCollaboratorPermissionLevel|/collaborators/[^/\s]+/permission|actions-cool/check-user-permission|xt0rted/slash-command-action|permission-level:|sushichop/action-repository-permission|lannonbr/repo-permission-check-action|prince-chrismc/check-actor-permissions-action`)
+
+// gated reports whether a job only runs pull request code a maintainer let in: a trusted
+// author, a gate in its if:, an environment: (whose reviewers approve each run — lint cannot see
+// whether it has any), or an earlier step that checks the actor's permission.
+func (j *Job) gated(before int) bool {
+	if trustedAuthorsOnly(j.If) || trusted("github.event.comment.", trustedBy(j.If)) || j.If != nil && maintainerGate.MatchString(j.If.Value) || j.Environment != nil {
+		return true
+	}
+	for _, s := range j.Steps[:min(before, len(j.Steps))] {
+		switch e := s.Exec.(type) {
+		case *actionlint.ExecRun:
+			if e.Run != nil && permissionCheck.MatchString(e.Run.Value) {
+				return true
+			}
+		case *actionlint.ExecAction:
+			if e.Uses == nil {
+				continue
+			}
+			text := e.Uses.Value
+			for _, in := range e.Inputs {
+				if in != nil && in.Value != nil {
+					text += "\n" + in.Name.Value + ": " + in.Value.Value
+				}
+			}
+			if permissionCheck.MatchString(text) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -53,6 +53,7 @@ var registry = []*Rule{
 	ruleMergeQueue,
 	ruleInjection,
 	ruleEnvFile,
+	ruleDangerousTrigger,
 	ruleScriptNotAnalyzed,
 	ruleActionMetadata,
 }

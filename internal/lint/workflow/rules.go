@@ -305,7 +305,7 @@ func checkTimeouts(f *File, r *Reporter) {
 var rulePermissions = &Rule{
 	ID:       RulePermissions,
 	Severity: report.Warning,
-	Doc:      "the GITHUB_TOKEN should have the least scopes: declare top-level permissions; on pull_request no write scopes other than those that report results (security-events, checks, statuses, pull-requests, issues); on pull_request_target/workflow_run, write scopes only matter in jobs that check out or fetch the PR's code (checkout ref:/repository: naming the PR head directly or through env:/step outputs, gh pr checkout, git fetch ... pull/...) and then run it, and such a checkout is an error",
+	Doc:      "the GITHUB_TOKEN should have the least scopes: declare top-level permissions; on pull_request no write scopes other than those that report results (security-events, checks, statuses, pull-requests, issues); on pull_request_target, workflow_run and issue_comment, write scopes only matter in jobs that run the PR's code (see dangerous-trigger)",
 	Fix:      "declare `permissions:` with the least scopes each job needs (e.g. contents: read)",
 	Applies:  Workflows,
 	Check:    checkPermissions,
@@ -350,10 +350,13 @@ func checkPermissions(f *File, r *Reporter) {
 		if j.If != nil && pushOnly.MatchString(j.If.Value) && !strings.Contains(j.If.Value, "pull_request") {
 			continue // the job never runs for a pull request, so its token never meets PR code
 		}
-		prCode := j.prCodeCheckouts()
-		c.checkWrites(j.Permissions, fmt.Sprintf("job %q", jobID(j.Job)), len(prCode) > 0)
-		for _, pc := range prCode {
-			r.ReportAs(pc.pos, report.Error, fmt.Sprintf("%s checks out the pull request's code (%s): untrusted code then runs with the base repository's secrets and token", c.untrustedEvent, pc.what))
+		// The checkout itself is dangerous-trigger's finding; here, the scopes it reaches.
+		if pc := j.prCodeCheckouts(); len(pc) > 0 {
+			jc := *c
+			jc.untrustedEvent = pc[0].event
+			jc.checkWrites(j.Permissions, fmt.Sprintf("job %q", jobID(j.Job)), true)
+		} else {
+			c.checkWrites(j.Permissions, fmt.Sprintf("job %q", jobID(j.Job)), false)
 		}
 	}
 }

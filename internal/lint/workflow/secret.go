@@ -17,8 +17,8 @@ import (
 //   - error: the secret is printed (echo/printf/cat/env to the log, a command under set -x),
 //     written into the job summary, into a file the job commits or uploads, placed in a
 //     front-end build's public variable (NEXT_PUBLIC_*, VITE_*, REACT_APP_*, PUBLIC_*... are
-//     inlined into the JavaScript every visitor downloads), or handed to a job that runs the
-//     pull request's code on pull_request_target/workflow_run;
+//     inlined into the JavaScript every visitor downloads) (a job that runs the pull request's
+//     code with the secrets is dangerous-trigger's finding, which names them);
 //   - warning: `${{ secrets.X }}` interpolated into a run: script (it is written into the
 //     script file and breaks on a quote: pass it through env:);
 //   - nothing for secrets that hold configuration rather than credentials (REGISTRY_ENDPOINT,
@@ -28,7 +28,7 @@ import (
 var ruleSecret = &Rule{
 	ID:       RuleSecret,
 	Severity: report.Error,
-	Doc:      "a credential printed (echo/printf/cat/env, set -x), written into the job summary or into a file the job commits or uploads, placed in a front-end public build variable (NEXT_PUBLIC_*, VITE_*, REACT_APP_*, PUBLIC_*...), or handed to a job that runs the pull request's code is a leak (error); ${{ secrets.X }} interpolated into run: is a warning (use env:); secrets named for configuration (…_ENDPOINT, …_NAME, …_REGION) are not reported (a credential committed in plain text is secret-committed)",
+	Doc:      "a credential printed (echo/printf/cat/env, set -x), written into the job summary or into a file the job commits or uploads, or placed in a front-end public build variable (NEXT_PUBLIC_*, VITE_*, REACT_APP_*, PUBLIC_*...) is a leak (error; a job that runs a pull request's code with secrets is dangerous-trigger's); ${{ secrets.X }} interpolated into run: is a warning (use env:); secrets named for configuration (…_ENDPOINT, …_NAME, …_REGION) are not reported (a credential committed in plain text is secret-committed)",
 	Fix:      "pass secrets to scripts through env: and never print them",
 	Applies:  Workflows | Actions,
 	Check:    checkSecrets,
@@ -50,8 +50,7 @@ type secretCheck struct {
 	r                  *Reporter
 	f                  *File
 	wfSecrets, jobSecr map[string]string
-	untrusted          string // the event, when the job runs PR code with the base's secrets
-	cur                *Step  // the step being checked
+	cur                *Step // the step being checked
 }
 
 var secretExpr = regexp.MustCompile(`\bsecrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_-]*)|\[\s*['"]([^'"]+)['"]\s*\])`)
@@ -146,36 +145,15 @@ func publicMsg(name, secret string) string {
 	return fmt.Sprintf("${{ secrets.%s }} is placed in %s, which the front-end build inlines into the JavaScript every visitor downloads; a public build variable must not hold a credential", secret, name)
 }
 
-// checkUntrustedEnv reports secrets given through env: to a job that runs the PR's code.
-func (r *secretCheck) checkUntrustedEnv(env *actionlint.Env, secrets map[string]string) {
-	if r.untrusted == "" || env == nil {
-		return
-	}
-	for _, v := range env.Vars {
-		if v == nil || v.Name == nil || v.Value == nil {
-			continue
-		}
-		if s, ok := secrets[v.Name.Value]; ok && !isConfigSecret(s) && s != "GITHUB_TOKEN" {
-			r.r.ReportAs(v.Value.Pos, report.Error, fmt.Sprintf("${{ secrets.%s }} is handed to a job that runs the pull request's code on %s; that code can read and send it anywhere", s, r.untrusted))
-		}
-	}
-}
-
 func (r *secretCheck) job(j *Job) {
 	r.jobSecr = secretEnv(j.Env)
-	r.untrusted = ""
-	if len(j.prCodeCheckouts()) > 0 {
-		r.untrusted = r.f.untrustedEvent()
-	}
 	r.checkPublicEnv(j.Env)
-	r.checkUntrustedEnv(j.Env, r.jobSecr)
 }
 
 func (r *secretCheck) step(s *Step) {
 	r.cur = s
 	r.checkPublicEnv(s.Env)
 	stepSecr := secretEnv(s.Env)
-	r.checkUntrustedEnv(s.Env, stepSecr)
 	switch e := s.Exec.(type) {
 	case *actionlint.ExecAction:
 		for _, in := range e.Inputs {
@@ -240,7 +218,7 @@ func (r *secretCheck) checkRun(e *actionlint.ExecRun, stepSecr map[string]string
 			if c != nil && reported[c] {
 				continue
 			}
-			if msg := r.leak(c, sc, "${{ secrets."+name+" }}", true); msg != "" {
+			if msg := r.leak(c, sc, "${{ secrets."+name+" }}"); msg != "" {
 				r.r.ReportAs(r.f.Pos(e.Run, i), report.Error, msg)
 				if c != nil {
 					reported[c] = true
@@ -260,7 +238,7 @@ func (r *secretCheck) checkRun(e *actionlint.ExecRun, stepSecr map[string]string
 			if name == "" || isConfigSecret(secret) {
 				continue
 			}
-			if msg := r.leak(c, sc, fmt.Sprintf("$%s, which holds ${{ secrets.%s }},", name, secret), false); msg != "" {
+			if msg := r.leak(c, sc, fmt.Sprintf("$%s, which holds ${{ secrets.%s }},", name, secret)); msg != "" {
 				r.r.ReportAs(r.f.Pos(e.Run, w.Off), report.Error, msg)
 				reported[c] = true
 				break
@@ -270,11 +248,8 @@ func (r *secretCheck) checkRun(e *actionlint.ExecRun, stepSecr map[string]string
 }
 
 // leak says how a command leaks the secret it is given (what names it), or "".
-func (r *secretCheck) leak(c *shell.Cmd, sc *shell.Script, what string, direct bool) string {
+func (r *secretCheck) leak(c *shell.Cmd, sc *shell.Script, what string) string {
 	if c == nil {
-		if r.untrusted != "" && direct {
-			return fmt.Sprintf("%s is used in a job that runs the pull request's code on %s; that code can read and send it anywhere", what, r.untrusted)
-		}
 		return ""
 	}
 	if masks(c) {
@@ -297,9 +272,6 @@ func (r *secretCheck) leak(c *shell.Cmd, sc *shell.Script, what string, direct b
 				return fmt.Sprintf("`%s` writes %s into %s, which the job %s", name, what, f.Value, how)
 			}
 		}
-	}
-	if r.untrusted != "" && direct {
-		return fmt.Sprintf("%s is used in a job that runs the pull request's code on %s; that code can read and send it anywhere", what, r.untrusted)
 	}
 	return ""
 }
