@@ -327,11 +327,14 @@ func joinDir(cwd, p string) string {
 	return cwd + "/" + p
 }
 
-// fetchesArtifactZip reports whether the job fetched another run's artifact as an archive
-// before or in step s: github-script's downloadArtifact, or the artifacts API's /zip through
-// curl or gh api.
+// fetchesArtifactZip reports whether the job fetched another run's artifact before or in step s
+// — github-script's downloadArtifact, the artifacts API's /zip through curl or gh api, or a
+// download action (an archive inside the artifact) — so that an unzip extracts its files.
 func (j *Job) fetchesArtifactZip(s *Step) bool {
 	for _, prev := range j.Steps[:s.Index+1] {
+		if prev != s && len(prev.artifactExtractions()) > 0 {
+			return true
+		}
 		if e := prev.Action(); e != nil && strings.HasPrefix(strings.ToLower(e.Uses.Value), "actions/github-script@") {
 			if v := inputValue(e, "script"); strings.Contains(v, "downloadArtifact") {
 				return true

@@ -54,6 +54,7 @@ var registry = []*Rule{
 	ruleInjection,
 	ruleEnvFile,
 	ruleDangerousTrigger,
+	ruleArtifactPoisoning,
 	ruleScriptNotAnalyzed,
 	ruleActionMetadata,
 }

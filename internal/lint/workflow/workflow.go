@@ -406,17 +406,18 @@ func actionlintSeverity(e *actionlint.Error) report.Severity {
 
 // The rule ids of this package.
 const (
-	RuleGate             = "gate-cannot-fail"
-	RuleUnpinned         = "unpinned-action"
-	RuleFloating         = "floating-ref"
-	RuleTimeout          = "missing-timeout"
-	RulePermissions      = "excessive-permissions"
-	RuleSecret           = "secret-exposure"
-	RuleMergeQueue       = "merge-queue"
-	RuleActionMetadata   = "action-metadata"
-	RuleInjection        = "template-injection"
-	RuleEnvFile          = "env-file-injection"
-	RuleDangerousTrigger = "dangerous-trigger"
+	RuleGate              = "gate-cannot-fail"
+	RuleUnpinned          = "unpinned-action"
+	RuleFloating          = "floating-ref"
+	RuleTimeout           = "missing-timeout"
+	RulePermissions       = "excessive-permissions"
+	RuleSecret            = "secret-exposure"
+	RuleMergeQueue        = "merge-queue"
+	RuleActionMetadata    = "action-metadata"
+	RuleInjection         = "template-injection"
+	RuleEnvFile           = "env-file-injection"
+	RuleDangerousTrigger  = "dangerous-trigger"
+	RuleArtifactPoisoning = "artifact-poisoning"
 	// RuleScriptNotAnalyzed is a run: script over the shell analysis's limits, which no org rule
 	// could read.
 	RuleScriptNotAnalyzed = "script-not-analyzed"
