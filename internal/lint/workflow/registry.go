@@ -55,6 +55,7 @@ var registry = []*Rule{
 	ruleEnvFile,
 	ruleDangerousTrigger,
 	ruleArtifactPoisoning,
+	ruleArtipacked,
 	ruleScriptNotAnalyzed,
 	ruleActionMetadata,
 }

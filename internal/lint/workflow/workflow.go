@@ -418,6 +418,7 @@ const (
 	RuleEnvFile           = "env-file-injection"
 	RuleDangerousTrigger  = "dangerous-trigger"
 	RuleArtifactPoisoning = "artifact-poisoning"
+	RuleArtipacked        = "credentials-in-artifact"
 	// RuleScriptNotAnalyzed is a run: script over the shell analysis's limits, which no org rule
 	// could read.
 	RuleScriptNotAnalyzed = "script-not-analyzed"
