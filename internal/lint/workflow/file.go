@@ -45,6 +45,7 @@ type Job struct {
 
 	prCode     []prCheckout
 	prCodeDone bool
+	gate       int // gatedJob's answer: 1 gated, -1 not, 0 not yet known
 }
 
 // Step is one step of a Job.

@@ -312,6 +312,36 @@ func trustedAuthorsOnly(cond *actionlint.String) bool {
 	return trusted("github.event.pull_request.", trustedBy(cond))
 }
 
+// gatedJob is gated without looking at the steps: the job's own condition, or a job it needs.
+func (j *Job) gatedJob() bool {
+	if j.gate != 0 {
+		return j.gate > 0
+	}
+	j.gate = -1 // a cycle of needs gates nothing
+	if trustedAuthorsOnly(j.If) || trusted("github.event.comment.", trustedBy(j.If)) || j.If != nil && maintainerGate.MatchString(j.If.Value) || j.Environment != nil {
+		j.gate = 1
+		return true
+	}
+	if j.If != nil && runsAnyway.MatchString(j.If.Value) {
+		return false
+	}
+	for _, n := range j.Needs {
+		if n == nil {
+			continue
+		}
+		for _, other := range j.File.Jobs {
+			if other.ID != nil && strings.EqualFold(other.ID.Value, n.Value) && other.gatedJob() {
+				j.gate = 1
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// runsAnyway matches a job condition that runs it whatever the jobs it needs did.
+var runsAnyway = regexp.MustCompile(`\b(always|failure|cancelled)\(\)`)
+
 // maintainerGate matches a condition a maintainer must make true before the pull request's code
 // runs: a label only people with triage access can set, a merged pull request (reviewed code),
 // a workflow_run triggered by a push rather than a pull request, or the repository's own branch.
@@ -323,9 +353,10 @@ var permissionCheck = regexp.MustCompile(`(?i)getCollaboratorPermissionLevel|/co
 
 // gated reports whether a job only runs pull request code a maintainer let in: a trusted
 // author, a gate in its if:, an environment: (whose reviewers approve each run — lint cannot see
-// whether it has any), or an earlier step that checks the actor's permission.
+// whether it has any), a job it needs that is gated (unless its if: runs it anyway: always()),
+// or an earlier step that checks the actor's permission.
 func (j *Job) gated(before int) bool {
-	if trustedAuthorsOnly(j.If) || trusted("github.event.comment.", trustedBy(j.If)) || j.If != nil && maintainerGate.MatchString(j.If.Value) || j.Environment != nil {
+	if j.gatedJob() {
 		return true
 	}
 	for _, s := range j.Steps[:min(before, len(j.Steps))] {

@@ -56,6 +56,7 @@ var registry = []*Rule{
 	ruleDangerousTrigger,
 	ruleArtifactPoisoning,
 	ruleArtipacked,
+	ruleSelfHosted,
 	ruleScriptNotAnalyzed,
 	ruleActionMetadata,
 }

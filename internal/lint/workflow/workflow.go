@@ -419,6 +419,7 @@ const (
 	RuleDangerousTrigger  = "dangerous-trigger"
 	RuleArtifactPoisoning = "artifact-poisoning"
 	RuleArtipacked        = "credentials-in-artifact"
+	RuleSelfHosted        = "self-hosted-runner"
 	// RuleScriptNotAnalyzed is a run: script over the shell analysis's limits, which no org rule
 	// could read.
 	RuleScriptNotAnalyzed = "script-not-analyzed"

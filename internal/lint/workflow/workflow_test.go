@@ -43,7 +43,8 @@ func render(fs []report.Finding) string {
 }
 
 // optionsFor reads `# test-options:` from the first lines of a test file, so that each golden
-// pair says how it is linted: merge-queue=main,staging pin=tag org=Acme labels=a,b trusted=x,y.
+// pair says how it is linted: merge-queue=main,staging pin=tag org=Acme labels=a,b trusted=x,y
+// private=true.
 func optionsFor(t *testing.T, src []byte) Options {
 	t.Helper()
 	var o Options
@@ -68,6 +69,8 @@ func optionsFor(t *testing.T, src []byte) Options {
 				o.RunnerLabels = list
 			case "trusted":
 				o.TrustedOwners = list
+			case "private":
+				o.PrivateRepository = v == "true"
 			case "as":
 				// handled by lintPath: the path the file is linted as (.gitea/workflows/...)
 			default:
