@@ -57,6 +57,7 @@ var registry = []*Rule{
 	ruleArtifactPoisoning,
 	ruleArtipacked,
 	ruleSelfHosted,
+	ruleCachePoisoning,
 	ruleScriptNotAnalyzed,
 	ruleActionMetadata,
 }

@@ -420,6 +420,7 @@ const (
 	RuleArtifactPoisoning = "artifact-poisoning"
 	RuleArtipacked        = "credentials-in-artifact"
 	RuleSelfHosted        = "self-hosted-runner"
+	RuleCachePoisoning    = "cache-poisoning"
 	// RuleScriptNotAnalyzed is a run: script over the shell analysis's limits, which no org rule
 	// could read.
 	RuleScriptNotAnalyzed = "script-not-analyzed"
