@@ -58,6 +58,9 @@ var registry = []*Rule{
 	ruleArtipacked,
 	ruleSelfHosted,
 	ruleCachePoisoning,
+	ruleOverprovisioned,
+	ruleBotCondition,
+	ruleInsecureCommands,
 	ruleScriptNotAnalyzed,
 	ruleActionMetadata,
 }

@@ -421,6 +421,9 @@ const (
 	RuleArtipacked        = "credentials-in-artifact"
 	RuleSelfHosted        = "self-hosted-runner"
 	RuleCachePoisoning    = "cache-poisoning"
+	RuleOverprovisioned   = "overprovisioned-secrets"
+	RuleBotCondition      = "bot-condition"
+	RuleInsecureCommands  = "insecure-commands"
 	// RuleScriptNotAnalyzed is a run: script over the shell analysis's limits, which no org rule
 	// could read.
 	RuleScriptNotAnalyzed = "script-not-analyzed"
