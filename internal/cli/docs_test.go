@@ -119,8 +119,14 @@ func TestDocsYAMLLintsClean(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		blocks, _ := docFences(string(src))
 		name, _ := filepath.Rel(docsRepo, file)
+		if name == filepath.Join("docs", "rules.md") {
+			// Generated from the rule registry, half of its workflows fail on purpose;
+			// internal/lint's TestRuleExamples lints each (the failing one with findings of its rule
+			// only, the passing one with none).
+			continue
+		}
+		blocks, _ := docFences(string(src))
 		for _, b := range blocks {
 			if b.lang != "yaml" && b.lang != "yml" {
 				continue

@@ -37,8 +37,24 @@ var ruleActionMetadata = &Rule{
 	Severity: report.Error,
 	Doc:      "action.yml must have name, description and a valid runs: section; composite run steps must declare shell",
 	Fix:      "give the action name:, description: and a runs: section for its using: (composite steps need shell:)",
-	HelpURL:  "https://docs.github.com/en/actions/reference/workflows-and-actions/metadata-syntax",
-	Applies:  Actions,
+	Bad: `name: setup
+description: Install the toolchain
+runs:
+  using: composite
+  steps:
+    - run: ./install.sh
+`,
+	Good: `name: setup
+description: Install the toolchain
+runs:
+  using: composite
+  steps:
+    - run: ./install.sh
+      shell: bash
+`,
+	ExampleAs: "action.yml",
+	HelpURL:   "https://docs.github.com/en/actions/reference/workflows-and-actions/metadata-syntax",
+	Applies:   Actions,
 }
 
 // actionReader reads action metadata, reporting its structure problems as action-metadata.

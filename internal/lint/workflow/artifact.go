@@ -26,9 +26,44 @@ var ruleArtifactPoisoning = &Rule{
 	Severity: report.Error,
 	Doc:      "a workflow_run job that extracts an artifact of the triggering run (actions/download-artifact with run-id:, dawidd6/action-download-artifact, gh run download, an unzip of a downloaded archive) into the workspace and then builds or runs anything from it — or runs a file out of the artifact's own directory — runs code a fork's pull request put in the artifact, with the base repository's token and secrets",
 	Fix:      "download artifacts of other runs into a directory of their own (path: ${{ runner.temp }}/artifacts), treat what they hold as data, and never run or source a file from there",
-	HelpURL:  "https://securitylab.github.com/resources/github-actions-preventing-pwn-requests/",
-	Applies:  Workflows,
-	Check:    checkArtifactPoisoning,
+	Bad: `on:
+  workflow_run:
+    workflows: [ci]
+    types: [completed]
+permissions: {contents: read}
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/download-artifact@v4
+        with:
+          run-id: ${{ github.event.workflow_run.id }}
+          github-token: ${{ github.token }}
+      - run: make deploy
+`,
+	Good: `on:
+  workflow_run:
+    workflows: [ci]
+    types: [completed]
+permissions: {contents: read}
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/download-artifact@v4
+        with:
+          run-id: ${{ github.event.workflow_run.id }}
+          github-token: ${{ github.token }}
+          path: ${{ runner.temp }}/site
+      - run: make deploy SITE="$RUNNER_TEMP/site"
+`,
+	HelpURL: "https://securitylab.github.com/resources/github-actions-preventing-pwn-requests/",
+	Applies: Workflows,
+	Check:   checkArtifactPoisoning,
 }
 
 func checkArtifactPoisoning(f *File, r *Reporter) {

@@ -26,9 +26,40 @@ var ruleArtipacked = &Rule{
 	Severity: report.Warning,
 	Doc:      "actions/checkout keeps its token in .git/config (persist-credentials defaults to true); an actions/upload-artifact of the checkout's directory (or of a .git path) that takes hidden files along — include-hidden-files: true, or a version before v4.4.0 — publishes it to everyone who can read the repository's artifacts: a warning for the GITHUB_TOKEN (valid until the job ends), an error for a personal access or App token (valid until revoked)",
 	Fix:      "check out with persist-credentials: false unless a later step pushes, and upload only the build output (a directory of its own), never the checkout",
-	HelpURL:  "https://unit42.paloaltonetworks.com/github-repo-artifacts-leak-tokens/",
-	Applies:  Workflows | Actions,
-	Check:    checkArtipacked,
+	Bad: `on: push
+permissions: {contents: read}
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+      - run: make
+      - uses: actions/upload-artifact@v4
+        with:
+          name: workspace
+          path: .
+          include-hidden-files: true
+`,
+	Good: `on: push
+permissions: {contents: read}
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          persist-credentials: false
+      - run: make
+      - uses: actions/upload-artifact@v4
+        with:
+          name: dist
+          path: dist/
+`,
+	HelpURL: "https://unit42.paloaltonetworks.com/github-repo-artifacts-leak-tokens/",
+	Applies: Workflows | Actions,
+	Check:   checkArtipacked,
 }
 
 // persisted is a checkout that keeps its token in .git/config.

@@ -20,9 +20,24 @@ var ruleOverprovisioned = &Rule{
 	Severity: report.Warning,
 	Doc:      "`secrets: inherit` into a reusable workflow outside the organisation (lint.org and lint.pinning.trusted-owners) hands it every secret of the repository, its organisation and its environments; `${{ toJSON(secrets) }}` and `secrets[<expression>]` put every secret into one value a step can print or send",
 	Fix:      "pass the secrets the called workflow or the step needs by name (secrets: {TOKEN: ${{ secrets.TOKEN }}}), never the whole secrets context",
-	HelpURL:  "https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-syntax#jobsjob_idsecretsinherit",
-	Applies:  Workflows | Actions,
-	Check:    checkOverprovisioned,
+	Bad: `on: push
+permissions: {contents: read}
+jobs:
+  release:
+    uses: other-org/workflows/.github/workflows/release.yml@0123456789abcdef0123456789abcdef01234567
+    secrets: inherit
+`,
+	Good: `on: push
+permissions: {contents: read}
+jobs:
+  release:
+    uses: other-org/workflows/.github/workflows/release.yml@0123456789abcdef0123456789abcdef01234567
+    secrets:
+      npm-token: ${{ secrets.NPM_TOKEN }}
+`,
+	HelpURL: "https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-syntax#jobsjob_idsecretsinherit",
+	Applies: Workflows | Actions,
+	Check:   checkOverprovisioned,
 }
 
 func checkOverprovisioned(f *File, r *Reporter) {
@@ -127,9 +142,35 @@ var ruleBotCondition = &Rule{
 	Severity: report.Error,
 	Doc:      "on pull_request_target or workflow_run, an if: that trusts `github.actor` (or triggering_actor, event.sender.login) being a bot such as dependabot[bot] is spoofable: the actor is whoever caused the latest event, and an attacker's pull request gets a bot as its actor when the bot updates the branch in the attacker's fork; the job then runs with the base repository's token and secrets",
 	Fix:      "check who opened the pull request instead: github.event.pull_request.user.login == 'dependabot[bot]' (nobody else can open a pull request as the bot)",
-	HelpURL:  "https://www.synacktiv.com/publications/github-actions-exploitation-dependabot",
-	Applies:  Workflows,
-	Check:    checkBotConditions,
+	Bad: `on: pull_request_target
+permissions: {contents: read}
+jobs:
+  automerge:
+    if: github.actor == 'dependabot[bot]'
+    runs-on: ubuntu-latest
+    timeout-minutes: 5
+    steps:
+      - run: gh pr merge --auto --squash "$PR"
+        env:
+          GH_TOKEN: ${{ secrets.MERGE_TOKEN }}
+          PR: ${{ github.event.pull_request.html_url }}
+`,
+	Good: `on: pull_request_target
+permissions: {contents: read}
+jobs:
+  automerge:
+    if: github.event.pull_request.user.login == 'dependabot[bot]'
+    runs-on: ubuntu-latest
+    timeout-minutes: 5
+    steps:
+      - run: gh pr merge --auto --squash "$PR"
+        env:
+          GH_TOKEN: ${{ secrets.MERGE_TOKEN }}
+          PR: ${{ github.event.pull_request.html_url }}
+`,
+	HelpURL: "https://www.synacktiv.com/publications/github-actions-exploitation-dependabot",
+	Applies: Workflows,
+	Check:   checkBotConditions,
 }
 
 // botActor matches an equality between the run's actor and a bot's login.
@@ -175,9 +216,31 @@ var ruleInsecureCommands = &Rule{
 	Severity: report.Error,
 	Doc:      "ACTIONS_ALLOW_UNSECURE_COMMANDS: true turns the ::set-env and ::add-path workflow commands back on, so any line a step prints — a pull request title echoed, a test's output, a dependency's log — can set NODE_OPTIONS or PATH for every later step: an error on triggers where an outsider controls what gets printed (pull_request_target, workflow_run, issue_comment, issues), a warning elsewhere",
 	Fix:      "remove ACTIONS_ALLOW_UNSECURE_COMMANDS and write to $GITHUB_ENV and $GITHUB_PATH instead (or update the action that still prints ::set-env)",
-	HelpURL:  "https://github.blog/changelog/2020-10-01-github-actions-deprecating-set-env-and-add-path-commands/",
-	Applies:  Workflows | Actions,
-	Check:    checkInsecureCommands,
+	Bad: `on: push
+permissions: {contents: read}
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    env:
+      ACTIONS_ALLOW_UNSECURE_COMMANDS: true
+    steps:
+      - uses: actions/checkout@v4
+      - run: make
+`,
+	Good: `on: push
+permissions: {contents: read}
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+      - run: make
+`,
+	HelpURL: "https://github.blog/changelog/2020-10-01-github-actions-deprecating-set-env-and-add-path-commands/",
+	Applies: Workflows | Actions,
+	Check:   checkInsecureCommands,
 }
 
 func checkInsecureCommands(f *File, r *Reporter) {

@@ -24,9 +24,44 @@ var ruleCachePoisoning = &Rule{
 	Severity: report.Warning,
 	Doc:      "a tag- or release-triggered job that publishes (a registry upload, a release, an image push) and restores a cache first (actions/cache, setup-node/-python/-java with cache:, setup-go's default cache, bundler-cache, rust-cache, gradle, a gha BuildKit cache) builds what it ships from files any default-branch run could have saved",
 	Fix:      "turn caching off in release jobs (cache: '' or false, lookup-only, cache-disabled, no cache-from: type=gha), or build the release from a clean runner",
-	HelpURL:  "https://adnanthekhan.com/2024/05/06/the-monsters-in-your-build-cache-github-actions-cache-poisoning/",
-	Applies:  Workflows,
-	Check:    checkCachePoisoning,
+	Bad: `on:
+  push:
+    tags: ['v*']
+permissions: {contents: read}
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-node@v4
+        with:
+          node-version: 22
+          cache: npm
+      - run: npm ci && npm publish
+        env:
+          NODE_AUTH_TOKEN: ${{ secrets.NPM_TOKEN }}
+`,
+	Good: `on:
+  push:
+    tags: ['v*']
+permissions: {contents: read}
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-node@v4
+        with:
+          node-version: 22
+      - run: npm ci && npm publish
+        env:
+          NODE_AUTH_TOKEN: ${{ secrets.NPM_TOKEN }}
+`,
+	HelpURL: "https://adnanthekhan.com/2024/05/06/the-monsters-in-your-build-cache-github-actions-cache-poisoning/",
+	Applies: Workflows,
+	Check:   checkCachePoisoning,
 }
 
 func checkCachePoisoning(f *File, r *Reporter) {

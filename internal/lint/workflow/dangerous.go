@@ -27,9 +27,31 @@ var ruleDangerousTrigger = &Rule{
 	Severity: report.Error,
 	Doc:      "a pull_request_target, workflow_run or issue_comment job that checks out or fetches the pull request's head (actions/checkout ref:/repository: naming it directly or through env: or step outputs, gh pr checkout, git fetch .../pull/...) and then runs anything that may execute it runs the attacker's code with the base repository's token and secrets; not reported when the job's if: admits only trusted authors or a maintainer's label, it has an environment:, or an earlier step checks the actor's permission",
 	Fix:      "run the pull request's code in a pull_request workflow (no secrets, read-only token) and keep pull_request_target/workflow_run jobs to the base repository's code; if a privileged job must build the PR, gate it on a label or environment a maintainer controls",
-	HelpURL:  "https://securitylab.github.com/resources/github-actions-preventing-pwn-requests/",
-	Applies:  Workflows,
-	Check:    checkDangerousTriggers,
+	Bad: `on: pull_request_target
+permissions: {contents: read}
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          ref: ${{ github.event.pull_request.head.sha }}
+      - run: npm ci && npm test
+`,
+	Good: `on: pull_request
+permissions: {contents: read}
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+      - run: npm ci && npm test
+`,
+	HelpURL: "https://securitylab.github.com/resources/github-actions-preventing-pwn-requests/",
+	Applies: Workflows,
+	Check:   checkDangerousTriggers,
 }
 
 func checkDangerousTriggers(f *File, r *Reporter) {

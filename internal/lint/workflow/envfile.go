@@ -24,9 +24,34 @@ var ruleEnvFile = &Rule{
 	Severity: report.Error,
 	Doc:      "attacker-controlled text (a PR title or branch, an issue or comment, a file of the triggering run's artifact or of a pull request checkout — followed through env:, shell variables and command substitutions) appended to $GITHUB_ENV or $GITHUB_PATH on pull_request_target, workflow_run, issue_comment or issues: a line break in it sets NODE_OPTIONS, LD_PRELOAD or BASH_ENV for every later step, which then runs the attacker's code with the job's token and secrets (a warning in actions and reusable workflows, whose caller's trigger decides)",
 	Fix:      "do not write attacker-controlled text into $GITHUB_ENV/$GITHUB_PATH: pass it to later steps through step outputs read as env: values, or strip line breaks first (tr -d '\\n') and validate it (e.g. digits only)",
-	HelpURL:  "https://docs.github.com/en/actions/reference/security/secure-use#good-practices-for-mitigating-script-injection-attacks",
-	Applies:  Workflows | Actions,
-	Check:    checkEnvFiles,
+	Bad: `on: pull_request_target
+permissions: {contents: read}
+jobs:
+  label:
+    runs-on: ubuntu-latest
+    timeout-minutes: 5
+    steps:
+      - run: echo "TITLE=$TITLE" >> "$GITHUB_ENV"
+        env:
+          TITLE: ${{ github.event.pull_request.title }}
+      - uses: actions/checkout@v4
+      - run: node scripts/label.js
+`,
+	Good: `on: pull_request_target
+permissions: {contents: read}
+jobs:
+  label:
+    runs-on: ubuntu-latest
+    timeout-minutes: 5
+    steps:
+      - uses: actions/checkout@v4
+      - run: node scripts/label.js
+        env:
+          TITLE: ${{ github.event.pull_request.title }}
+`,
+	HelpURL: "https://docs.github.com/en/actions/reference/security/secure-use#good-practices-for-mitigating-script-injection-attacks",
+	Applies: Workflows | Actions,
+	Check:   checkEnvFiles,
 }
 
 func checkEnvFiles(f *File, r *Reporter) {

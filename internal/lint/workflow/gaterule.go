@@ -45,8 +45,28 @@ var ruleGate = &Rule{
 	Severity: report.Error,
 	Doc:      "a test, lint, build or scan step (known tool, gate-named make target/npm script/script file, or a step named for what it gates) whose failure is swallowed (|| true, ; true without -e, set +e, continue-on-error on the step or its job, a pipe into tee/tail/grep without pipefail) is a gate that can never fail; decided on the parsed script from the command that determines the step's status and the effective shell, not reported in workflows that only run on schedule/workflow_dispatch, nor when a later step checks the file the gate's output went to",
 	Fix:      "let the step fail: remove `|| true`/`set +e`, use `shell: bash` (pipefail), or give continue-on-error a reason in a comment on its line",
-	Applies:  Workflows | Actions,
-	Check:    checkGates,
+	Bad: `on: push
+permissions: {contents: read}
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+      - run: make test || true
+`,
+	Good: `on: push
+permissions: {contents: read}
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+      - run: make test
+`,
+	Applies: Workflows | Actions,
+	Check:   checkGates,
 }
 
 func checkGates(f *File, r *Reporter) {

@@ -37,9 +37,27 @@ var ruleGitea = &Rule{
 	Severity: report.Warning,
 	Doc:      "a .gitea/workflows file uses a key Gitea Actions ignores (concurrency, permissions, timeout-minutes, a job's continue-on-error, environment) or a runs-on group it does not support, so the limit or protection it states does not hold",
 	Fix:      "drop the key, or enforce what it says another way (act_runner's runner.timeout, branch protection)",
-	HelpURL:  "https://docs.gitea.com/usage/actions/comparison",
-	Applies:  Workflows,
-	Check:    checkGitea,
+	Bad: `on: push
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+      - run: make test
+`,
+	Good: `on: push
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: make test
+`,
+	ExampleAs: ".gitea/workflows/ci.yml",
+	HelpURL:   "https://docs.gitea.com/usage/actions/comparison",
+	Applies:   Workflows,
+	Check:     checkGitea,
 }
 
 func checkGitea(f *File, r *Reporter) {

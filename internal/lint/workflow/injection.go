@@ -105,8 +105,32 @@ var ruleInjection = &Rule{
 	Doc:      "an attacker-controlled value (PR title/body/branch, issue or comment text, commit message or author, workflow_run branch/commit, outputs read from a workflow_run artifact or a pull_request_target checkout) in ${{ }} inside run: or a github-script script: is pasted into the script and runs as code",
 	HelpURL:  "https://docs.github.com/en/actions/reference/security/secure-use#good-practices-for-mitigating-script-injection-attacks",
 	Fix:      "pass the value through env: and read \"$VAR\" (quoted) in the script, or process.env.VAR in a github-script script",
-	Applies:  Workflows | Actions,
-	Check:    checkInjection,
+	Bad: `on:
+  issues:
+    types: [opened]
+permissions: {contents: read}
+jobs:
+  triage:
+    runs-on: ubuntu-latest
+    timeout-minutes: 5
+    steps:
+      - run: echo "New issue - ${{ github.event.issue.title }}"
+`,
+	Good: `on:
+  issues:
+    types: [opened]
+permissions: {contents: read}
+jobs:
+  triage:
+    runs-on: ubuntu-latest
+    timeout-minutes: 5
+    steps:
+      - run: echo "New issue - $TITLE"
+        env:
+          TITLE: ${{ github.event.issue.title }}
+`,
+	Applies: Workflows | Actions,
+	Check:   checkInjection,
 }
 
 // taintFacts say where attacker-controlled values are in a workflow: env: variables set from

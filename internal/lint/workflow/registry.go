@@ -20,9 +20,12 @@ type Rule struct {
 	// HelpURL is further reading; a finding's help is HelpURL when set, else Fix.
 	HelpURL string
 	// Bad is a small file with the problem, Good the same file without it: the reference shows
-	// them and TestRuleExamples holds them to it (Bad gets a finding of the rule, Good none of
-	// any rule). They are action metadata when the rule applies to actions only.
-	Bad, Good string
+	// them and TestRuleExamples holds them to it (Bad gets findings of the rule and of no other,
+	// Good none at all), linted as ExampleAs (default .github/workflows/ci.yml; action metadata
+	// for a rule that applies to actions only) with the lint: settings of ExampleConfig.
+	Bad, Good     string
+	ExampleAs     string
+	ExampleConfig string
 	// Applies says which files the rule checks.
 	Applies Scope
 	// Check reports the rule's findings on one file. It reads the file and its facts (shared,

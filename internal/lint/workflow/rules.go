@@ -23,8 +23,28 @@ var ruleUnpinned = &Rule{
 	Severity: report.Warning,
 	Doc:      "a third-party action at a movable tag or branch (or a docker:// image without a digest) can change under the workflow; pin a full commit SHA",
 	Fix:      "pin the action to a full 40-character commit SHA, with the tag in a comment: uses: owner/repo@<sha> # v1.2.3",
-	Applies:  Workflows | Actions,
-	Check:    func(f *File, r *Reporter) { checkPins(f, r, RuleUnpinned) },
+	Bad: `on: push
+permissions: {contents: read}
+jobs:
+  lint:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+      - uses: golangci/golangci-lint-action@v6
+`,
+	Good: `on: push
+permissions: {contents: read}
+jobs:
+  lint:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+      - uses: golangci/golangci-lint-action@55c2c1448f86e01eaae002a5a3a9624417608d84 # v6.5.2
+`,
+	Applies: Workflows | Actions,
+	Check:   func(f *File, r *Reporter) { checkPins(f, r, RuleUnpinned) },
 }
 
 var ruleFloating = &Rule{
@@ -32,8 +52,28 @@ var ruleFloating = &Rule{
 	Severity: report.Error,
 	Doc:      "the org's own actions, reusable workflows and checkouts at a branch run whatever that branch holds at the time, so builds are not reproducible (a checkout the job pushes to must follow its branch and is not reported); a literal ref: branch checkout in a tag- or release-triggered workflow builds that branch, not the tag",
 	Fix:      "call the org's actions and workflows at a release tag (v1, v1.2.3) or a commit SHA, and give checkouts of org repositories a ref:",
-	Applies:  Workflows | Actions,
-	Check:    func(f *File, r *Reporter) { checkPins(f, r, RuleFloating) },
+	Bad: `on: push
+permissions: {contents: read}
+jobs:
+  lint:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+      - uses: Molecule-AI/molecule-ci@main
+`,
+	Good: `on: push
+permissions: {contents: read}
+jobs:
+  lint:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+      - uses: Molecule-AI/molecule-ci@v1
+`,
+	Applies: Workflows | Actions,
+	Check:   func(f *File, r *Reporter) { checkPins(f, r, RuleFloating) },
 }
 
 // checkPins reports the pinning findings of one of the two pinning rules: both judge every
@@ -285,8 +325,27 @@ var ruleTimeout = &Rule{
 	Severity: report.Warning,
 	Doc:      "a job without timeout-minutes can hang for six hours, holding a runner",
 	Fix:      "add timeout-minutes: to the job, a little above its usual duration",
-	Applies:  Workflows,
-	Check:    checkTimeouts,
+	Bad: `on: push
+permissions: {contents: read}
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: make test
+`,
+	Good: `on: push
+permissions: {contents: read}
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+      - run: make test
+`,
+	Applies: Workflows,
+	Check:   checkTimeouts,
 }
 
 func checkTimeouts(f *File, r *Reporter) {
@@ -307,8 +366,27 @@ var rulePermissions = &Rule{
 	Severity: report.Warning,
 	Doc:      "the GITHUB_TOKEN should have the least scopes: declare top-level permissions; on pull_request no write scopes other than those that report results (security-events, checks, statuses, pull-requests, issues); on pull_request_target, workflow_run and issue_comment, write scopes only matter in jobs that run the PR's code (see dangerous-trigger)",
 	Fix:      "declare `permissions:` with the least scopes each job needs (e.g. contents: read)",
-	Applies:  Workflows,
-	Check:    checkPermissions,
+	Bad: `on: push
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+      - run: make test
+`,
+	Good: `on: push
+permissions: {contents: read}
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+      - run: make test
+`,
+	Applies: Workflows,
+	Check:   checkPermissions,
 }
 
 // prReportScopes are the write scopes a pull_request workflow needs to report its results
@@ -410,8 +488,34 @@ var ruleMergeQueue = &Rule{
 	Severity: report.Warning,
 	Doc:      "a required pull_request workflow without a merge_group trigger never reports in the merge queue, which then stalls (workflows named for publishing, releases, deploys, previews, stats, comments, labels or notifications are not required checks and are not reported)",
 	Fix:      "add `merge_group:` to the workflow's `on:` triggers",
-	Applies:  Workflows,
-	Check:    checkMergeQueue,
+	Bad: `on:
+  pull_request:
+    branches: [main]
+permissions: {contents: read}
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+      - run: make test
+`,
+	Good: `on:
+  pull_request:
+    branches: [main]
+  merge_group:
+permissions: {contents: read}
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+      - run: make test
+`,
+	ExampleConfig: "lint:\n  merge-queue-branches: [main]\n",
+	Applies:       Workflows,
+	Check:         checkMergeQueue,
 }
 
 func checkMergeQueue(f *File, r *Reporter) {

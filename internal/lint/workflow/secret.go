@@ -30,8 +30,34 @@ var ruleSecret = &Rule{
 	Severity: report.Error,
 	Doc:      "a credential printed (echo/printf/cat/env, set -x), written into the job summary or into a file the job commits or uploads, or placed in a front-end public build variable (NEXT_PUBLIC_*, VITE_*, REACT_APP_*, PUBLIC_*...) is a leak (error; a job that runs a pull request's code with secrets is dangerous-trigger's); ${{ secrets.X }} interpolated into run: is a warning (use env:); secrets named for configuration (…_ENDPOINT, …_NAME, …_REGION) are not reported (a credential committed in plain text is secret-committed)",
 	Fix:      "pass secrets to scripts through env: and never print them",
-	Applies:  Workflows | Actions,
-	Check:    checkSecrets,
+	Bad: `on: push
+permissions: {contents: read}
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+      - run: |
+          echo "deploying with $DEPLOY_TOKEN"
+          ./deploy.sh
+        env:
+          DEPLOY_TOKEN: ${{ secrets.DEPLOY_TOKEN }}
+`,
+	Good: `on: push
+permissions: {contents: read}
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+      - run: ./deploy.sh
+        env:
+          DEPLOY_TOKEN: ${{ secrets.DEPLOY_TOKEN }}
+`,
+	Applies: Workflows | Actions,
+	Check:   checkSecrets,
 }
 
 func checkSecrets(f *File, r *Reporter) {

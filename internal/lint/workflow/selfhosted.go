@@ -24,9 +24,29 @@ var ruleSelfHosted = &Rule{
 	Severity: report.Error,
 	Doc:      "a job on a self-hosted runner (runs-on: self-hosted, a label of lint.runner-labels, or a matrix value holding one) that runs a fork's code — on pull_request or pull_request_review, or a pull_request_target/workflow_run/issue_comment job that checks out the pull request — in a public repository puts an outsider's code on a machine that outlives the job; judged public unless lint.repository.private or the event payload says private",
 	Fix:      "run pull request jobs on GitHub-hosted or ephemeral (just-in-time) runners, limit the self-hosted job to the repository's own branches (if: github.event.pull_request.head.repo.full_name == github.repository), or set lint.repository.private: true if the repository is private",
-	HelpURL:  "https://docs.github.com/en/actions/reference/security/secure-use#hardening-for-self-hosted-runners",
-	Applies:  Workflows,
-	Check:    checkSelfHosted,
+	Bad: `on: pull_request
+permissions: {contents: read}
+jobs:
+  test:
+    runs-on: [self-hosted, linux]
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+      - run: make test
+`,
+	Good: `on: pull_request
+permissions: {contents: read}
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+      - run: make test
+`,
+	HelpURL: "https://docs.github.com/en/actions/reference/security/secure-use#hardening-for-self-hosted-runners",
+	Applies: Workflows,
+	Check:   checkSelfHosted,
 }
 
 // forkCodeEvents run a fork's pull request code as it is (the merge ref), without the base

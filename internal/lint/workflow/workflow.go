@@ -432,11 +432,26 @@ const (
 var ruleScriptNotAnalyzed = &Rule{
 	ID:       RuleScriptNotAnalyzed,
 	Severity: report.Warning,
-	Doc:      "a run: script over the shell analysis's limits (256 KiB, or ( { $( ` nested more than 128 deep) is not read by the org rules, so nothing they check is known about it; a hostile script must not exhaust the runner, and an unread one must not look clean",
+	Doc:      "a run: script over the shell analysis's limits (256 KiB, or subshells, groups, substitutions and backquotes nested more than 128 deep) is not read by the org rules, so nothing they check is known about it; a hostile script must not exhaust the runner, and an unread one must not look clean",
 	Fix:      "move the script into a file of the repository and run that file",
-	Applies:  Workflows | Actions,
-	Check:    checkScriptLimits,
+	Bad:      scriptNotAnalyzedBad,
+	Good: `on: push
+permissions: {contents: read}
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+      - run: make test
+`,
+	Applies: Workflows | Actions,
+	Check:   checkScriptLimits,
 }
+
+// scriptNotAnalyzedBad nests command substitutions past the shell analysis's depth limit.
+var scriptNotAnalyzedBad = "on: push\npermissions: {contents: read}\njobs:\n  test:\n    runs-on: ubuntu-latest\n    timeout-minutes: 10\n    steps:\n      - run: echo " +
+	strings.Repeat("$(", 130) + "date" + strings.Repeat(")", 130) + "\n"
 
 // checkScriptLimits reports every run: script over the shell analysis's limits, once: the org
 // rules read such a script as nothing, which must not look like a clean one.

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/rhysd/actionlint"
 
+	"github.com/Molecule-AI/molecule-ci/internal/config"
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
@@ -353,5 +354,57 @@ func TestActionlintRuleSet(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("actionlintRules differs from the rules actionlint creates (-actionlint +ours):\n%s", diff)
+	}
+}
+
+// TestRuleExamples holds every rule's examples — the ones docs/rules.md shows — to what they
+// claim: Bad gets findings of its rule and of no other, Good none at all, linted where and with
+// the settings the rule says.
+func TestRuleExamples(t *testing.T) {
+	for _, r := range Registry() {
+		t.Run(r.ID, func(t *testing.T) {
+			if r.Bad == "" || r.Good == "" {
+				t.Fatal("the rule has no Bad or no Good example")
+			}
+			opts := Options{}
+			if r.ExampleConfig != "" {
+				cfg, err := config.Parse(".molecule-ci.yml", []byte(r.ExampleConfig))
+				if err != nil {
+					t.Fatalf("ExampleConfig: %v", err)
+				}
+				opts.MergeQueueBranches = cfg.Lint.MergeQueueBranches
+				opts.RunnerLabels = cfg.Lint.RunnerLabels
+			}
+			l, err := New(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path, kind := r.ExampleAs, KindWorkflow
+			if path == "" {
+				path = ".github/workflows/ci.yml"
+			}
+			if r.Applies == Actions {
+				kind = KindAction
+			}
+			bad, err := l.Lint(path, []byte(r.Bad), kind)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !hasRule(bad, r.ID) {
+				t.Errorf("Bad has no %s finding:\n%s", r.ID, render(bad))
+			}
+			for _, f := range bad {
+				if f.Rule != r.ID {
+					t.Errorf("Bad has a finding of another rule: %s", f)
+				}
+			}
+			good, err := l.Lint(path, []byte(r.Good), kind)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(good) > 0 {
+				t.Errorf("Good has findings:\n%s", render(good))
+			}
+		})
 	}
 }
