@@ -182,8 +182,22 @@ func (f *File) tagTrigger() string {
 	return ""
 }
 
-// pushActions commit and push from a job.
-var pushActions = []string{"stefanzweifel/git-auto-commit-action", "peter-evans/create-pull-request", "endbug/add-and-commit", "ad-m/github-push-action", "github-actions-x/commit"}
+// pushActionNames are the repositories of actions that commit and push from a job, whoever
+// publishes them (forks such as tauri-apps/create-pull-request do the same).
+var pushActionNames = []string{"git-auto-commit-action", "create-pull-request", "add-and-commit", "github-push-action"}
+
+// isPushAction reports whether uses: names an action that commits and pushes.
+func isPushAction(uses string) bool {
+	u := strings.ToLower(uses)
+	if i := strings.IndexByte(u, '@'); i >= 0 {
+		u = u[:i]
+	}
+	if u == "github-actions-x/commit" {
+		return true
+	}
+	_, name, ok := strings.Cut(u, "/")
+	return ok && slices.Contains(pushActionNames, name)
+}
 
 // pushesFrom reports whether the job pushes commits from the checkout at dir ("" for
 // the workspace root): `git push` in a run: step working there (working-directory:, a `cd dir`
@@ -233,20 +247,17 @@ func (j *Job) pushesFrom(dir string) bool {
 			if e.Uses == nil {
 				continue
 			}
-			u := strings.ToLower(e.Uses.Value)
-			for _, p := range pushActions {
-				if !strings.HasPrefix(u, p+"@") {
-					continue
+			if !isPushAction(e.Uses.Value) {
+				continue
+			}
+			where := ""
+			for _, k := range []string{"path", "repository", "cwd"} {
+				if in := e.Inputs[k]; in != nil && in.Value != nil {
+					where = in.Value.Value
 				}
-				where := ""
-				for _, k := range []string{"path", "repository"} {
-					if in := e.Inputs[k]; in != nil && in.Value != nil {
-						where = in.Value.Value
-					}
-				}
-				if inDir(where) {
-					return true
-				}
+			}
+			if inDir(where) {
+				return true
 			}
 		}
 	}
