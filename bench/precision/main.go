@@ -1,9 +1,11 @@
-// Command precision prints the precision and recall of every org lint rule over the labelled set
-// in testdata/precision/labels.jsonl (see internal/lint/precision), with the goals: every
+// Command precision prints the precision of every org lint rule over the labelled set in
+// testdata/precision/labels.jsonl (see internal/lint/precision), with the goals: every
 // error-severity rule at least 90% precise, every warning at least 80%, and the error findings of
-// the secret rules (secret-committed, secret-exposure) at least 95%.
+// the secret rules (secret-committed, secret-exposure) at least 95% — and recall per class over
+// the recall set (testdata/precision/recall) and issue 18's twelve-workflow probe
+// (testdata/precision/probe).
 //
-//	go run ./bench/precision [-labels FILE] [-pending FILE] [-diff]
+//	go run ./bench/precision [-labels FILE] [-pending FILE] [-recall DIR] [-probe DIR] [-diff]
 //	go run ./bench/precision -sample RULE [-n 10] [-seed 1] [-per-source 0] [-match RE] [-skip RE]
 //
 // -sample grows the set: it lints every dataset workflow and corpus file, picks n findings of
@@ -15,8 +17,9 @@
 // (to sample one kind of a rule's findings).
 //
 // Run it from the repository root (bench/precision/run.sh does). The corpus is found at
-// ../shared/corpus or $MOLECULE_CI_CORPUS. Exit status: 0 every rule meets its goal, 1 a rule
-// misses it, 2 setup failure.
+// ../shared/corpus or $MOLECULE_CI_CORPUS. Exit status: 0 every rule meets its goal and every
+// recall case is caught or a known miss, with no finding on its clean parts; 1 otherwise; 2 setup
+// failure.
 package main
 
 import (
@@ -53,6 +56,8 @@ func run(ctx context.Context) int {
 	perSource := flag.Int("per-source", 0, "with -sample: at most this many findings from one file (0: no cap)")
 	match := flag.String("match", "", "with -sample: only findings whose message matches this regular expression")
 	skip := flag.String("skip", "", "with -sample: no findings whose message matches this regular expression")
+	recallDir := flag.String("recall", "testdata/precision/recall", "recall set: small defect workflows, a directory per class")
+	probeDir := flag.String("probe", "testdata/precision/probe", "issue 18's twelve-workflow probe")
 	flag.Parse()
 
 	data, err := os.ReadFile(*labelsPath)
@@ -130,12 +135,47 @@ func run(ctx context.Context) int {
 		fmt.Println()
 		fmt.Print(precision.Diff(res.Disagreements()))
 	}
+	code := 0
 	for _, s := range stats {
 		if !s.Met() {
-			return 1
+			code = 1
 		}
 	}
-	return 0
+	// Recall per class: the recall set (each class in its common variants) and issue 18's
+	// twelve-workflow probe, each case linted on its own.
+	for _, set := range []struct{ name, dir string }{
+		{"recall set", *recallDir},
+		{"twelve-workflow probe (7 classes caught before issue 18, 5 missed)", *probeDir},
+	} {
+		cases, err := precision.LoadCases(set.dir)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "precision:", err)
+			return 2
+		}
+		outcomes, err := precision.RunCases(cases)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "precision:", err)
+			return 2
+		}
+		fmt.Printf("\nrecall per class, %s (%s):\n\n", set.name, set.dir)
+		fmt.Print(precision.RecallTable(precision.Recall(outcomes)))
+		for _, o := range outcomes {
+			if !o.Caught() {
+				why := o.Case.KnownMiss
+				if why == "" {
+					why = "not a known miss: a regression"
+					code = 1
+				}
+				fmt.Printf("  missed %s: %s\n", o.Case.Path, why)
+			}
+			for _, f := range o.Extra {
+				fmt.Printf("  extra finding on a clean part of %s: %d:%d %s [%s]\n", o.Case.Path, f.Line, f.Col, f.Severity, f.Rule)
+				code = 1
+			}
+		}
+	}
+	fmt.Println("\nrecall = cases whose every expected finding is reported / cases; an extra finding is one on a case's clean parts.")
+	return code
 }
 
 func countFalse(r precision.Result) int {

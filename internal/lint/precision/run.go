@@ -173,8 +173,9 @@ func LintSources(ctx context.Context, srcs []string, w Where) (map[string][]repo
 	return out, skipped, nil
 }
 
-// AllSources lists every source that can be sampled: each workflow of the dataset and each
-// workflow, action and Dockerfile of the corpus, sorted.
+// AllSources lists every source that can be sampled: each workflow of the dataset, each
+// workflow, action and Dockerfile of the corpus, and each workflow of a module in the module
+// cache, sorted.
 func AllSources(w Where) ([]string, error) {
 	var out []string
 	if w.DatasetZip != "" {
@@ -211,8 +212,57 @@ func AllSources(w Where) ([]string, error) {
 			return nil, fmt.Errorf("walk %s: %w", w.CorpusDir, err)
 		}
 	}
+	if w.ModCache != "" {
+		mods, err := moduleWorkflows(w.ModCache)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, mods...)
+	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// moduleWorkflows lists the workflows of every module in the module cache (module roots are the
+// directories named path@version, two to five levels down), as module: sources.
+func moduleWorkflows(cache string) ([]string, error) {
+	var out []string
+	for depth := 2; depth <= 5; depth++ {
+		pattern := filepath.Join(append([]string{cache}, slices.Repeat([]string{"*"}, depth)...)...)
+		for _, ext := range []string{"*.yml", "*.yaml"} {
+			matches, err := filepath.Glob(filepath.Join(pattern, ".github", "workflows", ext))
+			if err != nil {
+				return nil, err
+			}
+			for _, m := range matches {
+				rel, err := filepath.Rel(cache, m)
+				if err != nil {
+					continue
+				}
+				rel = filepath.ToSlash(rel)
+				root, file, ok := strings.Cut(rel, "/.github/")
+				if !ok || !strings.Contains(path.Base(root), "@") || strings.HasPrefix(root, "cache/") {
+					continue
+				}
+				out = append(out, "module:"+unescapeModule(root)+"/.github/"+file)
+			}
+		}
+	}
+	return out, nil
+}
+
+// unescapeModule undoes escapeModule: "!x" is "X".
+func unescapeModule(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '!' && i+1 < len(s) {
+			i++
+			b.WriteString(strings.ToUpper(s[i : i+1]))
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 // SourceText reads a source's text, for showing a finding in its context.

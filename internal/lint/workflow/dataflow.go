@@ -180,11 +180,17 @@ type fileSource struct {
 // holds reports whether the file named p (a path as written in a script) is one of them.
 func (fs *fileSource) holds(p string) bool {
 	p = normDir(p)
-	if strings.HasPrefix(p, "/") || strings.HasPrefix(p, "$") || strings.HasPrefix(p, "~") || strings.HasPrefix(p, "-") || p == "" {
+	if p == "" || strings.HasPrefix(p, "-") {
 		return false
 	}
 	for _, d := range fs.dirs {
-		if d == "" || p == d || strings.HasPrefix(p, d+"/") {
+		switch {
+		case d == "":
+			// The workspace: any relative path.
+			if !strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "$") && !strings.HasPrefix(p, "~") {
+				return true
+			}
+		case p == d || strings.HasPrefix(p, d+"/"):
 			return true
 		}
 	}
@@ -196,6 +202,12 @@ func (fs *fileSource) holds(p string) bool {
 // slash; "" is the workspace root.
 func normDir(p string) string {
 	p = strings.Trim(strings.TrimSpace(p), `"'`)
+	// The runner's temporary directory, however it is spelt.
+	for _, t := range []string{"${{ runner.temp }}", "${{runner.temp}}", "${RUNNER_TEMP}"} {
+		if strings.HasPrefix(p, t) {
+			p = "$RUNNER_TEMP" + p[len(t):]
+		}
+	}
 	for _, ws := range []string{"${{ github.workspace }}", "${{github.workspace}}", "${GITHUB_WORKSPACE}", "$GITHUB_WORKSPACE"} {
 		if p == ws {
 			return ""
@@ -355,6 +367,9 @@ var sanitised = regexp.MustCompile(`\bhead\s+-(n\s*)?1\b|\btr\s+-c?d|\btr\s+-s|\
 // is a program or pattern, not a file.
 var fileReaders = map[string]bool{"cat": false, "head": false, "tail": false, "jq": true, "yq": true, "sed": true, "awk": true, "grep": true, "cut": false}
 
+// payloadText matches a jq path into the event payload that reads text an outsider writes.
+var payloadText = regexp.MustCompile(`\.(pull_request|issue|comment|review|discussion|head_commit|workflow_run)(\.[a-z_]+)*\.(title|body|message|head_branch|display_title)\b|\.head\.(ref|label)\b`)
+
 // prText matches commands that print a pull request's own text: its title and body, its
 // commits' messages and authors.
 var prText = regexp.MustCompile(`\bgh\s+pr\s+view\b|\bgit\s+log\b[^|;&]*--(format|pretty)[= ]\S*%[sbBan]`)
@@ -449,6 +464,12 @@ func (a *scriptFlow) reads(c *shell.Cmd) (flow, bool) {
 			if r.Op == "<" && fs.holds(r.Target.Raw) {
 				return fs.flow.then("`< "+strings.Trim(r.Target.Raw, `"'`)+"`", a.line(c.Off)), true
 			}
+		}
+	}
+	// The event payload itself: jq '.pull_request.title' "$GITHUB_EVENT_PATH".
+	if text := a.src[c.Off:min(c.End, len(a.src))]; strings.Contains(text, "GITHUB_EVENT_PATH") {
+		if m := payloadText.FindString(text); m != "" {
+			return flow{source: "event payload field `" + m + "`"}.then("`"+shorten(text, 50)+"`", a.line(c.Off)), true
 		}
 	}
 	if f := a.s.Job.File; f.On("pull_request_target", "issue_comment", "workflow_run") || a.in.files != nil {
