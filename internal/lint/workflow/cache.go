@@ -112,7 +112,10 @@ func (s *Step) restoresCache() (string, *actionlint.Pos) {
 	what := ""
 	switch {
 	case name == "actions/cache" || name == "actions/cache/restore":
-		if in("lookup-only") != "true" {
+		// A key of this run's id, without restore-keys, is an entry only this run writes (jobs
+		// passing files along), which no earlier run can have saved.
+		ownRun := strings.Contains(in("key"), "github.run_id") && in("restore-keys") == ""
+		if in("lookup-only") != "true" && !ownRun {
 			what = "`" + name + "`"
 		}
 	case name == "actions/setup-node" || name == "actions/setup-python" || name == "actions/setup-java":
