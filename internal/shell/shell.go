@@ -258,6 +258,10 @@ func CheckLimits(src string, lim Limits) error {
 	if len(src) > lim.MaxBytes {
 		return &LimitError{What: "size", Got: len(src), Limit: lim.MaxBytes}
 	}
+	// Each level of nesting takes a byte at least: a shorter script cannot be too deep.
+	if len(src) <= lim.MaxDepth {
+		return nil
+	}
 	if d := Nesting(src); d > lim.MaxDepth {
 		return &LimitError{What: "nesting", Got: d, Limit: lim.MaxDepth}
 	}

@@ -57,15 +57,8 @@ func checkOverprovisioned(f *File, r *Reporter) {
 		pos := f.search(lineOf(wc.Uses.Pos), "inherit", wc.Uses.Pos)
 		r.Report(pos, fmt.Sprintf("`secrets: inherit` hands every secret of the repository, its organisation and its environments to %s, a workflow outside the organisation (lint.org %s): whoever can change it, or move the ref it is called at, reads them all; pass the secrets it needs by name", u, f.opts.Org))
 	}
-	if !strings.Contains(string(f.Src), "secrets") {
-		return
-	}
 	src := string(f.Src)
-	for _, e := range expressions(src) {
-		end := strings.Index(src[e.off:], "}}")
-		if end < 0 || !strings.Contains(src[e.off:e.off+end], "secrets") {
-			continue
-		}
+	for _, e := range secretsWholesale(src) {
 		what := ""
 		actionlint.VisitExprNode(e.node, func(n, _ actionlint.ExprNode, entering bool) {
 			if !entering || what != "" {
@@ -91,6 +84,34 @@ func checkOverprovisioned(f *File, r *Reporter) {
 		}
 		r.Report(&actionlint.Pos{Line: line, Col: col}, what+"; name the secrets the step needs")
 	}
+}
+
+// secretsWholesale parses the ${{ }} expressions of src that may hand over the secrets context
+// wholesale — their text holds toJSON( and secrets, or secrets[ — and skips the rest unparsed.
+func secretsWholesale(src string) []expr {
+	var out []expr
+	for off := 0; off < len(src); {
+		i := strings.Index(src[off:], "secrets")
+		if i < 0 {
+			break
+		}
+		i += off
+		start := strings.LastIndex(src[:i], "${{")
+		end := strings.Index(src[i:], "}}")
+		off = i + len("secrets")
+		if start < 0 || end < 0 || strings.Contains(src[start:i], "}}") {
+			continue
+		}
+		text := src[start : i+end]
+		if !strings.Contains(strings.ToLower(text), "tojson(") && !strings.Contains(text, "secrets[") {
+			continue
+		}
+		if es := expressions(src[start : i+end+2]); len(es) > 0 {
+			out = append(out, expr{off: start, node: es[0].node})
+		}
+		off = i + end + 2
+	}
+	return out
 }
 
 func isSecretsVar(n actionlint.ExprNode) bool {

@@ -73,17 +73,14 @@ func checkCachePoisoning(f *File, r *Reporter) {
 		if j.If != nil && prOnly.MatchString(j.If.Value) {
 			continue // the job does not run for the tag or release
 		}
-		publishes, at := j.publishes()
-		if publishes == "" {
-			continue
-		}
 		for _, s := range j.Steps {
-			if lineOf(s.Pos) > at {
-				break
-			}
 			what, pos := s.restoresCache()
 			if what == "" {
 				continue
+			}
+			publishes, at := j.publishes()
+			if publishes == "" || at < lineOf(pos) {
+				break // nothing published, or only before the cache is restored
 			}
 			fl := flow{source: "a cache entry any default-branch run can save"}.then(what, lineOf(pos)).then(publishes, at)
 			r.Report(pos, fmt.Sprintf("release job %q (%s) builds what it publishes from a cache: %s; a default-branch run that executes untrusted code can poison what this release ships", jobID(j.Job), trigger, fl))
@@ -170,10 +167,16 @@ var publishActions = []string{
 // publishCommand matches a command that publishes: package registries, releases, image pushes.
 var publishCommand = regexp.MustCompile(`\b(npm|yarn|pnpm|lerna|vsce|ovsx)\s+(npm\s+)?publish\b|\btwine\s+upload\b|\bcargo\s+publish\b|\bgem\s+push\b|\bdocker\s+(image\s+)?push\b|\bgh\s+release\s+(create|upload)\b|\bgoreleaser\s+release\b|\bmvn\b[^\n]*\bdeploy\b|\bgradlew?\b[^\n]*\bpublish\w*\b|\bdotnet\s+nuget\s+push\b|\b(poetry|flit|uv|hatch)\s+publish\b|\bsemantic-release\b|\bchangeset\s+publish\b`)
 
+// publishWords hold a literal part of every match of publishCommand.
+var publishWords = []string{"publish", "upload", "push", "release", "deploy", "semantic-release"}
+
 // publishes says what of the job publishes, and on which line, or "".
 func (j *Job) publishes() (string, int) {
 	for _, s := range j.Steps {
 		if r := s.Run(); r != nil {
+			if !mayMatchFold(r.Run.Value, publishWords) {
+				continue
+			}
 			if loc := publishCommand.FindStringIndex(r.Run.Value); loc != nil {
 				return "`" + shorten(r.Run.Value[loc[0]:loc[1]], 40) + "`", lineOf(j.File.Pos(r.Run, loc[0]))
 			}

@@ -153,6 +153,11 @@ func isNameByte(c byte) bool {
 	return c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
 }
 
+// writesEnvFiles is a cheap necessary condition of a script writing an environment file.
+func writesEnvFiles(src string) bool {
+	return strings.Contains(src, "GITHUB_ENV") || strings.Contains(src, "GITHUB_PATH") || strings.Contains(src, "GITHUB_OUTPUT")
+}
+
 // fileWrite is one write of attacker-controlled text into an environment file by a run: step.
 type fileWrite struct {
 	file string // GITHUB_ENV, GITHUB_PATH or GITHUB_OUTPUT
@@ -382,7 +387,14 @@ var prText = regexp.MustCompile(`\bgh\s+pr\s+view\b|\bgit\s+log\b[^|;&]*--(forma
 // a multi-line value written between NAME<<$DELIM and a delimiter held in a variable.
 func scriptWrites(s *Step, in shellTaint) []fileWrite {
 	e := s.Run()
-	if e == nil || !strings.Contains(e.Run.Value, "GITHUB_") || !s.Shell().analyze || s.Unread() {
+	if e == nil || !writesEnvFiles(e.Run.Value) {
+		return nil
+	}
+	src := e.Run.Value
+	if len(in.vars) == 0 && in.files == nil && !strings.Contains(src, "${{") && !strings.Contains(src, "GITHUB_EVENT_PATH") && !strings.Contains(src, "gh ") && !strings.Contains(src, "git ") {
+		return nil // nothing attacker-controlled can reach the script
+	}
+	if !s.Shell().analyze || s.Unread() {
 		return nil
 	}
 	a := &scriptFlow{s: s, src: e.Run.Value, in: in, sc: s.Script(), vars: make(map[string]flow, len(in.vars))}

@@ -327,7 +327,10 @@ func (r *taintFacts) stepTaint(j *Job) map[string]*taint {
 		if from != nil && id != "" && !producesOwnData(s.Step) {
 			out[id] = &taint{why: from.why, flow: from.flow.then("step "+s.ID.Value, lineOf(s.Pos))}
 		}
-		ws := scriptWrites(s, r.shellTaintOf(s, out))
+		var ws []fileWrite
+		if run := s.Run(); run != nil && writesEnvFiles(run.Run.Value) {
+			ws = scriptWrites(s, r.shellTaintOf(s, out))
+		}
 		r.writes[s] = ws
 		for _, w := range ws {
 			if w.file == "GITHUB_OUTPUT" && id != "" && out[id] == nil {
