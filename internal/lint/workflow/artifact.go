@@ -3,12 +3,12 @@ package workflow
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/rhysd/actionlint"
 
 	"github.com/Molecule-AI/molecule-ci/internal/report"
-	"github.com/Molecule-AI/molecule-ci/internal/shell"
 )
 
 // ---- artifact-poisoning ----
@@ -109,33 +109,43 @@ var notRunners = map[string]bool{"unzip": true, "tar": true, "gunzip": true, "zi
 // dockerNoRun are docker subcommands that move images without running them.
 var dockerNoRun = map[string]bool{"load": true, "tag": true, "push": true, "pull": true, "login": true, "images": true, "inspect": true, "save": true, "logout": true}
 
-// runsFrom says what, after extraction x (in this step or a later one of the job), runs code
-// from the extracted files, and on which line: for an extraction into the workspace, anything
-// that builds or runs the checkout (a command that is not read-only, a local action, a build
-// action); for one into a directory of its own, a command that runs, sources or works in it.
-func (s *Step) runsFrom(x extraction) (string, int) {
-	f := s.Job.File
-	steps := s.Job.Steps[s.Index:]
-	for i, st := range steps {
+// runner is a command or action that runs code from the files of a directory.
+type runner struct {
+	step, cmd int // the step's index, the command's index in its script (-1 for an action)
+	what      string
+	line      int
+}
+
+// jobCmd is one command of a job's scripts, with what runsIn asks about it.
+type jobCmd struct {
+	step, index int
+	cwd         string   // the working directory it runs in (workspace-relative, "" the root)
+	paths       []string // its arguments, as paths (normDir)
+	runs        bool     // not read-only: it may run code
+	what        string
+	line        int
+	action      string // for an action step: its uses:, lower case (the other fields unset)
+}
+
+// jobCmds reads every command of the job's scripts once: where it runs, what paths it names,
+// whether it may run code — and every action step.
+func (j *Job) jobCmds() []jobCmd {
+	if j.cmds != nil {
+		return j.cmds
+	}
+	j.cmds = []jobCmd{}
+	for _, st := range j.Steps {
 		switch e := st.Exec.(type) {
 		case *actionlint.ExecRun:
 			if e.Run == nil || st.Unread() {
 				continue
 			}
-			from := 0
-			if i == 0 {
-				if x.off < 0 {
-					continue // the action itself
-				}
-				if c := st.Script().CmdAt(x.off); c != nil {
-					from = c.Index + 1
-				}
-			}
 			cwd := ""
 			if e.WorkingDirectory != nil {
 				cwd = normDir(e.WorkingDirectory.Value)
 			}
-			for _, c := range st.Script().Cmds {
+			sc := st.Script()
+			for _, c := range sc.Cmds {
 				v := c.Values()
 				if len(v) == 0 {
 					continue
@@ -143,53 +153,80 @@ func (s *Step) runsFrom(x extraction) (string, int) {
 				if (v[0] == "cd" || v[0] == "pushd") && len(v) > 1 && c.Nested == "" {
 					cwd = joinDir(cwd, c.Args[1].Raw)
 				}
-				if c.Index < from {
+				name := path.Base(v[0])
+				jc := jobCmd{step: st.Index, index: c.Index, cwd: cwd,
+					runs: !readOnly[name] && !notRunners[name] && !(name == "docker" && len(v) > 1 && dockerNoRun[v[1]])}
+				if !jc.runs {
 					continue
 				}
-				if runsIn(c, v, cwd, x.dir) {
-					return "`" + shorten(st.Script().Src[c.Off:min(c.End, len(st.Script().Src))], 40) + "`", lineOf(f.Pos(e.Run, c.Off))
+				for _, a := range c.Args {
+					jc.paths = append(jc.paths, normDir(strings.Trim(a.Raw, `"'`)))
 				}
+				jc.what = "`" + shorten(sc.Src[c.Off:min(c.End, len(sc.Src))], 40) + "`"
+				jc.line = lineOf(j.File.Pos(e.Run, c.Off))
+				j.cmds = append(j.cmds, jc)
 			}
 		case *actionlint.ExecAction:
-			if i == 0 || e.Uses == nil {
-				continue
+			if e.Uses != nil {
+				j.cmds = append(j.cmds, jobCmd{step: st.Index, index: -1, action: strings.ToLower(e.Uses.Value),
+					what: "`" + e.Uses.Value + "`", line: lineOf(e.Uses.Pos)})
 			}
-			u := strings.ToLower(e.Uses.Value)
-			if x.dir == "" && (strings.HasPrefix(u, "./") || slicesHasPrefix(buildActions, u) && !strings.HasPrefix(u, "actions/upload-artifact")) {
-				return "`" + e.Uses.Value + "`", lineOf(e.Uses.Pos)
-			}
-			if x.dir != "" && strings.HasPrefix(u, "./"+x.dir+"/") {
-				return "`" + e.Uses.Value + "`", lineOf(e.Uses.Pos)
-			}
+		}
+	}
+	return j.cmds
+}
+
+// runnersOf lists, once per job and directory, what runs code from the files of dir — in the
+// workspace (""), a command that is not read-only, a local action or a build action; elsewhere, a
+// command working in dir or running or sourcing a file of it, or a local action there — in order.
+func (j *Job) runnersOf(dir string) []runner {
+	if rs, ok := j.runners[dir]; ok {
+		return rs
+	}
+	inDir := func(p string) bool { return p == dir || strings.HasPrefix(p, dir+"/") }
+	var out []runner
+	for _, c := range j.jobCmds() {
+		hit := false
+		switch {
+		case c.action != "":
+			u := c.action
+			hit = dir == "" && (strings.HasPrefix(u, "./") || slicesHasPrefix(buildActions, u) && !strings.HasPrefix(u, "actions/upload-artifact")) ||
+				dir != "" && strings.HasPrefix(u, "./"+dir+"/")
+		case dir == "":
+			hit = !strings.HasPrefix(c.cwd, "/")
+		default:
+			hit = c.cwd != "" && inDir(c.cwd) || slices.ContainsFunc(c.paths, inDir)
+		}
+		if hit {
+			out = append(out, runner{step: c.step, cmd: c.index, what: c.what, line: c.line})
+		}
+	}
+	if j.runners == nil {
+		j.runners = map[string][]runner{}
+	}
+	j.runners[dir] = out
+	return out
+}
+
+// runsFrom says what, after extraction x (later in its step or in a later step of the job),
+// runs code from the extracted files, and on which line: for an extraction into the workspace,
+// anything that builds or runs the checkout (a command that is not read-only, a local action, a
+// build action); for one into a directory of its own, a command that runs, sources or works in
+// it.
+func (s *Step) runsFrom(x extraction) (string, int) {
+	from := -1 // the first command of this step after the extraction; -1 for an action step
+	if x.off >= 0 {
+		from = 0
+		if c := s.Script().CmdAt(x.off); c != nil {
+			from = c.Index + 1
+		}
+	}
+	for _, r := range s.Job.runnersOf(x.dir) {
+		if r.step > s.Index || r.step == s.Index && from >= 0 && r.cmd >= from {
+			return r.what, r.line
 		}
 	}
 	return "", 0
-}
-
-// runsIn reports whether command c (values v, in directory cwd) runs code from the files of dir:
-// in the workspace ("") anything that is not read-only; elsewhere a command working in dir, or
-// running or sourcing a file of it.
-func runsIn(c *shell.Cmd, v []string, cwd, dir string) bool {
-	name := path.Base(v[0])
-	if readOnly[name] || notRunners[name] || name == "docker" && len(v) > 1 && dockerNoRun[v[1]] {
-		return false
-	}
-	inDir := func(p string) bool {
-		p = normDir(p)
-		return p == dir || strings.HasPrefix(p, dir+"/")
-	}
-	if dir == "" {
-		return cwd == "" || !strings.HasPrefix(cwd, "/")
-	}
-	if cwd != "" && inDir(cwd) {
-		return true
-	}
-	for _, a := range c.Args {
-		if inDir(strings.Trim(a.Raw, `"'`)) {
-			return true
-		}
-	}
-	return false
 }
 
 func slicesHasPrefix(prefixes []string, s string) bool {

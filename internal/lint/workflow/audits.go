@@ -86,6 +86,9 @@ func checkOverprovisioned(f *File, r *Reporter) {
 	}
 }
 
+// maxExprSpan bounds how far secretsWholesale looks for the ${{ and }} around a word.
+const maxExprSpan = 1024
+
 // secretsWholesale parses the ${{ }} expressions of src that may hand over the secrets context
 // wholesale — their text holds toJSON( and secrets, or secrets[ — and skips the rest unparsed.
 func secretsWholesale(src string) []expr {
@@ -96,10 +99,17 @@ func secretsWholesale(src string) []expr {
 			break
 		}
 		i += off
-		start := strings.LastIndex(src[:i], "${{")
-		end := strings.Index(src[i:], "}}")
 		off = i + len("secrets")
-		if start < 0 || end < 0 || strings.Contains(src[start:i], "}}") {
+		// The enclosing ${{ }}, looked for nearby: an expression longer than that is not one a
+		// person wrote, and an unbounded search would make a file full of the word quadratic.
+		lo := max(0, i-maxExprSpan)
+		start := strings.LastIndex(src[lo:i], "${{")
+		end := strings.Index(src[i:min(len(src), i+maxExprSpan)], "}}")
+		if start < 0 || end < 0 {
+			continue
+		}
+		start += lo
+		if strings.Contains(src[start:i], "}}") {
 			continue
 		}
 		text := src[start : i+end]

@@ -95,53 +95,90 @@ func (j *Job) reach(from int) string {
 			tok = "the base repository's read-only token"
 		}
 	}
-	names := map[string]bool{}
-	add := func(v string) {
-		for _, m := range secretRef.FindAllStringSubmatch(v, -1) {
-			if n := m[1] + m[2]; n != "" && !strings.EqualFold(n, "GITHUB_TOKEN") {
-				names[n] = true
-			}
-		}
-	}
-	addEnv := func(e *actionlint.Env) {
-		if e == nil {
-			return
-		}
-		for _, v := range e.Vars {
-			if v != nil && v.Value != nil {
-				add(v.Value.Value)
-			}
-		}
-	}
-	addEnv(j.File.Workflow.Env)
-	addEnv(j.Env)
-	for _, s := range j.Steps[min(from, len(j.Steps)):] {
-		addEnv(s.Env)
-		switch e := s.Exec.(type) {
-		case *actionlint.ExecRun:
-			if e.Run != nil {
-				add(e.Run.Value)
-			}
-		case *actionlint.ExecAction:
-			for _, in := range e.Inputs {
-				if in != nil && in.Value != nil {
-					add(in.Value.Value)
-				}
-			}
-		}
-	}
-	if len(names) == 0 {
+	list, more := j.secretsFrom(from)
+	if len(list) == 0 {
 		return tok
 	}
-	list := make([]string, 0, len(names))
-	for n := range names {
-		list = append(list, n)
-	}
-	slices.Sort(list)
-	if len(list) > 4 {
-		list = append(list[:4], fmt.Sprintf("%d more", len(list)-4))
+	if more {
+		list = append(list, "more")
 	}
 	return tok + " and the secrets " + strings.Join(list, ", ")
+}
+
+// maxSecretNames bounds the secret names a message lists.
+const maxSecretNames = 4
+
+// secretsFrom lists the first secrets (by name) that the job's env: and the steps from index
+// from on are given, and whether there are more. Computed once per job, from the last step back,
+// so that a job of thousands of steps costs one pass.
+func (j *Job) secretsFrom(from int) ([]string, bool) {
+	if j.secrets == nil {
+		j.secrets = make([]secretNames, len(j.Steps)+1)
+		names := func(vs ...string) secretNames {
+			var sn secretNames
+			for _, v := range vs {
+				if !strings.Contains(v, "secrets") {
+					continue
+				}
+				for _, m := range secretRef.FindAllStringSubmatch(v, -1) {
+					if n := m[1] + m[2]; n != "" && !strings.EqualFold(n, "GITHUB_TOKEN") {
+						sn = sn.merge(secretNames{names: []string{n}})
+					}
+				}
+			}
+			return sn
+		}
+		envValues := func(e *actionlint.Env) []string {
+			var out []string
+			if e != nil {
+				for _, v := range e.Vars {
+					if v != nil && v.Value != nil {
+						out = append(out, v.Value.Value)
+					}
+				}
+			}
+			return out
+		}
+		base := names(append(envValues(j.File.Workflow.Env), envValues(j.Env)...)...)
+		j.secrets[len(j.Steps)] = base
+		for i := len(j.Steps) - 1; i >= 0; i-- {
+			s := j.Steps[i]
+			vs := envValues(s.Env)
+			switch e := s.Exec.(type) {
+			case *actionlint.ExecRun:
+				if e.Run != nil {
+					vs = append(vs, e.Run.Value)
+				}
+			case *actionlint.ExecAction:
+				for _, in := range e.Inputs {
+					if in != nil && in.Value != nil {
+						vs = append(vs, in.Value.Value)
+					}
+				}
+			}
+			j.secrets[i] = j.secrets[i+1].merge(names(vs...))
+		}
+	}
+	sn := j.secrets[min(max(from, 0), len(j.Steps))]
+	return slices.Clone(sn.names), sn.more
+}
+
+// secretNames is the alphabetically first maxSecretNames names of a set, and whether the set
+// holds more.
+type secretNames struct {
+	names []string
+	more  bool
+}
+
+func (a secretNames) merge(b secretNames) secretNames {
+	all := append(slices.Clone(a.names), b.names...)
+	slices.Sort(all)
+	all = slices.Compact(all)
+	out := secretNames{names: all, more: a.more || b.more}
+	if len(all) > maxSecretNames {
+		out.names, out.more = all[:maxSecretNames], true
+	}
+	return out
 }
 
 // secretRef finds secrets.NAME and secrets['NAME'] in an expression or a script.

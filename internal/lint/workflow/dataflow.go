@@ -233,29 +233,48 @@ func normDir(p string) string {
 // of an artifact of the triggering run an earlier step of the job extracted; on
 // pull_request_target, those of an earlier checkout of the pull request's head. Nil when none.
 func untrustedFiles(s *Step) *fileSource {
-	f := s.Job.File
-	var out *fileSource
-	for _, prev := range s.Job.Steps[:s.Index] {
-		if f.On("workflow_run") {
-			for _, x := range prev.artifactExtractions() {
-				if out == nil {
-					out = &fileSource{flow: flow{source: "artifact of the triggering run", events: onWorkflowRun}.then(x.how, x.line)}
+	j := s.Job
+	if j.fileSources == nil {
+		// Computed once per job, step by step: what the steps before each one extracted or
+		// checked out.
+		f := j.File
+		j.fileSources = make([]*fileSource, len(j.Steps)+1)
+		var cur *fileSource
+		var all []string
+		for i, prev := range j.Steps {
+			j.fileSources[i] = cur
+			var add []string
+			var start flow
+			if f.On("workflow_run") {
+				for _, x := range prev.artifactExtractions() {
+					start = flow{source: "artifact of the triggering run", events: onWorkflowRun}.then(x.how, x.line)
+					add = append(add, x.dir)
 				}
-				out.dirs = append(out.dirs, x.dir)
+			}
+			if f.On("pull_request_target") && checksOutPRHead(prev.Step) {
+				dir := ""
+				if e := prev.Action(); e != nil {
+					dir = normDir(inputValue(e, "path"))
+				}
+				if len(add) == 0 {
+					start = flow{source: "pull request's code", events: onPRTarget}.then("checked out", lineOf(prev.Pos))
+				}
+				add = append(add, dir)
+			}
+			if len(add) > 0 {
+				// One growing list of directories for the job: each step's source is a prefix of
+				// it, so a job of thousands of extractions stays linear.
+				all = append(all, add...)
+				next := &fileSource{flow: start, dirs: all[:len(all):len(all)]}
+				if cur != nil {
+					next.flow = cur.flow
+				}
+				cur = next
 			}
 		}
-		if f.On("pull_request_target") && checksOutPRHead(prev.Step) {
-			dir := ""
-			if e := prev.Action(); e != nil {
-				dir = normDir(inputValue(e, "path"))
-			}
-			if out == nil {
-				out = &fileSource{flow: flow{source: "pull request's code", events: onPRTarget}.then("checked out", lineOf(prev.Pos))}
-			}
-			out.dirs = append(out.dirs, dir)
-		}
+		j.fileSources[len(j.Steps)] = cur
 	}
-	return out
+	return j.fileSources[s.Index]
 }
 
 // extraction is where a step puts the files of an artifact of another run.
@@ -272,6 +291,26 @@ type extraction struct {
 // a downloaded archive (-d or the working directory) after the artifacts API or github-script
 // fetched it.
 func (s *Step) artifactExtractions() []extraction {
+	s.Job.artifacts()
+	return s.extractions
+}
+
+// artifacts finds every step's artifact extractions once per job, in order: an unzip extracts an
+// artifact when one was fetched before or in its step.
+func (j *Job) artifacts() {
+	if j.artifactsDone {
+		return
+	}
+	j.artifactsDone = true
+	fetched := false
+	for _, s := range j.Steps {
+		fetched = fetched || s.fetchesArtifactZip()
+		s.extractions = s.findExtractions(fetched)
+		fetched = fetched || len(s.extractions) > 0
+	}
+}
+
+func (s *Step) findExtractions(fetched bool) []extraction {
 	if e := s.Action(); e != nil {
 		u := strings.ToLower(e.Uses.Value)
 		name, _, _ := strings.Cut(u, "@")
@@ -294,7 +333,6 @@ func (s *Step) artifactExtractions() []extraction {
 	if run.WorkingDirectory != nil {
 		cwd = normDir(run.WorkingDirectory.Value)
 	}
-	fetched := s.Job.fetchesArtifactZip(s)
 	var out []extraction
 	for _, c := range s.Script().Cmds {
 		v := c.Values()
@@ -344,24 +382,16 @@ func joinDir(cwd, p string) string {
 	return cwd + "/" + p
 }
 
-// fetchesArtifactZip reports whether the job fetched another run's artifact before or in step s
-// — github-script's downloadArtifact, the artifacts API's /zip through curl or gh api, or a
-// download action (an archive inside the artifact) — so that an unzip extracts its files.
-func (j *Job) fetchesArtifactZip(s *Step) bool {
-	for _, prev := range j.Steps[:s.Index+1] {
-		if prev != s && len(prev.artifactExtractions()) > 0 {
-			return true
-		}
-		if e := prev.Action(); e != nil && strings.HasPrefix(strings.ToLower(e.Uses.Value), "actions/github-script@") {
-			if v := inputValue(e, "script"); strings.Contains(v, "downloadArtifact") {
-				return true
-			}
-		}
-		if r := prev.Run(); r != nil && strings.Contains(r.Run.Value, "/artifacts/") && strings.Contains(r.Run.Value, "zip") {
-			return true
-		}
+// fetchesArtifactZip reports whether the step fetches another run's artifact as an archive —
+// github-script's downloadArtifact, the artifacts API's /zip through curl or gh api — so that an
+// unzip then extracts its files (as it does after a download action: an archive inside the
+// artifact).
+func (s *Step) fetchesArtifactZip() bool {
+	if e := s.Action(); e != nil && strings.HasPrefix(strings.ToLower(e.Uses.Value), "actions/github-script@") {
+		return strings.Contains(inputValue(e, "script"), "downloadArtifact")
 	}
-	return false
+	r := s.Run()
+	return r != nil && strings.Contains(r.Run.Value, "/artifacts/") && strings.Contains(r.Run.Value, "zip")
 }
 
 // sanitised matches a transformation that leaves no line break in a value: the first line

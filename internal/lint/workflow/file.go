@@ -34,6 +34,7 @@ type File struct {
 
 	lineStarts []int // byte offset of each line, computed on first use
 	taintMemo  *taintFacts
+	jobsByID   map[string]*Job // lower-case id -> job, on first use
 }
 
 // Job is one job of a File with its steps.
@@ -46,6 +47,17 @@ type Job struct {
 	prCode     []prCheckout
 	prCodeDone bool
 	gate       int // gatedJob's answer: 1 gated, -1 not, 0 not yet known
+
+	// fileSources[i] are the files an attacker wrote before step i (untrustedFiles).
+	fileSources   []*fileSource
+	artifactsDone bool                // every step's extractions are known (artifacts)
+	runners       map[string][]runner // runnersOf, by directory
+	secrets       []secretNames       // secretsFrom, by step index
+	cmds          []jobCmd            // jobCmds: every command of the job's scripts, once
+	// lastReporter is the index of the job's last test-reporter step, -1 when none (reporterDone
+	// once known).
+	lastReporter int
+	reporterDone bool
 }
 
 // Step is one step of a Job.
@@ -57,6 +69,8 @@ type Step struct {
 	script   *shell.Script
 	unread   bool // the script is over the shell analysis's limits
 	scriptOK bool
+
+	extractions []extraction // artifacts of other runs the step extracts (Job.artifacts)
 }
 
 // newFile builds the File of a parsed workflow. Nil jobs and steps (a syntax error actionlint
@@ -86,6 +100,19 @@ func posLine(p *actionlint.Pos) int {
 		return 0
 	}
 	return p.Line
+}
+
+// job returns the job whose id is id (ids are case-insensitive), or nil.
+func (f *File) job(id string) *Job {
+	if f.jobsByID == nil {
+		f.jobsByID = make(map[string]*Job, len(f.Jobs))
+		for _, j := range f.Jobs {
+			if j.ID != nil {
+				f.jobsByID[strings.ToLower(j.ID.Value)] = j
+			}
+		}
+	}
+	return f.jobsByID[strings.ToLower(id)]
 }
 
 // On reports whether the workflow is triggered by one of events.

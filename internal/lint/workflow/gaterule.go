@@ -306,7 +306,17 @@ var reporterActions = []string{
 // reportedLater reports whether a step of the job after s publishes test results with a
 // reporter that fails on a failed test.
 func (r *gateJob) reportedLater(s *Step) bool {
-	return reports(s.Later())
+	j := r.job
+	if !j.reporterDone {
+		j.reporterDone, j.lastReporter = true, -1
+		for i := len(j.Steps) - 1; i >= 0; i-- {
+			if reports(j.Steps[i : i+1]) {
+				j.lastReporter = i
+				break
+			}
+		}
+	}
+	return j.lastReporter > s.Index
 }
 
 // reports reports whether one of steps publishes test results with a reporter whose check run

@@ -329,11 +329,9 @@ func (j *Job) gatedJob() bool {
 		if n == nil {
 			continue
 		}
-		for _, other := range j.File.Jobs {
-			if other.ID != nil && strings.EqualFold(other.ID.Value, n.Value) && other.gatedJob() {
-				j.gate = 1
-				return true
-			}
+		if other := j.File.job(n.Value); other != nil && other.gatedJob() {
+			j.gate = 1
+			return true
 		}
 	}
 	return false

@@ -97,11 +97,8 @@ func (j *Job) pushOnly() bool {
 		return true
 	}
 	for _, m := range outputTest.FindAllStringSubmatch(c, -1) {
-		need, out := strings.ToLower(m[1]), strings.ToLower(m[2])
-		for _, other := range j.File.Jobs {
-			if other.ID == nil || strings.ToLower(other.ID.Value) != need {
-				continue
-			}
+		out := strings.ToLower(m[2])
+		if other := j.File.job(m[1]); other != nil {
 			for name, o := range other.Outputs {
 				if strings.ToLower(name) != out || o == nil || o.Value == nil {
 					continue
