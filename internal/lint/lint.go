@@ -95,7 +95,6 @@ func Rules() []report.Rule {
 		{ID: RuleSuppression, Severity: report.Error, Doc: "an ignore comment must name a known rule and say why, and must still hide something"},
 		{ID: RuleNotLinted, Severity: report.Error, Doc: "a file with a lintable name that lint cannot read (FIFO, device, socket, a symlink outside the repository, over lint.max-file-size) is reported, never skipped in silence"},
 		{ID: RuleScriptLimit, Severity: report.Warning, Doc: "a run: script that shellcheck or pyflakes could not check within lint.tool-timeout or lint.tool-memory was not checked; a hostile script must not hang or exhaust the runner"},
-		secretscan.RuleInfo, // every text file, workflows and Dockerfiles included
 	}
 	rs = append(rs, workflow.Rules()...)
 	rs = append(rs, dockerfile.Rules()...)

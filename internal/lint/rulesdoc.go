@@ -46,7 +46,11 @@ func writeRule(b *strings.Builder, r *workflow.Rule) {
 			scope = append(scope, "composite actions' steps")
 		}
 	}
-	fmt.Fprintf(b, "Default severity: **%s**. Checks: %s.\n\n", r.Severity, strings.Join(scope, " and "))
+	checks := strings.Join(scope, " and ")
+	if r.Checks != "" {
+		checks = r.Checks
+	}
+	fmt.Fprintf(b, "Default severity: **%s**. Checks: %s.\n\n", r.Severity, checks)
 	fmt.Fprintf(b, "**Why.** %s.\n\n", upperFirst(r.Doc))
 	fmt.Fprintf(b, "**Fix.** %s.", upperFirst(strings.TrimSuffix(r.Fix, ".")))
 	if r.HelpURL != "" {
@@ -57,11 +61,15 @@ func writeRule(b *strings.Builder, r *workflow.Rule) {
 	if as == "" {
 		as = ".github/workflows/ci.yml"
 	}
-	if r.ExampleConfig != "" {
-		fmt.Fprintf(b, "With this in `.molecule-ci.yml`:\n\n```yaml\n%s```\n\n", r.ExampleConfig)
+	if r.ExamplesIn != "" {
+		fmt.Fprintf(b, "Examples: the golden cases under `%s` (a failing example here would itself be a committed credential).\n\n", r.ExamplesIn)
+	} else {
+		if r.ExampleConfig != "" {
+			fmt.Fprintf(b, "With this in `.molecule-ci.yml`:\n\n```yaml\n%s```\n\n", r.ExampleConfig)
+		}
+		fmt.Fprintf(b, "Fails (`%s`):\n\n```%s\n%s```\n\n", as, lang, exampleText(r.Bad))
+		fmt.Fprintf(b, "Passes:\n\n```%s\n%s```\n\n", lang, exampleText(r.Good))
 	}
-	fmt.Fprintf(b, "Fails (`%s`):\n\n```%s\n%s```\n\n", as, lang, exampleText(r.Bad))
-	fmt.Fprintf(b, "Passes:\n\n```%s\n%s```\n\n", lang, exampleText(r.Good))
 	fmt.Fprintf(b, "**Suppress** one finding with `# molecule-ci: ignore[%s] <why>` on its line or the line above; turn the rule off or change its severity or paths with `lint.rules.%s` (`disabled`, `severity`, `ignore`).\n", r.ID, r.ID)
 }
 

@@ -3,6 +3,7 @@ package workflow
 import (
 	"github.com/rhysd/actionlint"
 
+	"github.com/Molecule-AI/molecule-ci/internal/lint/secretscan"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 )
 
@@ -26,6 +27,11 @@ type Rule struct {
 	Bad, Good     string
 	ExampleAs     string
 	ExampleConfig string
+	// Checks says which files the rule reads when Applies does not say it all (the reference).
+	Checks string
+	// ExamplesIn replaces Bad and Good for a rule whose examples would themselves be what it
+	// reports (committed credentials): the directory of its golden cases, from the repository root.
+	ExamplesIn string
 	// Applies says which files the rule checks.
 	Applies Scope
 	// Check reports the rule's findings on one file. It reads the file and its facts (shared,
@@ -66,6 +72,20 @@ var registry = []*Rule{
 	ruleInsecureCommands,
 	ruleScriptNotAnalyzed,
 	ruleActionMetadata,
+	ruleSecretCommitted,
+}
+
+// ruleSecretCommitted is internal/lint/secretscan's committed-credential scan. Lint runs it on
+// every workflow and action file it reads, parsed or not (and lint's tree scan on every other text
+// file), so its findings come from reading the file itself: no Check.
+var ruleSecretCommitted = &Rule{
+	ID:         secretscan.RuleInfo.ID,
+	Severity:   secretscan.RuleInfo.Severity,
+	Doc:        secretscan.RuleInfo.Doc,
+	Fix:        secretscan.Help,
+	Applies:    Workflows | Actions,
+	Checks:     "every text file of the repository (workflows and action metadata as lint reads them, the rest by its tree scan, --secrets-only and --diff)",
+	ExamplesIn: "internal/lint/secretscan/testdata",
 }
 
 // Registry returns the org rules (actionlint's own are the open actionlint/* family).
