@@ -79,3 +79,23 @@ func TestProbe(t *testing.T) {
 		}
 	}
 }
+
+func FuzzCaseHeader(f *testing.F) {
+	f.Add([]byte("# expect: env-file-injection 12\n# options: labels=a,b private=true\n# known-miss: why\non: push\n"))
+	f.Add([]byte("# expect: x\n"))
+	f.Add([]byte("# options: nope=1\n# expect: r 0\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		c := Case{Src: src}
+		if err := c.parseHeader(); err != nil {
+			return
+		}
+		if len(c.Expect) == 0 {
+			t.Fatal("a header without expect: lines was accepted")
+		}
+		for _, e := range c.Expect {
+			if e.Rule == "" || e.Line < 1 {
+				t.Fatalf("malformed expectation %+v accepted", e)
+			}
+		}
+	})
+}
