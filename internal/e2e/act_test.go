@@ -285,7 +285,6 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 	var needArgs []string
 	var gh *fakeGitHub
 	var api *githubtest.Fake
-	remote := false
 	for _, n := range needs {
 		switch n {
 		case "buildkit":
@@ -305,13 +304,12 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 			// The scenario counts the pull request's comments on the fake GitHub API (see
 			// -- comments --); nothing else to start.
 		case "fake-github":
-			// The GitHub API on loopback (see fakegithub_test.go), a token for it, and an
-			// origin remote so act knows the consumer repository's name.
+			// The GitHub API on loopback (see fakegithub_test.go) and a token for it (the
+			// consumer's origin remote, below, names the repository).
 			var url string
 			gh, url = startFakeGitHub(t)
 			needArgs = append(needArgs, "--env", "GITHUB_API_URL="+url, "--secret", "GITHUB_TOKEN=ghs_e2eFakeToken")
 			names[url] = "$GITHUB_API_URL"
-			remote = true
 		case "triage-github":
 			// The organisation's issues on the fake GitHub of internal/github/githubtest (search,
 			// timelines, issues), seeded with a queue; TRIAGE_TOKEN reads it.
@@ -320,7 +318,6 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 			needArgs = append(needArgs, "--env", "GITHUB_API_URL="+api.URL, "--secret", "GITHUB_TOKEN=ghs_e2eFakeToken",
 				"--secret", "TRIAGE_TOKEN=ghp_e2eTriageToken")
 			names[strings.TrimSuffix(api.URL, "/api/v3")] = "$GITHUB_API"
-			remote = true
 		case "fleet-github":
 			// An organisation's repositories on the fake GitHub of internal/github/githubtest,
 			// read with FLEET_TOKEN; the jobs' artifacts are directories the upload and download
@@ -330,7 +327,6 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 			needArgs = append(needArgs, "--env", "GITHUB_API_URL="+api.URL, "--secret", "GITHUB_TOKEN=ghs_e2eFakeToken",
 				"--secret", "FLEET_TOKEN=ghp_e2eFleetToken", "--env", "MOLECULE_E2E_ARTIFACTS="+filepath.Join(work, "artifacts"))
 			names[strings.TrimSuffix(api.URL, "/api/v3")] = "$GITHUB_API"
-			remote = true
 		default:
 			t.Fatalf("needs: unknown %q (valid: buildkit, registry, pr-comment, fake-github, triage-github, fleet-github)", n)
 		}
@@ -340,9 +336,10 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 	gittest.RunEnv(t, repo, env, "add", "-A")
 	gittest.RunEnv(t, repo, env, "-c", "user.name=molecule-ci e2e", "-c", "user.email=e2e@molecule-ci.invalid",
 		"commit", "-q", "-m", "consumer")
-	if remote {
-		gittest.RunEnv(t, repo, env, "remote", "add", "origin", "https://github.com/Molecule-AI/consumer.git")
-	}
+	// The consumer is one of the organisation's repositories, as act says through
+	// GITHUB_REPOSITORY, which it reads from this remote (without one it says nektos/act): lint's
+	// rules take the repository's owner as the organisation (lint.org).
+	gittest.RunEnv(t, repo, env, "remote", "add", "origin", "https://github.com/Molecule-AI/consumer.git")
 
 	// The consumer's commit appears in tags ({sha7}) and labels; its hash changes with the time.
 	full := gittest.RunEnv(t, repo, env, "rev-parse", "HEAD")
