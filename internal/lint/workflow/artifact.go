@@ -71,15 +71,15 @@ func checkArtifactPoisoning(f *File, r *Reporter) {
 		return
 	}
 	for _, j := range f.Jobs {
-		if j.gated(len(j.Steps)) {
-			continue // only a push's artifacts, or a maintainer let the run in
-		}
 		reported := map[int]bool{} // one finding per command that runs the artifact's code
 		for _, s := range j.Steps {
 			for _, x := range s.artifactExtractions() {
 				runs, at := s.runsFrom(x)
 				if runs == "" || reported[at] {
 					continue
+				}
+				if j.gated(len(j.Steps)) {
+					break // only a push's artifacts, or a maintainer let the run in
 				}
 				reported[at] = true
 				where := "into the workspace, where it can replace any file of the checkout"

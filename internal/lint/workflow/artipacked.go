@@ -73,7 +73,7 @@ func checkArtipacked(f *File, r *Reporter) {
 	for _, j := range f.Jobs {
 		var checkouts []persisted
 		for _, s := range j.Steps {
-			if run := s.Run(); run != nil && len(checkouts) > 0 && (strings.Contains(run.Run.Value, "extraheader") || strings.Contains(run.Run.Value, ".git")) && dropsCredentials.MatchString(run.Run.Value) {
+			if run := s.Run(); run != nil && len(checkouts) > 0 && (strings.Contains(run.Run.Value, "extraheader") || strings.Contains(run.Run.Value, "rm ") && strings.Contains(run.Run.Value, ".git")) && dropsCredentials.MatchString(run.Run.Value) {
 				checkouts = nil // the token is gone from .git/config (or .git itself)
 				continue
 			}

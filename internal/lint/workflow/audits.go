@@ -58,6 +58,9 @@ func checkOverprovisioned(f *File, r *Reporter) {
 		r.Report(pos, fmt.Sprintf("`secrets: inherit` hands every secret of the repository, its organisation and its environments to %s, a workflow outside the organisation (lint.org %s): whoever can change it, or move the ref it is called at, reads them all; pass the secrets it needs by name", u, f.opts.Org))
 	}
 	src := string(f.Src)
+	if !strings.Contains(src, "secrets[") && !strings.Contains(src, "JSON(") && !strings.Contains(src, "json(") && !strings.Contains(src, "Json(") {
+		return // neither toJSON( in any of its usual spellings nor an index into secrets
+	}
 	for _, e := range secretsWholesale(src) {
 		what := ""
 		actionlint.VisitExprNode(e.node, func(n, _ actionlint.ExprNode, entering bool) {
@@ -218,7 +221,7 @@ func checkBotConditions(f *File, r *Reporter) {
 		return
 	}
 	check := func(cond *actionlint.String, where string) {
-		if cond == nil || botAuthorGuard.MatchString(cond.Value) || strings.Contains(cond.Value, "pull_request.user.login") {
+		if cond == nil || !strings.Contains(cond.Value, "[bot]") || botAuthorGuard.MatchString(cond.Value) || strings.Contains(cond.Value, "pull_request.user.login") {
 			return
 		}
 		m := botActor.FindStringSubmatchIndex(cond.Value)

@@ -349,6 +349,9 @@ var maintainerGate = regexp.MustCompile(`github\.event\.label\.name\s*==|contain
 // repository: the collaborator permission API, or an action made for it.
 var permissionCheck = regexp.MustCompile(`(?i)getCollaboratorPermissionLevel|/collaborators/[^/\s]+/permission|actions-cool/check-user-permission|xt0rted/slash-command-action|permission-level:|sushichop/action-repository-permission|lannonbr/repo-permission-check-action|prince-chrismc/check-actor-permissions-action`)
 
+// permissionWords hold a literal part of every match of permissionCheck, in lower case.
+var permissionWords = []string{"permission"}
+
 // gated reports whether a job only runs pull request code a maintainer let in: a trusted
 // author, a gate in its if:, an environment: (whose reviewers approve each run — lint cannot see
 // whether it has any), a job it needs that is gated (unless its if: runs it anyway: always()),
@@ -360,7 +363,7 @@ func (j *Job) gated(before int) bool {
 	for _, s := range j.Steps[:min(before, len(j.Steps))] {
 		switch e := s.Exec.(type) {
 		case *actionlint.ExecRun:
-			if e.Run != nil && permissionCheck.MatchString(e.Run.Value) {
+			if e.Run != nil && mayMatchFold(e.Run.Value, permissionWords) && permissionCheck.MatchString(e.Run.Value) {
 				return true
 			}
 		case *actionlint.ExecAction:
