@@ -222,7 +222,7 @@ func (r *fleetRun) source(ctx context.Context) (fleet.Source, error) {
 			if err != nil {
 				return nil, err
 			}
-			owner = cfg.Lint.Org
+			owner = cmp.Or(cfg.Lint.Org, DefaultOrg)
 		}
 		var dirs []string
 		for _, d := range f.repos.values {
@@ -542,6 +542,10 @@ func (r *fleetRun) configure(repo fleet.Repo, dir string, lf lintFlags) (lint.Op
 		}
 		cfg = config.Default()
 		cfg.Dir = dir
+	}
+	if cfg.Lint.Org == "" {
+		// "The organisation" of each repository's rules is its owner, as lint's default says.
+		cfg.Lint.Org = repo.Owner
 	}
 	renv := r.env
 	renv.WorkDir = dir

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"os"
 	"path/filepath"
@@ -20,14 +21,14 @@ import (
 )
 
 // testConfigure is a Configure with what the CLI's does that matters here: the repository's own
-// config (its org, rule settings and contract), no script checkers.
-func testConfigure(_ context.Context, _ Repo, dir string) (lint.Options, []report.Finding, error) {
+// config (its org, else the repository's owner; rule settings and contract), no script checkers.
+func testConfigure(_ context.Context, r Repo, dir string) (lint.Options, []report.Finding, error) {
 	cfg, err := config.Load(dir, "")
 	if err != nil {
 		cfg = config.Default()
 	}
 	opts := lint.Options{WorkDir: dir, Root: dir, Rules: map[string]lint.RuleConfig{},
-		Workflow:  workflow.Options{Org: cfg.Lint.Org, WorkDir: dir},
+		Workflow:  workflow.Options{Org: cmp.Or(cfg.Lint.Org, r.Owner), WorkDir: dir},
 		Contracts: lint.ContractOptions{Contract: cfg.Lint.Contract}}
 	for id, rc := range cfg.Lint.Rules {
 		if lint.KnownRule(id) {

@@ -75,7 +75,7 @@ func TestSiteInChromium(t *testing.T) {
 					t.Errorf("repository %d: %+v, want %s %s, %d calls, %d findings", i, got, r.Name, r.Status(), len(r.calledWorkflows()), len(r.Findings))
 				}
 			}
-			if facts.Banner != "1 of 5 repositories failing, 1 not read" || facts.Callees != len(d.Summary.Callees) {
+			if facts.Banner != "2 of 5 repositories failing, 1 not read" || facts.Callees != len(d.Summary.Callees) {
 				t.Errorf("banner %q, %d callees", facts.Banner, facts.Callees)
 			}
 			if facts.ScrollWidth > facts.ClientWidth || len(facts.Overflowing) > 0 {
