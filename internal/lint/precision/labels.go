@@ -51,6 +51,14 @@ type Label struct {
 	Reason string `json:"reason"`
 }
 
+// OutOfSamplePrefix starts the reason of a label of the out-of-sample draw: findings picked and
+// judged after the rules were tuned, from files none of their tuning looked at (the workflows of
+// the module cache), so their precision says how the rules do on code they were not fitted to.
+const OutOfSamplePrefix = "out-of-sample draw"
+
+// OutOfSample reports whether the label belongs to the out-of-sample draw.
+func (l Label) OutOfSample() bool { return strings.HasPrefix(l.Reason, OutOfSamplePrefix) }
+
 // Key identifies the place a label talks about.
 type Key struct {
 	Source string

@@ -89,6 +89,25 @@ func severityOf(rule string) report.Severity {
 	return report.Error
 }
 
+// TestOutOfSampleDraw keeps the draw bench/precision reports apart honest: it exists, and every
+// label of it is on a file of the module cache, which the rules' tuning (on actionlint's dataset
+// and the organisation's corpus) never looked at.
+func TestOutOfSampleDraw(t *testing.T) {
+	n := 0
+	for _, l := range mustLabels(t) {
+		if !l.OutOfSample() {
+			continue
+		}
+		n++
+		if !strings.HasPrefix(l.Source, "module:") {
+			t.Errorf("%s:%d [%s]: an out-of-sample label must be on a file of the module cache", l.Source, l.Line, l.Rule)
+		}
+	}
+	if n < 10 {
+		t.Errorf("%d labels in the out-of-sample draw, want at least 10", n)
+	}
+}
+
 // TestEveryOrgRuleLabelled keeps the set covering every org rule: a new rule needs labels.
 func TestEveryOrgRuleLabelled(t *testing.T) {
 	labels := mustLabels(t)
