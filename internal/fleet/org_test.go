@@ -21,7 +21,6 @@ type tarEntry struct {
 	name     string
 	typ      byte
 	body     string
-	size     int64 // when not len(body)
 	linkname string
 }
 

@@ -310,8 +310,7 @@ func (rc *recorder) leaked(names ...string) []string {
 func TestCrossOriginRedirect(t *testing.T) {
 	other := newRecorder(t)
 	port := other.url[strings.LastIndex(other.url, ":")+1:]
-	var self *recorder
-	self = &recorder{}
+	self := &recorder{}
 	self.url = serve(t, func(w http.ResponseWriter, r *http.Request) {
 		self.mu.Lock()
 		self.seen = append(self.seen, r.Header.Clone())
