@@ -2,6 +2,8 @@ module github.com/Molecule-AI/molecule-ci
 
 go 1.26.0
 
+toolchain go1.26.8
+
 require (
 	github.com/agext/levenshtein v1.2.3
 	github.com/bmatcuk/doublestar/v4 v4.10.0

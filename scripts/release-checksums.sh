@@ -15,6 +15,11 @@ tag="${1:?usage: release-checksums.sh vX.Y.Z}"
 [[ "$tag" =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "release-checksums: $tag is not vX.Y.Z" >&2; exit 2; }
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
+# Exactly go.mod's toolchain, whatever Go the maintainer has (release.yml sets the same): a
+# different Go gives different binaries, and release.yml would refuse the release.
+GOTOOLCHAIN="$(bash scripts/go-toolchain.sh)"
+export GOTOOLCHAIN
+echo "release-checksums: building with $(go version)" >&2
 bin="${GORELEASER:-}"
 if [ -z "$bin" ]; then
 	bin="$(mktemp -d)/goreleaser"
