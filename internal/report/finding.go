@@ -144,6 +144,9 @@ type Report struct {
 	// Summary is the command's own result (coverage's table, probe's services), rendered with
 	// the findings in every format; nil for a command that has findings only (lint).
 	Summary Summary
+	// Baseline is set when the findings were compared with a baseline (lint --baseline): then
+	// Findings are the new findings, the only ones a gate judges (see Baseline).
+	Baseline *Baseline
 }
 
 // Counts returns how many findings there are of each severity.

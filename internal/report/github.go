@@ -58,6 +58,7 @@ func writeGitHub(w *output, rep *Report, opts Options) error {
 		w.Write(plain.Bytes())
 		w.command(ghaction.FormatCommand(token, "", nil))
 	}
+	writeBaselineGitHub(w, rep.Baseline)
 	fmt.Fprintln(w, rep.Verdict())
 	return nil
 }

@@ -81,6 +81,7 @@ func writeHuman(w *output, rep *Report, opts Options) error {
 			w.WriteByte('\n')
 		}
 	}
+	writeBaselineText(&w.Buffer, rep.Baseline)
 	summaryColor := ansiGreen
 	if e, warn, _ := rep.Counts(); e > 0 {
 		summaryColor = ansiRed

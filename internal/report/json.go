@@ -50,14 +50,17 @@ func (j JSONFinding) Finding() (Finding, error) {
 
 // writeJSON writes the document every command shares: the command's own members (its Summary's),
 // then "findings" and "files_checked".
+//
+// With a baseline, "baseline", "known" and "stale" come before "findings", which holds the new
+// findings.
 func writeJSON(w *output, rep *Report, _ Options) error {
-	findings := JSONFindings(rep.Findings)
 	var members []Member
 	if rep.Summary != nil {
 		members = rep.Summary.JSON()
 	}
+	members = append(members, baselineMembers(rep)...)
 	members = append(members,
-		Member{Name: "findings", Value: findings, Layout: Indented},
+		Member{Name: "findings", Value: JSONFindings(rep.Findings), Layout: Indented},
 		Member{Name: "files_checked", Value: rep.FilesChecked})
 	return writeMembers(w, members)
 }

@@ -68,19 +68,26 @@ func findingsDoc(rep *Report) Doc {
 		Heading{Level: 2, Text: Line(Text(title))},
 		Lines{Line(Markup(icon + " " + rep.Verdict()))},
 	}}
-	if len(rep.Findings) == 0 {
-		return d
+	if len(rep.Findings) > 0 {
+		d.Blocks = append(d.Blocks, findingsTable(rep.Findings))
 	}
+	d.Blocks = append(d.Blocks, baselineDoc(rep.Baseline)...)
+	return d
+}
+
+// findingsTable is a table of findings: severity, location, rule, message. Rows past MaxRows
+// are counted, not rendered.
+func findingsTable(fs []Finding) Table {
 	t := Table{
 		Columns: []Column{{Name: "severity"}, {Name: "location"}, {Name: "rule"}, {Name: "message"}},
-		Rows:    make([][]Inline, 0, min(len(rep.Findings), markdownMaxRows)),
+		Rows:    make([][]Inline, 0, min(len(fs), markdownMaxRows)),
 		MaxRows: markdownMaxRows,
 		More: func(n int) Inline {
 			return Line(Markup("_" + plural(n, "more finding", "more findings") +
 				" not shown: the job summary is limited in size. Every finding is in the step log and the SARIF and JSON reports._"))
 		},
 	}
-	for _, f := range rep.Findings {
+	for _, f := range fs {
 		loc := f.Path
 		if f.Line > 0 {
 			loc += ":" + strconv.Itoa(f.Line)
@@ -88,9 +95,7 @@ func findingsDoc(rep *Report) Doc {
 		sev := cmp.Or(severityIcons[f.Severity], f.Severity.String())
 		t.Rows = append(t.Rows, []Inline{Line(Markup(sev)), Line(Text(loc)), Line(Text(f.Rule)), Line(Text(truncate(f.Message, markdownMaxCell)))})
 	}
-	// Rows past MaxRows are counted, not rendered.
-	d.Blocks = append(d.Blocks, t)
-	return d
+	return t
 }
 
 // RenderMarkdown renders d as GitHub-flavoured Markdown in at most max bytes. Blocks are

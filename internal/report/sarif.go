@@ -26,7 +26,11 @@ func writeSARIF(w *output, rep *Report, _ Options) error {
 	if rep.Version != "" {
 		run.Tool.Driver.WithVersion(rep.Version)
 	}
-	rules := sarifRules(rep.Rules, rep.Findings)
+	all := rep.Findings
+	if rep.Baseline != nil {
+		all = slices.Concat(rep.Findings, rep.Baseline.Known, rep.Baseline.Stale)
+	}
+	rules := sarifRules(rep.Rules, all)
 	index := make(map[string]int, len(rules))
 	for i, r := range rules {
 		index[r.ID] = i
@@ -56,15 +60,14 @@ func writeSARIF(w *output, rep *Report, _ Options) error {
 				WithAssociatedRule(sarif.NewReportingDescriptorReference().WithID(f.Rule).WithIndex(index[f.Rule])))
 			continue
 		}
-		res := sarif.NewRuleResult(f.Rule).
-			WithRuleIndex(index[f.Rule]).
-			WithLevel(sarifLevels[f.Severity]).
-			WithMessage(sarif.NewTextMessage(f.Message))
-		res.AddLocation(sarif.NewLocationWithPhysicalLocation(
-			sarif.NewPhysicalLocation().
-				WithArtifactLocation(sarifArtifact(f.Path)).
-				WithRegion(sarifRegion(f))))
+		res := sarifResult(f, index)
+		if rep.Baseline != nil {
+			res.WithBaselineState(sarifNew)
+		}
 		run.AddResult(res)
+	}
+	if rep.Baseline != nil {
+		sarifBaselineResults(run, rep.Baseline, index)
 	}
 	if runLevel != nil {
 		run.AddInvocation(runLevel)
@@ -74,6 +77,19 @@ func writeSARIF(w *output, rep *Report, _ Options) error {
 	}
 	w.WriteByte('\n')
 	return nil
+}
+
+// sarifResult is a finding with a location as a SARIF result.
+func sarifResult(f Finding, index map[string]int) *sarif.Result {
+	res := sarif.NewRuleResult(f.Rule).
+		WithRuleIndex(index[f.Rule]).
+		WithLevel(sarifLevels[f.Severity]).
+		WithMessage(sarif.NewTextMessage(f.Message))
+	res.AddLocation(sarif.NewLocationWithPhysicalLocation(
+		sarif.NewPhysicalLocation().
+			WithArtifactLocation(sarifArtifact(f.Path)).
+			WithRegion(sarifRegion(f))))
+	return res
 }
 
 // sarifRules is rep.Rules sorted by ID, then every rule that only findings name (actionlint and

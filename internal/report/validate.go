@@ -48,6 +48,7 @@ func (r *Report) Validate() error {
 			errs = append(errs, err)
 		}
 	}
+	errs = append(errs, r.Baseline.validate()...)
 	if r.FilesChecked < 0 {
 		errs = append(errs, fmt.Errorf("invalid report: negative files checked %d", r.FilesChecked))
 	}

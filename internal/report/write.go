@@ -142,13 +142,17 @@ func Redacted(rep *Report) *Report {
 		}
 		return r
 	}
-	for i, f := range rep.Findings {
+	redactFinding := func(f Finding) Finding {
 		f.Path = redact(f.Path)
 		f.Message = secrets.Redact(f.Message)
 		f.Help = redact(f.Help)
 		f.Rule = redact(f.Rule)
-		view.Findings[i] = f
+		return f
 	}
+	for i, f := range rep.Findings {
+		view.Findings[i] = redactFinding(f)
+	}
+	view.Baseline = baselineView(rep.Baseline, redactFinding)
 	return &view
 }
 
@@ -165,12 +169,16 @@ func sortedView(rep *Report) *Report {
 	}
 	view := *rep
 	view.Findings = sorted(rep.Findings)
+	view.Baseline = baselineView(rep.Baseline, func(f Finding) Finding { return f })
 	return &view
 }
 
 // Verdict is the one-line summary of the findings shared by the human, github and markdown
 // formats: "3 findings (2 errors, 1 warning) in 12 files" or "no findings in 12 files".
 func (r *Report) Verdict() string {
+	if r.Baseline != nil {
+		return r.baselineVerdict()
+	}
 	files := plural(r.FilesChecked, "file", "files")
 	if len(r.Findings) == 0 {
 		return "no findings in " + files
