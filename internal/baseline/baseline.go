@@ -84,11 +84,8 @@ type Match struct {
 	// Known[i] says the run's finding i is in the baseline: shown and counted, never failing.
 	Known []bool
 	// Stale are the baseline's entries that no finding matched any more: fixed, or the file
-	// renamed. Writing the baseline again drops them.
+	// renamed. Writing the baseline of the known findings drops them.
 	Stale []Entry
-	// Kept is the baseline of the known findings, with their fingerprints as they are now: what
-	// `--baseline F --write-baseline F` writes, so that a baseline only shrinks.
-	Kept *Baseline
 }
 
 // NewCount is the number of findings that are not in the baseline.
@@ -120,7 +117,7 @@ func (b *Baseline) Match(fs []report.Finding, opts Options) Match {
 		entries[i] = fp.entry(f)
 	}
 	claimed := make([]bool, len(b.Entries))
-	m := Match{Known: make([]bool, len(fs)), Kept: &Baseline{}}
+	m := Match{Known: make([]bool, len(fs))}
 	for _, text := range []func(Entry) string{
 		func(e Entry) string { return e.Context },
 		func(e Entry) string { return e.Line },
@@ -145,18 +142,36 @@ func (b *Baseline) Match(fs []report.Finding, opts Options) Match {
 			}
 		}
 	}
-	for i, known := range m.Known {
-		if known {
-			m.Kept.Entries = append(m.Kept.Entries, entries[i])
-		}
-	}
 	for j, e := range b.Entries {
 		if !claimed[j] {
 			m.Stale = append(m.Stale, e)
 		}
 	}
-	m.Kept.sort()
 	return m
+}
+
+// Apply splits rep's findings as m says: rep.Findings keeps the new ones, the only ones a gate
+// judges, and rep.Baseline holds the known ones and the stale entries (with paths relative to
+// the working directory, like findings; severity Info). file names the baseline, shrink the
+// command that drops its stale entries.
+func (m Match) Apply(rep *report.Report, opts Options, file, shrink string) {
+	b := &report.Baseline{File: file, Shrink: shrink}
+	var fresh []report.Finding
+	for i, f := range rep.Findings {
+		if m.Known[i] {
+			b.Known = append(b.Known, f)
+		} else {
+			fresh = append(fresh, f)
+		}
+	}
+	for _, e := range m.Stale {
+		msg := e.Message
+		if strings.TrimSpace(msg) == "" {
+			msg = "(the baseline records no message)"
+		}
+		b.Stale = append(b.Stale, report.Finding{Path: opts.findingPath(e.Path), Rule: e.Rule, Severity: report.Info, Message: msg})
+	}
+	rep.Findings, rep.Baseline = fresh, b
 }
 
 func (b *Baseline) sort() {
@@ -228,6 +243,17 @@ func (p *printer) fileLines(path string) [][]byte {
 	}
 	p.lines[path] = lines
 	return lines
+}
+
+// findingPath maps an entry's path (relative to Dir) back to a finding's (relative to WorkDir).
+func (o Options) findingPath(path string) string {
+	if o.Dir == "" || o.WorkDir == "" || filepath.Clean(o.Dir) == filepath.Clean(o.WorkDir) || path == "" {
+		return path
+	}
+	if r, err := filepath.Rel(o.WorkDir, filepath.Join(o.Dir, filepath.FromSlash(path))); err == nil {
+		return filepath.ToSlash(r)
+	}
+	return path
 }
 
 // path maps a finding's path (relative to WorkDir) to the entry's (relative to Dir).

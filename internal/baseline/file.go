@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/Molecule-AI/molecule-ci/internal/fsutil"
 )
@@ -249,6 +250,12 @@ func decodeEntry(raw json.RawMessage) (Entry, error) {
 	}
 	if e.Rule == "" {
 		return e, errors.New(`"rule" is empty`)
+	}
+	// As report.Finding.Validate: a rule is shown as "[rule]" and matched by the problem matcher.
+	if strings.ContainsFunc(e.Rule, func(r rune) bool {
+		return r == '[' || r == ']' || unicode.IsSpace(r) || unicode.IsControl(r)
+	}) {
+		return e, fmt.Errorf(`"rule" is %q, which has a bracket, space or control character`, truncate(e.Rule, 40))
 	}
 	for _, h := range []struct{ name, v string }{{"line", e.Line}, {"context", e.Context}} {
 		if !isHash(h.v) {

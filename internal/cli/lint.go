@@ -40,6 +40,7 @@ func runLint(ctx context.Context, args []string, s Streams, env Env) error {
 	trustTools := flags.Bool("trust-repo-tools", false, "run a shellcheck/pyflakes that the repository's config points at inside the repository (never on pull_request_target)")
 	listRules := flags.Bool("list-rules", false, "list every rule with its default severity and why it exists, then exit")
 	cf := registerContractFlags(flags) // lint_contracts.go
+	bf := registerBaselineFlags(flags) // lint_baseline.go
 	paths, err := parseFlags(flags, args)
 	if err != nil {
 		return err
@@ -114,6 +115,9 @@ func runLint(ctx context.Context, args []string, s Streams, env Env) error {
 	}
 	rep := mergeReports(reports)
 	rep.Tool, rep.Version = "molecule-ci", Version()
+	if err := bf.apply(rep, firstNonZero64(flagMax, lint.DefaultMaxFileSize), env, s); err != nil { // lint_baseline.go
+		return err
+	}
 	return publish(ctx, rep, po, s, env)
 }
 

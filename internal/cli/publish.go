@@ -78,6 +78,10 @@ func publish(ctx context.Context, rep *report.Report, po publishOptions, s Strea
 	if po.sarifFile != "" {
 		outs = append(outs, output{"sarif-file", po.sarifFile})
 	}
+	if rep.Baseline != nil {
+		// The counts above are of the new findings, the ones the gate judged.
+		outs = append(outs, output{"known", strconv.Itoa(len(rep.Baseline.Known))}, output{"stale", strconv.Itoa(len(rep.Baseline.Stale))})
+	}
 	return finish(rep, failed, outs, env)
 }
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/Molecule-AI/molecule-ci/internal/git/gittest"
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
+	"github.com/Molecule-AI/molecule-ci/internal/testenv"
 )
 
 // The commits of the fake molecule-ci repository that tags point at before a release.
@@ -393,7 +394,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func TestReleaseTagsScript(t *testing.T) {
 	gittest.Need(t)
 	if _, err := exec.LookPath("jq"); err != nil {
-		t.Skip("jq is not installed (GitHub's runners have it)")
+		testenv.Missing(t, "jq is not installed (GitHub's runners have it; scripts/test.sh installs it): %v", err)
 	}
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {

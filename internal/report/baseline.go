@@ -217,7 +217,7 @@ func baselineDoc(b *Baseline) []Block {
 		for _, f := range b.Stale {
 			t.Rows = append(t.Rows, []Inline{Line(Text(f.Path)), Line(Text(f.Rule)), Line(Text(truncate(f.Message, markdownMaxCell)))})
 		}
-		summary := Line(Markup(plural(len(b.Stale), "baseline entry", "baseline entries") + " no longer match a finding"))
+		summary := Line(Markup(plural(len(b.Stale), "baseline entry no longer matches", "baseline entries no longer match") + " a finding"))
 		inner := []Block{}
 		if b.Shrink != "" {
 			inner = append(inner, Lines{Line(Markup("Fixed, or the file renamed: "), Code(b.Shrink), Markup(" drops them."))})
