@@ -83,6 +83,7 @@ func runLint(ctx context.Context, args []string, s Streams, env Env) error {
 	if err != nil {
 		return usagef("lint: %v", err)
 	}
+	lintCtx, loaded := bf.load(ctx, env) // lint_baseline.go: read beside the run
 
 	var reports []*report.Report
 	for _, g := range groups {
@@ -102,8 +103,11 @@ func runLint(ctx context.Context, args []string, s Streams, env Env) error {
 		if opts.Contracts, err = cf.options(cfg.Lint.Contract); err != nil { // lint_contracts.go
 			return err
 		}
-		rep, err := lint.Run(ctx, opts)
+		rep, err := lint.Run(lintCtx, opts)
 		if err != nil {
+			if _, berr := loaded.wait(); berr != nil {
+				return berr // a bad baseline stopped the run
+			}
 			var pe *lint.PathError
 			var ue *lint.UnknownFileError
 			if errors.As(err, &pe) || errors.As(err, &ue) {
@@ -115,7 +119,7 @@ func runLint(ctx context.Context, args []string, s Streams, env Env) error {
 	}
 	rep := mergeReports(reports)
 	rep.Tool, rep.Version = "molecule-ci", Version()
-	if err := bf.apply(rep, firstNonZero64(flagMax, lint.DefaultMaxFileSize), env, s); err != nil { // lint_baseline.go
+	if err := bf.apply(rep, loaded, firstNonZero64(flagMax, lint.DefaultMaxFileSize), env, s); err != nil { // lint_baseline.go
 		return err
 	}
 	return publish(ctx, rep, po, s, env)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,10 +27,42 @@ func registerBaselineFlags(fs *flag.FlagSet) *baselineFlags {
 	return b
 }
 
+// loadedBaseline is --baseline being read while lint runs.
+type loadedBaseline struct {
+	done chan struct{}
+	b    *baseline.Baseline
+	err  error
+}
+
+// load starts reading --baseline beside the lint run: a baseline of 10,000 findings takes
+// milliseconds to read, and a bad one stops the run at once (the returned context is cancelled)
+// instead of after linting. wait returns the baseline or the error that says what is wrong.
+func (bf *baselineFlags) load(ctx context.Context, env Env) (context.Context, *loadedBaseline) {
+	l := &loadedBaseline{done: make(chan struct{})}
+	if bf.read == "" {
+		close(l.done)
+		return ctx, l
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	go func() {
+		defer close(l.done)
+		if l.b, l.err = baseline.Read(bf.read, absPath(env.WorkDir, bf.read)); l.err != nil {
+			l.err = baselineReadError(bf.read, l.err)
+			cancel(l.err)
+		}
+	}()
+	return ctx, l
+}
+
+func (l *loadedBaseline) wait() (*baseline.Baseline, error) {
+	<-l.done
+	return l.b, l.err
+}
+
 // apply compares the finished run with the baseline, writes the baseline, or both, and leaves
 // in rep what the formats show: the new findings as Findings, the known and stale in
 // rep.Baseline. maxSize bounds the files read again for fingerprints (those lint did not keep).
-func (bf *baselineFlags) apply(rep *report.Report, maxSize int64, env Env, s Streams) error {
+func (bf *baselineFlags) apply(rep *report.Report, loaded *loadedBaseline, maxSize int64, env Env, s Streams) error {
 	if bf.read == "" && bf.write == "" {
 		return nil
 	}
@@ -56,9 +89,9 @@ func (bf *baselineFlags) apply(rep *report.Report, maxSize int64, env Env, s Str
 		b.Match(rep.Findings, opts).Apply(rep, opts, bf.write, shrinkCommand(bf.write))
 		return nil
 	}
-	b, err := baseline.Read(bf.read, absPath(env.WorkDir, bf.read))
+	b, err := loaded.wait()
 	if err != nil {
-		return baselineReadError(bf.read, err)
+		return err
 	}
 	opts := optsFor(bf.read)
 	m := b.Match(rep.Findings, opts)

@@ -26,8 +26,8 @@ type Baseline struct {
 	Shrink string
 }
 
-// baselineView is b with its lists sorted and redacted like the findings.
-func baselineView(b *Baseline, redact func(Finding) Finding) *Baseline {
+// redactedBaseline is b with its lists redacted like the findings.
+func redactedBaseline(b *Baseline, redact func(Finding) Finding) *Baseline {
 	if b == nil {
 		return nil
 	}
@@ -39,7 +39,16 @@ func baselineView(b *Baseline, redact func(Finding) Finding) *Baseline {
 	for i, f := range b.Stale {
 		v.Stale[i] = redact(f)
 	}
-	v.Known, v.Stale = Sort(v.Known), Sort(v.Stale)
+	return &v
+}
+
+// sortedBaseline is b with its lists sorted like the findings.
+func sortedBaseline(b *Baseline) *Baseline {
+	if b == nil {
+		return nil
+	}
+	v := *b
+	v.Known, v.Stale = sorted(b.Known), sorted(b.Stale)
 	return &v
 }
 

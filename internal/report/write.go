@@ -152,7 +152,7 @@ func Redacted(rep *Report) *Report {
 	for i, f := range rep.Findings {
 		view.Findings[i] = redactFinding(f)
 	}
-	view.Baseline = baselineView(rep.Baseline, redactFinding)
+	view.Baseline = redactedBaseline(rep.Baseline, redactFinding)
 	return &view
 }
 
@@ -169,7 +169,7 @@ func sortedView(rep *Report) *Report {
 	}
 	view := *rep
 	view.Findings = sorted(rep.Findings)
-	view.Baseline = baselineView(rep.Baseline, func(f Finding) Finding { return f })
+	view.Baseline = sortedBaseline(rep.Baseline)
 	return &view
 }
 
