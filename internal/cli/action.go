@@ -18,7 +18,8 @@ const maxActionArgs = 64 << 10
 var actionCommands = []string{"build", "coverage", "fleet", "lint", "probe", "triage", "version"}
 
 // runAction is the entry point of action.yml: it reads the action's inputs (INPUT_COMMAND,
-// INPUT_ARGS, INPUT_CONFIG, INPUT_SARIF_FILE, which action.yml passes to its run step), splits
+// INPUT_ARGS, INPUT_CONFIG, INPUT_SARIF_FILE, INPUT_BASELINE, which action.yml passes to its run
+// step), splits
 // args with shell quoting rules and runs the command as if it had been typed.
 func runAction(ctx context.Context, args []string, s Streams, env Env) error {
 	flags := newFlagSet("action", "", "Run the command the composite action's inputs name (used by action.yml).", s.Stderr)
@@ -26,7 +27,7 @@ func runAction(ctx context.Context, args []string, s Streams, env Env) error {
 		return err
 	}
 	argv, err := actionArgv(env.Actions.Input("command"), env.Actions.Input("args"),
-		env.Actions.Input("config"), env.Actions.Input("sarif_file"))
+		env.Actions.Input("config"), env.Actions.Input("sarif_file"), env.Actions.Input("baseline"))
 	if err != nil {
 		return err
 	}
@@ -38,8 +39,9 @@ func runAction(ctx context.Context, args []string, s Streams, env Env) error {
 	return usagef("input command: %q is not a command of this molecule-ci (valid: %s)", argv[0], strings.Join(actionCommands, ", "))
 }
 
-// actionArgv builds the command line from the action's inputs.
-func actionArgv(command, args, config, sarif string) ([]string, error) {
+// actionArgv builds the command line from the action's inputs. A path input (config,
+// sarif-file, baseline) is one argument whatever it holds: it is never split like args.
+func actionArgv(command, args, config, sarif, baseline string) ([]string, error) {
 	if command == "" {
 		command = "lint"
 	}
@@ -63,6 +65,12 @@ func actionArgv(command, args, config, sarif string) ([]string, error) {
 			return nil, usagef("input sarif-file: only the lint command writes SARIF (command is %q)", command)
 		}
 		argv = append(argv, "--sarif-file", sarif)
+	}
+	if baseline != "" {
+		if command != "lint" {
+			return nil, usagef("input baseline: only the lint command reads a baseline (command is %q)", command)
+		}
+		argv = append(argv, "--baseline", baseline)
 	}
 	return append(argv, fields...), nil
 }

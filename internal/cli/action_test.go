@@ -48,20 +48,21 @@ func TestSplitArgs(t *testing.T) {
 }
 
 func TestActionArgv(t *testing.T) {
-	got, err := actionArgv("lint", `--fail-on error 'a b'`, "ci/molecule ci.yml", "out.sarif")
-	want := []string{"lint", "--config", "ci/molecule ci.yml", "--sarif-file", "out.sarif", "--fail-on", "error", "a b"}
+	got, err := actionArgv("lint", `--fail-on error 'a b'`, "ci/molecule ci.yml", "out.sarif", "ci/base line.json")
+	want := []string{"lint", "--config", "ci/molecule ci.yml", "--sarif-file", "out.sarif", "--baseline", "ci/base line.json", "--fail-on", "error", "a b"}
 	if err != nil || !slices.Equal(got, want) {
 		t.Errorf("actionArgv = %q, %v; want %q", got, err, want)
 	}
-	if got, err := actionArgv("", "", "", ""); err != nil || !slices.Equal(got, []string{"lint"}) {
+	if got, err := actionArgv("", "", "", "", ""); err != nil || !slices.Equal(got, []string{"lint"}) {
 		t.Errorf("actionArgv with no inputs = %q, %v; want [lint]", got, err)
 	}
-	for _, tt := range []struct{ cmd, sarif, want string }{
-		{"action", "", `input command: unknown command "action" (valid: build, coverage, fleet, lint, probe, triage, version)`},
-		{"help", "", `unknown command "help"`},
-		{"build", "x.sarif", `input sarif-file: only the lint command writes SARIF (command is "build")`},
+	for _, tt := range []struct{ cmd, sarif, baseline, want string }{
+		{"action", "", "", `input command: unknown command "action" (valid: build, coverage, fleet, lint, probe, triage, version)`},
+		{"help", "", "", `unknown command "help"`},
+		{"build", "x.sarif", "", `input sarif-file: only the lint command writes SARIF (command is "build")`},
+		{"coverage", "", "b.json", `input baseline: only the lint command reads a baseline (command is "coverage")`},
 	} {
-		_, err := actionArgv(tt.cmd, "", "", tt.sarif)
+		_, err := actionArgv(tt.cmd, "", "", tt.sarif, tt.baseline)
 		var ue *usageError
 		if err == nil || !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("actionArgv(%q) error = %v; want a usage error containing %q", tt.cmd, err, tt.want)

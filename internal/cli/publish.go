@@ -80,7 +80,7 @@ func publish(ctx context.Context, rep *report.Report, po publishOptions, s Strea
 	}
 	if rep.Baseline != nil {
 		// The counts above are of the new findings, the ones the gate judged.
-		outs = append(outs, output{"known", strconv.Itoa(len(rep.Baseline.Known))}, output{"stale", strconv.Itoa(len(rep.Baseline.Stale))})
+		outs = append(outs, output{"known", strconv.Itoa(len(rep.Baseline.Known))}, output{"stale-entries", strconv.Itoa(len(rep.Baseline.Stale))})
 	}
 	return finish(rep, failed, outs, env)
 }
