@@ -11,7 +11,11 @@
 // A baseline is a multiset: two identical findings are two entries, and a third identical one is
 // new.
 //
-// The package reads files only through the Source it is given; it never prints.
+// fleet migrate writes a repository's baseline in-process, as `lint --write-baseline` does: lint
+// the checkout, then New(rep.Findings, Options{WorkDir: dir, Dir: dir, Source:
+// ReportSource(rep, dir, 0)}).Marshal() is the file's content (see ExampleNew).
+//
+// The package reads files only through a Source; it never prints.
 package baseline
 
 import (
@@ -24,6 +28,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/Molecule-AI/molecule-ci/internal/fsutil"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
 	"github.com/Molecule-AI/molecule-ci/internal/secrets"
 )
@@ -54,6 +59,22 @@ type Baseline struct {
 // Source returns the text of the file a finding's path names (relative to the working
 // directory), or nil when there is none: the finding is then fingerprinted by its message.
 type Source func(path string) []byte
+
+// ReportSource is the Source of a lint report's findings: the text lint checked
+// (rep.Sources), else the file under workDir read again, regular files only and at most maxSize
+// bytes (0: fsutil's default). A file that cannot be read has no text.
+func ReportSource(rep *report.Report, workDir string, maxSize int64) Source {
+	return func(path string) []byte {
+		if b, ok := rep.Sources[path]; ok {
+			return b
+		}
+		b, err := fsutil.ReadRegular(filepath.Join(workDir, filepath.FromSlash(path)), maxSize)
+		if err != nil {
+			return nil
+		}
+		return b
+	}
+}
 
 // Options say where findings' paths and entries' paths are relative to, and where the files'
 // text comes from.

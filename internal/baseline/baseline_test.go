@@ -355,3 +355,34 @@ func TestParseErrors(t *testing.T) {
 		t.Fatal("no cases")
 	}
 }
+
+// ExampleNew writes the baseline of a repository in-process, as fleet migrate does for each
+// repository it migrates: lint the checkout, fingerprint its findings, and the file's content is
+// Marshal's (here printed; a pull request commits it as .molecule-ci-baseline.json).
+func ExampleNew() {
+	dir, err := os.MkdirTemp("", "baseline-example-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	wf := "on: push\npermissions: {}\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n"
+	if err := os.MkdirAll(filepath.Join(dir, ".github", "workflows"), 0o755); err != nil {
+		panic(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".github", "workflows", "ci.yml"), []byte(wf), 0o644); err != nil {
+		panic(err)
+	}
+	rep, err := lint.Run(context.Background(), lint.Options{WorkDir: dir})
+	if err != nil {
+		panic(err)
+	}
+	b := baseline.New(rep.Findings, baseline.Options{WorkDir: dir, Dir: dir, Source: baseline.ReportSource(rep, dir, 0)})
+	fmt.Print(string(b.Marshal()))
+	// Output:
+	// {
+	//   "version": 1,
+	//   "findings": [
+	//     {"rule":"missing-timeout","path":".github/workflows/ci.yml","line":"8612cf099a3811db","context":"f3d18cb50a42299c","message":"job \"build\" has no timeout-minutes, so a hung step holds the runner for the default 360 minutes"}
+	//   ]
+	// }
+}

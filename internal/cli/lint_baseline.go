@@ -66,16 +66,7 @@ func (bf *baselineFlags) apply(rep *report.Report, loaded *loadedBaseline, maxSi
 	if bf.read == "" && bf.write == "" {
 		return nil
 	}
-	source := func(path string) []byte {
-		if b, ok := rep.Sources[path]; ok {
-			return b
-		}
-		b, err := fsutil.ReadRegular(absPath(env.WorkDir, path), maxSize)
-		if err != nil {
-			return nil // fingerprinted by its message
-		}
-		return b
-	}
+	source := baseline.ReportSource(rep, env.WorkDir, maxSize)
 	optsFor := func(file string) baseline.Options {
 		return baseline.Options{WorkDir: env.WorkDir, Dir: filepath.Dir(absPath(env.WorkDir, file)), Source: source}
 	}
