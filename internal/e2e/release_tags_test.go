@@ -481,3 +481,68 @@ func TestReleaseTagsScript(t *testing.T) {
 		})
 	}
 }
+
+// releaseChangelog is a CHANGELOG.md with a release, its release candidate and an older one.
+const releaseChangelog = `# Changelog
+
+## [Unreleased]
+
+- not released yet
+
+## [1.0.0] - 2026-12-10
+
+### Added
+- molecule-ci replaces the Python validators.
+
+## [1.0.0-rc.1] - 2026-12-01
+
+- the candidate
+
+## [0.9.0] - 2026-11-01
+
+- before
+`
+
+// TestReleaseNotes runs scripts/release-notes.sh as release.yml's publish job does: the tag's
+// CHANGELOG.md section, the paragraph naming v0-legacy on the first move of v1, the image line;
+// a tag without a section and bad arguments are refused. The transcript is
+// testdata/release-notes.golden.
+func TestReleaseNotes(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := os.ReadFile(filepath.Join(root, "scripts", "release-notes.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "scripts", "release-notes.sh"), script)
+	writeFile(t, filepath.Join(dir, "CHANGELOG.md"), []byte(releaseChangelog))
+	var b strings.Builder
+	for _, tc := range []struct {
+		args  []string
+		image string
+	}{
+		{args: []string{"v1.0.0"}},
+		{args: []string{"v1.0.0", pythonV1}, image: "sha256:" + strings.Repeat("ab", 32)},
+		{args: []string{"v1.0.0-rc.1"}},
+		{args: []string{"v1.2.0"}},
+		{args: []string{"v1.0"}},
+		{args: []string{"v1.0.0", "main"}},
+	} {
+		cmd := exec.Command("bash", append([]string{"scripts/release-notes.sh"}, tc.args...)...)
+		cmd.Dir = dir
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+		if tc.image != "" {
+			cmd.Env = append(cmd.Env, "IMAGE_DIGEST="+tc.image)
+		}
+		out, err := cmd.CombinedOutput()
+		code, ok := actExit(err)
+		if !ok {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "$ IMAGE_DIGEST=%s release-notes.sh %s\n%sexit %d\n", tc.image, strings.Join(tc.args, " "), out, code)
+	}
+	golden.Check(t, filepath.Join("testdata", "release-notes.golden"), []byte(b.String()))
+}
