@@ -146,14 +146,26 @@ func (b *Baseline) Match(fs []report.Finding, opts Options) Match {
 	unknown := len(fs)
 	// The unclaimed entries by key, each key's entries chained in file order through next
 	// (1-based, 0 ends the chain): one map entry per distinct key, no slice per key. A key is
-	// the rule, the path and the pass's text hashed into 64 bits, which a map hashes at once
-	// (as with the fingerprints themselves, a collision is no way in: see hash).
+	// the rule, the path and the pass's text hashed into 64 bits, which a map hashes at once;
+	// same checks what the key stands for, so two keys that collide match nothing.
 	next := make([]int, len(b.Entries))
 	for pass, keyOf := range []func(print) uint64{
 		func(p print) uint64 { return mix(p.where, p.context) },
 		func(p print) uint64 { return mix(p.where, p.line) },
 		func(p print) uint64 { return mix(p.where, hash([]byte(p.message))) },
 	} {
+		same := func(a, b print) bool {
+			if a.rule != b.rule || a.path != b.path {
+				return false
+			}
+			switch pass {
+			case 0:
+				return a.context == b.context
+			case 1:
+				return a.line == b.line
+			}
+			return a.message == b.message
+		}
 		if unknown == 0 {
 			break // the usual case: every finding found its context
 		}
@@ -181,7 +193,7 @@ func (b *Baseline) Match(fs []report.Finding, opts Options) Match {
 				continue
 			}
 			k := keyOf(p)
-			if j := head[k]; j > 0 {
+			if j := head[k]; j > 0 && same(have[j-1], p) {
 				claimed[j-1], m.Known[i] = true, true
 				head[k] = next[j-1]
 				unknown--

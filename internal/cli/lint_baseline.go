@@ -29,33 +29,39 @@ func registerBaselineFlags(fs *flag.FlagSet) *baselineFlags {
 
 // loadedBaseline is --baseline being read while lint runs.
 type loadedBaseline struct {
-	done chan struct{}
-	b    *baseline.Baseline
-	err  error
+	done   chan struct{}
+	b      *baseline.Baseline
+	err    error
+	cancel context.CancelCauseFunc // releases the lint run's context; nil without --baseline
 }
 
 // load starts reading --baseline beside the lint run: a baseline of 10,000 findings takes
 // milliseconds to read, and a bad one stops the run at once (the returned context is cancelled)
-// instead of after linting. wait returns the baseline or the error that says what is wrong.
+// instead of after linting.
 func (bf *baselineFlags) load(ctx context.Context, env Env) (context.Context, *loadedBaseline) {
 	l := &loadedBaseline{done: make(chan struct{})}
 	if bf.read == "" {
 		close(l.done)
 		return ctx, l
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
+	ctx, l.cancel = context.WithCancelCause(ctx)
 	go func() {
 		defer close(l.done)
 		if l.b, l.err = baseline.Read(bf.read, absPath(env.WorkDir, bf.read)); l.err != nil {
 			l.err = baselineReadError(bf.read, l.err)
-			cancel(l.err)
+			l.cancel(l.err)
 		}
 	}()
 	return ctx, l
 }
 
+// wait returns the baseline once read. It is called when linting is over, which releases the
+// run's context.
 func (l *loadedBaseline) wait() (*baseline.Baseline, error) {
 	<-l.done
+	if l.cancel != nil {
+		l.cancel(nil)
+	}
 	return l.b, l.err
 }
 
