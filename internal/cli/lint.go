@@ -153,6 +153,7 @@ func lintOptions(cfg *config.Config, g repoGroup, env Env, f lintFlags) (lint.Op
 			Org:                lintOrg(lc.Org, g.root, env, f.run),
 			PrivateRepository:  privateRepository(lc.Repository.Private, g.root, env, f.run),
 			PinPolicy:          lc.Pinning.Policy,
+			RefuseMajorTags:    lc.Pinning.MajorTags == config.MajorTagsRefuse,
 			TrustedOwners:      lc.Pinning.TrustedOwners,
 			MergeQueueBranches: lc.MergeQueueBranches,
 			RunnerLabels:       lc.RunnerLabels,

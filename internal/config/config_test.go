@@ -117,7 +117,7 @@ func TestDefault(t *testing.T) {
 	want := LintConfig{
 		Shellcheck: "auto",
 		Pyflakes:   "auto",
-		Pinning:    PinningConfig{Policy: "sha", TrustedOwners: []string{"actions", "github"}},
+		Pinning:    PinningConfig{Policy: "sha", TrustedOwners: []string{"actions", "github"}, MajorTags: "accept"},
 		Docker:     DockerConfig{PrivilegeDrop: []string{"gosu", "su-exec"}},
 	}
 	if diff := cmp.Diff(want, c.Lint); diff != "" {

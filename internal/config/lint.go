@@ -16,6 +16,13 @@ const (
 	PinTag = "tag" // a tag or a SHA; branches are still rejected
 )
 
+// What lint.pinning.major-tags says of the organisation's own actions and workflows called at a
+// tag that every release moves (v1, v1.2).
+const (
+	MajorTagsAccept = "accept" // fixes arrive without a change in the caller (the default)
+	MajorTagsRefuse = "refuse" // such a tag is judged like a branch: a full release or a SHA
+)
+
 // The defaults of the lint bounds: the largest file read, and the time and address space one
 // shellcheck or pyflakes process may use.
 const (
@@ -97,6 +104,8 @@ type PinningConfig struct {
 	Policy string `yaml:"policy" json:"policy"`
 	// TrustedOwners may be referenced by tag even under PinSHA (default actions, github).
 	TrustedOwners []string `yaml:"trusted-owners" json:"trusted-owners"`
+	// MajorTags is MajorTagsAccept (default) or MajorTagsRefuse.
+	MajorTags string `yaml:"major-tags" json:"major-tags"`
 }
 
 // DockerConfig tunes the Dockerfile checks.
@@ -128,6 +137,7 @@ func (l *LintConfig) SetDefaults() {
 		Pinning: PinningConfig{
 			Policy:        PinSHA,
 			TrustedOwners: []string{"actions", "github"},
+			MajorTags:     MajorTagsAccept,
 		},
 		Docker: DockerConfig{
 			PrivilegeDrop: []string{"gosu", "su-exec"},
@@ -163,6 +173,11 @@ func (l *LintConfig) Validate(v *Validation) {
 		v.Errorf("pinning.policy", "unknown pinning policy %q (valid: %s, %s)", l.Pinning.Policy, PinSHA, PinTag)
 	}
 	validateNames(v, "pinning.trusted-owners", l.Pinning.TrustedOwners)
+	switch l.Pinning.MajorTags {
+	case MajorTagsAccept, MajorTagsRefuse:
+	default:
+		v.Errorf("pinning.major-tags", "unknown value %q (valid: %s, %s)", l.Pinning.MajorTags, MajorTagsAccept, MajorTagsRefuse)
+	}
 	validateNames(v, "merge-queue-branches", l.MergeQueueBranches)
 	validateGlobs(v, "docker.allow-root", l.Docker.AllowRoot)
 	validateNames(v, "docker.privilege-drop", l.Docker.PrivilegeDrop)

@@ -50,7 +50,7 @@ jobs:
 var ruleFloating = &Rule{
 	ID:       RuleFloating,
 	Severity: report.Error,
-	Doc:      "the org's own actions, reusable workflows and checkouts at a branch run whatever that branch holds at the time, so builds are not reproducible (a checkout the job pushes to must follow its branch and is not reported); a literal ref: branch checkout in a tag- or release-triggered workflow builds that branch, not the tag",
+	Doc:      "the org's own actions, reusable workflows and checkouts at a branch run whatever that branch holds at the time, so builds are not reproducible (a checkout the job pushes to must follow its branch and is not reported); a literal ref: branch checkout in a tag- or release-triggered workflow builds that branch, not the tag; a tag every release moves (@v1, @v1.2) is accepted unless lint.pinning.major-tags is refuse",
 	Fix:      "call the org's actions and workflows at a release tag (v1, v1.2.3) or a commit SHA, and give checkouts of org repositories a ref:",
 	Bad: `on: push
 permissions: {contents: read}
@@ -294,8 +294,11 @@ func (f *File) checkUses(u *actionlint.String, what string, report func(*actionl
 	name, ref := spec[:at], spec[at+1:]
 	owner := ownerOf(name)
 	if f.isOrg(owner) {
-		if !isFullSHA(ref) && !isReleaseTag(ref) {
+		switch {
+		case !isFullSHA(ref) && !isReleaseTag(ref):
 			report(u.Pos, RuleFloating, fmt.Sprintf("%s %s is called at %q, a branch that moves under every caller; use a release tag (e.g. v1) or a commit SHA", what, name, ref))
+		case f.opts.RefuseMajorTags && isMovingTag(ref):
+			report(u.Pos, RuleFloating, fmt.Sprintf("%s %s is called at %q, a tag that every release moves, and lint.pinning.major-tags is refuse; call a release (e.g. %s.0) or its commit SHA with the version in a comment", what, name, ref, movingTagExample(ref)))
 		}
 		return
 	}
@@ -328,6 +331,20 @@ func isFullSHA(s string) bool {
 var releaseTag = regexp.MustCompile(`^v?\d+(\.\d+){0,2}([-+][0-9A-Za-z.-]+)?$`)
 
 func isReleaseTag(s string) bool { return releaseTag.MatchString(s) }
+
+// movingTag is a tag a release moves: the major (v1) or minor (v1.2) line it belongs to.
+var movingTag = regexp.MustCompile(`^v?\d+(\.\d+)?$`)
+
+func isMovingTag(s string) bool { return movingTag.MatchString(s) }
+
+// movingTagExample is a release of the line a moving tag names: v1 -> v1.0, v1.2 -> v1.2 (the
+// message appends ".0").
+func movingTagExample(s string) string {
+	if strings.Count(s, ".") == 0 {
+		return s + ".0"
+	}
+	return s
+}
 
 // ---- missing-timeout ----
 

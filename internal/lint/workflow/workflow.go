@@ -56,6 +56,9 @@ type Options struct {
 	PinPolicy string
 	// TrustedOwners may use release tags under policy sha; default {"actions", "github"}.
 	TrustedOwners []string
+	// RefuseMajorTags judges the org's own actions and workflows called at a tag every release
+	// moves (v1, v1.2) like a branch (floating-ref): lint.pinning.major-tags: refuse.
+	RefuseMajorTags bool
 	// MergeQueueBranches have a merge queue; pull_request workflows for them need merge_group.
 	MergeQueueBranches []string
 	// RunnerLabels are extra self-hosted runner labels for actionlint's runner-label check.

@@ -45,7 +45,7 @@ func render(fs []report.Finding) string {
 
 // optionsFor reads `# test-options:` from the first lines of a test file, so that each golden
 // pair says how it is linted: merge-queue=main,staging pin=tag org=Acme labels=a,b trusted=x,y
-// private=true.
+// private=true major-tags=refuse.
 func optionsFor(t *testing.T, src []byte) Options {
 	t.Helper()
 	var o Options
@@ -72,6 +72,8 @@ func optionsFor(t *testing.T, src []byte) Options {
 				o.TrustedOwners = list
 			case "private":
 				o.PrivateRepository = v == "true"
+			case "major-tags":
+				o.RefuseMajorTags = v == "refuse"
 			case "as":
 				// handled by lintPath: the path the file is linted as (.gitea/workflows/...)
 			default:
