@@ -310,3 +310,51 @@ func TestLayoutMapNamesEveryPackage(t *testing.T) {
 		t.Errorf("docs/development.md's layout map does not name %s", strings.Join(missing, ", "))
 	}
 }
+
+// TestDocsTriageOutput: the triage output the README and docs/triage.md show is the output the
+// triage tests produce (testdata/triage/queue.txt, the golden of the fake organisation): every
+// line of each shown excerpt is, in order, a line of the golden; "…" stands for lines left out.
+func TestDocsTriageOutput(t *testing.T) {
+	golden, err := os.ReadFile(filepath.Join(docsRepo, "testdata", "triage", "queue.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The fake API's address stands as $GITHUB_API in the golden; the docs show GitHub's.
+	want := strings.Split(strings.ReplaceAll(string(golden), "$GITHUB_API/api/v3/", "https://api.github.com/"), "\n")
+	for _, name := range []string{"README.md", filepath.Join("docs", "triage.md")} {
+		src, err := os.ReadFile(filepath.Join(docsRepo, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocks, _ := docFences(string(src))
+		shown := 0
+		for _, b := range blocks {
+			lines := strings.Split(strings.TrimSuffix(b.body, "\n"), "\n")
+			if b.lang != "console" || !strings.Contains(lines[0], "molecule-ci triage") {
+				continue
+			}
+			shown++
+			// next is the golden line the next shown line must match, or a later one after "…" (an
+			// excerpt may start anywhere: the golden begins with what only the Actions log shows).
+			next, skip := 0, true
+			for i, l := range lines[1:] {
+				if l == "…" {
+					skip = true
+					continue
+				}
+				j := next
+				for j < len(want) && want[j] != l && skip {
+					j++
+				}
+				if j >= len(want) || want[j] != l {
+					t.Errorf("%s:%d: %q is not the triage output's next line (testdata/triage/queue.txt)", name, b.line+1+i, l)
+					break
+				}
+				next, skip = j+1, false
+			}
+		}
+		if shown == 0 {
+			t.Errorf("%s shows no `molecule-ci triage` output", name)
+		}
+	}
+}
