@@ -236,6 +236,19 @@ var referenceNotes = strings.ReplaceAll(`
   Gitea 1.26 and ´permissions:´/´concurrency:´ up to 1.25, so ´missing-timeout´ and the
   permissions findings are not reported there and ´gitea-compat´ warns where a workflow relies on
   an ignored key (or a ´runs-on: group:´, which Gitea does not support).
+- **How Dockerfiles are read.** Lint, the repository contracts and ´build´ read a Dockerfile through one
+  model built on BuildKit's own parsers: its parser and instruction parser (´RUN --mount´ options read by
+  BuildKit's CSV mount parser, so a quoted value with a comma is one value), and the variables as
+  BuildKit's conversion sees them. Global ´ARG´s (before the first ´FROM´) take their defaults expanded in
+  order, quotes removed, each able to use the ones before it (´ARG IMAGE=${REG}/python:${PY}-slim´); a
+  stage's ´ARG NAME´ takes the global value; a stage built on an earlier one keeps its ´ARG´ and ´ENV´
+  values. So ´docker-unpinned-base´ and the contract judge the base a build would really use. A ´FROM´
+  whose variable has no value and no default is judged by nothing but a ´--build-arg´: it is not
+  reported as unpinned, and the contract names it as written (´FROM $BASE´).
+- **´contract/runtime-version-arg´ needs both halves**: ´ARG RUNTIME_VERSION=´ declared in a stage, and
+  ´${RUNTIME_VERSION}´ used by a ´RUN´ of that same stage — which is what busts the cache of the pip
+  layer when the runtime publishes a release. A global ´ARG´ alone (before the first ´FROM´) is not seen
+  by ´RUN´, and a declared ´ARG´ no ´RUN´ uses busts nothing; the message says which half is missing.
 - **Stages that do not ship**: ´docker-apt-lists´ is judged only in the stages the final image
   is built from (an intermediate stage whose output is ´COPY --from´'d leaves no layer behind);
   ´docker-root-user´ skips a final stage named for a check (´validate´, ´test´, ´lint´...) with no
