@@ -76,11 +76,17 @@ func Calls(file string, src []byte) ([]Call, error) {
 	if err != nil {
 		return nil, err
 	}
+	return CallsOfSource(file, w, src), nil
+}
+
+// CallsOfSource returns the call sites of a workflow already parsed from src, with their
+// OutputReads.
+func CallsOfSource(file string, w *actionlint.Workflow, src []byte) []Call {
 	calls := CallsOf(file, w)
 	if len(calls) > 0 {
 		addOutputReads(calls, src)
 	}
-	return calls, nil
+	return calls
 }
 
 // CallsOf returns the call sites of a workflow already parsed, in source order, without

@@ -119,16 +119,21 @@ func (r *Resolver) Resolve(ctx context.Context, caller Caller, u Uses) Resolutio
 		}
 		return r.memo(ctx, "local\x00"+caller.Root+"\x00"+u.Path, func() Resolution { return readLocal(caller.Root, u.Path) })
 	}
-	var dirs []string
-	if caller.Root != "" && caller.Repo != "" && strings.EqualFold(caller.Repo, u.Repository()) {
-		dirs = append(dirs, caller.Root)
+	type source struct {
+		dir string
+		own bool // the caller's own clone, not a checkout named to be the callee's truth
 	}
-	if d, ok := r.byRepo[strings.ToLower(u.Repository())]; ok && !slices.Contains(dirs, d) {
-		dirs = append(dirs, d)
+	var dirs []source
+	if caller.Root != "" && caller.Repo != "" && strings.EqualFold(caller.Repo, u.Repository()) {
+		dirs = append(dirs, source{caller.Root, true})
+	}
+	if d, ok := r.byRepo[strings.ToLower(u.Repository())]; ok && (len(dirs) == 0 || dirs[0].dir != d) {
+		dirs = append(dirs, source{d, false})
 	}
 	var skipped []string
-	for _, dir := range dirs {
-		res := r.memo(ctx, "git\x00"+dir+"\x00"+u.Ref+"\x00"+u.Path, func() Resolution { return r.readCheckout(ctx, dir, u) })
+	for _, s := range dirs {
+		key := fmt.Sprintf("git\x00%s\x00%t\x00%s\x00%s", s.dir, s.own, u.Ref, u.Path)
+		res := r.memo(ctx, key, func() Resolution { return r.readCheckout(ctx, s.dir, s.own, u) })
 		if res.Status != Unchecked {
 			return res
 		}
@@ -142,7 +147,7 @@ func (r *Resolver) Resolve(ctx context.Context, caller Caller, u Uses) Resolutio
 		why = "no GitHub token to read it through the API"
 	}
 	if len(skipped) == 0 {
-		skipped = append(skipped, fmt.Sprintf("no checkout of %s (a sibling directory %s, or lint.reusable.checkouts)", u.Repository(), u.Repo))
+		skipped = append(skipped, fmt.Sprintf("no local checkout of %s (lint.reusable.checkouts, or the sibling %s of a fleet run)", u.Repository(), u.Repo))
 	}
 	return Resolution{Status: Unchecked, Reason: strings.Join(skipped, "; ") + "; " + why}
 }
@@ -279,8 +284,13 @@ func loadRefs(ctx context.Context, repo git.Repo) *refTable {
 // readCheckout reads u's workflow from the checkout dir at u's ref. A checkout that is not a git
 // repository, or a shallow one without the ref, is Unchecked (the next source is tried); a ref a
 // full checkout does not have is RefMissing: a checkout is taken as the truth, so keep it fetched.
-func (r *Resolver) readCheckout(ctx context.Context, dir string, u Uses) Resolution {
+// The caller's own clone (own) is not: a CI clone often has neither the other branches nor the
+// tags, so a ref it lacks is Unchecked there too.
+func (r *Resolver) readCheckout(ctx context.Context, dir string, own bool, u Uses) Resolution {
 	where := "checkout " + dir
+	if own {
+		where = "the caller's clone " + dir
+	}
 	t := r.refsOf(ctx, dir)
 	if t.err != nil {
 		return Resolution{Status: Unchecked, Reason: fmt.Sprintf("%s cannot be read as a git repository (%v)", where, oneLine(t.err))}
@@ -293,8 +303,11 @@ func (r *Resolver) readCheckout(ctx context.Context, dir string, u Uses) Resolut
 		}
 	}
 	if !ok {
-		if t.shallow {
+		switch {
+		case t.shallow:
 			return Resolution{Status: Unchecked, Reason: fmt.Sprintf("ref %q is not in %s, a shallow clone (fetch it)", u.Ref, where)}
+		case own:
+			return Resolution{Status: Unchecked, Reason: fmt.Sprintf("ref %q is not in %s (fetch it, or its tags)", u.Ref, where)}
 		}
 		return Resolution{Status: RefMissing, Source: where, Reason: fmt.Sprintf("ref %q does not exist in %s (%s: %s)", u.Ref, u.Repository(), where, refList(t.names))}
 	}

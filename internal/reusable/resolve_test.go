@@ -129,7 +129,7 @@ func TestResolveCheckout(t *testing.T) {
 		{"Molecule-AI/molecule-ci/.github/workflows/auto-promote-staging.yml@main", "not-callable from " + where + ": Molecule-AI/molecule-ci/.github/workflows/auto-promote-staging.yml at main has no on.workflow_call trigger, so it cannot be called"},
 		{"Molecule-AI/shallow-ci/.github/workflows/validate-go-plugin.yml@staging", `unchecked: ref "staging" is not in checkout ` + shallow + ", a shallow clone (fetch it); no GitHub token to read it through the API"},
 		{"Molecule-AI/not-git/.github/workflows/x.yml@main", "unchecked: checkout " + caller + " cannot be read as a git repository"},
-		{"Molecule-AI/elsewhere/.github/workflows/x.yml@main", "unchecked: no checkout of Molecule-AI/elsewhere (a sibling directory elsewhere, or lint.reusable.checkouts); no GitHub token to read it through the API"},
+		{"Molecule-AI/elsewhere/.github/workflows/x.yml@main", "unchecked: no local checkout of Molecule-AI/elsewhere (lint.reusable.checkouts, or the sibling elsewhere of a fleet run); no GitHub token to read it through the API"},
 		{"./.github/workflows/own.yml", "resolved from the caller's files inputs [a]"},
 		{"./.github/workflows/missing.yml", "file-missing from the caller's files: the repository has no .github/workflows/missing.yml"},
 		{"./.github/workflows/plain.yml", "not-callable from the caller's files: ./.github/workflows/plain.yml has no on.workflow_call trigger, so it cannot be called"},
@@ -141,8 +141,14 @@ func TestResolveCheckout(t *testing.T) {
 	}
 	// A call into the caller's own repository at a ref reads the caller's git history.
 	got := describe(r.Resolve(ctx, Caller{Repo: "Molecule-AI/molecule-ci", Root: ci}, mustUses(t, "Molecule-AI/molecule-ci/.github/workflows/validate-go-plugin.yml@staging")))
-	if !strings.HasPrefix(got, "resolved from "+where) {
+	if want := "resolved from the caller's clone " + ci; !strings.HasPrefix(got, want) {
 		t.Errorf("own repository at a ref: %s", got)
+	}
+	// A ref the caller's own clone lacks is not taken as missing from the repository: a CI clone
+	// often has neither the other branches nor the tags.
+	got = describe(r.Resolve(ctx, Caller{Repo: "Molecule-AI/consumer", Root: ci}, mustUses(t, "Molecule-AI/consumer/.github/workflows/validate-go-plugin.yml@v2")))
+	if want := `unchecked: ref "v2" is not in the caller's clone ` + ci + " (fetch it, or its tags); no GitHub token to read it through the API"; !strings.HasPrefix(got, want) {
+		t.Errorf("own clone without the ref:\n got %s\nwant %s", got, want)
 	}
 }
 
