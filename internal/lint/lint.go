@@ -224,6 +224,9 @@ func workflowLinter(ctx context.Context, files []file, opts Options) (wl *workfl
 	if wopts.WorkDir == "" {
 		wopts.WorkDir = opts.WorkDir
 	}
+	if wopts.Root == "" {
+		wopts.Root = opts.Root
+	}
 	if sc := opts.SharedScripts; sc != nil {
 		release = sc.Hold()
 		stop = release
@@ -406,7 +409,7 @@ func lintFile(ctx context.Context, f file, wl *workflow.Linter, opts Options) (f
 		if f.Kind == KindAction {
 			kind = workflow.KindAction
 		}
-		if fs, res.pending, err = wl.LintDeferred(f.Path, src, kind); err != nil {
+		if fs, res.pending, err = wl.LintDeferred(ctx, f.Path, src, kind); err != nil {
 			return fileResult{}, err
 		}
 		if res.pending != nil {

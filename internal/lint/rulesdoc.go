@@ -67,6 +67,9 @@ func writeRule(b *strings.Builder, r *workflow.Rule) {
 		if r.ExampleConfig != "" {
 			fmt.Fprintf(b, "With this in `.molecule-ci.yml`:\n\n```yaml\n%s```\n\n", r.ExampleConfig)
 		}
+		for _, f := range r.ExampleFiles {
+			fmt.Fprintf(b, "With this in `%s`:\n\n```yaml\n%s```\n\n", f.Path, exampleText(f.Text))
+		}
 		fmt.Fprintf(b, "Fails (`%s`):\n\n```%s\n%s```\n\n", as, lang, exampleText(r.Bad))
 		fmt.Fprintf(b, "Passes:\n\n```%s\n%s```\n\n", lang, exampleText(r.Good))
 	}

@@ -33,6 +33,8 @@ type Problem struct {
 	// Input is the callee's declaration the problem is about (MissingInput, WrongType), with its
 	// default when it has one.
 	Input Input
+	// Given is the with: entry a WrongType or NumberAsString problem is about.
+	Given CallInput
 	Msg   string
 }
 
@@ -145,7 +147,7 @@ func typeProblem(ci CallInput, decl Input, callee string) (Problem, bool) {
 	case decl.Type == TypeNumber && t == TypeString && ci.Quoted:
 		fix = "; write the number without quotes"
 	}
-	return Problem{Kind: WrongType, Pos: ci.ValuePos, Input: decl,
+	return Problem{Kind: WrongType, Pos: ci.ValuePos, Input: decl, Given: ci,
 		Msg: fmt.Sprintf("input %q of %s is a %s, but %q is %s; GitHub refuses the call%s", ci.Name, callee, decl.Type, value, why, fix)}, true
 }
 
@@ -168,7 +170,7 @@ func numberAsString(ci CallInput, decl Input, callee string) (Problem, bool) {
 	if got == ci.Value {
 		return Problem{}, false
 	}
-	return Problem{Kind: NumberAsString, Pos: ci.ValuePos, Input: decl,
+	return Problem{Kind: NumberAsString, Pos: ci.ValuePos, Input: decl, Given: ci,
 		Msg: fmt.Sprintf("input %q of %s is a string, and %s is a number to GitHub, which passes it as %q; quote it to pass %q", ci.Name, callee, ci.Value, got, ci.Value)}, true
 }
 

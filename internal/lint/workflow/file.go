@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"bytes"
+	"context"
 	"cmp"
 	"slices"
 	"strings"
@@ -31,6 +32,10 @@ type File struct {
 
 	opts    *Options
 	trusted map[string]bool
+	// ctx bounds the rules' waits (reading callees); localCallsChecked says actionlint's
+	// workflow-call and expression rules read this file's local callees (it found the project).
+	ctx               context.Context
+	localCallsChecked bool
 
 	lineStarts []int // byte offset of each line, computed on first use
 	taintMemo  *taintFacts
@@ -76,7 +81,7 @@ type Step struct {
 // newFile builds the File of a parsed workflow. Nil jobs and steps (a syntax error actionlint
 // reports) are left out.
 func newFile(l *Linter, path string, src []byte, kind Kind, w *actionlint.Workflow) *File {
-	f := &File{Path: path, Src: src, Kind: kind, Workflow: w, opts: &l.opts, trusted: l.trusted, Gitea: giteaFile(path)}
+	f := &File{Path: path, Src: src, Kind: kind, Workflow: w, opts: &l.opts, trusted: l.trusted, Gitea: giteaFile(path), ctx: context.Background()}
 	for _, j := range w.Jobs {
 		if j == nil {
 			continue

@@ -27,6 +27,9 @@ type Rule struct {
 	Bad, Good     string
 	ExampleAs     string
 	ExampleConfig string
+	// ExampleFiles are other files of the examples' repository (a called workflow): the reference
+	// shows them, and TestRuleExamples writes them beside the example it lints.
+	ExampleFiles []ExampleFile
 	// Checks says which files the rule reads when Applies does not say it all (the reference).
 	Checks string
 	// ExamplesIn replaces Bad and Good for a rule whose examples would themselves be what it
@@ -38,6 +41,11 @@ type Rule struct {
 	// computed once) and writes only through r. Nil for a rule whose findings come from reading
 	// the file itself (action-metadata).
 	Check func(f *File, r *Reporter)
+}
+
+// ExampleFile is a file of a rule's examples' repository, by its path from the root.
+type ExampleFile struct {
+	Path, Text string
 }
 
 // Scope is the set of files a rule checks.
@@ -68,6 +76,7 @@ var registry = []*Rule{
 	ruleSelfHosted,
 	ruleCachePoisoning,
 	ruleOverprovisioned,
+	ruleReusableCall,
 	ruleBotCondition,
 	ruleInsecureCommands,
 	ruleScriptNotAnalyzed,

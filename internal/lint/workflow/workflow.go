@@ -17,6 +17,7 @@
 package workflow
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -31,6 +32,7 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/lint/scriptcheck"
 	"github.com/Molecule-AI/molecule-ci/internal/lint/secretscan"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
+	"github.com/Molecule-AI/molecule-ci/internal/reusable"
 	"github.com/Molecule-AI/molecule-ci/internal/shell"
 )
 
@@ -71,6 +73,16 @@ type Options struct {
 	// WorkDir is where relative paths start; it enables local action and reusable workflow
 	// resolution. Empty disables both.
 	WorkDir string
+	// Root is the root of the linted repository, where the reusable-call rule reads the callees of
+	// local calls (./.github/workflows/x.yml). Empty means WorkDir.
+	Root string
+	// Repository is OWNER/REPO of the linted repository, "" when unknown: a call into it at a ref
+	// is read from its own git history.
+	Repository string
+	// Calls finds the callees of reusable-workflow calls (the reusable-call rule). One Resolver
+	// serves a whole run — every repository of a fleet — so each callee is read once. Nil: a
+	// Resolver without checkouts or API, which reads local callees only.
+	Calls *reusable.Resolver
 }
 
 // The pin policies.
@@ -115,6 +127,9 @@ func New(opts Options) (*Linter, error) {
 	if opts.TrustedOwners == nil {
 		opts.TrustedOwners = []string{"actions", "github"}
 	}
+	if opts.Calls == nil {
+		opts.Calls = &reusable.Resolver{}
+	}
 	l := &Linter{
 		opts:    opts,
 		trusted: map[string]bool{},
@@ -130,6 +145,16 @@ func New(opts Options) (*Linter, error) {
 			return nil, fmt.Errorf("workflow linter: work dir %q: %w", opts.WorkDir, err)
 		}
 		l.cwd = abs
+	}
+	if opts.Root == "" {
+		opts.Root = opts.WorkDir
+	}
+	if opts.Root != "" {
+		abs, err := filepath.Abs(opts.Root)
+		if err != nil {
+			return nil, fmt.Errorf("workflow linter: root %q: %w", opts.Root, err)
+		}
+		l.opts.Root = abs
 	}
 	if len(opts.RunnerLabels) > 0 {
 		l.baseConf = &actionlint.Config{}
@@ -221,7 +246,7 @@ func exists(p string) bool {
 // WorkDir for local action lookups. The error is only for the tool itself failing (a script
 // checker crashed, a repository's actionlint.yaml is broken); problems in src are findings.
 func (l *Linter) Lint(path string, src []byte, kind Kind) ([]report.Finding, error) {
-	fs, pending, err := l.LintDeferred(path, src, kind)
+	fs, pending, err := l.LintDeferred(context.Background(), path, src, kind)
 	if err != nil || pending == nil {
 		return fs, err
 	}
@@ -238,8 +263,9 @@ type Pending func() ([]report.Finding, error)
 
 // LintDeferred is Lint with the script checks' findings left to pending (nil when there are
 // none): the caller can lint many files, releasing each syntax tree, while the tools check
-// their scripts in large batches, and collect the results at the end.
-func (l *Linter) LintDeferred(path string, src []byte, kind Kind) (fs []report.Finding, pending Pending, err error) {
+// their scripts in large batches, and collect the results at the end. ctx bounds what the rules
+// wait for (the reusable-call rule reads callees from git and the GitHub API).
+func (l *Linter) LintDeferred(ctx context.Context, path string, src []byte, kind Kind) (fs []report.Finding, pending Pending, err error) {
 	defer func() {
 		// A panic inside actionlint on hostile input must not take down a parallel lint run; it is
 		// a defect in the tool, reported as such with the stack for the bug report.
@@ -281,7 +307,9 @@ func (l *Linter) LintDeferred(path string, src []byte, kind Kind) (fs []report.F
 			return nil, nil, err
 		}
 		errs = append(errs, found...)
-		check(newFile(l, path, src, kind, w), scope, &fs)
+		f := newFile(l, path, src, kind, w)
+		f.ctx, f.localCallsChecked = ctx, p.proj != nil
+		check(f, scope, &fs)
 	}
 	fs = append(fs, actionlintFindings(path, errs, p.config)...)
 	fs = append(fs, secretscan.Scan(path, src)...)
@@ -358,7 +386,7 @@ func actionlintFindings(path string, errs []*actionlint.Error, cfg *actionlint.C
 	pcs := cfg.PathConfigs(path)
 next:
 	for _, e := range errs {
-		if mergedIntoInjection(e) {
+		if mergedIntoInjection(e) || localCalleeUnread(e) {
 			continue
 		}
 		for _, pc := range pcs {
