@@ -2,8 +2,8 @@ package workflow
 
 import (
 	"bytes"
-	"context"
 	"cmp"
+	"context"
 	"slices"
 	"strings"
 	"unicode/utf8"
