@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -87,13 +88,17 @@ type Resolver struct {
 	NoRemote string
 	// Git is the git executable ("" = git on PATH).
 	Git string
+	// Display names a checkout's directory in messages (relative to where the user runs the tool);
+	// nil: as it is.
+	Display func(dir string) string
 
-	once   sync.Once
-	byRepo map[string]string
-	group  singleflight.Group
-	mu     sync.Mutex
-	done   map[string]Resolution
-	refs   map[string]*refTable
+	once    sync.Once
+	byRepo  map[string]string
+	group   singleflight.Group
+	mu      sync.Mutex
+	done    map[string]Resolution
+	refs    map[string]*refTable
+	answers map[string]remoteAnswer
 }
 
 func (r *Resolver) init() {
@@ -104,6 +109,7 @@ func (r *Resolver) init() {
 		}
 		r.done = map[string]Resolution{}
 		r.refs = map[string]*refTable{}
+		r.answers = map[string]remoteAnswer{}
 	})
 }
 
@@ -287,9 +293,18 @@ func loadRefs(ctx context.Context, repo git.Repo) *refTable {
 // The caller's own clone (own) is not: a CI clone often has neither the other branches nor the
 // tags, so a ref it lacks is Unchecked there too.
 func (r *Resolver) readCheckout(ctx context.Context, dir string, own bool, u Uses) Resolution {
-	where := "checkout " + dir
+	shown := dir
+	if r.Display != nil {
+		shown = r.Display(dir)
+	}
+	where := "checkout " + shown
 	if own {
-		where = "the caller's clone " + dir
+		where = "the caller's clone " + shown
+	}
+	if !isGitDir(dir) {
+		// A copy of a repository's files (a download, a fleet of plain directories) is at no
+		// known ref: reading it for a call pinned at one could report what that ref does not have.
+		return Resolution{Status: Unchecked, Reason: fmt.Sprintf("%s is not a git repository, so %s@%s cannot be read from it", where, u.Repository(), u.Ref)}
 	}
 	t := r.refsOf(ctx, dir)
 	if t.err != nil {
@@ -327,7 +342,7 @@ func (r *Resolver) readCheckout(ctx context.Context, dir string, own bool, u Use
 // readRemote reads u's workflow through the GitHub API.
 func (r *Resolver) readRemote(ctx context.Context, u Uses) Resolution {
 	const where = "the GitHub API"
-	commit, err := r.Remote.Commit(ctx, u.Owner, u.Repo, u.Ref)
+	commit, err := r.remoteCommit(ctx, u)
 	switch {
 	case errors.Is(err, ErrNoRef):
 		return Resolution{Status: RefMissing, Source: where, Reason: fmt.Sprintf("ref %q does not exist in %s (GitHub: no branch, tag or commit of that name)", u.Ref, u.Repository())}
@@ -336,7 +351,7 @@ func (r *Resolver) readRemote(ctx context.Context, u Uses) Resolution {
 	case err != nil:
 		return Resolution{Status: Unchecked, Reason: fmt.Sprintf("reading %s@%s through the GitHub API failed: %v", u.Repository(), u.Ref, oneLine(err))}
 	}
-	src, err := r.Remote.File(ctx, u.Owner, u.Repo, commit, u.Path)
+	src, err := r.remoteFile(ctx, u, commit)
 	switch {
 	case errors.Is(err, ErrNoFile):
 		return Resolution{Status: FileMissing, Source: where, Commit: commit, Reason: fmt.Sprintf("%s has no %s at %s (commit %s)", u.Repository(), u.Path, u.Ref, short(commit))}
@@ -346,6 +361,64 @@ func (r *Resolver) readRemote(ctx context.Context, u Uses) Resolution {
 		return Resolution{Status: Unchecked, Commit: commit, Reason: fmt.Sprintf("%s at %s is larger than %d bytes", u.Workflow(), u.Ref, maxCallee)}
 	}
 	return interfaceOf(src, Resolution{Source: where, Commit: commit}, fmt.Sprintf("%s at %s", u.Workflow(), u.Ref))
+}
+
+// isGitDir reports whether dir is a git working tree (a .git directory or file) or a bare
+// repository, without running git.
+func isGitDir(dir string) bool {
+	if _, err := os.Lstat(filepath.Join(dir, ".git")); err == nil {
+		return true
+	}
+	_, errHead := os.Stat(filepath.Join(dir, "HEAD"))
+	st, errObj := os.Stat(filepath.Join(dir, "objects"))
+	return errHead == nil && errObj == nil && st.IsDir()
+}
+
+// remoteCommit resolves u's ref through the Remote once per run, however many workflows of the
+// repository are called at it.
+func (r *Resolver) remoteCommit(ctx context.Context, u Uses) (string, error) {
+	key := "apiref\x00" + strings.ToLower(u.Repository()) + "\x00" + u.Ref
+	f, err := r.remoteOnce(ctx, key, func() ([]byte, error) {
+		c, err := r.Remote.Commit(ctx, u.Owner, u.Repo, u.Ref)
+		return []byte(c), err
+	})
+	return string(f), err
+}
+
+// remoteFile reads u's file at commit through the Remote once per run: two refs of one commit
+// (main and v1 on the same commit) cost one request, even when asked at the same time.
+func (r *Resolver) remoteFile(ctx context.Context, u Uses, commit string) ([]byte, error) {
+	key := "apifile\x00" + strings.ToLower(u.Repository()) + "\x00" + commit + "\x00" + u.Path
+	return r.remoteOnce(ctx, key, func() ([]byte, error) { return r.Remote.File(ctx, u.Owner, u.Repo, commit, u.Path) })
+}
+
+// remoteOnce asks the Remote for key once: concurrent askers wait for the first, later ones get
+// its answer; an answer cut short by a cancelled context is not kept.
+func (r *Resolver) remoteOnce(ctx context.Context, key string, ask func() ([]byte, error)) ([]byte, error) {
+	r.mu.Lock()
+	f, ok := r.answers[key]
+	r.mu.Unlock()
+	if ok {
+		return f.b, f.err
+	}
+	v, _, _ := r.group.Do(key, func() (any, error) {
+		b, err := ask()
+		f := remoteAnswer{b, err}
+		if ctx.Err() == nil {
+			r.mu.Lock()
+			r.answers[key] = f
+			r.mu.Unlock()
+		}
+		return f, nil
+	})
+	f = v.(remoteAnswer)
+	return f.b, f.err
+}
+
+// remoteAnswer is an answer of the Remote (a file, a commit id), or why there is none.
+type remoteAnswer struct {
+	b   []byte
+	err error
 }
 
 func refList(names []string) string {

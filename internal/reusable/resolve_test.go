@@ -128,7 +128,7 @@ func TestResolveCheckout(t *testing.T) {
 		{"Molecule-AI/molecule-ci/.github/workflows/validate-go-plugin.yml@v9", "ref-missing from " + where + `: ref "v9" does not exist in Molecule-AI/molecule-ci (` + where + ": main, staging, v1, release)"},
 		{"Molecule-AI/molecule-ci/.github/workflows/auto-promote-staging.yml@main", "not-callable from " + where + ": Molecule-AI/molecule-ci/.github/workflows/auto-promote-staging.yml at main has no on.workflow_call trigger, so it cannot be called"},
 		{"Molecule-AI/shallow-ci/.github/workflows/validate-go-plugin.yml@staging", `unchecked: ref "staging" is not in checkout ` + shallow + ", a shallow clone (fetch it); no GitHub token to read it through the API"},
-		{"Molecule-AI/not-git/.github/workflows/x.yml@main", "unchecked: checkout " + caller + " cannot be read as a git repository"},
+		{"Molecule-AI/not-git/.github/workflows/x.yml@main", "unchecked: checkout " + caller + " is not a git repository, so Molecule-AI/not-git@main cannot be read from it; no GitHub token to read it through the API"},
 		{"Molecule-AI/elsewhere/.github/workflows/x.yml@main", "unchecked: no local checkout of Molecule-AI/elsewhere (lint.reusable.checkouts, or the sibling elsewhere of a fleet run); no GitHub token to read it through the API"},
 		{"./.github/workflows/own.yml", "resolved from the caller's files inputs [a]"},
 		{"./.github/workflows/missing.yml", "file-missing from the caller's files: the repository has no .github/workflows/missing.yml"},
