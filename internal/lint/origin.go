@@ -20,6 +20,17 @@ const maxGitConfig = 1 << 20
 // repository, no origin, or an origin that names no owner (a local path). The URL may embed a
 // token: only the owner is returned, never the URL.
 func OriginOwner(root string) string {
+	return ownerOf(originOf(root))
+}
+
+// OriginRepository is OWNER/NAME of the repository at root as its origin remote names it, or ""
+// (see OriginOwner). A call into it at a ref is read from its own history.
+func OriginRepository(root string) string {
+	return repoOf(originOf(root))
+}
+
+// originOf is the origin remote's URL of the repository at root, or "".
+func originOf(root string) string {
 	gitDir := filepath.Join(root, ".git")
 	st, err := os.Stat(gitDir)
 	if err != nil {
@@ -53,7 +64,7 @@ func OriginOwner(root string) string {
 	if err != nil {
 		return ""
 	}
-	return ownerOf(originURL(data))
+	return originURL(data)
 }
 
 func readBounded(p string, limit int64) ([]byte, error) {
@@ -132,29 +143,46 @@ func configValue(v string) string {
 // scheme://[user[:token]@]host[:port]/OWNER/repo or the scp-like [user@]host:OWNER/repo. "" for
 // a local path or anything else.
 func ownerOf(remote string) string {
+	owner, _ := splitRemote(remote)
+	return owner
+}
+
+// repoOf returns OWNER/NAME of a remote URL (see ownerOf), the name without its .git, or "".
+func repoOf(remote string) string {
+	owner, rest := splitRemote(remote)
+	name, _, _ := strings.Cut(rest, "/")
+	name = strings.TrimSuffix(name, ".git")
+	if owner == "" || name == "" || !validOwner(name) {
+		return ""
+	}
+	return owner + "/" + name
+}
+
+// splitRemote returns the owner of a remote URL and the path after it, or "" and "".
+func splitRemote(remote string) (owner, rest string) {
 	var p string
 	switch {
 	case remote == "":
-		return ""
+		return "", ""
 	case strings.Contains(remote, "://"):
 		u, err := url.Parse(remote)
 		if err != nil || u.Host == "" || u.Scheme == "file" {
-			return ""
+			return "", ""
 		}
 		p = u.EscapedPath()
 	default:
 		// scp-like syntax: a colon before any slash; C:/... is a Windows path, as git reads it.
 		colon := strings.IndexByte(remote, ':')
 		if colon <= 0 || colon == 1 || strings.Contains(remote[:colon], "/") {
-			return ""
+			return "", ""
 		}
 		p = remote[colon+1:]
 	}
-	owner, rest, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
+	owner, rest, _ = strings.Cut(strings.TrimPrefix(p, "/"), "/")
 	if owner == "" || rest == "" || !validOwner(owner) {
-		return ""
+		return "", ""
 	}
-	return owner
+	return owner, rest
 }
 
 // validOwner accepts a GitHub user or organisation name: letters, digits and hyphens, at most 39

@@ -92,3 +92,19 @@ func FuzzOriginURL(f *testing.F) {
 		}
 	})
 }
+
+func TestRepoOf(t *testing.T) {
+	for remote, want := range map[string]string{
+		"git@github.com:Molecule-AI/molecule-ci.git":          "Molecule-AI/molecule-ci",
+		"https://x-access-token:ghs_abc@github.com/Acme/app":  "Acme/app",
+		"https://github.com/Acme/app.git/":                    "Acme/app",
+		"ssh://git@github.example.com:2222/Acme/tools.v2.git": "Acme/tools.v2",
+		"/srv/git/app.git":              "",
+		"https://github.com/Acme":       "",
+		"https://github.com/Acme/a%20b": "",
+	} {
+		if got := repoOf(remote); got != want {
+			t.Errorf("repoOf(%q) = %q, want %q", remote, got, want)
+		}
+	}
+}
