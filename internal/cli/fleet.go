@@ -260,10 +260,7 @@ func (r *fleetRun) githubClient() (*github.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	token := gha.Getenv("FLEET_TOKEN")
-	if token == "" {
-		token = gctx.Token
-	}
+	token := r.fleetToken()
 	if token == "" {
 		return nil, usagef("fleet: no token: set FLEET_TOKEN (or GITHUB_TOKEN) to a token that can read the organisation's repositories")
 	}
@@ -279,6 +276,18 @@ func (r *fleetRun) githubClient() (*github.Client, error) {
 	}
 	r.client, err = github.NewClient(token, gctx.APIURL, append(opts, fleetClientOptions...)...)
 	return r.client, err
+}
+
+// fleetToken is FLEET_TOKEN, else GITHUB_TOKEN (or the action's github-token), else "".
+func (r *fleetRun) fleetToken() string {
+	if t := r.env.Actions.Getenv("FLEET_TOKEN"); t != "" {
+		return t
+	}
+	gctx, err := r.env.Actions.Context()
+	if err != nil {
+		return ""
+	}
+	return gctx.Token
 }
 
 func (r *fleetRun) run(ctx context.Context) error {
@@ -346,6 +355,11 @@ func (r *fleetRun) run(ctx context.Context) error {
 	lf, err := r.lintFlags()
 	if err != nil {
 		return err
+	}
+	if !f.calls {
+		if lf.calls, err = r.callResolver(repos); err != nil {
+			return err
+		}
 	}
 	scripts, err := r.scriptChecker(ctx, lf)
 	if err != nil {
@@ -561,6 +575,9 @@ func (r *fleetRun) configure(repo fleet.Repo, dir string, lf lintFlags) (lint.Op
 	if err != nil {
 		return lint.Options{}, nil, err
 	}
+	// The fleet names each repository (its directory under --dir, its listing under --org): a call
+	// into it at a ref is read from its own history.
+	opts.Workflow.Repository = repo.FullName()
 	opts.Contracts = lint.ContractOptions{Contract: cfg.Lint.Contract}
 	opts.Jobs = 1 // the fleet's parallelism is across repositories
 	// No repository raises the fleet's bounds.

@@ -15,6 +15,7 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/fleet"
 	"github.com/Molecule-AI/molecule-ci/internal/fsutil/fsutiltest"
 	"github.com/Molecule-AI/molecule-ci/internal/ghaction"
+	"github.com/Molecule-AI/molecule-ci/internal/git/gittest"
 	"github.com/Molecule-AI/molecule-ci/internal/github"
 	"github.com/Molecule-AI/molecule-ci/internal/github/githubtest"
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
@@ -23,11 +24,19 @@ import (
 )
 
 // fleetFixture is internal/fleet's fixture fleet (app, lib, shared) copied into a temporary
-// directory, with an empty repository beside.
+// directory, each a git repository with its files on main and tag v1 there (the refs the
+// fixture's calls pin, as seedOrg serves them), with an empty directory beside.
 func fleetFixture(t testing.TB) string {
 	t.Helper()
+	gittest.Need(t)
 	dir := filepath.Join(t.TempDir(), "fleet")
 	fsutiltest.CopyTree(t, filepath.Join("..", "fleet", "testdata", "fleet"), dir, nil)
+	for _, name := range []string{"app", "lib", "shared"} {
+		repo := filepath.Join(dir, name)
+		gittest.Init(t, repo)
+		gittest.Commit(t, repo, "main")
+		gittest.Run(t, repo, "tag", "v1")
+	}
 	if err := os.MkdirAll(filepath.Join(dir, "empty"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +44,7 @@ func fleetFixture(t testing.TB) string {
 }
 
 // seedOrg serves every checkout under each of dirs (an immediate subdirectory is a repository)
-// as a repository of owner on the fake, at branch main.
+// as a repository of owner on the fake, its files (not .git) at branch main and tag v1.
 func seedOrg(t testing.TB, f *githubtest.Fake, owner string, dirs ...string) {
 	t.Helper()
 	for _, parent := range dirs {
@@ -47,7 +56,13 @@ func seedOrg(t testing.TB, f *githubtest.Fake, owner string, dirs ...string) {
 			if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 				continue
 			}
-			f.AddRepos(githubtest.RepoSpec{Owner: owner, Name: e.Name(), Branches: map[string]map[string]string{"main": fsutiltest.ReadTree(t, filepath.Join(parent, e.Name()))}})
+			files := fsutiltest.ReadTree(t, filepath.Join(parent, e.Name()))
+			for p := range files {
+				if p == ".git" || strings.HasPrefix(p, ".git/") {
+					delete(files, p)
+				}
+			}
+			f.AddRepos(githubtest.RepoSpec{Owner: owner, Name: e.Name(), Branches: map[string]map[string]string{"main": files}, Tags: map[string]string{"v1": "main"}})
 		}
 	}
 }
@@ -217,10 +232,15 @@ func TestFleetOrg(t *testing.T) {
 		t.Errorf("--org report differs from the checkouts':\n%s\n---\n%s", got, want)
 	}
 	counts := f.RepoRequests()
-	for _, name := range []string{"app", "lib", "shared"} {
+	for _, name := range []string{"app", "lib"} {
 		if c := counts["acme/"+name]; c != (githubtest.RequestCount{Counted: 2, Downloads: 1}) {
 			t.Errorf("cold %s: %+v, want 2 counted requests and 1 download", name, c)
 		}
+	}
+	// shared is also the callee of app's call at v1 and lib's at main, one commit: the commit of
+	// each ref, and the workflow once.
+	if c := counts["acme/shared"]; c != (githubtest.RequestCount{Counted: 2 + 3, Downloads: 1}) {
+		t.Errorf("cold shared: %+v, want 5 counted requests (2 for the repository, 3 for the calls into it) and 1 download", c)
 	}
 	// The empty repository has a default branch but no files: branch head and tarball.
 	warm := runFleetCmd(t, work, env(), nil, "--org", "Acme", "--shellcheck", "off", "--format", "json")
@@ -259,14 +279,39 @@ func TestFleetOrgCorpus(t *testing.T) {
 	work := t.TempDir()
 	f := githubtest.New(t)
 	seedOrg(t, f, "Molecule-AI", corpus)
-	local := runFleetCmd(t, work, nil, nil, "--dir", corpus, "--owner", "Molecule-AI", "--shellcheck", "off", "--format", "json")
-	remote := runFleetCmd(t, work, map[string]string{"GITHUB_API_URL": f.URL, "FLEET_TOKEN": "ghp_x"}, nil, "--org", "Molecule-AI", "--shellcheck", "off", "--format", "json")
+	serveSharedWorkflows(t, f, filepath.Dir(corpus))
+	// Both runs read the called workflows through the API (the fleet-sample has no checkout of
+	// the shared ones), so their calls are checked the same way.
+	api := func() map[string]string { return map[string]string{"GITHUB_API_URL": f.URL, "FLEET_TOKEN": "ghp_x"} }
+	local := runFleetCmd(t, work, api(), nil, "--dir", corpus, "--owner", "Molecule-AI", "--shellcheck", "off", "--format", "json")
+	remote := runFleetCmd(t, work, api(), nil, "--org", "Molecule-AI", "--shellcheck", "off", "--format", "json")
 	if remote.code != local.code {
 		t.Errorf("exit %d through the API, %d from the checkouts\n%s", remote.code, local.code, remote.stderr)
 	}
 	if a, b := docJSON(t, normalisePaths(t, remote.stdout)), docJSON(t, normalisePaths(t, local.stdout)); a != b {
 		t.Errorf("reports differ:\n%s\n---\n%s", a, b)
 	}
+}
+
+// serveSharedWorkflows serves the organisation's two repositories of shared workflows from the
+// corpus on the fake: molecule-ci (main without validate-go-plugin.yml, staging with it, as the
+// corpus README tells) and molecule-core (its workflows at staging). They are archived on the
+// fake so that an --org listing leaves them out: they are callees here, not members of the fleet.
+func serveSharedWorkflows(t testing.TB, f *githubtest.Fake, corpus string) {
+	t.Helper()
+	ci := fsutiltest.ReadTree(t, filepath.Join(corpus, "molecule-ci-main"))
+	main := map[string]string{}
+	for p, c := range ci {
+		if p != ".github/workflows/validate-go-plugin.yml" {
+			main[p] = c
+		}
+	}
+	core := map[string]string{}
+	for p, c := range fsutiltest.ReadTree(t, filepath.Join(corpus, "molecule-core-head", ".github", "workflows")) {
+		core[".github/workflows/"+p] = c
+	}
+	f.AddRepos(githubtest.RepoSpec{Owner: "Molecule-AI", Name: "molecule-ci", Archived: true, Branches: map[string]map[string]string{"main": main, "staging": ci}},
+		githubtest.RepoSpec{Owner: "Molecule-AI", Name: "molecule-core", Archived: true, DefaultBranch: "staging", Branches: map[string]map[string]string{"staging": core}})
 }
 
 // TestFleetShardsMergeCLI: plan, shards and merge through the command line give the report of

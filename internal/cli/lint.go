@@ -19,6 +19,7 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/lint/scriptcheck"
 	"github.com/Molecule-AI/molecule-ci/internal/lint/workflow"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
+	"github.com/Molecule-AI/molecule-ci/internal/reusable"
 )
 
 const lintSummary = `Lint GitHub/Gitea workflows, action metadata (action.yml), Dockerfiles and .molecule-ci.yml
@@ -86,6 +87,10 @@ func runLint(ctx context.Context, args []string, s Streams, env Env) error {
 	lintCtx, loaded := bf.load(ctx, env) // lint_baseline.go: read beside the run
 
 	var reports []*report.Report
+	calls := &lintCalls{env: env, stderr: s.Stderr}
+	if !*noCache {
+		calls.cache = resolveCacheDir(*cacheDir, env)
+	}
 	for _, g := range groups {
 		cfg := explicitCfg
 		if cfg == nil {
@@ -93,9 +98,13 @@ func runLint(ctx context.Context, args []string, s Streams, env Env) error {
 				return err
 			}
 		}
+		resolver, err := calls.resolver(cfg)
+		if err != nil {
+			return err
+		}
 		opts, err := lintOptions(cfg, g, env, lintFlags{
 			jobs: *jobs, maxSize: flagMax, shellcheck: *shellcheck, pyflakes: *pyflakes,
-			cacheDir: *cacheDir, noCache: *noCache, toolEnv: toolEnv, trust: trust, run: run,
+			cacheDir: *cacheDir, noCache: *noCache, toolEnv: toolEnv, trust: trust, run: run, calls: resolver,
 		})
 		if err != nil {
 			return err
@@ -136,6 +145,8 @@ type lintFlags struct {
 	trust                toolTrust
 	// run is the repository the Actions run is for (GITHUB_REPOSITORY, the event payload).
 	run ghaction.Repository
+	// calls finds the callees of reusable-workflow calls (reusable.go); nil: local callees only.
+	calls *reusable.Resolver
 }
 
 // lintOptions builds the options for one repository's paths from its config and the flags.
@@ -158,6 +169,9 @@ func lintOptions(cfg *config.Config, g repoGroup, env Env, f lintFlags) (lint.Op
 			MergeQueueBranches: lc.MergeQueueBranches,
 			RunnerLabels:       lc.RunnerLabels,
 			WorkDir:            env.WorkDir,
+			Root:               g.root,
+			Repository:         callerRepository(g.root, env, f),
+			Calls:              f.calls,
 		},
 		DockerAllowRoot:     lc.Docker.AllowRoot,
 		DockerPrivilegeDrop: lc.Docker.PrivilegeDrop,
