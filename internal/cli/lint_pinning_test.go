@@ -12,8 +12,9 @@ func TestLintMajorTags(t *testing.T) {
 	for _, tc := range []struct {
 		config, want string
 	}{
-		{"", "no findings in 1 file\nexit 0\n"},
-		{"lint:\n  org: Molecule-AI\n  pinning:\n    major-tags: accept\n", "no findings in 2 files\nexit 0\n"},
+		// The call's callee cannot be read offline (reusable-call's info), and floating-ref is silent.
+		{"", "1 finding (1 info) in 1 file\nexit 0\n"},
+		{"lint:\n  org: Molecule-AI\n  pinning:\n    major-tags: accept\n", "1 finding (1 info) in 2 files\nexit 0\n"},
 		{"lint:\n  org: Molecule-AI\n  pinning:\n    major-tags: refuse\n", `.github/workflows/ci.yml:5:11: reusable workflow Molecule-AI/molecule-ci/.github/workflows/lint.yml is called at "v1", a tag that every release moves, and lint.pinning.major-tags is refuse; call a release (e.g. v1.0.0) or its commit SHA with the version in a comment [floating-ref]`},
 		{"lint:\n  pinning:\n    major-tags: never\n", `molecule-ci: .molecule-ci.yml:3:17: lint.pinning.major-tags: unknown value "never" (valid: accept, refuse)` + "\nexit 2\n"},
 	} {
