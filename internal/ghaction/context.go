@@ -22,6 +22,11 @@ type Context struct {
 	EventPath    string // GITHUB_EVENT_PATH
 	// PullRequest is the pull request number for pull_request* events, 0 otherwise.
 	PullRequest int
+	// PullRequestBody and PullRequestLabels are the pull request's description and label names
+	// from the event payload (as they were when the event fired): hostile text, for commands
+	// that read a declaration from them (fleet impact's BREAKING:).
+	PullRequestBody   string
+	PullRequestLabels []string
 
 	ServerURL string // GITHUB_SERVER_URL, https://github.com or a GHES host
 	APIURL    string // GITHUB_API_URL, https://api.github.com or https://HOST/api/v3
@@ -93,6 +98,18 @@ func (e *Env) Context() (Context, error) {
 	if pr, ok := gc.Event["pull_request"].(map[string]any); ok {
 		if n, ok := pr["number"].(float64); ok {
 			c.PullRequest = int(n)
+		}
+		if body, ok := pr["body"].(string); ok {
+			c.PullRequestBody = body
+		}
+		if labels, ok := pr["labels"].([]any); ok {
+			for _, l := range labels {
+				if m, ok := l.(map[string]any); ok {
+					if name, ok := m["name"].(string); ok {
+						c.PullRequestLabels = append(c.PullRequestLabels, name)
+					}
+				}
+			}
 		}
 		if head, ok := pr["head"].(map[string]any); ok {
 			if sha, ok := head["sha"].(string); ok && sha != "" {

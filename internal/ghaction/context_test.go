@@ -16,6 +16,8 @@ const pullRequestEvent = `{
   "number": 42,
   "pull_request": {
     "number": 42,
+    "body": "Renames an input.\r\nBREAKING: runtime_name is runtime-name now",
+    "labels": [{"id": 1, "name": "breaking-change", "color": "d73a4a"}, {"id": 2, "name": "ci"}],
     "head": {"ref": "feature", "sha": "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"},
     "base": {"ref": "main", "sha": "0000000000000000000000000000000000000001"}
   },
@@ -93,6 +95,8 @@ func TestContext(t *testing.T) {
 				c.Ref, c.RefName, c.HeadRef, c.BaseRef = "refs/pull/42/merge", "42/merge", "feature", "main"
 				c.HeadSHA = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
 				c.PullRequest = 42
+				c.PullRequestBody = "Renames an input.\r\nBREAKING: runtime_name is runtime-name now"
+				c.PullRequestLabels = []string{"breaking-change", "ci"}
 				return c
 			}},
 		{name: "github-token input wins over GITHUB_TOKEN",

@@ -85,7 +85,14 @@ type Interface struct {
 	// every secret a caller passes by name, but accepts secrets: inherit).
 	SecretsDeclared bool     `json:"secrets_declared"`
 	Outputs         []Output `json:"outputs"`
+	// Permissions are the GITHUB_TOKEN scopes the workflow's jobs ask for (scope → read or
+	// write; "*" for read-all/write-all): what a caller must grant at least (permissions.go).
+	Permissions map[string]string `json:"permissions"`
 }
+
+// MustPass reports whether a caller must pass the input: required and without a default, as
+// GitHub (and actionlint) decide it.
+func (in Input) MustPass() bool { return in.Required && in.Default == nil }
 
 // Input returns the input named name (compared without case), if declared.
 func (i *Interface) Input(name string) (Input, bool) {
@@ -171,7 +178,8 @@ func InterfaceOf(w *actionlint.Workflow) (*Interface, error) {
 	if !ok || ev == nil {
 		return nil, ErrNotCallable
 	}
-	iface := &Interface{Pos: posOf(ev.Pos), SecretsDeclared: ev.Secrets != nil, Inputs: []Input{}, Secrets: []Secret{}, Outputs: []Output{}}
+	iface := &Interface{Pos: posOf(ev.Pos), SecretsDeclared: ev.Secrets != nil, Inputs: []Input{}, Secrets: []Secret{}, Outputs: []Output{},
+		Permissions: permissionsOf(w)}
 	for _, in := range ev.Inputs {
 		if in == nil || in.Name == nil {
 			continue
