@@ -149,7 +149,6 @@ jobs: {}`, "jobs:\n  j:\n    uses: o/r/.github/workflows/w.yml@v1\n    secrets: 
 	}
 }
 
-
 func TestDeclared(t *testing.T) {
 	labels := []string{"breaking-change"}
 	tests := []struct {
