@@ -124,7 +124,7 @@ func runCoverage(ctx context.Context, args []string, s Streams, env Env) error {
 		}
 	}
 	if *prComment {
-		prCommentCoverage(ctx, report.MarkdownWithin(rep, report.MaxCommentBytes), cfg.Report.Identity, s, env)
+		upsertPRComment(ctx, "coverage", "--pr-comment", coverageMarker, report.MarkdownWithin(rep, report.MaxCommentBytes), cfg.Report.Identity, s, env)
 	}
 	return finish(rep, !res.Passed, []output{
 		{"percent", strconv.FormatFloat(res.Total.Percent, 'f', 2, 64)},
@@ -178,40 +178,41 @@ func configError(cfg *config.Config, env Env, err error) error {
 // coverageMarker identifies the coverage comment among a pull request's comments.
 const coverageMarker = "<!-- molecule-ci:coverage -->"
 
-// prCommentCoverage keeps the pull request's coverage comment up to date. A comment is a
-// convenience, not the verdict: when it cannot be written (not a pull request, a fork's read-only
-// token, an API error) the log says why, verbatim, and the gate's result stands.
-func prCommentCoverage(ctx context.Context, markdown, identity string, s Streams, env Env) {
+// upsertPRComment keeps the pull request's comment of a command (what, e.g. "coverage"; flag the
+// option that asked for it) up to date, found by marker. A comment is a convenience, not the
+// verdict: when it cannot be written (not a pull request, a fork's read-only token, an API
+// error) the log says why, verbatim, and the gate's result stands.
+func upsertPRComment(ctx context.Context, what, flag, marker, markdown, identity string, s Streams, env Env) {
 	gha := env.Actions
 	gctx, err := gha.Context()
 	switch {
 	case err != nil:
-		fmt.Fprintf(s.Stderr, "molecule-ci: --pr-comment: %v\n", err)
+		fmt.Fprintf(s.Stderr, "molecule-ci: %s: %v\n", flag, err)
 		return
 	case !gha.InActions() || gctx.PullRequest == 0:
-		fmt.Fprintln(s.Stderr, "molecule-ci: --pr-comment: not a pull request event; no comment written")
+		fmt.Fprintf(s.Stderr, "molecule-ci: %s: not a pull request event; no comment written\n", flag)
 		return
 	case gctx.Token == "":
-		fmt.Fprintln(s.Stderr, "molecule-ci: --pr-comment: no GITHUB_TOKEN; no comment written")
+		fmt.Fprintf(s.Stderr, "molecule-ci: %s: no GITHUB_TOKEN; no comment written\n", flag)
 		return
 	}
 	client, err := github.NewClient(gctx.Token, gctx.APIURL, github.WithIdentity(identity), github.WithLogf(func(format string, args ...any) {
 		fmt.Fprintf(s.Stderr, "molecule-ci: "+format+"\n", args...)
 	}))
 	if err != nil {
-		fmt.Fprintf(s.Stderr, "molecule-ci: --pr-comment: %v\n", err)
+		fmt.Fprintf(s.Stderr, "molecule-ci: %s: %v\n", flag, err)
 		return
 	}
 	res, err := client.UpsertStickyComment(ctx, github.StickyComment{
-		Owner: gctx.Owner, Repo: gctx.Repo, Number: gctx.PullRequest, Marker: coverageMarker, Body: markdown,
+		Owner: gctx.Owner, Repo: gctx.Repo, Number: gctx.PullRequest, Marker: marker, Body: markdown,
 	})
 	var perm *github.PermissionError
 	switch {
 	case errors.As(err, &perm):
-		fmt.Fprintf(s.Stderr, "molecule-ci: --pr-comment: cannot comment (%v); grant `pull-requests: write` (fork pull requests get a read-only token)\n", err)
+		fmt.Fprintf(s.Stderr, "molecule-ci: %s: cannot comment (%v); grant `pull-requests: write` (fork pull requests get a read-only token)\n", flag, err)
 	case err != nil:
-		fmt.Fprintf(s.Stderr, "molecule-ci: --pr-comment: %v\n", err)
+		fmt.Fprintf(s.Stderr, "molecule-ci: %s: %v\n", flag, err)
 	default:
-		fmt.Fprintf(s.Stderr, "molecule-ci: coverage comment %s: %s\n", res.Action, res.URL)
+		fmt.Fprintf(s.Stderr, "molecule-ci: %s comment %s: %s\n", what, res.Action, res.URL)
 	}
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -21,6 +22,8 @@ import (
 
 // fakePRComments is the issue comments API of one pull request, as GitHub answers it.
 type fakePRComments struct {
+	// issue is OWNER/REPO/issues/NUMBER, default Molecule-AI/app/issues/42.
+	issue    string
 	mu       sync.Mutex
 	comments []map[string]any
 	requests []string
@@ -38,16 +41,18 @@ func (f *fakePRComments) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if b, _ := io.ReadAll(r.Body); len(b) > 0 {
 		_ = json.Unmarshal(b, &req)
 	}
+	issue := "/repos/" + cmp.Or(f.issue, "Molecule-AI/app/issues/42")
+	owner, _, _ := strings.Cut(strings.TrimPrefix(issue, "/repos/"), "/issues/")
 	switch {
-	case r.Method == http.MethodGet && path == "/repos/Molecule-AI/app/issues/42/comments":
+	case r.Method == http.MethodGet && path == issue+"/comments":
 		json.NewEncoder(w).Encode(f.comments)
-	case r.Method == http.MethodPost && path == "/repos/Molecule-AI/app/issues/42/comments":
+	case r.Method == http.MethodPost && path == issue+"/comments":
 		c := map[string]any{"id": 9001 + len(f.comments), "body": req.Body, "html_url": "https://github.com/Molecule-AI/app/pull/42#issuecomment-9001",
 			"user": map[string]any{"login": "github-actions[bot]", "type": "Bot"}}
 		f.comments = append(f.comments, c)
 		w.WriteHeader(http.StatusCreated)
 		json.NewEncoder(w).Encode(c)
-	case r.Method == http.MethodPatch && path == "/repos/Molecule-AI/app/issues/comments/9001":
+	case r.Method == http.MethodPatch && path == "/repos/"+owner+"/issues/comments/9001":
 		f.comments[0]["body"] = req.Body
 		json.NewEncoder(w).Encode(f.comments[0])
 	default:

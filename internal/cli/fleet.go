@@ -88,12 +88,7 @@ func (f *fleetFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.po.color, "color", "auto", "colour the table: auto, always, never")
 	fs.StringVar(&f.po.sarifFile, "sarif-file", "", "also write SARIF 2.1.0, one run per repository, to this file")
 	fs.StringVar(&f.jsonFile, "json-file", "", "also write the JSON report to this file (what --merge reads)")
-	fs.StringVar(&f.dir, "dir", "", "lint every immediate subdirectory of this directory, each named after its directory")
-	fs.Var(&f.repos, "repo", "lint this checkout (repeatable)")
-	fs.StringVar(&f.org, "org", "", "lint every repository of this organisation through the GitHub API")
-	fs.StringVar(&f.owner, "owner", "", "owner of the --dir and --repo repositories (default: the owner of GITHUB_REPOSITORY, else lint.org)")
-	fs.BoolVar(&f.inclArchived, "include-archived", false, "--org: lint archived repositories too")
-	fs.BoolVar(&f.inclForks, "include-forks", false, "--org: lint forks too")
+	f.registerSource(fs, "lint", "linted")
 	fs.BoolVar(&f.calls, "calls", false, "print the call graph of reusable-workflow calls instead of linting")
 	fs.BoolVar(&f.plan, "plan", false, "print the shard plan (a matrix for fromJSON) instead of linting; with --shards")
 	fs.IntVar(&f.shards, "shards", 0, "--plan: how many shards (1 to 256)")
@@ -104,12 +99,23 @@ func (f *fleetFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.site, "site", "", "also write the HTML dashboard of the fleet into this directory")
 	fs.BoolVar(&f.issue, "issue", false, "keep one tracking issue per organisation in GITHUB_REPOSITORY up to date (found by --issue-label, edited in place)")
 	fs.StringVar(&f.issueLabel, "issue-label", "molecule-ci-fleet", "the label that finds the tracking issue")
-	fs.IntVar(&f.jobs, "j", 0, "repositories linted at once (default: 4 per CPU)")
-	fs.StringVar(&f.cacheDir, "cache-dir", "", "cache of script checks, API answers and repository trees (default: the user cache dir)")
-	fs.BoolVar(&f.noCache, "no-cache", false, "read and write no cache")
 	fs.StringVar(&f.shellcheck, "shellcheck", config.ToolAuto, "shellcheck for every repository: auto, off, or the executable (a repository's own setting is not used)")
 	fs.StringVar(&f.pyflakes, "pyflakes", config.ToolAuto, "pyflakes for every repository: auto, off, or the executable")
 	fs.StringVar(&f.maxFileSize, "max-file-size", "", "largest file read, in bytes or with a KiB/MiB/GiB suffix (default 8MiB; a repository's config cannot raise it)")
+}
+
+// registerSource registers the flags that say which repositories the fleet is and how they are
+// read, shared by fleet and its impact and migrate subcommands; verb says what is done to them.
+func (f *fleetFlags) registerSource(fs *flag.FlagSet, verb, done string) {
+	fs.StringVar(&f.dir, "dir", "", verb+" every immediate subdirectory of this directory, each named after its directory")
+	fs.Var(&f.repos, "repo", verb+" this checkout (repeatable)")
+	fs.StringVar(&f.org, "org", "", verb+" every repository of this organisation through the GitHub API")
+	fs.StringVar(&f.owner, "owner", "", "owner of the --dir and --repo repositories (default: the owner of GITHUB_REPOSITORY, else lint.org)")
+	fs.BoolVar(&f.inclArchived, "include-archived", false, "--org: "+verb+" archived repositories too")
+	fs.BoolVar(&f.inclForks, "include-forks", false, "--org: "+verb+" forks too")
+	fs.IntVar(&f.jobs, "j", 0, "repositories "+done+" at once (default: 4 per CPU)")
+	fs.StringVar(&f.cacheDir, "cache-dir", "", "cache of script checks, API answers and repository trees (default: the user cache dir)")
+	fs.BoolVar(&f.noCache, "no-cache", false, "read and write no cache")
 	fs.DurationVar(&f.maxWait, "max-wait", time.Hour, "longest wait for a rate limit to reset before a repository is reported unread")
 }
 
@@ -118,20 +124,16 @@ func (f *fleetFlags) validate() error {
 	if err := f.po.validateFormat(fleetFormats); err != nil {
 		return err
 	}
-	sources := 0
-	if f.dir != "" || len(f.repos.values) > 0 {
-		sources++
-	}
-	if f.org != "" {
-		sources++
-	}
+	sources := f.sources()
 	switch {
 	case f.merge && sources > 0:
 		return usagef("fleet --merge reads shard reports: no --dir, --repo or --org")
-	case !f.merge && sources == 0:
-		return usagef("fleet: name the repositories: --dir PARENT, --repo DIR (repeatable) or --org NAME")
-	case sources > 1:
-		return usagef("fleet: --org reads the repositories through the API: not with --dir or --repo")
+	case !f.merge:
+		if err := f.validateSource("fleet"); err != nil {
+			return err
+		}
+	}
+	switch {
 	case f.plan && (f.shards < 1 || f.shards > fleet.MaxShards):
 		return usagef("--plan needs --shards N, 1 to %d", fleet.MaxShards)
 	case !f.plan && f.shards != 0:
@@ -148,14 +150,6 @@ func (f *fleetFlags) validate() error {
 		return usagef("--merge joins shards: not with --shard")
 	case f.calls && f.po.format == "sarif":
 		return usagef("--calls prints the call graph: formats human, json, markdown")
-	case f.jobs < 0:
-		return usagef("-j: must be 0 (one per CPU) or more, got %d", f.jobs)
-	case f.maxWait < 0:
-		return usagef("--max-wait %v: want 0 or more", f.maxWait)
-	case f.org != "" && !config.ValidOrg(f.org):
-		return usagef("--org %q is not a GitHub organisation name", f.org)
-	case f.owner != "" && !config.ValidOrg(f.owner):
-		return usagef("--owner %q is not a GitHub owner name", f.owner)
 	case f.issue && strings.TrimSpace(f.issueLabel) == "":
 		return usagef("--issue-label must not be empty")
 	}
@@ -169,7 +163,46 @@ func (f *fleetFlags) validate() error {
 	return nil
 }
 
+// sources counts the kinds of source named: the checkouts (--dir, --repo) and --org.
+func (f *fleetFlags) sources() int {
+	n := 0
+	if f.dir != "" || len(f.repos.values) > 0 {
+		n++
+	}
+	if f.org != "" {
+		n++
+	}
+	return n
+}
+
+// validateSource checks the source flags of cmd (fleet, fleet impact, fleet migrate).
+func (f *fleetFlags) validateSource(cmd string) error {
+	switch {
+	case f.sources() == 0:
+		return usagef("%s: name the repositories: --dir PARENT, --repo DIR (repeatable) or --org NAME", cmd)
+	case f.sources() > 1:
+		return usagef("%s: --org reads the repositories through the API: not with --dir or --repo", cmd)
+	case f.jobs < 0:
+		return usagef("-j: must be 0 (one per CPU) or more, got %d", f.jobs)
+	case f.maxWait < 0:
+		return usagef("--max-wait %v: want 0 or more", f.maxWait)
+	case f.org != "" && !config.ValidOrg(f.org):
+		return usagef("--org %q is not a GitHub organisation name", f.org)
+	case f.owner != "" && !config.ValidOrg(f.owner):
+		return usagef("--owner %q is not a GitHub owner name", f.owner)
+	}
+	return nil
+}
+
 func runFleet(ctx context.Context, args []string, s Streams, env Env) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "impact":
+			return runFleetImpact(ctx, args[1:], s, env)
+		case "migrate":
+			return runFleetMigrate(ctx, args[1:], s, env)
+		}
+	}
 	flags := newFlagSet("fleet", "[SHARD-REPORT...]", fleetSummary, s.Stderr)
 	var f fleetFlags
 	f.register(flags)

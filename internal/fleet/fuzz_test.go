@@ -69,7 +69,7 @@ func FuzzExtract(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		root := t.TempDir()
 		dst := filepath.Join(root, "in", "files")
-		extract(context.Background(), bytes.NewReader(data), dst, 1<<20)
+		Extract(context.Background(), bytes.NewReader(data), dst, 1<<20)
 		filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 			if err != nil {
 				return nil

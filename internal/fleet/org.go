@@ -191,7 +191,7 @@ func (s *OrgSource) fetch(ctx context.Context, r Repo, commit, dst string) ([]st
 	var notes []string
 	err := s.API.Tarball(ctx, r.Owner, r.Name, commit, limit, func(rd io.Reader) error {
 		var err error
-		notes, err = extract(ctx, rd, dst, s.MaxFile)
+		notes, err = Extract(ctx, rd, dst, s.MaxFile)
 		return err
 	})
 	return notes, err
@@ -203,11 +203,11 @@ func randomName() string {
 	return hex.EncodeToString(b[:])
 }
 
-// extract writes the regular files of a repository's gzipped tarball (GitHub's: everything under
-// one top directory) into dst, which must not exist. The archive is hostile: names are cleaned
+// Extract writes the regular files of a repository's gzipped tarball (GitHub's, or git archive's
+// with a --prefix: everything under one top directory) into dst, which must not exist. The archive is hostile: names are cleaned
 // and must stay inside dst, no link is created or followed, a file over maxFile bytes is not
 // written, entries and bytes are bounded. What was left out comes back as notes.
-func extract(ctx context.Context, r io.Reader, dst string, maxFile int64) ([]string, error) {
+func Extract(ctx context.Context, r io.Reader, dst string, maxFile int64) ([]string, error) {
 	if maxFile <= 0 {
 		maxFile = 8 << 20
 	}

@@ -95,7 +95,7 @@ func TestExtractHostile(t *testing.T) {
 		{name: "o-r-abc/ctl\x1b[31m.txt", typ: tar.TypeReg, body: "x"},
 	})
 	dst := filepath.Join(dir, "files")
-	notes, err := extract(context.Background(), bytes.NewReader(tb), dst, 50)
+	notes, err := Extract(context.Background(), bytes.NewReader(tb), dst, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,19 +124,19 @@ func TestExtractHostile(t *testing.T) {
 }
 
 func TestExtractRefuses(t *testing.T) {
-	if _, err := extract(context.Background(), strings.NewReader("not gzip"), filepath.Join(t.TempDir(), "x"), 0); err == nil || !strings.Contains(err.Error(), "not a gzipped tarball") {
+	if _, err := Extract(context.Background(), strings.NewReader("not gzip"), filepath.Join(t.TempDir(), "x"), 0); err == nil || !strings.Contains(err.Error(), "not a gzipped tarball") {
 		t.Errorf("not gzip: %v", err)
 	}
 	var buf bytes.Buffer
 	gz := gzip.NewWriter(&buf)
 	gz.Write([]byte("garbage that is not a tar stream but long enough to fill a header block......"))
 	gz.Close()
-	if _, err := extract(context.Background(), &buf, filepath.Join(t.TempDir(), "x"), 0); err == nil {
+	if _, err := Extract(context.Background(), &buf, filepath.Join(t.TempDir(), "x"), 0); err == nil {
 		t.Error("a gzipped non-tarball was accepted")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := extract(ctx, bytes.NewReader(makeTarball(t, []tarEntry{{name: "a/b", typ: tar.TypeReg, body: "x"}})), filepath.Join(t.TempDir(), "x"), 0); !errors.Is(err, context.Canceled) {
+	if _, err := Extract(ctx, bytes.NewReader(makeTarball(t, []tarEntry{{name: "a/b", typ: tar.TypeReg, body: "x"}})), filepath.Join(t.TempDir(), "x"), 0); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
 }

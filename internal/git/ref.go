@@ -324,3 +324,32 @@ func readBlob(rd io.Reader, spec string, limit int64) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// RemoteURL is the URL of the remote name (origin, usually) as configured, without credentials
+// a URL may carry (user:token@host).
+func (r Repo) RemoteURL(ctx context.Context, name string) (string, error) {
+	if err := ValidateRef(name); err != nil || strings.Contains(name, "/") {
+		return "", fmt.Errorf("remote %s: not a remote name", strconv.Quote(name))
+	}
+	out, err := r.output(ctx, "remote", "get-url", "--end-of-options", name)
+	if err != nil {
+		return "", err
+	}
+	u := strings.TrimSpace(string(out))
+	if scheme, rest, ok := strings.Cut(u, "://"); ok {
+		if at := strings.IndexByte(rest, '@'); at >= 0 && at < strings.IndexByte(rest+"/", '/') {
+			rest = rest[at+1:]
+		}
+		u = scheme + "://" + rest
+	}
+	return u, nil
+}
+
+// Archive streams the gzipped tarball of the tree of commit (a full commit id) to read, every
+// file under one top directory as GitHub's tarballs have it, at most limit bytes of it.
+func (r Repo) Archive(ctx context.Context, commit string, limit int64, read func(io.Reader) error) error {
+	if !isObjectID(commit) {
+		return &RefError{Ref: commit, Reason: "not a full commit id"}
+	}
+	return r.stream(ctx, nil, limit, []string{"archive", "--format=tar.gz", "--prefix=tree/", "--end-of-options", commit}, read)
+}

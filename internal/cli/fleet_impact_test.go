@@ -1,0 +1,103 @@
+package cli
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/Molecule-AI/molecule-ci/internal/git/gittest"
+	"github.com/Molecule-AI/molecule-ci/internal/golden"
+	"github.com/Molecule-AI/molecule-ci/internal/impact/impacttest"
+)
+
+// TestFleetImpact runs `fleet impact` over the fake fleet: the candidate making every kind of
+// interface change fails (exit 1) in every format; declared in the pull request it passes with
+// the declaration named; the job summary and one sticky comment are written.
+func TestFleetImpact(t *testing.T) {
+	f := impacttest.New(t)
+	work := t.TempDir()
+	vars := map[string]string{"GITHUB_REPOSITORY": "Molecule-AI/molecule-ci"}
+	for _, format := range []string{"human", "json", "markdown"} {
+		code, stdout, stderr := runIn(t, work, vars, "fleet", "impact", "--candidate", f.Candidate, "--dir", f.Parent, "--format", format, "--no-cache")
+		if code != ExitFindings {
+			t.Fatalf("%s: exit %d, want 1\n%s", format, code, stderr)
+		}
+		golden.Check(t, filepath.Join("testdata", "fleet-impact."+format+".golden"), f.Stable([]byte(stdout)))
+	}
+
+	// The pull request declares it, in Actions: exit 0, the job summary, outputs and one comment.
+	gh := &fakePRComments{issue: "Molecule-AI/molecule-ci/issues/7"}
+	api := httptest.NewServer(gh)
+	defer api.Close()
+	event := filepath.Join(work, "event.json")
+	writeFiles(t, work, map[string]string{"event.json": `{"pull_request":{"number":7,"body":"Renames inputs.\nBREAKING: publish-template-image takes runtime-version and a registry","labels":[]}}`})
+	summary, outputs := filepath.Join(work, "summary.md"), filepath.Join(work, "outputs")
+	actions := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "Molecule-AI/molecule-ci", "GITHUB_EVENT_NAME": "pull_request",
+		"GITHUB_EVENT_PATH": event, "GITHUB_TOKEN": "ghs_test", "GITHUB_API_URL": api.URL, "GITHUB_STEP_SUMMARY": summary, "GITHUB_OUTPUT": outputs}
+	for run := 0; run < 2; run++ {
+		code, stdout, stderr := runIn(t, work, actions, "fleet", "impact", "--candidate", f.Candidate, "--dir", f.Parent, "--pr-comment", "--no-cache", "--verdicts", "off")
+		if code != ExitOK {
+			t.Fatalf("declared: exit %d, want 0\n%s\n%s", code, stdout, stderr)
+		}
+		if !strings.Contains(stdout, "The pull request declares the break, so the check passes: BREAKING: publish-template-image takes") {
+			t.Errorf("the report does not name the declaration:\n%s", stdout)
+		}
+	}
+	if len(gh.comments) != 1 || !strings.HasPrefix(gh.comments[0]["body"].(string), impactMarker+"\n## molecule-ci fleet impact") {
+		t.Errorf("comments after two runs: %v (%q), want one, updated in place", gh.comments, gh.requests)
+	}
+	b, _ := os.ReadFile(outputs)
+	for _, want := range []string{"breaks<<", "declared<<"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("outputs lack %s:\n%s", want, b)
+		}
+	}
+	if b, _ := os.ReadFile(summary); !strings.Contains(string(b), "## molecule-ci fleet impact") {
+		t.Errorf("job summary:\n%s", b)
+	}
+}
+
+// TestFleetImpactUnchanged: the base itself as the candidate, its repository read from its git
+// remote; JSON as documented.
+func TestFleetImpactUnchanged(t *testing.T) {
+	f := impacttest.New(t)
+	gittest.Run(t, f.Base, "remote", "add", "origin", "git@github.com:Molecule-AI/molecule-ci.git")
+	code, stdout, stderr := runIn(t, t.TempDir(), nil, "fleet", "impact", "--candidate", f.Base, "--dir", f.Parent, "--format", "json", "--no-cache")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	var doc struct {
+		Callers  int               `json:"callers"`
+		Breaks   []json.RawMessage `json:"breaks"`
+		Verdicts []json.RawMessage `json:"verdicts"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Callers != 21 || len(doc.Breaks) != 0 || doc.Verdicts == nil {
+		t.Errorf("callers %d, breaks %d, verdicts %v", doc.Callers, len(doc.Breaks), doc.Verdicts)
+	}
+}
+
+func TestFleetImpactUsage(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"fleet", "impact", "--dir", dir}, "fleet impact: --candidate DIR names the changed tree"},
+		{[]string{"fleet", "impact", "--candidate", dir}, "fleet impact: name the repositories: --dir PARENT, --repo DIR (repeatable) or --org NAME"},
+		{[]string{"fleet", "impact", "--candidate", filepath.Join(dir, "nope"), "--dir", dir}, "--candidate " + filepath.Join(dir, "nope") + ": not a directory"},
+		{[]string{"fleet", "impact", "--candidate", dir, "--dir", dir, "--format", "sarif"}, `unknown format "sarif"`},
+		{[]string{"fleet", "impact", "--candidate", dir, "--dir", dir, "--verdicts", "maybe"}, `--verdicts "maybe": want auto or off`},
+		{[]string{"fleet", "impact", "--candidate", dir, "--dir", dir}, "the candidate's repository is GITHUB_REPOSITORY, else its git remote origin, and neither is set"},
+	} {
+		code, _, stderr := runIn(t, dir, nil, tt.args...)
+		if code != ExitUsage || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%q: exit %d, stderr %q, want 2 and %q", tt.args, code, stderr, tt.want)
+		}
+	}
+}
