@@ -6,6 +6,7 @@ toolchain go1.26.8
 
 require (
 	github.com/agext/levenshtein v1.2.3
+	github.com/aymanbagabas/go-udiff v0.4.2
 	github.com/bmatcuk/doublestar/v4 v4.10.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/distribution/reference v0.6.0
