@@ -68,7 +68,8 @@ type Fake struct {
 	queue    []Reply
 	requests []string
 	search   searchState
-	orgs     *orgState // repos.go
+	orgs     *orgState  // repos.go
+	pulls    *pullState // pulls.go
 	// PageSize is how many issues a page lists at most (default 100, GitHub's per_page cap).
 	PageSize int
 }
@@ -190,6 +191,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 16<<20))
 	p := r.URL.Path
 	switch {
+	case f.servePulls(w, r, body):
 	case f.serveOrg(w, r):
 	case r.Method == http.MethodGet && reIssues.MatchString(p):
 		f.listIssues(w, r)
