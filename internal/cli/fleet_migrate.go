@@ -1,7 +1,449 @@
 package cli
 
-import "context"
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/Molecule-AI/molecule-ci/internal/config"
+	"github.com/Molecule-AI/molecule-ci/internal/fleet"
+	"github.com/Molecule-AI/molecule-ci/internal/fsutil"
+	"github.com/Molecule-AI/molecule-ci/internal/git"
+	"github.com/Molecule-AI/molecule-ci/internal/github"
+	"github.com/Molecule-AI/molecule-ci/internal/lint"
+	"github.com/Molecule-AI/molecule-ci/internal/migrate"
+	"github.com/Molecule-AI/molecule-ci/internal/report"
+	"github.com/Molecule-AI/molecule-ci/internal/reusable"
+)
+
+const fleetMigrateSummary = `Rewrite every repository's calls of the organisation's old shared workflows
+(Molecule-AI/molecule-ci/.github/workflows/{validate-workspace-template,publish-template-image,
+validate-plugin,validate-org-template,validate-go-plugin}.yml@main|staging and
+Molecule-AI/molecule-core/.github/workflows/secret-scan.yml@staging) to their successors in
+Molecule-AI/molecule-ci at --ref: the ref pinned to its commit with a "# REF" comment when the
+commit is known (the fleet's checkout of molecule-ci, --successor, or the API) and the
+repository's lint.pinning.policy is sha, inputs renamed as the successor names them, the token
+scopes the successor's jobs ask for granted to the calling job. Files are edited as text, so
+comments and formatting stay. A call that cannot be migrated as it is stays as it is, and the
+report says why. Each migrated repository is linted; findings the migration adds are reported.
+
+--dry-run prints one unified diff per repository (each applies with git apply from the
+repository's root). Without it, one pull request per repository from branch --branch, updated
+in place on every run. --status lists each pull request's checks. --explain prints MIGRATING.md's
+table of every caller.
+
+Exit codes: 0 every call migrated and nothing new from lint, 1 a call left as it is or a finding
+added, 2 bad usage, 3 a repository could not be read or the API failed.`
+
+var migrateFormats = []string{"human", "json", "markdown"}
+
+type migrateFlags struct {
+	fleetFlags
+	ref       string
+	dryRun    bool
+	status    bool
+	explain   bool
+	successor string
+	branch    string
+	base      string
+	noLint    bool
+}
 
 func runFleetMigrate(ctx context.Context, args []string, s Streams, env Env) error {
-	return usagef("fleet migrate: not yet")
+	flags := newFlagSet("fleet migrate", "", fleetMigrateSummary, s.Stderr)
+	var f migrateFlags
+	f.registerSource(flags, "migrate", "read")
+	flags.StringVar(&f.ref, "ref", "", "the successor's ref to call, e.g. v1 (required until the first release)")
+	flags.BoolVar(&f.dryRun, "dry-run", false, "print the diffs; open no pull request")
+	flags.BoolVar(&f.status, "status", false, "list each repository's migration pull request and its checks")
+	flags.BoolVar(&f.explain, "explain", false, "print the table of every caller and its change (MIGRATING.md's), as Markdown")
+	flags.StringVar(&f.successor, "successor", "", "a checkout of the successors' repository (default: the fleet's molecule-ci); its files are read when it lacks --ref")
+	flags.StringVar(&f.branch, "branch", "molecule-ci/migrate", "the pull requests' branch")
+	flags.StringVar(&f.base, "base", "", "--dir, --repo: the branch the pull requests target (default main; --org: each repository's default branch)")
+	flags.BoolVar(&f.noLint, "no-lint", false, "do not lint the migrated repositories")
+	flags.StringVar(&f.po.format, "format", "human", "output: "+strings.Join(migrateFormats, ", "))
+	flags.StringVar(&f.jsonFile, "json-file", "", "also write the JSON report to this file")
+	rest, err := parseFlags(flags, args)
+	if err != nil {
+		return err
+	}
+	f.po.checks, f.po.color = "off", "never"
+	modes := 0
+	for _, m := range []bool{f.dryRun, f.status, f.explain} {
+		if m {
+			modes++
+		}
+	}
+	switch {
+	case len(rest) > 0:
+		return usagef("fleet migrate: unexpected argument %q", rest[0])
+	case modes > 1:
+		return usagef("fleet migrate: --dry-run, --status and --explain are different runs: one at a time")
+	case f.ref == "" && !f.status:
+		return usagef("fleet migrate: --ref REF names the successor's ref to call (required until the first release)")
+	case f.ref != "" && git.ValidateRef(f.ref) != nil:
+		return usagef("--ref: %v", git.ValidateRef(f.ref))
+	case git.ValidateRef(f.branch) != nil:
+		return usagef("--branch: %v", git.ValidateRef(f.branch))
+	}
+	if err := f.po.validateFormat(migrateFormats); err != nil {
+		return err
+	}
+	if err := f.validateSource("fleet migrate"); err != nil {
+		return err
+	}
+	r := &migrateRun{fleetRun: fleetRun{f: f.fleetFlags, s: s, env: env}, f: f}
+	return r.run(ctx)
 }
+
+// migrateRun is one invocation of `molecule-ci fleet migrate`.
+type migrateRun struct {
+	fleetRun
+	f    migrateFlags
+	src  fleet.Source
+	succ migrate.Successor
+	lf   lintFlags
+}
+
+func (r *migrateRun) run(ctx context.Context) error {
+	var err error
+	if r.src, err = r.source(ctx); err != nil {
+		return err
+	}
+	repos, err := r.src.List(ctx)
+	if err != nil {
+		return r.listError(err)
+	}
+	doc := &migrate.Document{Successor: migrate.SuccessorRepo, Ref: r.f.ref, Status: r.f.status, Repos: make([]migrate.RepoDoc, len(repos))}
+	var client *github.Client
+	if !r.f.dryRun && !r.f.explain {
+		if client, err = r.githubClient(); err != nil {
+			return err
+		}
+	}
+	if r.f.status {
+		return r.statusRun(ctx, client, repos, doc)
+	}
+	if r.succ, err = r.successor(ctx, fleet.Checkouts(repos)); err != nil {
+		return err
+	}
+	doc.Pin = r.succ.Pin
+	if r.lf, err = r.lintFlags(); err != nil {
+		return err
+	}
+	r.lf.shellcheck, r.lf.pyflakes = config.ToolOff, config.ToolOff // a migration changes no script
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	for i, repo := range repos {
+		g.Go(func() error {
+			doc.Repos[i] = r.repo(gctx, client, repo)
+			return gctx.Err()
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	// Repositories without an old call are not part of the report.
+	kept := doc.Repos[:0]
+	for _, rd := range doc.Repos {
+		if rd.Error != "" || len(rd.Calls) > 0 {
+			kept = append(kept, rd)
+		}
+	}
+	doc.Repos = kept
+	return r.publishMigrate(doc)
+}
+
+// successor finds the successors' interface at --ref: the checkout (--successor, else the
+// fleet's) read at the ref from its git history, else the API; a --successor checkout without
+// the ref is read as its files are, and the ref is written as given.
+func (r *migrateRun) successor(ctx context.Context, checkouts map[string]string) (migrate.Successor, error) {
+	owner, name, _ := strings.Cut(migrate.SuccessorRepo, "/")
+	s := migrate.Successor{Repo: migrate.SuccessorRepo, Ref: r.f.ref, Pin: r.f.ref}
+	dir := ""
+	if r.f.successor != "" {
+		dir = absPath(r.env.WorkDir, r.f.successor)
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return s, usagef("--successor %s: not a directory", r.f.successor)
+		}
+	} else {
+		for k, v := range checkouts {
+			if strings.EqualFold(k, migrate.SuccessorRepo) {
+				dir = v
+			}
+		}
+	}
+	rv := &reusable.Resolver{NoRemote: "no GitHub token (FLEET_TOKEN or GITHUB_TOKEN) to read it through the API"}
+	if dir != "" {
+		rv.Checkouts = map[string]string{migrate.SuccessorRepo: dir}
+	}
+	if r.client != nil {
+		rv.Remote = reusableRemote{r.client}
+	} else if gctx, err := r.env.Actions.Context(); err == nil && (gctx.Token != "" || r.env.Actions.Getenv("FLEET_TOKEN") != "") && !r.f.dryRun && !r.f.explain {
+		if c, err := r.githubClient(); err == nil {
+			rv.Remote = reusableRemote{c}
+		}
+	}
+	probe := rv.Resolve(ctx, reusable.Caller{}, reusable.Uses{Owner: owner, Repo: name, Path: migrate.Mappings[0].To, Ref: r.f.ref})
+	switch {
+	case probe.Status == reusable.Resolved || probe.Status == reusable.FileMissing || probe.Status == reusable.NotCallable:
+		if probe.Commit != "" {
+			s.Pin = probe.Commit
+		}
+		s.Interface = func(p string) (*reusable.Interface, error) {
+			res := rv.Resolve(ctx, reusable.Caller{}, reusable.Uses{Owner: owner, Repo: name, Path: p, Ref: r.f.ref})
+			if res.Status != reusable.Resolved {
+				return nil, errors.New(res.Reason)
+			}
+			return res.Interface, nil
+		}
+	case r.f.successor != "":
+		fmt.Fprintf(r.s.Stderr, "molecule-ci: fleet migrate: %s; reading the successors from the files of %s and writing @%s as given\n", probe.Reason, r.f.successor, r.f.ref)
+		s.Interface = migrate.DirInterfaces(dir)
+	case probe.Status == reusable.RefMissing:
+		return s, usagef("--ref %s: %s", r.f.ref, probe.Reason)
+	default:
+		return s, usagef("fleet migrate: the successors cannot be read: %s (give --successor DIR, a checkout of %s)", probe.Reason, migrate.SuccessorRepo)
+	}
+	return s, nil
+}
+
+// repo migrates one repository; what goes wrong is its report's Error.
+func (r *migrateRun) repo(ctx context.Context, client *github.Client, repo fleet.Repo) migrate.RepoDoc {
+	rd := migrate.RepoDoc{Repo: repo.Name, Path: repo.Path}
+	co, err := r.src.Open(ctx, repo)
+	if err != nil {
+		rd.Error = "cannot be read: " + err.Error()
+		return rd
+	}
+	if co.Close != nil {
+		defer co.Close()
+	}
+	succ := r.succ
+	if cfg, err := config.Load(co.Dir, ""); err == nil && cfg.Lint.Pinning.Policy == config.PinTag {
+		succ.Pin = succ.Ref // the repository pins the organisation's workflows by tag
+	}
+	maxFile := int64(config.DefaultLintMaxFileSize)
+	res, err := migrate.Repository(co.Dir, succ, maxFile)
+	if err != nil {
+		rd.Error = "cannot be migrated: " + err.Error()
+		return rd
+	}
+	rd.Calls, rd.Diff = res.Calls, res.Diff()
+	if len(res.Files) == 0 || r.f.explain {
+		return rd
+	}
+	if !r.f.noLint {
+		if rd.Lint, err = r.lintAfter(ctx, repo, co.Dir, res.Files); err != nil {
+			rd.Error = "lint of the migrated repository failed: " + err.Error()
+			return rd
+		}
+	}
+	if r.f.dryRun {
+		return rd
+	}
+	if err := r.openPR(ctx, client, repo, co, res, &rd); err != nil {
+		rd.Error = err.Error()
+	}
+	return rd
+}
+
+// lintAfter lints the repository as it is and as the migration leaves it, and returns the verdict
+// on the migrated one with the findings the migration adds: findings compared by file, rule,
+// severity and message (the migration moves lines, never what a finding says).
+func (r *migrateRun) lintAfter(ctx context.Context, repo fleet.Repo, dir string, files []migrate.File) (*migrate.LintDoc, error) {
+	before, err := r.lintTree(ctx, repo, dir)
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := migrate.Overlay(dir, files, config.DefaultLintMaxFileSize)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	after, err := r.lintTree(ctx, repo, tmp)
+	if err != nil {
+		return nil, err
+	}
+	type key struct {
+		path, rule, msg string
+		sev             report.Severity
+	}
+	had := map[key]int{}
+	for _, f := range before {
+		had[key{f.Path, f.Rule, f.Message, f.Severity}]++
+	}
+	ld := &migrate.LintDoc{New: []report.JSONFinding{}}
+	var added []report.Finding
+	for _, f := range after {
+		switch f.Severity {
+		case report.Error:
+			ld.Errors++
+		case report.Warning:
+			ld.Warnings++
+		}
+		k := key{f.Path, f.Rule, f.Message, f.Severity}
+		if had[k] > 0 {
+			had[k]--
+			ld.Baselined++
+			continue
+		}
+		added = append(added, f)
+	}
+	ld.New = report.JSONFindings(added)
+	return ld, nil
+}
+
+func (r *migrateRun) lintTree(ctx context.Context, repo fleet.Repo, dir string) ([]report.Finding, error) {
+	opts, extra, err := r.configure(repo, dir, r.lf)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := lint.Run(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return report.Redacted(&report.Report{Findings: report.Sort(append(rep.Findings, extra...))}).Findings, nil
+}
+
+// openPR opens or updates the repository's migration pull request, on top of the commit the
+// migration was computed from.
+func (r *migrateRun) openPR(ctx context.Context, client *github.Client, repo fleet.Repo, co fleet.Checkout, res *migrate.Result, rd *migrate.RepoDoc) error {
+	if repo.Owner == "" {
+		return errors.New("no owner to open the pull request in: give --owner")
+	}
+	base, commit := repo.Branch, co.Commit
+	if commit == "" { // a local checkout: its HEAD, which must be what the files were read from
+		g := git.Repo{Dir: co.Dir}
+		head, err := g.RevParse(ctx, "HEAD")
+		if err != nil {
+			return fmt.Errorf("the checkout's HEAD: %w", err)
+		}
+		for _, f := range res.Files {
+			committed, err := g.Show(ctx, head, f.Path)
+			if err != nil || !bytes.Equal(committed, f.Old) {
+				return fmt.Errorf("%s differs from its committed version (HEAD %s): commit or stash it first", f.Path, head[:12])
+			}
+		}
+		commit = head
+	}
+	if base == "" {
+		base = cmpOr(r.f.base, "main")
+	}
+	files := map[string][]byte{}
+	for _, f := range res.Files {
+		files[f.Path] = f.New
+	}
+	n := 0
+	for _, c := range res.Calls {
+		if c.Problem == "" {
+			n++
+		}
+	}
+	body := fmt.Sprintf("Moves %s of the organisation's old shared workflows to their successors in %s at %s (see MIGRATING.md).\n\n",
+		plural(n, "call", "calls"), migrate.SuccessorRepo, r.succ.Ref) + "```diff\n" + rd.Diff + "```\n\nOpened by `molecule-ci fleet migrate`; a re-run updates it in place.\n"
+	pr, err := client.UpsertBranchPR(ctx, github.BranchPR{Owner: repo.Owner, Repo: repo.Name, Base: base, BaseCommit: commit, Branch: r.f.branch,
+		Files: files, Message: "ci: call molecule-ci's shared workflows at " + r.succ.Ref, Title: "ci: move to molecule-ci's shared workflows at " + r.succ.Ref, Body: body})
+	if err != nil {
+		return err
+	}
+	rd.PR = &migrate.PRDoc{Number: pr.Number, URL: pr.URL, Action: pr.Action}
+	return nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// statusRun lists each repository's migration pull request and its checks.
+func (r *migrateRun) statusRun(ctx context.Context, client *github.Client, repos []fleet.Repo, doc *migrate.Document) error {
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	for i, repo := range repos {
+		g.Go(func() error {
+			rd := migrate.RepoDoc{Repo: repo.Name, Path: repo.Path}
+			checks, ok, err := client.PRChecks(gctx, repo.Owner, repo.Name, r.f.branch)
+			switch {
+			case err != nil:
+				rd.Error = err.Error()
+			case ok:
+				rd.PR = &migrate.PRDoc{Number: checks.Number, URL: checks.URL}
+				for _, c := range checks.Checks {
+					rd.PR.Checks = append(rd.PR.Checks, c.Name+": "+cmpOr(c.Conclusion, c.Status))
+				}
+				if len(checks.Checks) == 0 {
+					rd.PR.Checks = []string{"no checks yet"}
+				}
+			}
+			mu.Lock()
+			doc.Repos[i] = rd
+			mu.Unlock()
+			return gctx.Err()
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	kept := doc.Repos[:0]
+	for _, rd := range doc.Repos {
+		if rd.PR != nil || rd.Error != "" {
+			kept = append(kept, rd)
+		}
+	}
+	doc.Repos = kept
+	return r.publishMigrate(doc)
+}
+
+// publishMigrate writes the report and returns the exit status.
+func (r *migrateRun) publishMigrate(doc *migrate.Document) error {
+	rep := doc.Report(Version())
+	var out bytes.Buffer
+	var err error
+	switch {
+	case r.f.explain:
+		_, err = out.WriteString(doc.Explain())
+	case r.f.po.format == "markdown":
+		_, err = out.WriteString(report.Markdown(rep))
+	default:
+		err = report.Write(&out, r.f.po.format, rep, report.Options{})
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := r.s.Stdout.Write(out.Bytes()); err != nil {
+		return err
+	}
+	if r.f.jsonFile != "" {
+		var buf bytes.Buffer
+		if err := report.Write(&buf, "json", rep, report.Options{}); err != nil {
+			return err
+		}
+		if err := fsutil.WriteFile(absPath(r.env.WorkDir, r.f.jsonFile), buf.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", r.f.jsonFile, err)
+		}
+	}
+	repos, migrated, problems, unread := doc.Counts()
+	if err := reportToActions(r.env.Actions, func() string { return report.Markdown(rep) }, []output{
+		{"repos", fmt.Sprint(repos)}, {"migrated", fmt.Sprint(migrated)}, {"left", fmt.Sprint(problems)},
+	}); err != nil {
+		return err
+	}
+	switch {
+	case unread > 0:
+		return fmt.Errorf("fleet migrate: %s could not be migrated (see the report)", plural(unread, "repository", "repositories"))
+	case !r.f.status && !r.f.explain && (problems > 0 || doc.NewFindings() > 0):
+		return errFindings
+	}
+	return nil
+}
+

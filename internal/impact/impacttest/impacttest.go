@@ -69,13 +69,8 @@ func CorpusCallers(t testing.TB, corpus string) []string {
 func New(t testing.TB) *Fleet {
 	t.Helper()
 	gittest.Need(t)
-	corpus := CorpusDir(t)
-	f := &Fleet{Parent: t.TempDir(), Corpus: corpus}
-	for _, rel := range CorpusCallers(t, corpus) {
-		if err := os.Symlink(filepath.Join(corpus, rel), filepath.Join(f.Parent, filepath.Base(rel))); err != nil {
-			t.Fatal(err)
-		}
-	}
+	parent, corpus := CorpusFleet(t)
+	f := &Fleet{Parent: parent, Corpus: corpus}
 	for name, files := range generatedCallers {
 		for p, content := range files {
 			write(t, filepath.Join(f.Parent, name, p), content)
@@ -284,4 +279,31 @@ func cut(s, from, to string) string {
 		panic("impacttest: the end of the cut is not there: " + to)
 	}
 	return s[:i] + s[i+len(from)+j:]
+}
+
+// Successor makes parent/molecule-ci a git checkout of this repository's shared workflows (its
+// .github directory, read from the repository root two levels above the test's package) tagged
+// v1, the successor a migration calls, and returns its directory and the tag's commit.
+func Successor(t testing.TB, parent string) (dir, commit string) {
+	t.Helper()
+	gittest.Need(t)
+	dir = filepath.Join(parent, "molecule-ci")
+	fsutiltest.CopyTree(t, filepath.Join("..", "..", ".github"), filepath.Join(dir, ".github"), nil)
+	gittest.Init(t, dir)
+	commit = gittest.Commit(t, dir, "molecule-ci")
+	gittest.Run(t, dir, "tag", "v1")
+	return dir, commit
+}
+
+// CorpusFleet is a directory holding a link to each of the corpus's callers.
+func CorpusFleet(t testing.TB) (parent, corpus string) {
+	t.Helper()
+	corpus = CorpusDir(t)
+	parent = t.TempDir()
+	for _, rel := range CorpusCallers(t, corpus) {
+		if err := os.Symlink(filepath.Join(corpus, rel), filepath.Join(parent, filepath.Base(rel))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return parent, corpus
 }

@@ -1,0 +1,180 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/Molecule-AI/molecule-ci/internal/fsutil/fsutiltest"
+	"github.com/Molecule-AI/molecule-ci/internal/git/gittest"
+	"github.com/Molecule-AI/molecule-ci/internal/github/githubtest"
+	"github.com/Molecule-AI/molecule-ci/internal/golden"
+	"github.com/Molecule-AI/molecule-ci/internal/impact/impacttest"
+	"github.com/Molecule-AI/molecule-ci/internal/migrate"
+)
+
+// TestFleetMigrateDryRun migrates the organisation's corpus with a checkout of the successor (this
+// repository's workflows, tagged v1) beside it: every call migrated and pinned to the tag's
+// commit, each repository's diff applies with git apply from its root, the migrated repositories
+// keep their inputs and lint adds no finding.
+func TestFleetMigrateDryRun(t *testing.T) {
+	parent, corpus := impacttest.CorpusFleet(t)
+	_, commit := impacttest.Successor(t, parent)
+	code, stdout, stderr := runIn(t, t.TempDir(), nil, "fleet", "migrate", "--dry-run", "--dir", parent, "--owner", "Molecule-AI", "--ref", "v1")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	golden.Check(t, filepath.Join("testdata", "fleet-migrate.golden"), []byte(strings.ReplaceAll(stdout, commit, "$COMMIT")))
+	sections := regexp.MustCompile(`(?m)^# ([a-z0-9-]+) \(`).FindAllStringSubmatchIndex(stdout, -1)
+	if len(sections) != 12 {
+		t.Fatalf("%d repositories in the output, want 12", len(sections))
+	}
+	for i, s := range sections {
+		end := len(stdout)
+		if i+1 < len(sections) {
+			end = sections[i+1][0]
+		}
+		name, patch := stdout[s[2]:s[3]], stdout[s[0]:end]
+		if !strings.Contains(patch, "lint after:") || !strings.Contains(patch, "; 0 findings added by the migration") {
+			t.Errorf("%s: the migration adds lint findings:\n%s", name, patch)
+		}
+		repo := filepath.Join(t.TempDir(), name)
+		src := filepath.Join(corpus, name)
+		if _, err := os.Stat(src); err != nil {
+			src = filepath.Join(corpus, "fleet-sample", name)
+		}
+		fsutiltest.CopyTree(t, src, repo, nil)
+		gittest.Init(t, repo)
+		gittest.Commit(t, repo, "as it is")
+		cmd := exec.Command("git", "apply", "--verbose", "-")
+		cmd.Dir, cmd.Stdin = repo, strings.NewReader(patch)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%s: git apply: %v\n%s", name, err, out)
+			continue
+		}
+		// The applied repository lints without a floating-ref finding: the calls are pinned.
+		code, out, _ := runIn(t, repo, nil, "lint", "--format", "json", "--fail-on", "never", "--shellcheck", "off", "--pyflakes", "off")
+		if code != ExitOK || strings.Contains(out, `"rule": "floating-ref"`) && strings.Contains(out, "reusable workflow") {
+			t.Errorf("%s: lint after git apply: exit %d\n%s", name, code, out)
+		}
+	}
+}
+
+// TestFleetMigrateExplain: MIGRATING.md's table is what fleet migrate --explain prints for the
+// organisation's corpus (regenerate with go test ./internal/cli -run TestFleetMigrateExplain -update).
+func TestFleetMigrateExplain(t *testing.T) {
+	parent, _ := impacttest.CorpusFleet(t)
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runIn(t, t.TempDir(), nil, "fleet", "migrate", "--explain", "--dir", parent, "--owner", "Molecule-AI", "--ref", "v1", "--successor", root)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	path := filepath.Join("..", "..", "MIGRATING.md")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "<!-- fleet migrate --explain: begin -->\n", "<!-- fleet migrate --explain: end -->\n"
+	i, j := strings.Index(string(b), begin), strings.Index(string(b), end)
+	if i < 0 || j < i {
+		t.Fatalf("MIGRATING.md has no %q ... %q section", begin, end)
+	}
+	want := string(b[:i+len(begin)]) + stdout + string(b[j:])
+	if golden.Update() {
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if want != string(b) {
+		t.Errorf("MIGRATING.md's caller table is stale: run go test ./internal/cli -run TestFleetMigrateExplain -update\n--- fleet migrate --explain:\n%s", stdout)
+	}
+}
+
+// TestFleetMigratePR opens one pull request per repository of the organisation through the fake
+// GitHub API, finds and leaves them on a second run, and lists their checks with --status.
+func TestFleetMigratePR(t *testing.T) {
+	corpus := impacttest.CorpusDir(t)
+	f := githubtest.New(t)
+	var names []string
+	for _, rel := range impacttest.CorpusCallers(t, corpus) {
+		name := filepath.Base(rel)
+		names = append(names, name)
+		f.AddRepos(githubtest.RepoSpec{Owner: "Molecule-AI", Name: name, Branches: map[string]map[string]string{"main": fsutiltest.ReadTree(t, filepath.Join(corpus, rel))}})
+	}
+	f.AddRepos(githubtest.RepoSpec{Owner: "Molecule-AI", Name: "molecule-ci", Branches: map[string]map[string]string{"main": prefixed(".github/", fsutiltest.ReadTree(t, filepath.Join("..", "..", ".github")))},
+		Tags: map[string]string{"v1": "main"}})
+	vars := map[string]string{"FLEET_TOKEN": "ghs_fleet", "GITHUB_API_URL": f.URL}
+	work := t.TempDir()
+	for run, want := range []string{"created", "unchanged"} {
+		code, stdout, stderr := runIn(t, work, vars, "fleet", "migrate", "--org", "Molecule-AI", "--ref", "v1", "--format", "json", "--no-cache")
+		if code != ExitOK {
+			t.Fatalf("run %d: exit %d\n%s\n%s", run+1, code, stdout, stderr)
+		}
+		var doc migrate.Document
+		if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if len(doc.Repos) != 12 || !regexp.MustCompile(`^[0-9a-f]{40}$`).MatchString(doc.Pin) {
+			t.Fatalf("run %d: %d repositories, pin %q", run+1, len(doc.Repos), doc.Pin)
+		}
+		for _, r := range doc.Repos {
+			if r.PR == nil || r.PR.Action != want || r.PR.Number != 1 {
+				t.Errorf("run %d: %s: %+v (error %q), want %s #1", run+1, r.Repo, r.PR, r.Error, want)
+			}
+		}
+	}
+	for _, name := range names {
+		if name == "molecule-ai-status" || name == "molecule-ai-workspace-runtime" || name == "molecule-mcp-server" {
+			continue // no call to migrate
+		}
+		if pulls := f.Pulls("Molecule-AI", name); len(pulls) != 1 || pulls[0].Head != "molecule-ci/migrate" || pulls[0].State != "open" {
+			t.Errorf("%s: pull requests %+v, want one open", name, pulls)
+		}
+	}
+	files, _ := f.BranchFiles("Molecule-AI", "template-claude-code", "molecule-ci/migrate")
+	if !strings.Contains(files[".github/workflows/ci.yml"], "uses: Molecule-AI/molecule-ci/.github/workflows/validate-workspace-template.yml@") {
+		t.Errorf("the branch's ci.yml:\n%s", files[".github/workflows/ci.yml"])
+	}
+	f.SetCheckRuns("Molecule-AI", "template-claude-code", "molecule-ci/migrate", githubtest.CheckRun{Name: "Template validation", Status: "completed", Conclusion: "failure"})
+	code, stdout, stderr := runIn(t, work, vars, "fleet", "migrate", "--org", "Molecule-AI", "--status", "--no-cache")
+	if code != ExitOK {
+		t.Fatalf("--status: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	golden.Check(t, filepath.Join("testdata", "fleet-migrate-status.golden"), []byte(stdout))
+}
+
+func prefixed(prefix string, files map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range files {
+		out[prefix+k] = v
+	}
+	return out
+}
+
+func TestFleetMigrateUsage(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"repo/README.md": "x"})
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"fleet", "migrate", "--dir", dir, "--dry-run"}, "--ref REF names the successor's ref to call (required until the first release)"},
+		{[]string{"fleet", "migrate", "--dir", dir, "--ref", "v1", "--dry-run", "--explain"}, "one at a time"},
+		{[]string{"fleet", "migrate", "--dir", dir, "--ref", "a..b", "--dry-run"}, `--ref: ref "a..b": contains '..'`},
+		{[]string{"fleet", "migrate", "--ref", "v1", "--dry-run"}, "fleet migrate: name the repositories"},
+		{[]string{"fleet", "migrate", "--dir", dir, "--ref", "v1", "--dry-run", "--successor", filepath.Join(dir, "x")}, "--successor " + filepath.Join(dir, "x") + ": not a directory"},
+	} {
+		code, _, stderr := runIn(t, dir, nil, tt.args...)
+		if code != ExitUsage || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%q: exit %d, stderr %q, want 2 and %q", tt.args, code, stderr, tt.want)
+		}
+	}
+}
