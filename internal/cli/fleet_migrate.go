@@ -446,4 +446,3 @@ func (r *migrateRun) publishMigrate(doc *migrate.Document) error {
 	}
 	return nil
 }
-
