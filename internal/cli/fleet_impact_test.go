@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -99,5 +100,63 @@ func TestFleetImpactUsage(t *testing.T) {
 		if code != ExitUsage || !strings.Contains(stderr, tt.want) {
 			t.Errorf("%q: exit %d, stderr %q, want 2 and %q", tt.args, code, stderr, tt.want)
 		}
+	}
+}
+
+// TestFleetImpactVerdicts: the base is a molecule-ci tree (this repository at HEAD, tagged v1 in
+// the fleet's checkout) and the candidate makes missing-timeout an error: the repository that
+// calls it and has a job without a timeout goes green to red, with the finding that changed;
+// each side's rules are the binary built from its own tree.
+func TestFleetImpactVerdicts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds two molecule-ci binaries: skipped in -short mode")
+	}
+	gittest.Need(t)
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, ".git")); err != nil {
+		t.Skipf("the repository is not a git checkout (%v): its tree at HEAD is the base", err)
+	}
+	parent := t.TempDir()
+	base := filepath.Join(parent, "molecule-ci")
+	archive(t, root, base)
+	gittest.Init(t, base)
+	gittest.Commit(t, base, "molecule-ci")
+	gittest.Run(t, base, "tag", "v1")
+	candidate := filepath.Join(t.TempDir(), "candidate")
+	archive(t, root, candidate)
+	rules := filepath.Join(candidate, "internal", "lint", "workflow", "workflow.go")
+	b, err := os.ReadFile(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stricter := strings.Replace(string(b), "{ID: RuleTimeout, Severity: report.Warning,", "{ID: RuleTimeout, Severity: report.Error,", 1)
+	if stricter == string(b) {
+		t.Fatal("the candidate's edit no longer applies: missing-timeout's rule table entry moved")
+	}
+	writeFiles(t, candidate, map[string]string{"internal/lint/workflow/workflow.go": stricter})
+	writeFiles(t, parent, map[string]string{
+		"service/.github/workflows/ci.yml": "name: ci\non: push\npermissions:\n  contents: read\njobs:\n  validate:\n    uses: Molecule-AI/molecule-ci/.github/workflows/validate-plugin.yml@v1\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo test\n",
+		"bystander/README.md":              "calls nothing\n",
+	})
+	vars := map[string]string{"GITHUB_REPOSITORY": "Molecule-AI/molecule-ci"}
+	code, stdout, stderr := runIn(t, t.TempDir(), vars, "fleet", "impact", "--candidate", candidate, "--dir", parent, "--format", "json", "--cache-dir", t.TempDir())
+	if code != ExitFindings {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	}
+	golden.Check(t, filepath.Join("testdata", "fleet-impact-verdicts.json.golden"), []byte(stdout))
+}
+
+// archive writes the tree of the repository at root's HEAD into dst.
+func archive(t *testing.T, root, dst string) {
+	t.Helper()
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sh", "-c", `git -C "$1" archive --format=tar HEAD | tar -x -C "$2"`, "archive", root, dst)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git archive: %v\n%s", err, out)
 	}
 }
