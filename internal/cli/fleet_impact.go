@@ -153,8 +153,35 @@ func (r *impactRun) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.Declared = impact.Declared(gctx.PullRequestBody, gctx.PullRequestLabels, r.f.labels.values)
+	body, labels := gctx.PullRequestBody, gctx.PullRequestLabels
+	if gctx.PullRequest == 0 && gctx.MergeGroupPR > 0 && d.Breaking() {
+		// In the merge queue the declaration is read from the pull request the queue tests.
+		if body, labels, err = r.queuedPR(ctx, gctx.Owner, gctx.Repo, gctx.MergeGroupPR); err != nil {
+			return err
+		}
+	}
+	d.Declared = impact.Declared(body, labels, r.f.labels.values)
 	return r.publishImpact(ctx, d)
+}
+
+// queuedPR reads the description and labels of the pull request a merge queue tests.
+func (r *impactRun) queuedPR(ctx context.Context, owner, repo string, n int) (string, []string, error) {
+	gctx, err := r.env.Actions.Context()
+	if err != nil {
+		return "", nil, err
+	}
+	if gctx.Token == "" {
+		return "", nil, fmt.Errorf("fleet impact: the merge queue's pull request #%d cannot be read without GITHUB_TOKEN", n)
+	}
+	c, err := github.NewClient(gctx.Token, gctx.APIURL, fleetClientOptions...)
+	if err != nil {
+		return "", nil, err
+	}
+	info, err := c.PullRequest(ctx, owner, repo, n)
+	if err != nil {
+		return "", nil, fmt.Errorf("fleet impact: the merge queue's pull request: %w", err)
+	}
+	return info.Body, info.Labels, nil
 }
 
 // githubRepo matches OWNER/NAME at the end of a GitHub remote URL (https or ssh).

@@ -2,6 +2,7 @@ package ghaction
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -27,6 +28,9 @@ type Context struct {
 	// that read a declaration from them (fleet impact's BREAKING:).
 	PullRequestBody   string
 	PullRequestLabels []string
+	// MergeGroupPR is, for a merge_group event, the pull request the queue is testing (from the
+	// queue branch gh-readonly-queue/<base>/pr-<N>-<sha>): its description is not in the payload.
+	MergeGroupPR int
 
 	ServerURL string // GITHUB_SERVER_URL, https://github.com or a GHES host
 	APIURL    string // GITHUB_API_URL, https://api.github.com or https://HOST/api/v3
@@ -117,5 +121,24 @@ func (e *Env) Context() (Context, error) {
 			}
 		}
 	}
+	if mg, ok := gc.Event["merge_group"].(map[string]any); ok {
+		if ref, ok := mg["head_ref"].(string); ok {
+			c.MergeGroupPR = queuePR(ref)
+		}
+	}
 	return c, nil
+}
+
+// queuePR reads N from a merge queue branch refs/heads/gh-readonly-queue/<base>/pr-<N>-<sha>.
+func queuePR(ref string) int {
+	i := strings.LastIndex(ref, "/pr-")
+	if !strings.Contains(ref, "gh-readonly-queue/") || i < 0 {
+		return 0
+	}
+	num, _, ok := strings.Cut(ref[i+len("/pr-"):], "-")
+	n, err := strconv.Atoi(num)
+	if !ok || err != nil || n <= 0 {
+		return 0
+	}
+	return n
 }

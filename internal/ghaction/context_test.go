@@ -24,6 +24,20 @@ const pullRequestEvent = `{
   "repository": {"name": "molecule-ci", "owner": {"login": "Molecule-AI", "name": "Molecule-AI"}}
 }`
 
+func TestQueuePR(t *testing.T) {
+	for ref, want := range map[string]int{
+		"refs/heads/gh-readonly-queue/main/pr-123-0123456789abcdef0123456789abcdef01234567": 123,
+		"refs/heads/gh-readonly-queue/release/v1/pr-7-abc":                                  7,
+		"refs/heads/gh-readonly-queue/main/pr-x-abc":                                        0,
+		"refs/heads/feature/pr-9-abc":                                                       0,
+		"":                                                                                  0,
+	} {
+		if got := queuePR(ref); got != want {
+			t.Errorf("queuePR(%q) = %d, want %d", ref, got, want)
+		}
+	}
+}
+
 func writeEvent(t *testing.T, body string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "event.json")

@@ -202,3 +202,23 @@ func (c *Client) PRChecks(ctx context.Context, owner, repo, branch string) (Bran
 	slices.SortStableFunc(out.Checks, func(a, b Check) int { return strings.Compare(a.Name, b.Name) })
 	return out, true, nil
 }
+
+// PullInfo is what a pull request says of itself: its description and label names.
+type PullInfo struct {
+	Body   string
+	Labels []string
+}
+
+// PullRequest reads a pull request's description and labels (a merge queue's event does not
+// carry them).
+func (c *Client) PullRequest(ctx context.Context, owner, repo string, number int) (PullInfo, error) {
+	pr, _, err := c.gh.PullRequests.Get(ctx, owner, repo, number)
+	if err != nil {
+		return PullInfo{}, fmt.Errorf("%s/%s#%d: %w", owner, repo, number, c.classify(err))
+	}
+	info := PullInfo{Body: pr.GetBody()}
+	for _, l := range pr.Labels {
+		info.Labels = append(info.Labels, l.GetName())
+	}
+	return info, nil
+}
