@@ -11,6 +11,10 @@
 #      GitHub's 5,000 requests an hour on a simulated clock, the run split into shards: the
 #      rate-limit arithmetic of docs/fleet.md, checked against the fake.
 #
+#   4. BenchmarkFleetImpact (internal/cli, issue #20): `fleet impact` over 40 repositories (the
+#      corpus, generated callers, copies) with a candidate changing two workflows, next to the same
+#      fleet's `fleet` run, both cold (goal: impact under 10 s on 2 cores).
+#
 #   bash bench/fleet/run.sh [-runs N]     (flags go to bench/fleet/main.go)
 #
 # Needs: go, shellcheck (for the cold cases to mean something), ../shared/corpus.
@@ -19,5 +23,5 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 echo "== 1. fleet vs a loop of lint over the corpus"
 go run ./bench/fleet "$@"
 echo
-echo "== 2-3. fleet --org against the fake GitHub API"
-go test -run '^$' -bench 'BenchmarkFleet(OrgRequests|Simulation)' -benchtime 1x -timeout 60m ./internal/cli/
+echo "== 2-4. fleet --org against the fake GitHub API; fleet impact next to fleet"
+go test -run '^$' -bench 'BenchmarkFleet(OrgRequests|Simulation|Impact)' -benchtime 1x -timeout 60m ./internal/cli/
