@@ -52,6 +52,8 @@ var offlineBreaches = []string{"LocalRepositoryCache not matched", "failed to fe
 //	                        "triage-github" (githubtest's fake with a seeded queue),
 //	                        "fleet-github" (githubtest's fake serving an organisation, see
 //	                        seedFleet; artifacts between jobs kept in a directory),
+//	                        "impact-github" (githubtest's fake serving the organisation of
+//	                        seedImpact: callers of the consumer's own workflows),
 //	                        "pr-comment" (skip unless coverage has --pr-comment)
 //	-- replace --           optional FILE|OLD|NEW lines (\n in NEW is a line break): edits of the copied files ($RELEASE_URL
 //	                        and $RELEASE_SHA256 are then filled in by a release section)
@@ -62,6 +64,9 @@ var offlineBreaches = []string{"LocalRepositoryCache not matched", "failed to fe
 //	                        comments there must be after the runs (each created once)
 //	-- tracking-issues --   optional: with needs triage-github or fleet-github, the number of
 //	                        issues there must be after the runs (filed once)
+//	-- checkout --          optional, with the reason: the consumer starts as a copy of this
+//	                        checkout's tracked files (a workflow of molecule-ci's own, run on
+//	                        molecule-ci; put it first: later sections write over it)
 //	-- release --           optional: "good" or "tampered": Molecule-AI/molecule-ci@v1 is a
 //	                        release commit whose binary a loopback server serves (see release_test.go);
 //	                        $RELEASE_URL in the consumer's files becomes that server's URL
@@ -208,6 +213,8 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 					}
 				}
 			}
+		case "checkout":
+			copyCheckout(t, root, repo)
 		case "must-contain":
 			mustContain = lines(f.Data)
 		case "must-not-contain":
@@ -327,8 +334,16 @@ func runScenario(t *testing.T, act, root, stubs string, env []string, path strin
 			needArgs = append(needArgs, "--env", "GITHUB_API_URL="+api.URL, "--secret", "GITHUB_TOKEN=ghs_e2eFakeToken",
 				"--secret", "FLEET_TOKEN=ghp_e2eFleetToken", "--env", "MOLECULE_E2E_ARTIFACTS="+filepath.Join(work, "artifacts"))
 			names[strings.TrimSuffix(api.URL, "/api/v3")] = "$GITHUB_API"
+		case "impact-github":
+			// The organisation whose repositories call the consumer's workflows, read with
+			// FLEET_TOKEN by fleet impact.
+			api = githubtest.New(t)
+			seedImpact(t, api, root)
+			needArgs = append(needArgs, "--env", "GITHUB_API_URL="+api.URL, "--secret", "GITHUB_TOKEN=ghs_e2eFakeToken",
+				"--secret", "FLEET_TOKEN=ghp_e2eFleetToken")
+			names[strings.TrimSuffix(api.URL, "/api/v3")] = "$GITHUB_API"
 		default:
-			t.Fatalf("needs: unknown %q (valid: buildkit, registry, pr-comment, fake-github, triage-github, fleet-github)", n)
+			t.Fatalf("needs: unknown %q (valid: buildkit, registry, pr-comment, fake-github, triage-github, fleet-github, impact-github)", n)
 		}
 	}
 	// act reads the commit, ref and remote of the consumer from git.
