@@ -127,6 +127,17 @@ func (s sinks) all() string {
 // repository, so check runs are published to it.
 func runActions(t *testing.T, dir string, api *httptest.Server, args ...string) sinks {
 	t.Helper()
+	return runActionsWith(t, dir, api, nil, args...)
+}
+
+// runActionsEnv is runActions without an API, with extra variables set.
+func runActionsEnv(t *testing.T, dir string, extra map[string]string, args ...string) sinks {
+	t.Helper()
+	return runActionsWith(t, dir, nil, extra, args...)
+}
+
+func runActionsWith(t *testing.T, dir string, api *httptest.Server, extra map[string]string, args ...string) sinks {
+	t.Helper()
 	state := t.TempDir()
 	vars := map[string]string{
 		"GITHUB_ACTIONS":      "true",
@@ -143,6 +154,9 @@ func runActions(t *testing.T, dir string, api *httptest.Server, args ...string) 
 		vars["GITHUB_API_URL"] = api.URL
 		vars["GITHUB_TOKEN"] = "ghs_" + "Qm7Zt2Xv9Lp4Rk8Wn3Bc6Df1Gh5Js0TyAe"
 		api.Config.Handler = fake
+	}
+	for k, v := range extra {
+		vars[k] = v
 	}
 	var stdout, stderr bytes.Buffer
 	env := Env{Actions: ghaction.New(func(k string) string { return vars[k] }, &stdout), WorkDir: dir}
