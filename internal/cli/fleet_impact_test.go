@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"github.com/Molecule-AI/molecule-ci/internal/fsutil/fsutiltest"
+	"github.com/Molecule-AI/molecule-ci/internal/github/githubtest"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -158,5 +160,49 @@ func archive(t *testing.T, root, dst string) {
 	cmd := exec.Command("sh", "-c", `git -C "$1" archive --format=tar HEAD | tar -x -C "$2"`, "archive", root, dst)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("git archive: %v\n%s", err, out)
+	}
+}
+
+// TestFleetImpactOrg reads the fleet and the base through the fake GitHub API: the callers'
+// bases come from the API at each caller's ref, a repository whose tarball is not a tarball is a
+// line of the report (exit 1 still wins: a caller breaks), and the API's errors are quoted.
+func TestFleetImpactOrg(t *testing.T) {
+	f := impacttest.New(t)
+	api := githubtest.New(t)
+	entries, err := os.ReadDir(f.Parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		dir, _ := filepath.EvalSymlinks(filepath.Join(f.Parent, e.Name()))
+		files := fsutiltest.ReadTree(t, dir)
+		spec := githubtest.RepoSpec{Owner: "Molecule-AI", Name: e.Name(), Branches: map[string]map[string]string{"main": files}}
+		if e.Name() == "molecule-ci" {
+			spec.Branches["staging"] = files
+		}
+		api.AddRepos(spec)
+	}
+	api.AddRepos(githubtest.RepoSpec{Owner: "Molecule-AI", Name: "broken", Branches: map[string]map[string]string{"main": {"README.md": "x"}}, Tarball: []byte("not a tarball")})
+	vars := map[string]string{"GITHUB_REPOSITORY": "Molecule-AI/molecule-ci", "FLEET_TOKEN": "ghs_fleet", "GITHUB_API_URL": api.URL}
+	code, stdout, stderr := runIn(t, t.TempDir(), vars, "fleet", "impact", "--candidate", f.Candidate, "--org", "Molecule-AI", "--format", "json", "--no-cache")
+	if code != ExitFindings {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	}
+	var doc struct {
+		Callers    int               `json:"callers"`
+		Breaks     []json.RawMessage `json:"breaks"`
+		Unreadable []struct{ Repo, Error string }
+	}
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Callers != 21 || len(doc.Breaks) != 26 {
+		t.Errorf("through the API: %d callers, %d breaks; want 21 and 26 as from the checkouts", doc.Callers, len(doc.Breaks))
+	}
+	if len(doc.Unreadable) != 1 || doc.Unreadable[0].Repo != "broken" || !strings.Contains(doc.Unreadable[0].Error, "cannot be read: tarball of Molecule-AI/broken at") || !strings.Contains(doc.Unreadable[0].Error, "not a gzipped tarball") {
+		t.Errorf("unreadable: %+v", doc.Unreadable)
+	}
+	if !strings.Contains(stdout, `"reason":"already broken at its base: ref \"v9\" does not exist in Molecule-AI/molecule-ci (GitHub: no branch, tag or commit of that name)"`) {
+		t.Errorf("the v9 call's reason is not GitHub's:\n%s", stdout)
 	}
 }

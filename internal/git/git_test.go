@@ -1,6 +1,8 @@
 package git
 
 import (
+	"archive/tar"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -405,5 +407,56 @@ func TestCancel(t *testing.T) {
 	cancel()
 	if _, err := (Repo{Dir: f.dir}).RevParse(ctx, "HEAD"); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v, want context.Canceled", err)
+	}
+}
+
+// TestArchiveAndRemoteURL: a commit's tree as a gzipped tarball under one top directory, a
+// ref that is not a full commit id refused; the remote's URL without the credentials it holds.
+func TestArchiveAndRemoteURL(t *testing.T) {
+	f := newFixture(t)
+	r := Repo{Dir: f.dir}
+	ctx := context.Background()
+	var names []string
+	err := r.Archive(ctx, f.first, 1<<20, func(rd io.Reader) error {
+		gz, err := gzip.NewReader(rd)
+		if err != nil {
+			return err
+		}
+		tr := tar.NewReader(gz)
+		for {
+			h, err := tr.Next()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if h.Typeflag != tar.TypeXGlobalHeader {
+				names = append(names, h.Name)
+			}
+		}
+	})
+	if err != nil || strings.Join(names, " ") != "tree/ tree/a.txt tree/sub/ tree/sub/b.txt" {
+		t.Errorf("Archive: %q, %v", names, err)
+	}
+	var re *RefError
+	if err := r.Archive(ctx, "--output=/tmp/x", 1<<20, discard); !errors.As(err, &re) {
+		t.Errorf("Archive of an option: %v", err)
+	}
+	if err := r.Archive(ctx, f.first, 10, discard); !errors.As(err, new(*LimitError)) {
+		t.Errorf("Archive over the bound: %v", err)
+	}
+	gittest.Run(t, f.dir, "remote", "add", "origin", "https://x-access-token:ghs_secret@github.com/Molecule-AI/molecule-ci.git")
+	gittest.Run(t, f.dir, "remote", "add", "ssh", "git@github.com:Molecule-AI/molecule-ci.git")
+	for name, want := range map[string]string{"origin": "https://github.com/Molecule-AI/molecule-ci.git", "ssh": "git@github.com:Molecule-AI/molecule-ci.git"} {
+		if got, err := r.RemoteURL(ctx, name); err != nil || got != want {
+			t.Errorf("RemoteURL(%s) = %q, %v; want %q", name, got, err, want)
+		}
+	}
+	if _, err := r.RemoteURL(ctx, "nope"); err == nil || !strings.Contains(err.Error(), "No such remote 'nope'") {
+		t.Errorf("RemoteURL of no remote: %v", err)
+	}
+	if _, err := r.RemoteURL(ctx, "--upload-pack=x"); err == nil {
+		t.Error("RemoteURL of an option: no error")
 	}
 }
