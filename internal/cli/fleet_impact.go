@@ -446,16 +446,8 @@ func (r *impactRun) runningIsCandidate(ctx context.Context) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	var rev, modified string
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			modified = s.Value
-		}
-	}
-	if rev == "" || modified != "false" {
+	rev, modified := buildVCS(info)
+	if rev == "" || modified {
 		return "", false
 	}
 	head, err := git.Repo{Dir: r.candidate}.RevParse(ctx, "HEAD")

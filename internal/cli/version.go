@@ -22,24 +22,30 @@ func Version() string {
 	if v := info.Main.Version; v != "" && v != "(devel)" {
 		return v
 	}
-	var rev, modified string
+	if rev, modified := buildVCS(info); rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		if modified {
+			return "devel-" + rev + "-dirty"
+		}
+		return "devel-" + rev
+	}
+	return "devel"
+}
+
+// buildVCS is the commit the binary was built from and whether the tree had changes, as the Go
+// toolchain recorded them ("" when it did not: -buildvcs=false, or no checkout).
+func buildVCS(info *debug.BuildInfo) (rev string, modified bool) {
 	for _, s := range info.Settings {
 		switch s.Key {
 		case "vcs.revision":
 			rev = s.Value
 		case "vcs.modified":
-			if s.Value == "true" {
-				modified = "-dirty"
-			}
+			modified = s.Value == "true"
 		}
 	}
-	if rev != "" {
-		if len(rev) > 12 {
-			rev = rev[:12]
-		}
-		return "devel-" + rev + modified
-	}
-	return "devel"
+	return rev, modified
 }
 
 func runVersion(_ context.Context, args []string, s Streams, _ Env) error {
