@@ -346,8 +346,14 @@ func (r *migrateRun) openPR(ctx context.Context, client *github.Client, repo fle
 			n++
 		}
 	}
-	body := fmt.Sprintf("Moves %s of the organisation's old shared workflows to their successors in %s at %s (see MIGRATING.md).\n\n",
-		plural(n, "call", "calls"), migrate.SuccessorRepo, r.succ.Ref) + "```diff\n" + rd.Diff + "```\n\nOpened by `molecule-ci fleet migrate`; a re-run updates it in place.\n"
+	// The description is Markdown rendered by internal/report: the diff is data (a file of the
+	// repository may hold backticks), in a fence no run of backticks inside can close.
+	body := report.RenderMarkdown(report.Doc{Blocks: []report.Block{
+		report.Lines{report.Line(report.Markup(fmt.Sprintf("Moves %s of the organisation's old shared workflows to their successors in ", plural(n, "call", "calls"))),
+			report.Code(migrate.SuccessorRepo), report.Markup(" at "), report.Code(r.succ.Ref), report.Markup(" (see MIGRATING.md)."))},
+		report.CodeBlock{Text: rd.Diff},
+		report.Lines{report.Line(report.Markup("Opened by `molecule-ci fleet migrate`; a re-run updates it in place."))},
+	}}, report.MaxCommentBytes)
 	pr, err := client.UpsertBranchPR(ctx, github.BranchPR{Owner: repo.Owner, Repo: repo.Name, Base: base, BaseCommit: commit, Branch: r.f.branch,
 		Files: files, Message: "ci: call molecule-ci's shared workflows at " + r.succ.Ref, Title: "ci: move to molecule-ci's shared workflows at " + r.succ.Ref, Body: body})
 	if err != nil {
