@@ -135,7 +135,7 @@ func TestFleetMigratePR(t *testing.T) {
 		if name == "molecule-ai-status" || name == "molecule-ai-workspace-runtime" || name == "molecule-mcp-server" {
 			continue // no call to migrate
 		}
-		if pulls := f.Pulls("Molecule-AI", name); len(pulls) != 1 || pulls[0].Head != "molecule-ci/migrate" || pulls[0].State != "open" || !strings.Contains(pulls[0].Body, "\n```\ndiff --git a/.github/workflows/") {
+		if pulls := f.Pulls("Molecule-AI", name); len(pulls) != 1 || pulls[0].Head != "molecule-ci/migrate" || pulls[0].State != "open" || !strings.Contains(pulls[0].Body, "\n```text\ndiff --git a/.github/workflows/") {
 			t.Errorf("%s: pull requests %+v, want one open", name, pulls)
 		}
 	}
