@@ -159,6 +159,19 @@ func TestFleetImpactVerdicts(t *testing.T) {
 		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
 	}
 	golden.Check(t, filepath.Join("testdata", "fleet-impact-verdicts.json.golden"), []byte(stdout))
+
+	// The same fleet through the API: the base's tree is the tarball of the commit v1 names, and
+	// its rules, built from it, say the same.
+	api := githubtest.New(t)
+	for _, name := range []string{"molecule-ci", "service", "bystander"} {
+		api.AddRepos(githubtest.RepoSpec{Owner: "Molecule-AI", Name: name, Branches: map[string]map[string]string{"main": fsutiltest.ReadTree(t, filepath.Join(parent, name))},
+			Tags: map[string]string{"v1": "main"}})
+	}
+	vars["FLEET_TOKEN"], vars["GITHUB_API_URL"] = "ghs_fleet", api.URL
+	code, orgOut, stderr := runIn(t, t.TempDir(), vars, "fleet", "impact", "--candidate", candidate, "--org", "Molecule-AI", "--format", "json", "--cache-dir", t.TempDir())
+	if code != ExitFindings || orgOut != stdout {
+		t.Errorf("--org: exit %d, want 1 and the report of the checkouts\n%s\n%s", code, orgOut, stderr)
+	}
 }
 
 // archive writes the tree of the repository at root's HEAD into dst.
