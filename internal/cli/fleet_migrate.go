@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -59,7 +62,7 @@ func runFleetMigrate(ctx context.Context, args []string, s Streams, env Env) err
 	flags := newFlagSet("fleet migrate", "", fleetMigrateSummary, s.Stderr)
 	var f migrateFlags
 	f.registerSource(flags, "migrate", "read")
-	flags.StringVar(&f.ref, "ref", "", "the successor's ref to call, e.g. v1 (required until the first release)")
+	flags.StringVar(&f.ref, "ref", "", "the successor's ref to call, e.g. v1 (default: the highest vX.Y.Z tag of the successor's checkout; required until the first release)")
 	flags.BoolVar(&f.dryRun, "dry-run", false, "print the diffs; open no pull request")
 	flags.BoolVar(&f.status, "status", false, "list each repository's migration pull request and its checks")
 	flags.BoolVar(&f.explain, "explain", false, "print the table of every caller and its change (MIGRATING.md's), as Markdown")
@@ -85,8 +88,6 @@ func runFleetMigrate(ctx context.Context, args []string, s Streams, env Env) err
 		return usagef("fleet migrate: unexpected argument %q", rest[0])
 	case modes > 1:
 		return usagef("fleet migrate: --dry-run, --status and --explain are different runs: one at a time")
-	case f.ref == "" && !f.status:
-		return usagef("fleet migrate: --ref REF names the successor's ref to call (required until the first release)")
 	case f.ref != "" && git.ValidateRef(f.ref) != nil:
 		return usagef("--ref: %v", git.ValidateRef(f.ref))
 	case git.ValidateRef(f.branch) != nil:
@@ -130,6 +131,13 @@ func (r *migrateRun) run(ctx context.Context) error {
 	if r.f.status {
 		return r.statusRun(ctx, client, repos, doc)
 	}
+	if r.f.ref == "" {
+		if r.f.ref = r.latestRelease(ctx, fleet.Checkouts(repos)); r.f.ref == "" {
+			return usagef("fleet migrate: --ref REF names the successor's ref to call (required until the first release: no vX.Y.Z tag in the successor's checkout)")
+		}
+		fmt.Fprintf(r.s.Stderr, "molecule-ci: fleet migrate: --ref %s, the successor's latest release\n", r.f.ref)
+		doc.Ref = r.f.ref
+	}
 	if r.succ, err = r.successor(ctx, fleet.Checkouts(repos)); err != nil {
 		return err
 	}
@@ -158,6 +166,45 @@ func (r *migrateRun) run(ctx context.Context) error {
 	}
 	doc.Repos = kept
 	return r.publishMigrate(doc)
+}
+
+// releaseTag is a release's tag.
+var releaseTag = regexp.MustCompile(`^v(\d+)\.(\d+)\.(\d+)$`)
+
+// latestRelease is the highest vX.Y.Z tag of the successor's checkout (--successor, else the
+// fleet's), or "" when there is none: then --ref is required.
+func (r *migrateRun) latestRelease(ctx context.Context, checkouts map[string]string) string {
+	dir := r.f.successor
+	if dir != "" {
+		dir = absPath(r.env.WorkDir, dir)
+	}
+	for k, v := range checkouts {
+		if dir == "" && strings.EqualFold(k, migrate.SuccessorRepo) {
+			dir = v
+		}
+	}
+	if dir == "" {
+		return ""
+	}
+	refs, err := git.Repo{Dir: dir}.ListRefs(ctx)
+	if err != nil {
+		return ""
+	}
+	best, bestV := "", [3]int{-1}
+	for _, ref := range refs {
+		m := releaseTag.FindStringSubmatch(ref.Short())
+		if ref.Kind != git.Tag || m == nil {
+			continue
+		}
+		var v [3]int
+		for i := range v {
+			v[i], _ = strconv.Atoi(m[i+1])
+		}
+		if slices.Compare(v[:], bestV[:]) > 0 {
+			best, bestV = ref.Short(), v
+		}
+	}
+	return best
 }
 
 // successor finds the successors' interface at --ref: the checkout (--successor, else the

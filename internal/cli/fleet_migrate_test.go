@@ -64,6 +64,19 @@ func TestFleetMigrateDryRun(t *testing.T) {
 	}
 }
 
+// TestFleetMigrateLatestRelease: without --ref, the successor checkout's highest vX.Y.Z tag.
+func TestFleetMigrateLatestRelease(t *testing.T) {
+	parent, _ := impacttest.CorpusFleet(t)
+	dir, commit := impacttest.Successor(t, parent)
+	for _, tag := range []string{"v1.2.0", "v1.10.0", "v1.9.3", "v2.0.0-rc1", "release"} {
+		gittest.Run(t, dir, "tag", tag, commit)
+	}
+	code, stdout, stderr := runIn(t, t.TempDir(), nil, "fleet", "migrate", "--dry-run", "--no-lint", "--dir", parent, "--owner", "Molecule-AI", "--format", "json")
+	if code != ExitOK || !strings.Contains(stderr, "--ref v1.10.0, the successor's latest release") || !strings.Contains(stdout, `"ref": "v1.10.0"`) || !strings.Contains(stdout, "@"+commit+" # v1.10.0") {
+		t.Errorf("exit %d\n%s\n%s", code, stderr, stdout[:min(len(stdout), 500)])
+	}
+}
+
 // TestFleetMigrateExplain: MIGRATING.md's table is what fleet migrate --explain prints for the
 // organisation's corpus (regenerate with go test ./internal/cli -run TestFleetMigrateExplain -update).
 func TestFleetMigrateExplain(t *testing.T) {
@@ -166,7 +179,7 @@ func TestFleetMigrateUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"fleet", "migrate", "--dir", dir, "--dry-run"}, "--ref REF names the successor's ref to call (required until the first release)"},
+		{[]string{"fleet", "migrate", "--dir", dir, "--dry-run"}, "--ref REF names the successor's ref to call (required until the first release: no vX.Y.Z tag in the successor's checkout)"},
 		{[]string{"fleet", "migrate", "--dir", dir, "--ref", "v1", "--dry-run", "--explain"}, "one at a time"},
 		{[]string{"fleet", "migrate", "--dir", dir, "--ref", "a..b", "--dry-run"}, `--ref: ref "a..b": contains '..'`},
 		{[]string{"fleet", "migrate", "--ref", "v1", "--dry-run"}, "fleet migrate: name the repositories"},
