@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -14,6 +16,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/Molecule-AI/molecule-ci/internal/baseline"
 	"github.com/Molecule-AI/molecule-ci/internal/config"
 	"github.com/Molecule-AI/molecule-ci/internal/fleet"
 	"github.com/Molecule-AI/molecule-ci/internal/fsutil"
@@ -145,7 +148,7 @@ func (r *migrateRun) run(ctx context.Context) error {
 	if r.lf, err = r.lintFlags(); err != nil {
 		return err
 	}
-	r.lf.shellcheck, r.lf.pyflakes = config.ToolOff, config.ToolOff // a migration changes no script
+	r.lf.shellcheck, r.lf.pyflakes = config.ToolAuto, config.ToolAuto // as lint runs in the repository: the baseline must know what it reports
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(4)
 	for i, repo := range repos {
@@ -287,10 +290,11 @@ func (r *migrateRun) repo(ctx context.Context, client *github.Client, repo fleet
 		return rd
 	}
 	if !r.f.noLint {
-		if rd.Lint, err = r.lintAfter(ctx, repo, co.Dir, res.Files); err != nil {
+		if err := r.adopt(ctx, repo, co.Dir, succ, res, &rd); err != nil {
 			rd.Error = "lint of the migrated repository failed: " + err.Error()
 			return rd
 		}
+		rd.Diff = res.Diff()
 	}
 	if r.f.dryRun {
 		return rd
@@ -301,33 +305,84 @@ func (r *migrateRun) repo(ctx context.Context, client *github.Client, repo fleet
 	return rd
 }
 
-// lintAfter lints the repository as it is and as the migration leaves it, and returns the verdict
-// on the migrated one with the findings the migration adds: findings compared by file, rule,
-// severity and message (the migration moves lines, never what a finding says).
-func (r *migrateRun) lintAfter(ctx context.Context, repo fleet.Repo, dir string, files []migrate.File) (*migrate.LintDoc, error) {
+// adopt lints the repository as it is and as the migration leaves it, and makes the migrated
+// repository adopt molecule-ci's lint without turning red: a caller of the successor's lint
+// workflow (added, or the repository's own) passing a baseline of the findings the repository
+// already had, written beside. The findings the migration adds are never baselined: they are
+// rd.Lint.New, and fail the run.
+func (r *migrateRun) adopt(ctx context.Context, repo fleet.Repo, dir string, succ migrate.Successor, res *migrate.Result, rd *migrate.RepoDoc) error {
+	branch := cmpOr(repo.Branch, cmpOr(r.f.base, "main"))
+	maxFile := int64(config.DefaultLintMaxFileSize)
+	ad, err := migrate.LintCaller(dir, res.Files, succ, migrate.BaselineFile, branch, maxFile)
+	if err != nil {
+		return err
+	}
+	files := res.Files
+	if ad.File != nil {
+		files = append(slices.Clip(files), *ad.File)
+	}
 	before, err := r.lintTree(ctx, repo, dir)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	tmp, err := migrate.Overlay(dir, files, config.DefaultLintMaxFileSize)
+	tmp, err := migrate.Overlay(dir, files, maxFile)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer os.RemoveAll(tmp)
 	after, err := r.lintTree(ctx, repo, tmp)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	ld, had := compareLint(before.Findings, after.Findings)
+	rd.Lint = ld
+	rd.Lint.Note = ad.Note
+	if ad.Baseline != "" && len(had) > 0 {
+		b := baseline.New(had, baseline.Options{WorkDir: tmp, Dir: filepath.Dir(filepath.Join(tmp, filepath.FromSlash(ad.Baseline))),
+			Source: baseline.ReportSource(after, tmp, maxFile)})
+		bf := migrate.File{Path: ad.Baseline, New: b.Marshal()}
+		old, err := fsutil.ReadRegular(filepath.Join(dir, filepath.FromSlash(ad.Baseline)), baseline.MaxBytes)
+		switch {
+		case err == nil:
+			bf.Old = old
+		case errors.Is(err, fs.ErrNotExist):
+			bf.Created = true
+		default:
+			return fmt.Errorf("%s: %w", ad.Baseline, err)
+		}
+		rd.Lint.Baseline = ad.Baseline
+		if ad.File != nil {
+			res.Files = append(res.Files, *ad.File)
+		}
+		if !bytes.Equal(bf.Old, bf.New) || bf.Created {
+			res.Files = append(res.Files, bf)
+		}
+		return nil
+	}
+	// Nothing to baseline: the caller passes none.
+	if ad, err = migrate.LintCaller(dir, res.Files, succ, "", branch, maxFile); err != nil {
+		return err
+	}
+	if ad.File != nil {
+		res.Files = append(res.Files, *ad.File)
+	}
+	return nil
+}
+
+// compareLint returns the verdict on the migrated repository, with the findings the migration
+// adds, and the findings of after the repository already had (before): findings compared by
+// file, rule, severity and message (the migration moves lines, never what a finding says).
+func compareLint(before, after []report.Finding) (*migrate.LintDoc, []report.Finding) {
 	type key struct {
 		path, rule, msg string
 		sev             report.Severity
 	}
-	had := map[key]int{}
+	count := map[key]int{}
 	for _, f := range before {
-		had[key{f.Path, f.Rule, f.Message, f.Severity}]++
+		count[key{f.Path, f.Rule, f.Message, f.Severity}]++
 	}
 	ld := &migrate.LintDoc{New: []report.JSONFinding{}}
-	var added []report.Finding
+	var added, had []report.Finding
 	for _, f := range after {
 		switch f.Severity {
 		case report.Error:
@@ -336,18 +391,22 @@ func (r *migrateRun) lintAfter(ctx context.Context, repo fleet.Repo, dir string,
 			ld.Warnings++
 		}
 		k := key{f.Path, f.Rule, f.Message, f.Severity}
-		if had[k] > 0 {
-			had[k]--
+		if count[k] > 0 {
+			count[k]--
 			ld.Baselined++
+			had = append(had, f)
 			continue
 		}
 		added = append(added, f)
 	}
-	ld.New = report.JSONFindings(added)
-	return ld, nil
+	ld.New = report.JSONFindings(report.Redacted(&report.Report{Findings: added}).Findings)
+	return ld, had
 }
 
-func (r *migrateRun) lintTree(ctx context.Context, repo fleet.Repo, dir string) ([]report.Finding, error) {
+// lintTree lints one tree as `molecule-ci lint` would in the repository (its configuration;
+// shellcheck and pyflakes when on PATH, as on GitHub's runners), so that the baseline written
+// from it is the one the reusable lint workflow compares with.
+func (r *migrateRun) lintTree(ctx context.Context, repo fleet.Repo, dir string) (*report.Report, error) {
 	opts, extra, err := r.configure(repo, dir, r.lf)
 	if err != nil {
 		return nil, err
@@ -356,7 +415,8 @@ func (r *migrateRun) lintTree(ctx context.Context, repo fleet.Repo, dir string) 
 	if err != nil {
 		return nil, err
 	}
-	return report.Redacted(&report.Report{Findings: report.Sort(append(rep.Findings, extra...))}).Findings, nil
+	rep.Findings = report.Sort(append(rep.Findings, extra...))
+	return rep, nil
 }
 
 // openPR opens or updates the repository's migration pull request, on top of the commit the

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
 	"github.com/Molecule-AI/molecule-ci/internal/impact/impacttest"
 	"github.com/Molecule-AI/molecule-ci/internal/migrate"
+	"github.com/Molecule-AI/molecule-ci/internal/reusable"
 )
 
 // TestFleetMigrateDryRun migrates the organisation's corpus with a checkout of the successor (this
@@ -56,11 +58,64 @@ func TestFleetMigrateDryRun(t *testing.T) {
 			t.Errorf("%s: git apply: %v\n%s", name, err, out)
 			continue
 		}
-		// The applied repository lints without a floating-ref finding: the calls are pinned.
-		code, out, _ := runIn(t, repo, nil, "lint", "--format", "json", "--fail-on", "never", "--shellcheck", "off", "--pyflakes", "off")
-		if code != ExitOK || strings.Contains(out, `"rule": "floating-ref"`) && strings.Contains(out, "reusable workflow") {
-			t.Errorf("%s: lint after git apply: exit %d\n%s", name, code, out)
+		// The applied repository lints clean against the baseline the migration wrote, at the
+		// lowest threshold (the reusable lint workflow fails on warnings), the calls pinned.
+		args := []string{"lint", "--format", "json", "--fail-on", "info"}
+		if _, err := os.Stat(filepath.Join(repo, migrate.BaselineFile)); err == nil {
+			args = append(args, "--baseline", migrate.BaselineFile)
 		}
+		code, out, _ := runIn(t, repo, nil, args...)
+		if code != ExitOK || strings.Contains(out, `"rule": "floating-ref"`) && strings.Contains(out, "reusable workflow") {
+			t.Errorf("%s: lint --baseline after git apply: exit %d\n%s", name, code, out)
+		}
+		assertSameInputs(t, name, src, repo)
+	}
+}
+
+// assertSameInputs checks that every call of the repository at before passes the same inputs
+// and secrets, with the same values, at after (the migration changes refs, nothing else), and
+// that after calls the successor's lint workflow with the baseline it wrote.
+func assertSameInputs(t *testing.T, name, before, after string) {
+	t.Helper()
+	calls := func(root string) map[string]string {
+		out := map[string]string{}
+		paths, _ := filepath.Glob(filepath.Join(root, ".github", "workflows", "*.y*ml"))
+		for _, abs := range paths {
+			p := ".github/workflows/" + filepath.Base(abs)
+			src, err := os.ReadFile(abs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs, err := reusable.Calls(p, src)
+			if err != nil {
+				t.Fatalf("%s %s: %v", name, p, err)
+			}
+			for _, c := range cs {
+				var b strings.Builder
+				for _, in := range c.Inputs {
+					fmt.Fprintf(&b, "input %s=%s\n", in.Name, in.Value)
+				}
+				for _, sc := range c.Secrets {
+					fmt.Fprintf(&b, "secret %s\n", sc.Name)
+				}
+				fmt.Fprintf(&b, "inherit %v\n", c.InheritSecrets)
+				out[p+" "+c.Job] = b.String()
+			}
+		}
+		return out
+	}
+	was, is := calls(before), calls(after)
+	for k, v := range was {
+		if is[k] != v {
+			t.Errorf("%s: %s: inputs and secrets were\n%sare\n%s", name, k, v, is[k])
+		}
+	}
+	lint, ok := is[migrate.LintWorkflow+" lint"]
+	if _, had := was[migrate.LintWorkflow+" lint"]; !had && (!ok || len(is) != len(was)+1) {
+		t.Errorf("%s: the migration added %d calls, want the lint workflow's", name, len(is)-len(was))
+	}
+	if _, err := os.Stat(filepath.Join(after, migrate.BaselineFile)); err == nil && !strings.Contains(lint, "input baseline="+migrate.BaselineFile+"\n") {
+		t.Errorf("%s: a baseline is written, but the lint workflow is called with\n%s", name, lint)
 	}
 }
 

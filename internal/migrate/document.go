@@ -35,10 +35,12 @@ type LintDoc struct {
 	Errors   int `json:"errors"`
 	Warnings int `json:"warnings"`
 	// New are the findings the migration adds (none, when it is right); Baselined counts the
-	// findings the repository already had, written to its baseline.
+	// findings the repository already had, written to the baseline file Baseline ("" when none
+	// was written: no finding to know, or Note says why).
 	New       []report.JSONFinding `json:"new"`
 	Baselined int                  `json:"baselined"`
-	Baseline  string               `json:"baseline,omitempty"` // the baseline file written
+	Baseline  string               `json:"baseline,omitempty"`
+	Note      string               `json:"note,omitempty"`
 }
 
 // PRDoc is a repository's pull request.
@@ -162,8 +164,15 @@ func (d *Document) Text() report.Doc {
 			}
 		}
 		if r.Lint != nil {
-			lines = append(lines, report.Line(report.Markup(fmt.Sprintf("#   lint after: %s, %s; %s baselined; %s added by the migration",
-				plural(r.Lint.Errors, "error", "errors"), plural(r.Lint.Warnings, "warning", "warnings"), plural(r.Lint.Baselined, "finding", "findings"), plural(len(r.Lint.New), "finding", "findings")))))
+			l := report.Line(report.Markup(fmt.Sprintf("#   lint after: %s, %s; %s it had",
+				plural(r.Lint.Errors, "error", "errors"), plural(r.Lint.Warnings, "warning", "warnings"), plural(r.Lint.Baselined, "finding", "findings"))))
+			if r.Lint.Baseline != "" {
+				l = append(l, report.Markup(", known by the baseline "), report.Text(r.Lint.Baseline))
+			}
+			lines = append(lines, append(l, report.Markup(fmt.Sprintf("; %s added by the migration", plural(len(r.Lint.New), "finding", "findings")))))
+			if r.Lint.Note != "" {
+				lines = append(lines, report.Line(report.Markup("#   "), report.Text(r.Lint.Note)))
+			}
 			for _, f := range r.Lint.New {
 				lines = append(lines, report.Line(report.Markup("#   new: "), report.Text(fmt.Sprintf("%s:%d:%d: %s [%s]", f.Path, f.Line, f.Column, f.Message, f.Rule))))
 			}

@@ -176,3 +176,12 @@ func Diff(path, old, new string) string {
 	}
 	return "diff --git a/" + path + " b/" + path + "\n" + u
 }
+
+// NewFileDiff is the diff that creates a file, as git writes it.
+func NewFileDiff(path, content string) string {
+	u, err := udiff.ToUnified("/dev/null", "b/"+path, "", udiff.Strings("", content), udiff.DefaultContextLines)
+	if err != nil {
+		return fmt.Sprintf("diff --git a/%s b/%s\n# cannot make the diff: %v\n", path, path, err)
+	}
+	return "diff --git a/" + path + " b/" + path + "\nnew file mode 100644\n" + u
+}

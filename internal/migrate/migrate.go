@@ -110,6 +110,7 @@ type Call struct {
 type File struct {
 	Path     string // relative to the repository root, slash-separated
 	Old, New []byte
+	Created  bool // a new file (Old is empty)
 }
 
 // Result is a repository's migration.
@@ -122,6 +123,10 @@ type Result struct {
 func (r *Result) Diff() string {
 	var b strings.Builder
 	for _, f := range r.Files {
+		if f.Created {
+			b.WriteString(NewFileDiff(f.Path, string(f.New)))
+			continue
+		}
 		b.WriteString(Diff(f.Path, string(f.Old), string(f.New)))
 	}
 	return b.String()
