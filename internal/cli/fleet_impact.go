@@ -38,6 +38,10 @@ the base's rules and the candidate's (each built from its tree) and those going 
 red to green are listed with the findings that changed. Any other base (the first switch from
 the Python validators) gets the interface check only, and the report says so.
 
+--ref REF checks only the calls pinning REF (e.g. v1, before a release moves it), against the
+candidate's repository at REF; when none does, the report says "No caller of @REF" with every
+repository read and the refs the other calls pin (the release's proof, not an assumption).
+
 A pull request declares a break with a "BREAKING: ..." line in its description or a
 --breaking-label label (read from the event payload); the report names the declaration.
 
@@ -55,6 +59,7 @@ type impactFlags struct {
 	prComment bool
 	labels    stringList
 	verdicts  string
+	ref       string
 }
 
 func runFleetImpact(ctx context.Context, args []string, s Streams, env Env) error {
@@ -67,6 +72,7 @@ func runFleetImpact(ctx context.Context, args []string, s Streams, env Env) erro
 	flags.StringVar(&f.jsonFile, "json-file", "", "also write the JSON report to this file")
 	flags.BoolVar(&f.prComment, "pr-comment", false, "keep one comment with the report on the pull request (pull_request events; needs pull-requests: write)")
 	flags.Var(&f.labels, "breaking-label", "a pull request label that declares the break (repeatable; default breaking-change)")
+	flags.StringVar(&f.ref, "ref", "", "check only the calls pinning this ref (e.g. v1), against the candidate's repository at it; none: the report says no caller of @REF")
 	flags.StringVar(&f.verdicts, "verdicts", "auto", "auto: compare verdicts when the base is a molecule-ci tree; off: check the interface only")
 	rest, err := parseFlags(flags, args)
 	if err != nil {
@@ -80,6 +86,8 @@ func runFleetImpact(ctx context.Context, args []string, s Streams, env Env) erro
 		return usagef("fleet impact: --candidate DIR names the changed tree")
 	case f.verdicts != "auto" && f.verdicts != "off":
 		return usagef("--verdicts %q: want auto or off", f.verdicts)
+	case f.ref != "" && git.ValidateRef(f.ref) != nil:
+		return usagef("--ref: %v", git.ValidateRef(f.ref))
 	}
 	if err := f.po.validateFormat(impactFormats); err != nil {
 		return err
@@ -134,6 +142,10 @@ func (r *impactRun) run(ctx context.Context) error {
 		return err
 	}
 	callers, unreadable := impact.CallersOf(res)
+	var otherRefs map[string]int
+	if r.f.ref != "" {
+		callers, otherRefs = impact.PinningRef(callers, repoName, r.f.ref)
+	}
 	r.checkouts = fleet.Checkouts(repos)
 	rv := &reusable.Resolver{Checkouts: r.checkouts}
 	if client, why := r.apiClient(); client != nil {
@@ -145,7 +157,17 @@ func (r *impactRun) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if r.f.ref != "" && iface.Refs[r.f.ref] == "" {
+		// No caller read the base: read it anyway, so the report says what the tree at the ref
+		// is (a molecule-ci tree, or the Python validators: interface only).
+		owner, name, _ := strings.Cut(repoName, "/")
+		probe := rv.Resolve(ctx, reusable.Caller{}, reusable.Uses{Owner: owner, Repo: name, Path: ".github/workflows/ci.yml", Ref: r.f.ref})
+		if probe.Commit != "" {
+			iface.Refs[r.f.ref] = probe.Commit
+		}
+	}
 	d := iface.Document(repoName, callers, unreadable)
+	d.Ref, d.OtherRefs = r.f.ref, otherRefs
 	if err := r.compareVerdicts(ctx, d, iface, callers); err != nil {
 		return err
 	}
@@ -315,6 +337,8 @@ func (r *impactRun) compareVerdicts(ctx context.Context, d *impact.Document, ifa
 			d.InterfaceOnly = fmt.Sprintf("the base (%s at %s) is not a molecule-ci tree (no %s): verdicts compare two versions of the same rules", d.Candidate, strings.Join(notRules, ", "), impact.RulesMarker)
 		case len(unread) > 0:
 			d.InterfaceOnly = fmt.Sprintf("the base (%s at %s) could not be read", d.Candidate, strings.Join(unread, ", "))
+		case r.f.ref != "":
+			d.InterfaceOnly = fmt.Sprintf("no repository calls %s at %s", d.Candidate, r.f.ref)
 		default:
 			d.InterfaceOnly = "no repository calls the candidate's repository"
 		}

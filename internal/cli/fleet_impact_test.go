@@ -229,3 +229,45 @@ func TestFleetImpactOrg(t *testing.T) {
 		t.Errorf("the v9 call's reason is not GitHub's:\n%s", stdout)
 	}
 }
+
+// TestFleetImpactRef is the release's check before v1 moves: only the calls pinning the ref are
+// checked, against the candidate's repository at the ref (here the Python validators tagged v1:
+// interface only, and the report says so). Without a caller of @v1 the candidate that breaks
+// every @main caller passes, and the report proves it (every repository read, the refs the
+// other calls pin); a caller of @v1 it breaks fails it, the only call checked.
+func TestFleetImpactRef(t *testing.T) {
+	f := impacttest.New(t)
+	gittest.Run(t, f.Base, "tag", "v1")
+	vars := map[string]string{"GITHUB_REPOSITORY": "Molecule-AI/molecule-ci"}
+	work := t.TempDir()
+	for _, format := range []string{"human", "json"} {
+		code, stdout, stderr := runIn(t, work, vars, "fleet", "impact", "--candidate", f.Candidate, "--dir", f.Parent, "--ref", "v1", "--format", format, "--no-cache")
+		if code != ExitOK {
+			t.Fatalf("%s: exit %d, want 0\n%s\n%s", format, code, stdout, stderr)
+		}
+		golden.Check(t, filepath.Join("testdata", "fleet-impact-ref-none."+format+".golden"), f.Stable([]byte(stdout)))
+	}
+	writeFiles(t, filepath.Join(f.Parent, "pins-v1"), map[string]string{".github/workflows/publish.yml": `on: push
+permissions:
+  contents: read
+  packages: write
+jobs:
+  publish:
+    uses: Molecule-AI/molecule-ci/.github/workflows/publish-template-image.yml@v1
+    with:
+      runtime_name: hermes
+  later:
+    uses: Molecule-AI/molecule-ci/.github/workflows/publish-template-image.yml@main
+    with:
+      runtime_name: hermes
+`})
+	code, stdout, stderr := runIn(t, work, vars, "fleet", "impact", "--candidate", f.Candidate, "--dir", f.Parent, "--ref", "v1", "--no-cache")
+	if code != ExitFindings {
+		t.Fatalf("a caller of @v1: exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	}
+	golden.Check(t, filepath.Join("testdata", "fleet-impact-ref-caller.human.golden"), f.Stable([]byte(stdout)))
+	code, _, stderr = runIn(t, work, vars, "fleet", "impact", "--candidate", f.Candidate, "--dir", f.Parent, "--ref", "v1..x")
+	if code != ExitUsage || !strings.Contains(stderr, "--ref: ") {
+		t.Errorf("--ref v1..x: exit %d, %s", code, stderr)
+	}
+}

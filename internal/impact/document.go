@@ -2,6 +2,8 @@ package impact
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -58,6 +60,11 @@ type Document struct {
 	Unchecked []Unchecked `json:"unchecked"`
 	// Unreadable are repositories of the fleet that could not be read or linted.
 	Unreadable []RepoError `json:"unreadable"`
+	// Ref is the ref the check was limited to (--ref: the callers pinning it, against the
+	// candidate's repository at it), "" for every call; OtherRefs counts the calls into the
+	// candidate's repository that pin another ref, by ref, and were not checked.
+	Ref       string         `json:"-"`
+	OtherRefs map[string]int `json:"-"`
 	// Repos counts the repositories of the fleet; Calling those that call the candidate's.
 	Repos   int `json:"-"`
 	Calling int `json:"-"`
@@ -88,7 +95,7 @@ func (d *Document) Report(version string) *report.Report {
 // JSON lists the members: the issue's schema (callers, breaks, verdicts) first, then what the
 // report says besides.
 func (d *Document) JSON() []report.Member {
-	return []report.Member{
+	m := []report.Member{
 		{Name: "callers", Value: d.Callers},
 		{Name: "breaks", Value: nonNil(d.Breaks), Layout: report.Rows},
 		{Name: "verdicts", Value: nonNil(d.Verdicts), Layout: report.Rows},
@@ -98,6 +105,49 @@ func (d *Document) JSON() []report.Member {
 		{Name: "unchecked", Value: nonNil(d.Unchecked), Layout: report.Rows},
 		{Name: "unreadable", Value: nonNil(d.Unreadable), Layout: report.Rows},
 	}
+	if d.Ref != "" {
+		m = append(m, report.Member{Name: "ref", Value: d.Ref}, report.Member{Name: "other_refs", Value: nonNilMap(d.OtherRefs)})
+	}
+	return m
+}
+
+// refLine says, with --ref, which calls were checked and which were not: "no caller of @v1"
+// is a finding of the run (every repository read, none pins it), never an assumption.
+func (d *Document) refLine(code func(string) report.Span) report.Inline {
+	if d.Ref == "" {
+		return nil
+	}
+	other := 0
+	for _, n := range d.OtherRefs {
+		other += n
+	}
+	var l report.Inline
+	if d.Callers == 0 {
+		l = report.Line(report.Markup("No caller of "), code("@"+d.Ref), report.Markup(fmt.Sprintf(": %s read, %s into its workflows, none pinning ",
+			plural(d.Repos, "repository", "repositories"), plural(other, "call", "calls"))), code(d.Ref))
+	} else {
+		l = report.Line(report.Markup(fmt.Sprintf("Only the %s pinning ", plural(d.Callers, "call", "calls"))), code("@"+d.Ref),
+			report.Markup(" checked, against the tree at "), code(d.Ref), report.Markup(fmt.Sprintf("; %s read, %s pinning other refs", plural(d.Repos, "repository", "repositories"), plural(other, "call", "calls"))))
+	}
+	refs := slices.Sorted(maps.Keys(d.OtherRefs))
+	if len(refs) > 0 {
+		l = append(l, report.Markup(" ("))
+		for i, r := range refs {
+			if i > 0 {
+				l = append(l, report.Markup(", "))
+			}
+			l = append(l, code("@"+r), report.Markup(fmt.Sprintf(" %d", d.OtherRefs[r])))
+		}
+		l = append(l, report.Markup(")"))
+	}
+	return append(l, report.Markup("."))
+}
+
+func nonNilMap[K comparable, V any](m map[K]V) map[K]V {
+	if m == nil {
+		return map[K]V{}
+	}
+	return m
 }
 
 func nonNil[T any](s []T) []T {
@@ -161,6 +211,9 @@ func (d *Document) Text() report.Doc {
 	var blocks []report.Block
 	title := report.Lines{report.Line(report.Markup("fleet impact of "), report.Text(d.Candidate), report.Markup(": "+d.Headline()))}
 	blocks = append(blocks, title)
+	if l := d.refLine(func(s string) report.Span { return report.Text(s) }); l != nil {
+		blocks = append(blocks, report.Lines{l})
+	}
 	if len(d.Breaks) > 0 {
 		t := report.Table{Columns: []report.Column{{Name: ""}, {Name: "CALLER"}, {Name: "FILE:LINE"}, {Name: "JOB"}, {Name: "KIND"}, {Name: "CALLEE:LINE"}, {Name: "WHAT"}}}
 		for _, b := range d.Breaks {
@@ -237,6 +290,9 @@ func (d *Document) Markdown() report.Doc {
 	blocks := []report.Block{
 		report.Heading{Level: 2, Text: report.Line(report.Markup("molecule-ci fleet impact: "), report.Code(d.Candidate))},
 		report.Lines{report.Line(report.Markup(icon + " " + d.Headline() + "."))},
+	}
+	if l := d.refLine(func(s string) report.Span { return report.Code(s) }); l != nil {
+		blocks = append(blocks, report.Lines{l})
 	}
 	if l := d.declaredLine(); l != "" {
 		blocks = append(blocks, report.Lines{report.Line(report.Markup(l), report.Text(d.Declared))})

@@ -476,3 +476,25 @@ func (i *Interface) Document(candidate string, callers []Caller, unreadable []Re
 	}
 	return d
 }
+
+// PinningRef keeps, of the calls into repo (OWNER/NAME), only those pinning ref, exactly as
+// written (a release checks the callers of the tag it moves); the others are counted by the ref
+// they pin, so that the report can show that no caller was missed. Calls into other repositories
+// are kept: they are not checked anyway.
+func PinningRef(callers []Caller, repo, ref string) ([]Caller, map[string]int) {
+	other := map[string]int{}
+	out := make([]Caller, 0, len(callers))
+	for _, c := range callers {
+		kept := c
+		kept.Calls = nil
+		for _, call := range c.Calls {
+			if call.UsesErr == "" && !call.Uses.Local && strings.EqualFold(call.Uses.Repository(), repo) && call.Uses.Ref != ref {
+				other[call.Uses.Ref]++
+				continue
+			}
+			kept.Calls = append(kept.Calls, call)
+		}
+		out = append(out, kept)
+	}
+	return out, other
+}
