@@ -21,6 +21,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/Molecule-AI/molecule-ci/internal/git/gittest"
+	"github.com/Molecule-AI/molecule-ci/internal/github/githubtest"
 	"github.com/Molecule-AI/molecule-ci/internal/golden"
 	"github.com/Molecule-AI/molecule-ci/internal/testenv"
 )
@@ -41,8 +42,9 @@ var releaseJobs = []string{"v1-plan", "v0-legacy", "v1-impact", "move-tags"}
 // tag objects and file contents of Molecule-AI/molecule-ci), with the binary of this checkout as
 // the release's. It checks what the organisation must be able to rely on:
 //   - v1 points at the Python validators: the first release keeps that target as v0-legacy and
-//     moves v1 only after `fleet impact` finds no caller of @v1 broken — which this molecule-ci
-//     cannot show yet (no `fleet impact`), so v1 is not moved; a second run creates nothing again;
+//     moves v1 only after `fleet impact --ref v1` over the organisation (githubtest's fake behind
+//     the same API) shows no caller of @v1 broken: none pins it, and v1 moves (a second run finds
+//     it moved); a repository pinning @v1 a workflow the release lacks keeps v1 where it is;
 //   - v1 points at a molecule-ci release and v0-legacy exists: v1 and v1.x move to the release,
 //     v0-legacy is not touched;
 //   - a v0-legacy made by hand elsewhere is left where it is; a pre-release moves no tag.
@@ -85,13 +87,28 @@ func TestReleaseTags(t *testing.T) {
 		exit int
 		// must are lines act's output must contain (with $RELEASE for the release commit).
 		must []string
+		// org are the organisation's repositories besides molecule-ci (its Python validators,
+		// tagged v1), as fleet impact reads them through the API.
+		org []githubtest.RepoSpec
 	}{
 		{
-			name: "first-move", tag: tag, runs: 2, exit: 1,
+			// No repository pins @v1 (they call @main): fleet impact proves it, and v1 moves.
+			name: "first-move", tag: tag, runs: 2, exit: 0,
 			tags: map[string]string{"v1": pythonTag, "v1.0": pythonV1},
+			org:  []githubtest.RepoSpec{orgCaller("template-a", "main")},
 			must: []string{
-				"v0-legacy -> " + pythonV1 + " (already there)",
-				"::error::v1.4.0's molecule-ci has no `fleet impact --ref`, so nothing shows that moving v1 breaks no caller; v1 is not moved (v0-legacy keeps its old target)",
+				"No caller of `@v1`: 2 repositories read, 1 call into its workflows, none pinning `v1` (`@main` 1).",
+				"v1 -> $RELEASE",
+			},
+		},
+		{
+			// A repository pins @v1 of a workflow the release does not have: v1 is not moved.
+			name: "first-move-breaks", tag: tag, runs: 1, exit: 1,
+			tags: map[string]string{"v1": pythonTag, "v1.0": pythonV1},
+			org:  []githubtest.RepoSpec{orgCaller("template-a", "main"), orgCaller("plugin-b", "v1")},
+			must: []string{
+				"Only the 1 call pinning `@v1` checked, against the tree at `v1`; 3 repositories read, 1 call pinning other refs (`@main` 1).",
+				"workflow-removed",
 			},
 		},
 		{
@@ -133,7 +150,14 @@ func TestReleaseTags(t *testing.T) {
 				earlierRel: "module github.com/Molecule-AI/molecule-ci\n\ngo 1.26.0\n",
 				release:    "module github.com/Molecule-AI/molecule-ci\n\ngo 1.26.0\n",
 			})
+			if tc.org != nil {
+				org := githubtest.New(t)
+				org.AddRepos(append([]githubtest.RepoSpec{{Owner: "Molecule-AI", Name: "molecule-ci",
+					Branches: map[string]map[string]string{"main": pythonValidators, "legacy": pythonValidators}, Tags: map[string]string{"v1": "legacy"}}}, tc.org...)...)
+				gh.org, gh.orgURL = org, strings.TrimSuffix(org.URL, "/api/v3")
+			}
 			srv := httptest.NewServer(gh)
+			gh.selfURL = srv.URL
 			t.Cleanup(srv.Close)
 			names := map[string]string{release: "$RELEASE", pythonV1: "$PYTHON_V1", pythonTag: "$PYTHON_V1_TAG_OBJECT",
 				earlierRel: "$EARLIER_RELEASE", handMade: "$HAND_MADE", srv.URL: "$GITHUB_API_URL", work: "$WORK"}
@@ -149,7 +173,7 @@ func TestReleaseTags(t *testing.T) {
 				"--local-repository", "actions/download-artifact@" + pinDownloadArtifact + "=" + filepath.Join(stubs, "download-artifact-dist"),
 				"--env", "GITHUB_API_URL=" + srv.URL, "--secret", "GITHUB_TOKEN=ghs_e2eReleaseToken",
 			}
-			var out []byte
+			var out, all []byte
 			var err error
 			for i := range tc.runs {
 				ctx, cancel := context.WithTimeout(context.Background(), actTimeout)
@@ -162,8 +186,9 @@ func TestReleaseTags(t *testing.T) {
 				if code, ok := actExit(err); !ok || code != tc.exit {
 					t.Fatalf("act run %d of %d: exit %d (%v), want %d:\n%s", i+1, tc.runs, code, err, tc.exit, out)
 				}
+				all = append(all, out...)
 			}
-			text := string(out)
+			text := string(all) // every run's: the first moves v1, a second finds it moved
 			for _, s := range offlineBreaches {
 				if strings.Contains(text, s) {
 					t.Errorf("act tried to fetch from GitHub (%q in its output)", s)
@@ -178,6 +203,20 @@ func TestReleaseTags(t *testing.T) {
 			golden.Check(t, filepath.Join("testdata", "release-tags", tc.name+".txt"), []byte(gh.record(names)))
 		})
 	}
+}
+
+// pythonValidators stands for the tree v1 points at before the first release: the Python
+// validators' reusable workflow, with no molecule-ci in it.
+var pythonValidators = map[string]string{
+	".github/workflows/validate-plugin.yml": "on:\n  workflow_call:\njobs:\n  validate:\n    runs-on: ubuntu-latest\n    steps:\n      - run: python3 scripts/validate_plugin.py\n",
+	"scripts/validate_plugin.py":            "print('ok')\n",
+}
+
+// orgCaller is a repository of the organisation calling the Python validators' workflow at ref.
+func orgCaller(name, ref string) githubtest.RepoSpec {
+	return githubtest.RepoSpec{Owner: "Molecule-AI", Name: name, Branches: map[string]map[string]string{"main": {
+		".github/workflows/ci.yml": "on: push\npermissions: {}\njobs:\n  validate:\n    uses: Molecule-AI/molecule-ci/.github/workflows/validate-plugin.yml@" + ref + "\n",
+	}}}
 }
 
 // releaseTagsWorkflow is release.yml with the jobs before the tags (tests, binaries, image,
@@ -251,6 +290,23 @@ type fakeRefs struct {
 	writes  []string
 	// writeStatus, when set, answers every write with it (a token without contents: write).
 	writeStatus int
+	// org answers everything else (/api/v3/...: the organisation fleet impact reads), when set;
+	// orgURL is its server's root, selfURL this one's.
+	org             http.Handler
+	orgURL, selfURL string
+}
+
+// relocating rewrites a redirect's Location from one server's root to another's.
+type relocating struct {
+	http.ResponseWriter
+	from, to string
+}
+
+func (r relocating) WriteHeader(code int) {
+	if loc := r.Header().Get("Location"); r.from != "" && strings.HasPrefix(loc, r.from) {
+		r.Header().Set("Location", r.to+strings.TrimPrefix(loc, r.from))
+	}
+	r.ResponseWriter.WriteHeader(code)
 }
 
 func newFakeRefs(tags, goMods map[string]string) *fakeRefs {
@@ -263,11 +319,17 @@ func (f *fakeRefs) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("X-RateLimit-Limit", "5000")
 	w.Header().Set("X-RateLimit-Remaining", "4999")
+	path, ok := strings.CutPrefix(r.URL.Path, refsPrefix)
+	if !ok && f.org != nil {
+		// The organisation's fake redirects tarball downloads to its own server; here they come
+		// back through this one, so the client keeps its token as it does against one host.
+		f.org.ServeHTTP(relocating{w, f.orgURL, f.selfURL}, r)
+		return
+	}
 	if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
 		ghError(w, http.StatusUnauthorized, "Requires authentication", "https://docs.github.com/rest")
 		return
 	}
-	path, ok := strings.CutPrefix(r.URL.Path, refsPrefix)
 	if !ok {
 		ghError(w, http.StatusNotFound, "Not Found", "https://docs.github.com/rest")
 		return

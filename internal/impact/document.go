@@ -121,13 +121,17 @@ func (d *Document) refLine(code func(string) report.Span) report.Inline {
 	for _, n := range d.OtherRefs {
 		other += n
 	}
+	read := plural(d.Repos-len(d.Unreadable), "repository", "repositories") + " read"
+	if len(d.Unreadable) > 0 {
+		read += fmt.Sprintf(" (%d not: nothing is proven of them)", len(d.Unreadable))
+	}
 	var l report.Inline
 	if d.Callers == 0 {
-		l = report.Line(report.Markup("No caller of "), code("@"+d.Ref), report.Markup(fmt.Sprintf(": %s read, %s into its workflows, none pinning ",
-			plural(d.Repos, "repository", "repositories"), plural(other, "call", "calls"))), code(d.Ref))
+		l = report.Line(report.Markup("No caller of "), code("@"+d.Ref), report.Markup(fmt.Sprintf(": %s, %s into its workflows, none pinning ",
+			read, plural(other, "call", "calls"))), code(d.Ref))
 	} else {
 		l = report.Line(report.Markup(fmt.Sprintf("Only the %s pinning ", plural(d.Callers, "call", "calls"))), code("@"+d.Ref),
-			report.Markup(" checked, against the tree at "), code(d.Ref), report.Markup(fmt.Sprintf("; %s read, %s pinning other refs", plural(d.Repos, "repository", "repositories"), plural(other, "call", "calls"))))
+			report.Markup(" checked, against the tree at "), code(d.Ref), report.Markup(fmt.Sprintf("; %s, %s pinning other refs", read, plural(other, "call", "calls"))))
 	}
 	refs := slices.Sorted(maps.Keys(d.OtherRefs))
 	if len(refs) > 0 {
