@@ -149,6 +149,18 @@ func (r *migrateRun) run(ctx context.Context) error {
 		return err
 	}
 	r.lf.shellcheck, r.lf.pyflakes = config.ToolAuto, config.ToolAuto // as lint runs in the repository: the baseline must know what it reports
+	// The lint before and after reads callees as fleet does (the fleet's checkouts, the API with
+	// a token), and the successor where --successor names it: the migrated calls are checked
+	// against the successors' interfaces at the ref they now pin.
+	if r.lf.calls, err = r.callResolver(repos); err != nil {
+		return err
+	}
+	if r.f.successor != "" {
+		if r.lf.calls.Checkouts == nil {
+			r.lf.calls.Checkouts = map[string]string{}
+		}
+		r.lf.calls.Checkouts[migrate.SuccessorRepo] = absPath(r.env.WorkDir, r.f.successor)
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(4)
 	for i, repo := range repos {

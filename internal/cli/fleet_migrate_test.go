@@ -25,7 +25,7 @@ import (
 // keep their inputs and lint adds no finding.
 func TestFleetMigrateDryRun(t *testing.T) {
 	parent, corpus := impacttest.CorpusFleet(t)
-	_, commit := impacttest.Successor(t, parent)
+	succ, commit := impacttest.Successor(t, parent)
 	code, stdout, stderr := runIn(t, t.TempDir(), nil, "fleet", "migrate", "--dry-run", "--dir", parent, "--owner", "Molecule-AI", "--ref", "v1")
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
@@ -59,7 +59,13 @@ func TestFleetMigrateDryRun(t *testing.T) {
 			continue
 		}
 		// The applied repository lints clean against the baseline the migration wrote, at the
-		// lowest threshold (the reusable lint workflow fails on warnings), the calls pinned.
+		// lowest threshold (the reusable lint workflow fails on warnings), the calls pinned and
+		// checked by reusable-call against the successor's checkout (on GitHub the lint workflow
+		// reads it through the API with its token). No corpus repository has a config of its own.
+		if _, err := os.Stat(filepath.Join(repo, ".molecule-ci.yml")); err == nil {
+			t.Fatalf("%s has a .molecule-ci.yml: the test would overwrite it", name)
+		}
+		writeFiles(t, repo, map[string]string{".molecule-ci.yml": fmt.Sprintf("version: 1\nlint:\n  reusable:\n    checkouts:\n      Molecule-AI/molecule-ci: %q\n", succ)})
 		args := []string{"lint", "--format", "json", "--fail-on", "info"}
 		if _, err := os.Stat(filepath.Join(repo, migrate.BaselineFile)); err == nil {
 			args = append(args, "--baseline", migrate.BaselineFile)
