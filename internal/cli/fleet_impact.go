@@ -531,6 +531,9 @@ func (r *impactRun) publishImpact(ctx context.Context, d *impact.Document) error
 		return errFindings
 	case len(d.Unreadable) > 0:
 		return fmt.Errorf("fleet impact: %s could not be read (see the report)", plural(len(d.Unreadable), "repository", "repositories"))
+	case d.Unread() > 0:
+		// A required check that passes with calls it could not read would be one that cannot fail.
+		return fmt.Errorf("fleet impact: the base of %s could not be read, so nothing shows the change leaves them working (see the report)", plural(d.Unread(), "call", "calls"))
 	}
 	return nil
 }

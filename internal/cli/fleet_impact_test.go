@@ -86,6 +86,29 @@ func TestFleetImpactUnchanged(t *testing.T) {
 	}
 }
 
+// TestFleetImpactUnread: with no checkout of the base in the fleet and no token, no call can be
+// checked; a required check that passed then could not fail, so it exits 3 and says why.
+func TestFleetImpactUnread(t *testing.T) {
+	f := impacttest.New(t)
+	candidate := filepath.Join(t.TempDir(), "molecule-ci")
+	if err := os.Rename(f.Base, candidate); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"GITHUB_REPOSITORY": "Molecule-AI/molecule-ci"}
+	code, stdout, stderr := runIn(t, t.TempDir(), vars, "fleet", "impact", "--candidate", candidate, "--dir", f.Parent, "--no-cache")
+	if code != ExitTool {
+		t.Fatalf("exit %d, want 3\n%s\n%s", code, stdout, stderr)
+	}
+	// stderr without the progress lines, whose order is the run's.
+	var errLines []string
+	for _, l := range strings.SplitAfter(stderr, "\n") {
+		if !strings.HasPrefix(l, "fleet: [") {
+			errLines = append(errLines, l)
+		}
+	}
+	golden.Check(t, filepath.Join("testdata", "fleet-impact-unread.golden"), f.Stable([]byte(stdout+"-- stderr --\n"+strings.Join(errLines, ""))))
+}
+
 func TestFleetImpactUsage(t *testing.T) {
 	dir := t.TempDir()
 	for _, tt := range []struct {

@@ -161,12 +161,27 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
+// Unread counts the calls whose base could not be read at all: nothing is known of them.
+func (d *Document) Unread() int {
+	n := 0
+	for _, u := range d.Unchecked {
+		if u.Unread {
+			n++
+		}
+	}
+	return n
+}
+
 // Headline is the verdict in one sentence.
 func (d *Document) Headline() string {
 	var parts []string
 	switch {
 	case len(d.Breaks) == 0:
-		parts = append(parts, fmt.Sprintf("no call broken (%s checked)", plural(d.Callers, "call", "calls")))
+		if n := len(d.Unchecked); n > 0 {
+			parts = append(parts, fmt.Sprintf("no call broken (%d of %s checked)", d.Callers-n, plural(d.Callers, "call", "calls")))
+		} else {
+			parts = append(parts, fmt.Sprintf("no call broken (%s checked)", plural(d.Callers, "call", "calls")))
+		}
 	default:
 		calls, repos := d.broken()
 		parts = append(parts, fmt.Sprintf("%d of %s broken in %s (%s)", calls, plural(d.Callers, "call", "calls"), plural(repos, "repository", "repositories"), plural(len(d.Breaks), "break", "breaks")))

@@ -84,6 +84,9 @@ type Unchecked struct {
 	Caller CallerRef `json:"caller"`
 	Ref    string    `json:"ref"`
 	Reason string    `json:"reason"`
+	// Unread: the base could not be read at all (no checkout, no token, an API error), so
+	// nothing is known of the call — unlike a call already broken at its base.
+	Unread bool `json:"-"`
 }
 
 // Caller is one repository of the fleet and its calls, as the fleet read them.
@@ -145,7 +148,7 @@ func CheckInterfaces(ctx context.Context, opts Options, callers []Caller) (*Inte
 				if base.Status != reusable.Unchecked {
 					why = "already broken at its base: " + why
 				}
-				out.Unchecked = append(out.Unchecked, Unchecked{Caller: ref, Ref: u.Ref, Reason: why})
+				out.Unchecked = append(out.Unchecked, Unchecked{Caller: ref, Ref: u.Ref, Reason: why, Unread: base.Status == reusable.Unchecked})
 				continue
 			}
 			cf := cand.read(u.Path)

@@ -96,13 +96,17 @@ func (w *limitWriter) Write(p []byte) (int, error) {
 
 // ChildEnv is env (the process's environment, from the caller) without what would make a child
 // molecule-ci act as a step of the current workflow run (GITHUB_*, RUNNER_*, INPUT_*, ACTIONS_*:
-// the job summary, step outputs, check runs, annotations) or colour its output.
+// the job summary, step outputs, check runs, annotations) or colour its output, and without
+// credentials (FLEET_TOKEN, anything named *TOKEN*, *SECRET*, *PASSWORD*, *_KEY): the verdicts
+// lint offline, and a built tree's binary gets nothing it could send anywhere.
 func ChildEnv(env []string) []string {
 	var out []string
 	for _, kv := range env {
 		name, _, _ := strings.Cut(kv, "=")
+		upper := strings.ToUpper(name)
 		if strings.HasPrefix(name, "GITHUB_") || strings.HasPrefix(name, "RUNNER_") || strings.HasPrefix(name, "INPUT_") ||
-			strings.HasPrefix(name, "ACTIONS_") || name == "CI" || name == "NO_COLOR" {
+			strings.HasPrefix(name, "ACTIONS_") || name == "CI" || name == "NO_COLOR" ||
+			strings.Contains(upper, "TOKEN") || strings.Contains(upper, "SECRET") || strings.Contains(upper, "PASSWORD") || strings.HasSuffix(upper, "_KEY") {
 			continue
 		}
 		out = append(out, kv)
