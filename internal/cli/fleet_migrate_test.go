@@ -173,7 +173,8 @@ func TestFleetMigrateExplain(t *testing.T) {
 }
 
 // TestFleetMigratePR opens one pull request per repository of the organisation through the fake
-// GitHub API, finds and leaves them on a second run, and lists their checks with --status.
+// GitHub API, finds and leaves them on a second run, updates the one whose repository moved on
+// on a third, and lists their checks with --status.
 func TestFleetMigratePR(t *testing.T) {
 	corpus := impacttest.CorpusDir(t)
 	f := githubtest.New(t)
@@ -217,8 +218,37 @@ func TestFleetMigratePR(t *testing.T) {
 	if !strings.Contains(files[".github/workflows/ci.yml"], "uses: Molecule-AI/molecule-ci/.github/workflows/validate-workspace-template.yml@") {
 		t.Errorf("the branch's ci.yml:\n%s", files[".github/workflows/ci.yml"])
 	}
+
+	// The repository's main moves on (a new caller of an old shared workflow): the third run
+	// updates that repository's branch and pull request in place, and leaves the others.
+	extra := "name: scan\non: [push]\npermissions: {contents: read}\njobs:\n  scan:\n    uses: Molecule-AI/molecule-core/.github/workflows/secret-scan.yml@staging\n"
+	f.SetFile("Molecule-AI", "template-claude-code", "main", ".github/workflows/scan.yml", &extra)
+	code, stdout, stderr := runIn(t, work, vars, "fleet", "migrate", "--org", "Molecule-AI", "--ref", "v1", "--format", "json", "--no-cache")
+	if code != ExitOK {
+		t.Fatalf("run 3: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	var doc migrate.Document
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range doc.Repos {
+		want := "unchanged"
+		if r.Repo == "template-claude-code" {
+			want = "updated"
+		}
+		if r.PR == nil || r.PR.Action != want || r.PR.Number != 1 {
+			t.Errorf("run 3: %s: %+v (error %q), want %s #1", r.Repo, r.PR, r.Error, want)
+		}
+	}
+	if pulls := f.Pulls("Molecule-AI", "template-claude-code"); len(pulls) != 1 || pulls[0].State != "open" || !strings.Contains(pulls[0].Body, "scan.yml") {
+		t.Errorf("run 3: template-claude-code's pull requests %+v, want the one, its description naming scan.yml", pulls)
+	}
+	files, _ = f.BranchFiles("Molecule-AI", "template-claude-code", "molecule-ci/migrate")
+	if got := files[".github/workflows/scan.yml"]; !strings.Contains(got, "uses: Molecule-AI/molecule-ci/.github/workflows/secret-scan.yml@") || strings.Contains(got, "@staging") {
+		t.Errorf("run 3: the branch's scan.yml:\n%s", got)
+	}
 	f.SetCheckRuns("Molecule-AI", "template-claude-code", "molecule-ci/migrate", githubtest.CheckRun{Name: "Template validation", Status: "completed", Conclusion: "failure"})
-	code, stdout, stderr := runIn(t, work, vars, "fleet", "migrate", "--org", "Molecule-AI", "--status", "--no-cache")
+	code, stdout, stderr = runIn(t, work, vars, "fleet", "migrate", "--org", "Molecule-AI", "--status", "--no-cache")
 	if code != ExitOK {
 		t.Fatalf("--status: exit %d\n%s\n%s", code, stdout, stderr)
 	}
