@@ -83,6 +83,9 @@ type Options struct {
 	// paths are (the baseline file's directory). Both empty, or equal: paths are taken as they are.
 	WorkDir, Dir string
 	Source       Source
+	// Scope is what the run checked (report.Report.Scope); nil: everything. Match lists an
+	// unmatched entry outside it as Outside, not Stale: the run could not have found it.
+	Scope *report.Scope
 }
 
 // hashLen is the number of hex digits of a line or context hash: 64 bits, far beyond the number
@@ -107,6 +110,9 @@ type Match struct {
 	// Stale are the baseline's entries that no finding matched any more: fixed, or the file
 	// renamed. Writing the baseline of the known findings drops them.
 	Stale []Entry
+	// Outside are the unmatched entries of rules or files the run did not check (Options.Scope):
+	// neither known nor stale, and kept when the baseline is written again (Shrunk).
+	Outside []Entry
 }
 
 // NewCount is the number of findings that are not in the baseline.
@@ -201,11 +207,33 @@ func (b *Baseline) Match(fs []report.Finding, opts Options) Match {
 		}
 	}
 	for j, e := range b.Entries {
-		if !claimed[j] {
+		switch {
+		case claimed[j]:
+		case opts.Scope.Covers(e.Rule, opts.absPath(e.Path)):
 			m.Stale = append(m.Stale, e)
+		default:
+			m.Outside = append(m.Outside, e)
 		}
 	}
 	return m
+}
+
+// Shrunk is the baseline written again after a run matched m (from: the options it was read
+// with): the known findings, fingerprinted for the file to (to.Dir), and the entries outside the
+// run's scope as they were, so a run that checked part of a repository (lint --contract-only)
+// drops only the stale entries it could judge, never the others.
+func (m Match) Shrunk(known []report.Finding, from, to Options) *Baseline {
+	b := New(known, to)
+	if len(m.Outside) == 0 {
+		return b
+	}
+	p := newPrinter(to)
+	for _, e := range m.Outside {
+		e.Path = p.path(from.findingPath(e.Path))
+		b.Entries = append(b.Entries, e)
+	}
+	b.sort()
+	return b
 }
 
 // Apply splits rep's findings as m says: rep.Findings keeps the new ones, the only ones a gate
@@ -384,6 +412,22 @@ func (o Options) findingPath(path string) string {
 		return filepath.ToSlash(r)
 	}
 	return path
+}
+
+// absPath is an entry's file as an absolute path ("" for an entry of no file), for Scope.
+func (o Options) absPath(path string) string {
+	if path == "" {
+		return ""
+	}
+	dir := o.Dir
+	if dir == "" {
+		dir = o.WorkDir
+	}
+	abs, err := filepath.Abs(filepath.Join(dir, filepath.FromSlash(path)))
+	if err != nil {
+		return path
+	}
+	return abs
 }
 
 // path maps a finding's path (relative to WorkDir) to the entry's (relative to Dir).

@@ -386,3 +386,58 @@ func ExampleNew() {
 	//   ]
 	// }
 }
+
+// A run that checked part of the repository (its scope) lists as stale only the entries it could
+// have found; the others are Outside, and a baseline written again from the run keeps them,
+// re-pathed when it is written to another directory.
+func TestEntriesOutsideTheScope(t *testing.T) {
+	root := t.TempDir()
+	repo := filepath.Join(root, "repo")
+	writeRepo(t, repo, ciBefore)
+	if err := os.WriteFile(filepath.Join(repo, "Dockerfile"), []byte("FROM alpine:3.20\nRUN true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	full := lintRepo(t, repo)
+	b := roundTrip(t, baseline.New(full.Findings, sources(full)))
+	if len(b.Entries) < 4 {
+		t.Fatalf("want findings in both files, got %d entries", len(b.Entries))
+	}
+
+	// Only the Dockerfile, from the parent: every workflow entry is outside, none stale.
+	rep, err := lint.Run(context.Background(), lint.Options{WorkDir: root, Paths: []string{"repo/Dockerfile"}, Root: repo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := baseline.Options{WorkDir: root, Dir: repo, Source: sources(rep).Source, Scope: rep.Scope}
+	m := b.Match(rep.Findings, opts)
+	var outside int
+	for _, e := range b.Entries {
+		if e.Path == ".github/workflows/ci.yml" {
+			outside++
+		}
+	}
+	if m.NewCount() != 0 || len(m.Stale) != 0 || len(m.Outside) != outside {
+		t.Fatalf("new %d, stale %+v, outside %d; want 0, none, %d", m.NewCount(), m.Stale, len(m.Outside), outside)
+	}
+	// Without the scope, the same run would call them stale.
+	if all := b.Match(rep.Findings, baseline.Options{WorkDir: root, Dir: repo, Source: sources(rep).Source}); len(all.Stale) != outside {
+		t.Errorf("unscoped: %d stale, want %d", len(all.Stale), outside)
+	}
+
+	applied := *rep
+	m.Apply(&applied, opts, "repo/b.json", "")
+	// Written again beside the repository: the same entries, paths now under repo/.
+	moved := m.Shrunk(applied.Baseline.Known, opts, baseline.Options{WorkDir: root, Dir: root, Source: sources(rep).Source})
+	if len(moved.Entries) != len(b.Entries) {
+		t.Fatalf("shrunk to %d entries, want all %d", len(moved.Entries), len(b.Entries))
+	}
+	for i, e := range moved.Entries {
+		if !strings.HasPrefix(e.Path, "repo/") {
+			t.Errorf("entry %d: path %q, want it under repo/", i, e.Path)
+		}
+	}
+	// And in place: the file as it was.
+	if same := m.Shrunk(applied.Baseline.Known, opts, opts); string(same.Marshal()) != string(b.Marshal()) {
+		t.Errorf("shrunk in place:\n%s\nwant:\n%s", same.Marshal(), b.Marshal())
+	}
+}

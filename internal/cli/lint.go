@@ -327,7 +327,11 @@ func mergeReports(reps []*report.Report) *report.Report {
 	}
 	out := &report.Report{Command: "lint", Rules: lint.Rules(), Sources: map[string][]byte{}}
 	var all []report.Finding
-	for _, r := range reps {
+	out.Scope = reps[0].Scope
+	for i, r := range reps {
+		if i > 0 {
+			out.Scope = out.Scope.Merge(r.Scope)
+		}
 		all = append(all, r.Findings...)
 		out.FilesChecked += r.FilesChecked
 		maps.Copy(out.Sources, r.Sources)

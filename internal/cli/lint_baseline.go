@@ -74,7 +74,7 @@ func (bf *baselineFlags) apply(rep *report.Report, loaded *loadedBaseline, maxSi
 	}
 	source := baseline.ReportSource(rep, env.WorkDir, maxSize)
 	optsFor := func(file string) baseline.Options {
-		return baseline.Options{WorkDir: env.WorkDir, Dir: filepath.Dir(absPath(env.WorkDir, file)), Source: source}
+		return baseline.Options{WorkDir: env.WorkDir, Dir: filepath.Dir(absPath(env.WorkDir, file)), Source: source, Scope: rep.Scope}
 	}
 	if bf.read == "" {
 		// Adoption: every finding of today becomes known.
@@ -95,8 +95,9 @@ func (bf *baselineFlags) apply(rep *report.Report, loaded *loadedBaseline, maxSi
 	m.Apply(rep, opts, bf.read, shrinkCommand(bf.read))
 	if bf.write != "" {
 		// Only the known findings: the baseline shrinks by its stale entries and never takes
-		// in a new finding, which still fails this run.
-		kept := baseline.New(rep.Baseline.Known, optsFor(bf.write))
+		// in a new finding, which still fails this run. The entries outside what this run
+		// checked stay: it could not judge them.
+		kept := m.Shrunk(rep.Baseline.Known, opts, optsFor(bf.write))
 		if err := bf.save(kept, env, s); err != nil {
 			return err
 		}

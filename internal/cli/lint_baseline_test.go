@@ -115,3 +115,72 @@ func TestLintBaselineRefused(t *testing.T) {
 	}
 	golden.Check(t, filepath.Join("testdata", "lint-baseline-refused.golden"), []byte(b.String()))
 }
+
+// contractTemplate is a workspace template with claude-code's real defect (no ARG
+// RUNTIME_VERSION: contract/runtime-version-arg) and a caller of the validate workflow at @main
+// (lint's floating-ref and friends).
+var contractTemplate = map[string]string{
+	".git/HEAD": "ref: refs/heads/main\n",
+	"Dockerfile": `FROM python:3.11-slim
+RUN useradd -u 1000 -m -s /bin/bash agent
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY adapter.py .
+ENTRYPOINT ["molecule-runtime"]
+`,
+	"config.yaml":      "name: Test Agent\ndescription: a template\nruntime: langgraph\ntemplate_schema_version: 1\n",
+	"requirements.txt": "molecule-ai-workspace-runtime>=0.1.0\n",
+	"adapter.py":       "from molecule_runtime.adapters.base import BaseAdapter\n\n\nclass TestAdapter(BaseAdapter):\n    pass\n",
+	".github/workflows/ci.yml": `name: CI
+on: [push, pull_request]
+jobs:
+  validate:
+    uses: Molecule-AI/molecule-ci/.github/workflows/validate-workspace-template.yml@main
+    with:
+      baseline: .molecule-ci-baseline.json
+`,
+}
+
+// TestLintBaselineSubset: a run that checks part of what the baseline covers — the contract-only
+// run of the validate-* workflows, a run over one file — judges only the entries it could have
+// found. The full baseline's known contract finding does not fail and the workflow entries are
+// not listed as stale; once the contract finding is fixed, its entry (only) is stale, and
+// shrinking the baseline from the contract-only run drops it and keeps every other entry.
+func TestLintBaselineSubset(t *testing.T) {
+	work := t.TempDir()
+	writeLintFiles(t, work, contractTemplate)
+	var b strings.Builder
+	lint := func(args ...string) {
+		b.WriteString(lintIn(t, work, nil, append([]string{"lint", "--shellcheck", "off", "--pyflakes", "off"}, args...)...))
+	}
+	show := func() {
+		data, err := os.ReadFile(filepath.Join(work, ".molecule-ci-baseline.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString("$ cat .molecule-ci-baseline.json\n" + string(data))
+	}
+	contractOnly := []string{"--contract-only", "--contract", "workspace-template", "--fail-on", "error", "--baseline", ".molecule-ci-baseline.json"}
+	lint("--contract", "workspace-template", "--write-baseline", ".molecule-ci-baseline.json")
+	show()
+	lint(contractOnly...)
+	lint(append(contractOnly, "--format", "json")...)
+	lint("--baseline", ".molecule-ci-baseline.json", "Dockerfile")
+
+	// The defect fixed: its entry is stale, the workflow entries still are not.
+	writeLintFiles(t, work, map[string]string{"Dockerfile": `FROM python:3.11-slim
+RUN useradd -u 1000 -m -s /bin/bash agent
+WORKDIR /app
+ARG RUNTIME_VERSION=
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt && if [ -n "${RUNTIME_VERSION}" ]; then pip install --no-cache-dir "molecule-ai-workspace-runtime==${RUNTIME_VERSION}"; fi
+COPY adapter.py .
+ENTRYPOINT ["molecule-runtime"]
+`})
+	lint(contractOnly...)
+	lint(append(contractOnly, "--write-baseline", ".molecule-ci-baseline.json")...)
+	show()
+	lint("--contract", "workspace-template", "--baseline", ".molecule-ci-baseline.json")
+	golden.Check(t, filepath.Join("testdata", "lint-baseline-subset.golden"), []byte(b.String()))
+}

@@ -153,6 +153,7 @@ func Run(ctx context.Context, opts Options) (*report.Report, error) {
 		FilesChecked: len(in.files) + in.extraFiles,
 		Rules:        Rules(),
 		Sources:      srcs,
+		Scope:        scope(opts), // scope.go
 	}, nil
 }
 

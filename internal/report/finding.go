@@ -147,6 +147,9 @@ type Report struct {
 	// Baseline is set when the findings were compared with a baseline (lint --baseline): then
 	// Findings are the new findings, the only ones a gate judges (see Baseline).
 	Baseline *Baseline
+	// Scope is what the run checked (lint sets it): a baseline entry outside it is not stale.
+	// Nil: everything. Part of no format.
+	Scope *Scope
 }
 
 // Counts returns how many findings there are of each severity.
