@@ -168,7 +168,7 @@ func Diff(path, old, new string) string {
 	if old == new {
 		return ""
 	}
-	edits := udiff.Strings(old, new)
+	edits := udiff.Lines(old, new)
 	u, err := udiff.ToUnified("a/"+path, "b/"+path, old, edits, udiff.DefaultContextLines)
 	if err != nil {
 		// Strings' edits always apply to old; a failure here is a bug, shown rather than hidden.
