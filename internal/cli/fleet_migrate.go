@@ -331,7 +331,16 @@ func (r *migrateRun) adopt(ctx context.Context, repo fleet.Repo, dir string, suc
 	}
 	files := res.Files
 	if ad.File != nil {
-		files = append(slices.Clip(files), *ad.File)
+		files = putFile(slices.Clone(files), *ad.File)
+	}
+	// The migrated calls of the validate-* workflows and the secret scan get the baseline too:
+	// their contract and secret findings are the repository's as much as lint's are. Linted as
+	// they will be, so the baseline is fingerprinted on the files as written.
+	var notes []string
+	if ad.Baseline != "" {
+		if files, notes, err = migrate.PassBaseline(files, res.Calls, succ, ad.Baseline); err != nil {
+			return err
+		}
 	}
 	before, err := r.lintTree(ctx, repo, dir)
 	if err != nil {
@@ -363,9 +372,8 @@ func (r *migrateRun) adopt(ctx context.Context, repo fleet.Repo, dir string, suc
 			return fmt.Errorf("%s: %w", ad.Baseline, err)
 		}
 		rd.Lint.Baseline = ad.Baseline
-		if ad.File != nil {
-			res.Files = append(res.Files, *ad.File)
-		}
+		rd.Lint.Note = strings.Join(slices.DeleteFunc(append([]string{ad.Note}, notes...), func(n string) bool { return n == "" }), "; ")
+		res.Files = files
 		if !bytes.Equal(bf.Old, bf.New) || bf.Created {
 			res.Files = append(res.Files, bf)
 		}
@@ -376,9 +384,19 @@ func (r *migrateRun) adopt(ctx context.Context, repo fleet.Repo, dir string, suc
 		return err
 	}
 	if ad.File != nil {
-		res.Files = append(res.Files, *ad.File)
+		res.Files = putFile(res.Files, *ad.File)
 	}
 	return nil
+}
+
+// putFile replaces the file of f's path in files, or adds f: the lint workflow's caller may be
+// a file the migration changed already.
+func putFile(files []migrate.File, f migrate.File) []migrate.File {
+	if i := slices.IndexFunc(files, func(g migrate.File) bool { return g.Path == f.Path }); i >= 0 {
+		files[i] = f
+		return files
+	}
+	return append(files, f)
 }
 
 // compareLint returns the verdict on the migrated repository, with the findings the migration

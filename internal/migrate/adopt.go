@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -145,21 +146,38 @@ func existingCaller(f File, c reusable.Call, baseline string) (Adoption, error) 
 	if baseline == "" {
 		return Adoption{}, nil
 	}
+	edited, problem, err := withInput(f, c.Job, BaselineInput, baseline)
+	if err != nil {
+		return Adoption{}, err
+	}
+	if problem != "" {
+		return Adoption{Note: f.Path + ": " + problem + ": no baseline passed"}, nil
+	}
+	return Adoption{File: &edited, Baseline: baseline}, nil
+}
+
+// withInput adds name: value under the with: of the job's call in f (a with: block created below
+// uses: when it has none), editing the text: indentation and comments kept. problem says why it
+// could not ("" when it did).
+func withInput(f File, job, name, value string) (File, string, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(f.New, &doc); err != nil || len(doc.Content) == 0 {
-		return Adoption{Note: f.Path + " is not YAML this migration can edit: no baseline passed"}, nil
+		return f, "not YAML this migration can edit", nil
 	}
 	t := newText(f.New)
 	t.step = indentStep(doc.Content[0], mapValue(doc.Content[0], "jobs"))
-	job := mapValue(mapValue(doc.Content[0], "jobs"), c.Job)
-	line := fmt.Sprintf("%s: %s", BaselineInput, yamlScalar(baseline))
+	jobNode := mapValue(mapValue(doc.Content[0], "jobs"), job)
+	line := fmt.Sprintf("%s: %s", name, yamlScalar(value))
 	var e edit
-	switch with := mapValue(job, "with"); {
+	switch with := mapValue(jobNode, "with"); {
 	case with == nil:
-		key := mapKey(job, "uses")
+		key := mapKey(jobNode, "uses")
+		if key == nil {
+			return f, "uses: cannot be located", nil
+		}
 		ko := t.offset(key.Line, key.Column)
 		if ko < 0 || strings.TrimLeft(t.src[t.lineStart(ko):ko], " ") != "" {
-			return Adoption{Note: f.Path + ": uses: is not on a line of its own: no baseline passed"}, nil
+			return f, "uses: is not on a line of its own", nil
 		}
 		indent := t.src[t.lineStart(ko):ko]
 		at := t.lineEnd(ko) + 1
@@ -171,7 +189,7 @@ func existingCaller(f File, c reusable.Call, baseline string) (Adoption, error) 
 	case with.Kind == yaml.MappingNode && with.Style&yaml.FlowStyle == 0 && len(with.Content) > 0:
 		ks := t.offset(with.Content[0].Line, with.Content[0].Column)
 		if ks < 0 {
-			return Adoption{Note: f.Path + ": with: cannot be located: no baseline passed"}, nil
+			return f, "with: cannot be located", nil
 		}
 		at := t.lineEnd(lastLine(t, with)) + 1
 		text := t.indentOf(ks) + line + "\n"
@@ -180,14 +198,64 @@ func existingCaller(f File, c reusable.Call, baseline string) (Adoption, error) 
 		}
 		e = edit{at, at, text}
 	default:
-		return Adoption{Note: f.Path + ": with: is not a block mapping this migration can edit: no baseline passed"}, nil
+		return f, "with: is not a block mapping this migration can edit", nil
 	}
 	out, err := apply(t.src, []edit{e})
 	if err != nil {
-		return Adoption{}, err
+		return f, "", err
 	}
 	f.New = []byte(out)
-	return Adoption{File: &f, Baseline: baseline}, nil
+	return f, "", nil
+}
+
+// PassBaseline passes baseline as the baseline input of every migrated call (calls) whose
+// successor workflow declares one and that does not pass one already: the validate-* workflows
+// and the secret scan then know the contract and secret findings the repository had, as the lint
+// workflow knows the others, and the repository does not turn red on the day it migrates. The
+// files are edited as text; notes say which calls could not be.
+func PassBaseline(files []File, calls []Call, s Successor, baseline string) ([]File, []string, error) {
+	if baseline == "" {
+		return files, nil, nil
+	}
+	migrated := map[[2]string]bool{}
+	for _, c := range calls {
+		if c.Problem == "" && c.To != "" {
+			migrated[[2]string{c.File, c.Job}] = true
+		}
+	}
+	out := slices.Clone(files)
+	var notes []string
+	for i := range out {
+		f := &out[i]
+		cs, err := reusable.Calls(f.Path, f.New)
+		if err != nil {
+			continue
+		}
+		for _, c := range cs {
+			if !migrated[[2]string{f.Path, c.Job}] || c.UsesErr != "" || !strings.EqualFold(c.Uses.Repository(), s.Repo) ||
+				slices.ContainsFunc(c.Inputs, func(in reusable.CallInput) bool { return strings.EqualFold(in.Name, BaselineInput) }) {
+				continue
+			}
+			iface, err := s.Interface(c.Uses.Path)
+			if err != nil {
+				continue // the migration read it; an error here changes nothing it wrote
+			}
+			if _, ok := iface.Input(BaselineInput); !ok {
+				continue
+			}
+			// Each edit moves the lines below it: the job is found again by name in the new text.
+			edited, problem, err := withInput(*f, c.Job, BaselineInput, baseline)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", f.Path, err)
+			}
+			if problem != "" {
+				notes = append(notes, fmt.Sprintf("%s: job %s: %s: no baseline passed", f.Path, c.Job, problem))
+				continue
+			}
+			*f = edited
+		}
+	}
+	return out, notes, nil
 }
 
 // workflows are the repository's workflow files as the migration leaves them.

@@ -74,3 +74,50 @@ func TestLintCallerOldSuccessor(t *testing.T) {
 		t.Error("a baseline outside the repository was taken")
 	}
 }
+
+// TestPassBaseline: every migrated call of a successor workflow with a baseline input gets it,
+// several in one file each in its own with: (created or extended); a call not migrated, a call of
+// the publish workflow (no such input) and a call passing a baseline already are left; a flow
+// with: is named in a note.
+func TestPassBaseline(t *testing.T) {
+	pin := SuccessorRepo + "/.github/workflows/"
+	src := "jobs:\n" +
+		"  validate:\n    uses: " + pin + "validate-plugin.yml@" + testPin + " # v1\n" +
+		"  scan:\n    uses: " + pin + "secret-scan.yml@" + testPin + " # v1\n    secrets: inherit\n" +
+		"  go:\n    uses: " + pin + "validate-go-plugin.yml@" + testPin + " # v1\n    with:\n      packages: ./internal/... # not cmd/\n" +
+		"  publish:\n    uses: " + pin + "publish-template-image.yml@" + testPin + " # v1\n" +
+		"  own:\n    uses: " + pin + "validate-org-template.yml@" + testPin + " # v1\n    with:\n      baseline: ci/known.json\n" +
+		"  flow:\n    uses: " + pin + "validate-plugin.yml@" + testPin + " # v1\n    with: {}\n" +
+		"  untouched:\n    uses: " + pin + "validate-plugin.yml@v1\n"
+	want := "jobs:\n" +
+		"  validate:\n    uses: " + pin + "validate-plugin.yml@" + testPin + " # v1\n    with:\n      baseline: .molecule-ci-baseline.json\n" +
+		"  scan:\n    uses: " + pin + "secret-scan.yml@" + testPin + " # v1\n    with:\n      baseline: .molecule-ci-baseline.json\n    secrets: inherit\n" +
+		"  go:\n    uses: " + pin + "validate-go-plugin.yml@" + testPin + " # v1\n    with:\n      packages: ./internal/... # not cmd/\n      baseline: .molecule-ci-baseline.json\n" +
+		"  publish:\n    uses: " + pin + "publish-template-image.yml@" + testPin + " # v1\n" +
+		"  own:\n    uses: " + pin + "validate-org-template.yml@" + testPin + " # v1\n    with:\n      baseline: ci/known.json\n" +
+		"  flow:\n    uses: " + pin + "validate-plugin.yml@" + testPin + " # v1\n    with: {}\n" +
+		"  untouched:\n    uses: " + pin + "validate-plugin.yml@v1\n"
+	const path = ".github/workflows/ci.yml"
+	var calls []Call
+	for _, job := range []string{"validate", "scan", "go", "publish", "own", "flow"} {
+		calls = append(calls, Call{File: path, Job: job, To: "migrated"})
+	}
+	files := []File{{Path: path, Old: []byte("before"), New: []byte(src)}}
+	got, notes, err := PassBaseline(files, calls, successor(), BaselineFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got[0].New) != want || string(got[0].Old) != "before" {
+		t.Errorf("got\n%s\nwant\n%s", got[0].New, want)
+	}
+	if string(files[0].New) != src {
+		t.Error("the files passed in were changed")
+	}
+	wantNotes := ".github/workflows/ci.yml: job flow: with: is not a block mapping this migration can edit: no baseline passed"
+	if len(notes) != 1 || notes[0] != wantNotes {
+		t.Errorf("notes %q, want [%q]", notes, wantNotes)
+	}
+	if same, notes, err := PassBaseline(files, calls, successor(), ""); err != nil || string(same[0].New) != src || notes != nil {
+		t.Errorf("no baseline: %q %v %v", same[0].New, notes, err)
+	}
+}
