@@ -75,6 +75,15 @@ func TestFleetMigrateDryRun(t *testing.T) {
 		if code != ExitOK || strings.Contains(out, `"rule": "floating-ref"`) && strings.Contains(out, "reusable workflow") {
 			t.Errorf("%s: lint --baseline after git apply: exit %d\n%s", name, code, out)
 		}
+		// As the validate-* workflows run it with the baseline they are now passed: the findings
+		// the repository had (claude-code's contract/runtime-version-arg) do not fail, and none
+		// of the lint workflow's entries is listed as stale.
+		if _, err := os.Stat(filepath.Join(repo, migrate.BaselineFile)); err == nil {
+			code, out, _ := runIn(t, repo, nil, "lint", "--contract-only", "--fail-on", "error", "--format", "json", "--baseline", migrate.BaselineFile)
+			if code != ExitOK || !strings.Contains(out, `"stale": []`) {
+				t.Errorf("%s: lint --contract-only --baseline after git apply: exit %d\n%s", name, code, out)
+			}
+		}
 		assertSameInputs(t, name, src, repo)
 	}
 }
