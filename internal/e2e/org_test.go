@@ -12,8 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Molecule-AI/molecule-ci/internal/baseline"
+	"github.com/Molecule-AI/molecule-ci/internal/config"
 	"github.com/Molecule-AI/molecule-ci/internal/fsutil/fsutiltest"
 	"github.com/Molecule-AI/molecule-ci/internal/git/gittest"
+	"github.com/Molecule-AI/molecule-ci/internal/lint"
 	"github.com/Molecule-AI/molecule-ci/internal/secrets/secretstest"
 	"github.com/Molecule-AI/molecule-ci/internal/testenv"
 )
@@ -126,6 +129,14 @@ func orgCases() []orgCase {
 		}
 	}
 	harmless := appendTo("README.md", "\nA harmless line added by the push.\n")
+	// baselined passes the caller's baseline to the workflow, as fleet migrate does, and writes it
+	// as `molecule-ci lint --write-baseline` would: every finding of a full lint, the contract's
+	// and the other rules' (whose entries the contract-only run must not call stale).
+	baselined := func(t *testing.T, repo string) {
+		t.Helper()
+		appendTo(".github/workflows/ci.yml", "    with:\n      baseline: .molecule-ci-baseline.json\n")(t, repo)
+		writeBaseline(t, repo, config.ContractWorkspaceTemplate)
+	}
 	wst := orgCase{
 		consumer: "template-openclaw", caller: ".github/workflows/ci.yml",
 		from: "validate-workspace-template.yml@main", to: "validate-workspace-template.yml@v1",
@@ -177,6 +188,12 @@ func orgCases() []orgCase {
 		// The real defect the guide records: claude-code's Dockerfile has no ARG RUNTIME_VERSION.
 		with(claudeCode, "validate-workspace-template/claude-code-real-defect", harmless, 1,
 			[]string{"file=Dockerfile", "title=contract/runtime-version-arg", "validate-static did not succeed: failure"}, nil),
+		// The same defect, known by the baseline the migration writes: the check stays green and
+		// shows it, and lists none of the lint workflow's entries as no longer matching.
+		with(claudeCode, "validate-workspace-template/claude-code-baselined", baselined, 0,
+			[]string{"1 known finding in the baseline .molecule-ci-baseline.json", "[contract/runtime-version-arg]",
+				"Template validation passed (static=success, runtime=success)"},
+			[]string{"::error", "no longer matches"}),
 		with(publish, "publish-template-image/smoketest", harmless, 0,
 			[]string{"Built ghcr.io/molecule-ai/workspace-template-smoketest (:latest + :sha-", "[smoke] boot /entrypoint.sh serve"}, []string{"::error"}),
 		with(publish, "publish-template-image/import-fails",
@@ -457,5 +474,26 @@ func runOrgCase(t *testing.T, act, root, corpus string, stubs map[string]string,
 	}
 	if failed {
 		t.Logf("act's output:\n%s", out)
+	}
+}
+
+// writeBaseline writes repo's .molecule-ci-baseline.json from a full lint of it with the contract
+// kind, in-process (what `molecule-ci lint --contract KIND --write-baseline` writes).
+func writeBaseline(t *testing.T, repo string, kind config.ContractKind) {
+	t.Helper()
+	rep, err := lint.Run(context.Background(), lint.Options{WorkDir: repo, Contracts: lint.ContractOptions{Contract: config.ContractConfig{Kind: kind}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]bool{}
+	for _, f := range rep.Findings {
+		kinds[strings.SplitN(f.Rule, "/", 2)[0]] = true
+	}
+	if !kinds["contract"] || len(kinds) < 2 {
+		t.Fatalf("want contract findings and others in the baseline, got %v", rep.Findings)
+	}
+	b := baseline.New(rep.Findings, baseline.Options{WorkDir: repo, Dir: repo, Source: baseline.ReportSource(rep, repo, 0)})
+	if err := baseline.Write(filepath.Join(repo, ".molecule-ci-baseline.json"), b); err != nil {
+		t.Fatal(err)
 	}
 }
