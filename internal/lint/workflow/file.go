@@ -39,6 +39,11 @@ type File struct {
 
 	lineStarts []int // byte offset of each line, computed on first use
 	taintMemo  *taintFacts
+	// linter is the Linter that made the File: its callers index (callers.go) serves every file
+	// of the run. callerMemo is this file's part of it, once callerDone.
+	linter     *Linter
+	callerMemo map[string]callerValue
+	callerDone bool
 	jobsByID   map[string]*Job // lower-case id -> job, on first use
 }
 
@@ -81,7 +86,7 @@ type Step struct {
 // newFile builds the File of a parsed workflow. Nil jobs and steps (a syntax error actionlint
 // reports) are left out.
 func newFile(l *Linter, path string, src []byte, kind Kind, w *actionlint.Workflow) *File {
-	f := &File{Path: path, Src: src, Kind: kind, Workflow: w, opts: &l.opts, trusted: l.trusted, Gitea: giteaFile(path), ctx: context.Background()}
+	f := &File{Path: path, Src: src, Kind: kind, Workflow: w, opts: &l.opts, trusted: l.trusted, linter: l, Gitea: giteaFile(path), ctx: context.Background()}
 	for _, j := range w.Jobs {
 		if j == nil {
 			continue

@@ -476,6 +476,8 @@ func (t *taintFacts) checkStep(r *Reporter, s *Step, jobTrust []string) {
 			what = fmt.Sprintf("`%s` is controlled by %s", what, actorOf(what))
 		} else if w, _ := t.derived(e.node, steps, env); w != "" {
 			what = w
+		} else if name, v, ok := callerSet(s.Job.File, e.node); ok {
+			what = fmt.Sprintf("`inputs.%s` holds what %s passes on %s: %s", name, v.file, v.on, v.flow.then("`inputs."+name+"`", 0))
 		} else {
 			continue
 		}
@@ -642,4 +644,32 @@ func expressions(s string) []expr {
 // superset of inputs — so that the user sees one finding per expression, not two.
 func mergedIntoInjection(e *actionlint.Error) bool {
 	return e.Kind == "expression" && strings.Contains(e.Message, "potentially untrusted")
+}
+
+// callerSet returns the first input the expression reads (outside a call that only answers
+// true or false) that a caller in the repository sets from an attacker-controlled value
+// (callers.go), with its flow.
+func callerSet(f *File, n actionlint.ExprNode) (name string, v callerValue, ok bool) {
+	safe := 0
+	actionlint.VisitExprNode(n, func(n, parent actionlint.ExprNode, entering bool) {
+		if c, isCall := n.(*actionlint.FuncCallNode); isCall && safeCalls[strings.ToLower(c.Callee)] {
+			if entering {
+				safe++
+			} else {
+				safe--
+			}
+			return
+		}
+		if entering || safe > 0 || ok {
+			return
+		}
+		p := exprPath(n)
+		if len(p) != 2 || p[0] != "inputs" || len(exprPath(parent)) > len(p) {
+			return
+		}
+		if v, ok = f.callerInput(p[1]); ok {
+			name = p[1]
+		}
+	})
+	return name, v, ok
 }

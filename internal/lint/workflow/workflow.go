@@ -102,6 +102,7 @@ type Linter struct {
 	byRoot   map[string]*project
 	noProj   *project
 	baseConf *actionlint.Config
+	callers  map[string]*callerIndex // by repository root (callers.go)
 }
 
 // project is one repository's shared, thread-safe actionlint caches.
