@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -26,7 +27,9 @@ import (
 //	# known-miss: why                    the linter does not find it yet (the expects say what it should)
 //
 // The class is the case's directory; a case named action.yml (in a directory of its own) is
-// action metadata. A case is caught when every expected finding is reported; any other finding
+// action metadata. A directory <name>.repo beside a case holds the other files of the repository
+// the case lives in (a workflow calling the case's action), laid out from the repository root;
+// they are not cases, and the case is linted inside that repository. A case is caught when every expected finding is reported; any other finding
 // is an extra, a finding on a clean part.
 
 // Case is one defect of the recall set.
@@ -38,6 +41,33 @@ type Case struct {
 	KnownMiss   string
 	Options     workflow.Options
 	Src         []byte
+	// Repo are the other files of the case's repository (its <name>.repo directory), by path
+	// from the repository root; nil when it has none.
+	Repo map[string][]byte
+}
+
+// repoSuffix names a case's repository directory.
+const repoSuffix = ".repo"
+
+// readRepo reads the files under dir, by slash path relative to it; nil when dir does not exist.
+func readRepo(dir string) (map[string][]byte, error) {
+	if _, err := os.Stat(dir); os.IsNotExist(err) {
+		return nil, nil
+	}
+	out := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		src, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		out[filepath.ToSlash(rel)] = src
+		return nil
+	})
+	return out, err
 }
 
 // Expect is one finding a case expects.
@@ -53,6 +83,9 @@ func LoadCases(dir string) ([]Case, error) {
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if d.IsDir() && strings.HasSuffix(p, repoSuffix) {
+			return fs.SkipDir
 		}
 		if d.IsDir() || !strings.HasSuffix(p, ".yml") && !strings.HasSuffix(p, ".yaml") {
 			return nil
@@ -71,6 +104,9 @@ func LoadCases(dir string) ([]Case, error) {
 			Options: workflow.Options{Org: "Molecule-AI"}}
 		if b := path.Base(rest); b == "action.yml" || b == "action.yaml" {
 			c.Kind, c.Name = workflow.KindAction, path.Dir(rest)
+		}
+		if c.Repo, err = readRepo(filepath.Join(dir, filepath.FromSlash(class), filepath.FromSlash(c.Name)+repoSuffix)); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
 		}
 		if err := c.parseHeader(); err != nil {
 			return fmt.Errorf("%s: %w", p, err)
@@ -149,17 +185,37 @@ type CaseOutcome struct {
 func (o CaseOutcome) Caught() bool { return len(o.Missing) == 0 }
 
 // RunCases lints every case on its own, as the file it is (a workflow under .github/workflows,
-// an action.yml).
+// an action.yml); a case with a repository is linted inside a copy of it.
 func RunCases(cases []Case) ([]CaseOutcome, error) {
 	out := make([]CaseOutcome, 0, len(cases))
 	for _, c := range cases {
-		l, err := workflow.New(c.Options)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", c.Path, err)
-		}
 		p := ".github/workflows/" + path.Base(c.Path)
 		if c.Kind == workflow.KindAction {
 			p = c.Name + "/action.yml"
+		}
+		opts := c.Options
+		if c.Repo != nil {
+			root, err := os.MkdirTemp("", "recall-case-")
+			if err != nil {
+				return nil, err
+			}
+			defer os.RemoveAll(root)
+			files := maps.Clone(c.Repo)
+			files[p] = c.Src
+			for rel, src := range files {
+				full := filepath.Join(root, filepath.FromSlash(rel))
+				if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+					return nil, err
+				}
+				if err := os.WriteFile(full, src, 0o644); err != nil {
+					return nil, err
+				}
+			}
+			opts.WorkDir, opts.Root = root, root
+		}
+		l, err := workflow.New(opts)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.Path, err)
 		}
 		fs, err := l.Lint(p, c.Src, c.Kind)
 		if err != nil {
