@@ -4,6 +4,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -29,11 +30,17 @@ import (
 // a pull_request run of a fork's code gains the attacker nothing, and a constant, a SHA or the
 // caller's own input is nobody's to craft.
 
-// Bounds of the callers index: the workflow files read per repository and the size of each.
+// Bounds of the callers index: the workflow files read per repository, the size of each and of
+// all together (a repository with more is read in name order up to them).
 const (
-	maxCallerFiles = 500
+	maxCallerFiles = 2000
 	maxCallerSize  = 1 << 20
+	maxCallerBytes = 64 << 20
 )
+
+// localUses finds a local uses: in a file's text, so that only the files that have one are
+// parsed (most workflows call nothing local).
+var localUses = regexp.MustCompile(`uses:\s*['"]?\./`)
 
 // callerIndex is one repository's tainted inputs of local callees: callee key (the action's
 // directory or the workflow's path, slash-separated and relative to the repository root) ->
@@ -77,7 +84,7 @@ func (l *Linter) readCallers(root string) map[string]map[string]callerValue {
 	if err != nil {
 		return out
 	}
-	n := 0
+	n, total := 0, 0
 	for _, e := range ents {
 		name := e.Name()
 		if !e.Type().IsRegular() || !strings.HasSuffix(name, ".yml") && !strings.HasSuffix(name, ".yaml") {
@@ -88,6 +95,12 @@ func (l *Linter) readCallers(root string) map[string]map[string]callerValue {
 		}
 		src, err := fsutil.ReadRegular(filepath.Join(dir, name), maxCallerSize)
 		if err != nil {
+			continue
+		}
+		if total += len(src); total > maxCallerBytes {
+			break
+		}
+		if !localUses.Match(src) {
 			continue
 		}
 		w, _ := actionlint.Parse(src)

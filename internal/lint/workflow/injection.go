@@ -24,8 +24,10 @@ import (
 // contexts below, plus values derived from them: env: variables set from them and read back as
 // ${{ env.X }}, outputs of steps that run after an artifact of a workflow_run was downloaded or
 // after a pull_request_target job checked out the pull request's code, and job outputs built from
-// such step outputs. Inputs of workflow_dispatch and workflow_call are not attacker-controlled
-// (whoever can dispatch a workflow can already change it).
+// such step outputs. Inputs of workflow_dispatch are not attacker-controlled (whoever can
+// dispatch a workflow can already change it); an input of a local composite action or reusable
+// workflow is when a workflow of the same repository passes it such a value on a trigger that
+// makes the value the attacker's (callers.go).
 
 // moreUntrusted extends actionlint's untrusted inputs with contexts it does not list.
 var moreUntrusted = map[string][]string{
@@ -102,7 +104,7 @@ type taint struct {
 var ruleInjection = &Rule{
 	ID:       RuleInjection,
 	Severity: report.Error,
-	Doc:      "an attacker-controlled value (PR title/body/branch, issue or comment text, commit message or author, workflow_run branch/commit, outputs read from a workflow_run artifact or a pull_request_target checkout) in ${{ }} inside run: or a github-script script: is pasted into the script and runs as code",
+	Doc:      "an attacker-controlled value (PR title/body/branch, issue or comment text, commit message or author, workflow_run branch/commit, outputs read from a workflow_run artifact or a pull_request_target checkout, an input of a local action or reusable workflow that a workflow of the repository sets from such a value on pull_request_target, issue_comment or another trigger that makes it the attacker's) in ${{ }} inside run: or a github-script script: is pasted into the script and runs as code",
 	HelpURL:  "https://docs.github.com/en/actions/reference/security/secure-use#good-practices-for-mitigating-script-injection-attacks",
 	Fix:      "pass the value through env: and read \"$VAR\" (quoted) in the script, or process.env.VAR in a github-script script",
 	Bad: `on:

@@ -74,7 +74,8 @@ type Options struct {
 	// resolution. Empty disables both.
 	WorkDir string
 	// Root is the root of the linted repository, where the reusable-call rule reads the callees of
-	// local calls (./.github/workflows/x.yml). Empty means WorkDir.
+	// local calls (./.github/workflows/x.yml) and template-injection the callers of local actions
+	// and reusable workflows (its .github/workflows, once per run). Empty means WorkDir.
 	Root string
 	// Repository is OWNER/REPO of the linted repository, "" when unknown: a call into it at a ref
 	// is read from its own git history.
