@@ -80,6 +80,12 @@ func (l *Linter) callersOf(root string) *callerIndex {
 func (l *Linter) readCallers(root string) map[string]map[string]callerValue {
 	out := map[string]map[string]callerValue{}
 	dir := filepath.Join(root, ".github", "workflows")
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		// A linked directory may lead outside the repository: its files are not the callers.
+		if st, err := os.Lstat(d); err != nil || !st.IsDir() {
+			return out
+		}
+	}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return out

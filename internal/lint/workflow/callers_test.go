@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -136,4 +137,29 @@ jobs:
 		got += "== " + c.path + "\n" + render(mine)
 	}
 	golden.Check(t, filepath.Join("testdata", "caller-inputs.golden"), []byte(got))
+}
+
+// TestCallerInputsLinkedDir: a .github/workflows that is a link may lead outside the repository,
+// so its files are not read as callers.
+func TestCallerInputsLinkedDir(t *testing.T) {
+	root, outside := t.TempDir(), t.TempDir()
+	action := "name: a\ndescription: a\nruns:\n  using: composite\n  steps:\n    - run: echo \"${{ inputs.title }}\"\n      shell: bash\n"
+	writeFiles(t, outside, map[string]string{"target.yml": "on: pull_request_target\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: ./greet\n        with:\n          title: ${{ github.event.pull_request.title }}\n"})
+	writeFiles(t, root, map[string]string{"greet/action.yml": action, ".github/README": ""})
+	if err := os.Symlink(outside, filepath.Join(root, ".github", "workflows")); err != nil {
+		t.Skip("no symlinks here:", err)
+	}
+	l, err := New(Options{WorkDir: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := l.Lint("greet/action.yml", []byte(action), KindAction)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fs {
+		if f.Rule == RuleInjection {
+			t.Errorf("finding from a linked directory's caller: %s", f.Message)
+		}
+	}
 }
