@@ -151,22 +151,8 @@ func (f *File) lineCol(off int) (int, int) {
 // inComment reports whether column col of line n is inside a YAML comment.
 func (f *File) inComment(n, col int) bool {
 	line := f.line(n)
-	b := byteCol(line, col)
-	var quote byte
-	for i := 0; i < len(line) && i < b; i++ {
-		c := line[i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t'):
-			return true
-		}
-	}
-	return false
+	i := commentStart(line)
+	return i >= 0 && i < byteCol(line, col)
 }
 
 // ---- bot-condition ----

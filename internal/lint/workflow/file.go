@@ -257,10 +257,16 @@ func runeCol(line string, off int) int {
 	return utf8.RuneCountInString(line[:min(off, len(line))]) + 1
 }
 
-// hasComment reports whether line n carries a YAML comment: a # at the start or after a blank,
-// outside quotes.
+// hasComment reports whether line n carries a YAML comment with some text.
 func (f *File) hasComment(n int) bool {
 	line := f.line(n)
+	i := commentStart(line)
+	return i >= 0 && strings.TrimSpace(line[i+1:]) != ""
+}
+
+// commentStart is the byte offset of the # that starts line's YAML comment — at the start or
+// after a blank, outside quotes — or -1.
+func commentStart(line string) int {
 	var quote byte
 	for i := 0; i < len(line); i++ {
 		c := line[i]
@@ -272,10 +278,10 @@ func (f *File) hasComment(n int) bool {
 		case c == '\'' || c == '"':
 			quote = c
 		case c == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t'):
-			return strings.TrimSpace(line[i+1:]) != ""
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 // Pos maps a byte offset inside a scalar's value to its position in the file. actionlint
