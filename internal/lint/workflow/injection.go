@@ -547,24 +547,7 @@ func untrusted(n actionlint.ExprNode) string {
 // steps.<id>.outputs, needs.<job>.outputs or env.<name> — as a sentence for the finding and as
 // the source a job output built from it inherits; both are "" when it does not.
 func (r *taintFacts) derived(n actionlint.ExprNode, steps, env map[string]*taint) (what string, source *taint) {
-	safe := 0
-	actionlint.VisitExprNode(n, func(n, parent actionlint.ExprNode, entering bool) {
-		if f, ok := n.(*actionlint.FuncCallNode); ok && safeCalls[strings.ToLower(f.Callee)] {
-			if entering {
-				safe++
-			} else {
-				safe--
-			}
-			return
-		}
-		if entering || safe > 0 || source != nil {
-			return
-		}
-		p := exprPath(n)
-		// Only the longest access chain counts: its parent must not extend it.
-		if len(p) == 0 || len(exprPath(parent)) > len(p) {
-			return
-		}
+	valuePaths(n, func(p []string) bool {
 		switch {
 		case len(p) >= 3 && p[0] == "steps" && p[2] == "outputs":
 			if st, ok := steps[p[1]]; ok {
@@ -583,8 +566,32 @@ func (r *taintFacts) derived(n actionlint.ExprNode, steps, env map[string]*taint
 				what, source = w.why, w
 			}
 		}
+		return source != nil
 	})
 	return what, source
+}
+
+// valuePaths calls visit with the path of each access chain of the expression whose value can
+// reach the result — the longest chain only (its parent does not extend it), none inside a call
+// that only answers true or false — in order, until visit returns true.
+func valuePaths(n actionlint.ExprNode, visit func(p []string) bool) {
+	safe, done := 0, false
+	actionlint.VisitExprNode(n, func(n, parent actionlint.ExprNode, entering bool) {
+		if c, ok := n.(*actionlint.FuncCallNode); ok && safeCalls[strings.ToLower(c.Callee)] {
+			if entering {
+				safe++
+			} else {
+				safe--
+			}
+			return
+		}
+		if entering || safe > 0 || done {
+			return
+		}
+		if p := exprPath(n); len(p) > 0 && len(exprPath(parent)) <= len(p) {
+			done = visit(p)
+		}
+	})
 }
 
 // exprPath is the property path of an access chain (steps.build.outputs.x), or nil.
@@ -652,26 +659,13 @@ func mergedIntoInjection(e *actionlint.Error) bool {
 // true or false) that a caller in the repository sets from an attacker-controlled value
 // (callers.go), with its flow.
 func callerSet(f *File, n actionlint.ExprNode) (name string, v callerValue, ok bool) {
-	safe := 0
-	actionlint.VisitExprNode(n, func(n, parent actionlint.ExprNode, entering bool) {
-		if c, isCall := n.(*actionlint.FuncCallNode); isCall && safeCalls[strings.ToLower(c.Callee)] {
-			if entering {
-				safe++
-			} else {
-				safe--
+	valuePaths(n, func(p []string) bool {
+		if len(p) == 2 && p[0] == "inputs" {
+			if v, ok = f.callerInput(p[1]); ok {
+				name = p[1]
 			}
-			return
 		}
-		if entering || safe > 0 || ok {
-			return
-		}
-		p := exprPath(n)
-		if len(p) != 2 || p[0] != "inputs" || len(exprPath(parent)) > len(p) {
-			return
-		}
-		if v, ok = f.callerInput(p[1]); ok {
-			name = p[1]
-		}
+		return ok
 	})
 	return name, v, ok
 }
