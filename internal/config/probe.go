@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -342,7 +343,7 @@ func validateProbeCheck(v *Validation, k string, ch *ProbeCheck) {
 	if ch.Method != "" && !slices.Contains([]string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}, ch.Method) {
 		v.Errorf(k+".method", "unknown method %q (valid: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS)", ch.Method)
 	}
-	for _, name := range sortedKeys(ch.Headers) {
+	for _, name := range slices.Sorted(maps.Keys(ch.Headers)) {
 		if !headerRE.MatchString(name) {
 			v.KeyErrorf(k+".headers."+name, "%q is not a valid header name", name)
 		}
@@ -350,7 +351,7 @@ func validateProbeCheck(v *Validation, k string, ch *ProbeCheck) {
 			v.Errorf(k+".headers."+name, "a header value must not contain a line break or NUL")
 		}
 	}
-	for _, name := range sortedKeys(ch.HeadersFromEnv) {
+	for _, name := range slices.Sorted(maps.Keys(ch.HeadersFromEnv)) {
 		if !headerRE.MatchString(name) {
 			v.KeyErrorf(k+".headers-from-env."+name, "%q is not a valid header name", name)
 		}
@@ -390,15 +391,6 @@ func validateProbeCheck(v *Validation, k string, ch *ProbeCheck) {
 			v.Errorf(k+".api", "want an http:// or https:// URL, got %q", ch.API)
 		}
 	}
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // upptimeSite is one entry of an .upptimerc.yml `sites:` list, the fields molecule-ci uses.

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
+	"slices"
 
 	"github.com/Molecule-AI/molecule-ci/internal/fsutil"
 	"github.com/Molecule-AI/molecule-ci/internal/report"
@@ -89,7 +91,7 @@ func ParseBaseline(path string, data []byte) (*Baseline, error) {
 	if err := fix("total", &b.Total); err != nil {
 		return nil, err
 	}
-	for _, k := range sortedKeys(b.Files) {
+	for _, k := range slices.Sorted(maps.Keys(b.Files)) {
 		c := b.Files[k]
 		if err := fix(fmt.Sprintf("file %q", k), &c); err != nil {
 			return nil, err

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -117,7 +118,7 @@ func changedLines(r *Result, base string, lines map[string][]int) *Changed {
 	for i := range r.Files {
 		byPath[r.Files[i].Path] = &r.Files[i]
 	}
-	for _, p := range sortedKeys(lines) {
+	for _, p := range slices.Sorted(maps.Keys(lines)) {
 		f := byPath[p]
 		if f == nil || len(f.segs) == 0 {
 			continue

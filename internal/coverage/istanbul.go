@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -183,7 +184,7 @@ func clampInt32(v int64) int32 { return int32(min(max(v, 0), math.MaxInt32)) }
 
 // idOrder sorts Istanbul's numeric ids numerically ("2" before "10"), others after them.
 func idOrder[V any](m map[string]V) []string {
-	ids := sortedKeys(m)
+	ids := slices.Sorted(maps.Keys(m))
 	slices.SortStableFunc(ids, func(a, b string) int {
 		x, errA := strconv.Atoi(a)
 		y, errB := strconv.Atoi(b)

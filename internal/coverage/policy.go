@@ -2,6 +2,7 @@ package coverage
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -108,13 +109,13 @@ func PolicyFromConfig(c config.CoverageConfig) (Policy, error) {
 	}
 	floor("total", c.Total)
 	floor("changed-lines", c.ChangedLines)
-	for _, k := range sortedKeys(c.Packages) {
+	for _, k := range slices.Sorted(maps.Keys(c.Packages)) {
 		f := c.Packages[k]
 		glob("packages."+k, k)
 		floor("packages."+k, &f)
 		p.Packages = append(p.Packages, Floor{Glob: k, Min: f})
 	}
-	for _, k := range sortedKeys(c.Files) {
+	for _, k := range slices.Sorted(maps.Keys(c.Files)) {
 		f := c.Files[k]
 		glob("files."+k, k)
 		floor("files."+k, &f)
@@ -204,7 +205,7 @@ func (p *Policy) judge(r *Result, now time.Time) {
 		}
 	}
 	for _, fl := range p.Packages {
-		for _, d := range sortedKeys(dirs) {
+		for _, d := range slices.Sorted(maps.Keys(dirs)) {
 			if doublestar.MatchUnvalidated(fl.Glob, d) {
 				c := dirs[d]
 				r.addGate(Gate{Name: "package:" + d, Actual: c.Percent, Required: fl.Min}, d,

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"slices"
 	"strings"
 )
 
@@ -230,14 +229,4 @@ func longLineError(path string, n int) error {
 
 func readError(path string, n int, err error) error {
 	return &ParseError{Path: path, Line: n, Msg: "cannot read report: " + err.Error(), Err: err}
-}
-
-// sortedKeys returns a map's keys in order, so output never depends on map iteration.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -249,8 +250,8 @@ func build(res *Result, profiles []*Profile, root string, pol *Policy) error {
 			}
 		}
 	}
-	for _, rp := range sortedKeys(unmapped) {
-		dirs := sortedKeys(unmapped[rp])
+	for _, rp := range slices.Sorted(maps.Keys(unmapped)) {
+		dirs := slices.Sorted(maps.Keys(unmapped[rp]))
 		shown := dirs
 		if len(shown) > 5 {
 			shown = append(slices.Clone(shown[:5]), fmt.Sprintf("and %d more", len(dirs)-5))
@@ -260,7 +261,7 @@ func build(res *Result, profiles []*Profile, root string, pol *Policy) error {
 				strings.Join(shown, ", "), root),
 			Help: "run from the repository root or pass the root that holds go.mod / the sources"})
 	}
-	for _, rel := range sortedKeys(accs) {
+	for _, rel := range slices.Sorted(maps.Keys(accs)) {
 		if excluded(rel, pol, ps) {
 			res.Excluded++
 			continue

@@ -3,6 +3,7 @@ package coverage
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -262,7 +263,7 @@ func (r *Result) Markdown() report.Doc {
 	}
 	if len(pkgs) > 1 {
 		t := report.Table{Columns: []report.Column{{Name: "package"}, {Name: "coverage", Right: true}, {Name: "covered", Right: true}}}
-		for _, name := range sortedKeys(pkgs) {
+		for _, name := range slices.Sorted(maps.Keys(pkgs)) {
 			p := pkgs[name]
 			t.Rows = append(t.Rows, []report.Inline{report.Line(report.Code(name)), cell(pct(p.Percent)), cell(frac(p.Counts))})
 		}

@@ -168,7 +168,7 @@ func (d *DataBranch) Load(ctx context.Context, want func(path string) bool) (map
 // base "" creates the branch.
 func (d *DataBranch) Save(ctx context.Context, base string, files map[string][]byte, message string) (string, error) {
 	var entries []*gh.TreeEntry
-	for _, p := range sortedKeys(files) {
+	for _, p := range slices.Sorted(maps.Keys(files)) {
 		e := &gh.TreeEntry{Path: gh.String(p), Mode: gh.String("100644"), Type: gh.String("blob")}
 		if files[p] != nil { // nil: no content and no sha, which deletes the path
 			content := string(files[p])
@@ -210,8 +210,4 @@ func (d *DataBranch) Save(ctx context.Context, base string, files map[string][]b
 		return "", fmt.Errorf("move branch %s: %w", d.Branch, cerr)
 	}
 	return commit.GetSHA(), nil
-}
-
-func sortedKeys(m map[string][]byte) []string {
-	return slices.Sorted(maps.Keys(m))
 }

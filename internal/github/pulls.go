@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -70,7 +71,7 @@ func (c *Client) UpsertBranchPR(ctx context.Context, p BranchPR) (BranchPRResult
 		return BranchPRResult{}, fmt.Errorf("%s: read commit %s: %w", where, p.BaseCommit, c.classify(err))
 	}
 	var entries []*gh.TreeEntry
-	for _, path := range sortedKeys(p.Files) {
+	for _, path := range slices.Sorted(maps.Keys(p.Files)) {
 		content := string(p.Files[path])
 		entries = append(entries, &gh.TreeEntry{Path: gh.String(path), Mode: gh.String("100644"), Type: gh.String("blob"), Content: &content})
 	}

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -80,7 +81,7 @@ func (f *Fake) AddRepos(specs ...RepoSpec) {
 			s.DefaultBranch = "main"
 		}
 		st := &repoState{spec: s, commits: map[string]string{}, trees: map[string]string{}, files: map[string]map[string]string{}}
-		for _, b := range sortedKeys(s.Branches) {
+		for _, b := range slices.Sorted(maps.Keys(s.Branches)) {
 			files := s.Branches[b]
 			tree := treeHash(files)
 			commit := hashOf("commit", []byte(s.Owner+"/"+s.Name+"\x00"+b+"\x00"+tree))
@@ -407,17 +408,17 @@ func (st *repoState) tarball(commit string) []byte {
 	tw.WriteHeader(&tar.Header{Name: top, Typeflag: tar.TypeDir, Mode: 0o775})
 	files := st.files[commit]
 	dirs := map[string]bool{}
-	for _, p := range sortedKeys(files) {
+	for _, p := range slices.Sorted(maps.Keys(files)) {
 		for d := dirOf(p); d != ""; d = dirOf(d) {
 			if !dirs[d] {
 				dirs[d] = true
 			}
 		}
 	}
-	for _, d := range sortedKeys(dirs) {
+	for _, d := range slices.Sorted(maps.Keys(dirs)) {
 		tw.WriteHeader(&tar.Header{Name: top + d + "/", Typeflag: tar.TypeDir, Mode: 0o775})
 	}
-	for _, p := range sortedKeys(files) {
+	for _, p := range slices.Sorted(maps.Keys(files)) {
 		tw.WriteHeader(&tar.Header{Name: top + p, Typeflag: tar.TypeReg, Mode: 0o664, Size: int64(len(files[p]))})
 		tw.Write([]byte(files[p]))
 	}
@@ -436,7 +437,7 @@ func dirOf(p string) string {
 
 func treeHash(files map[string]string) string {
 	var b strings.Builder
-	for _, p := range sortedKeys(files) {
+	for _, p := range slices.Sorted(maps.Keys(files)) {
 		b.WriteString(p + " " + hashOf("blob", []byte(files[p])) + "\n")
 	}
 	return hashOf("tree", []byte(b.String()))
@@ -462,13 +463,4 @@ func withHeader(h map[string]string, k, v string) map[string]string {
 func jsonEscape(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b[1 : len(b)-1])
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

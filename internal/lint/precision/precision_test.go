@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -234,7 +235,7 @@ func TestParseLabelsErrors(t *testing.T) {
 		"long line":      strings.Repeat(" ", maxLineLen+1),
 	}
 	var b strings.Builder
-	for _, name := range sortedKeys(cases) {
+	for _, name := range slices.Sorted(maps.Keys(cases)) {
 		_, err := ParseLabels("labels.jsonl", []byte(cases[name]))
 		if err == nil {
 			t.Errorf("%s: no error", name)
@@ -249,7 +250,7 @@ func TestParseLabelsErrors(t *testing.T) {
 		"bad source": "gate-cannot-fail file:a.yml:3\n",
 		"twice":      "r dataset:a.yml:3\n# c\nr dataset:a.yml:3 # again\n",
 	}
-	for _, name := range sortedKeys(pcases) {
+	for _, name := range slices.Sorted(maps.Keys(pcases)) {
 		_, err := ParsePending("pending.txt", []byte(pcases[name]))
 		if err == nil {
 			t.Errorf("pending %s: no error", name)
@@ -267,15 +268,6 @@ func TestParseLabelsErrors(t *testing.T) {
 	if err != nil || len(keys) != 1 || keys[0] != (Key{"module:github.com/x/y@v1.2.3/a/Dockerfile", 3, "r"}) {
 		t.Errorf("ParsePending(valid) = %+v, %v", keys, err)
 	}
-}
-
-func sortedKeys(m map[string]string) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 func FuzzParseLabels(f *testing.F) {
